@@ -1,0 +1,87 @@
+"""The one error type a person sees, and how it is printed.
+
+Every mistake in a model, found while parsing, resolving or deriving, is a
+:class:`ModelError` that knows where it happened. Its text is::
+
+    pendulum.act:4:19: error: unknown name 'lenght'
+        lagrangian = m*lenght^2*th'^2/2
+                       ^~~~~~
+    hint: did you mean 'length'?
+
+The CLI prints exactly this and exits with status 1, never a traceback.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from typing import Iterable
+
+
+@dataclass(frozen=True)
+class Span:
+    """A stretch of one source line: 1-based line and column, length >= 1."""
+
+    line: int
+    column: int
+    length: int = 1
+
+
+class ModelError(Exception):
+    """A mistake in a model, with its place in the source and a hint."""
+
+    def __init__(
+        self,
+        message: str,
+        span: Span | None = None,
+        *,
+        hint: str | None = None,
+        filename: str = "<string>",
+        source: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.span = span
+        self.hint = hint
+        self.filename = filename
+        self.source = source
+
+    @property
+    def line(self) -> int | None:
+        return self.span.line if self.span else None
+
+    @property
+    def column(self) -> int | None:
+        return self.span.column if self.span else None
+
+    def located(self, filename: str, source: str) -> ModelError:
+        """This error, told which file and text it belongs to."""
+        self.filename, self.source = filename, source
+        return self
+
+    def __str__(self) -> str:
+        return format_error(self)
+
+
+def format_error(error: ModelError) -> str:
+    span = error.span
+    where = f"{error.filename}:{span.line}:{span.column}" if span else error.filename
+    lines = [f"{where}: error: {error.message}"]
+    if span and error.source is not None:
+        source_lines = error.source.splitlines()
+        if 1 <= span.line <= len(source_lines):
+            text = source_lines[span.line - 1].expandtabs(1).rstrip()
+            lines.append("    " + text)
+            width = max(1, min(span.length, len(text) - span.column + 1))
+            lines.append("    " + " " * (span.column - 1) + "^" + "~" * (width - 1))
+    if error.hint:
+        lines.append(f"hint: {error.hint}")
+    return "\n".join(lines)
+
+
+def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
+    """A 'did you mean' hint naming the closest candidates, if any is close."""
+    close = difflib.get_close_matches(name, sorted(set(candidates)), n=2, cutoff=0.6)
+    if not close:
+        return None
+    return "did you mean " + " or ".join(f"'{c}'" for c in close) + "?"

@@ -1,0 +1,125 @@
+"""Lark tree → AST, in one Transformer. Shapes only; meaning is the resolver's."""
+
+from __future__ import annotations
+
+from lark import Token, Transformer_NonRecursive, v_args
+
+from actionc.errors import Span
+from actionc.lang import syntax as ast
+from actionc.lang.grammar import parse_tree
+
+
+def parse_module(text: str) -> ast.Module:
+    """Parse .act text into its AST (ModelError on bad syntax)."""
+    tree, comments = parse_tree(text)
+    model, statements = _Build().transform(tree)
+    return ast.Module(model, tuple(statements), comments)
+
+
+def _span(meta) -> Span:
+    length = meta.end_column - meta.column if meta.end_line == meta.line else 1
+    return Span(meta.line, meta.column, max(1, length))
+
+
+def _token_span(token: Token) -> Span:
+    return Span(token.line, token.column, max(1, len(token.value)))
+
+
+def _ident(token: Token) -> ast.Ident:
+    return ast.Ident(str(token), _token_span(token))
+
+
+@v_args(meta=True)
+class _Build(Transformer_NonRecursive):
+    def start(self, meta, children):
+        return children[0], children[1:]
+
+    def model_decl(self, meta, children):
+        name, doc = children
+        return ast.ModelDecl(_ident(name), doc[1:-1] if doc is not None else None, _span(meta))
+
+    def param_item(self, meta, children):
+        return ast.ParamItem(_ident(children[0]), children[1])
+
+    def param_stmt(self, meta, children):
+        return ast.ParamStmt(tuple(children), _span(meta))
+
+    def name_list(self, meta, children):
+        return tuple(_ident(token) for token in children)
+
+    def coord_stmt(self, meta, children):
+        return ast.DeclStmt("coord", children[0], _span(meta))
+
+    def momentum_stmt(self, meta, children):
+        return ast.DeclStmt("momentum", children[0], _span(meta))
+
+    def state_stmt(self, meta, children):
+        return ast.DeclStmt("state", children[0], _span(meta))
+
+    def let_stmt(self, meta, children):
+        return ast.LetStmt(_ident(children[0]), children[1], _span(meta))
+
+    def expr_key(self, meta, children):
+        return _ident(children[0])
+
+    def expr_stmt(self, meta, children):
+        return ast.ExprStmt(children[0], children[1], _span(meta))
+
+    def force_stmt(self, meta, children):
+        return ast.ForceStmt(_ident(children[0]), children[1], _span(meta))
+
+    def noise_stmt(self, meta, children):
+        return ast.NoiseStmt(_ident(children[0]), _span(meta))
+
+    def init_item(self, meta, children):
+        name, prime, value = children
+        return ast.InitItem(_ident(name), prime is not None, value)
+
+    def init_stmt(self, meta, children):
+        return ast.InitStmt(tuple(children), _span(meta))
+
+    def sde_stmt(self, meta, children):
+        return ast.SdeStmt(_ident(children[0]), tuple(children[1]), _span(meta))
+
+    def sde_terms(self, meta, children):
+        if len(children) == 1:
+            return [children[0]]
+        terms, sign, term = children
+        if sign.type == "MINUS":
+            term = ast.SdeTerm(-term.sign, term.coefficient, term.differential, term.span)
+        return [*terms, term]
+
+    def sde_term(self, meta, children):
+        coefficient, differential = children
+        return ast.SdeTerm(1, coefficient, _ident(differential), _span(meta))
+
+    # ---- expressions ----
+
+    def number(self, meta, children):
+        return ast.Number(str(children[0]), _token_span(children[0]))
+
+    def name(self, meta, children):
+        return ast.Name(str(children[0]), _token_span(children[0]))
+
+    def velocity(self, meta, children):
+        return ast.Velocity(str(children[0]), _span(meta))
+
+    def call(self, meta, children):
+        function, arguments = children
+        return ast.Call(str(function), tuple(arguments or ()), _span(meta), _token_span(function))
+
+    def arguments(self, meta, children):
+        return children
+
+    def _binary(self, meta, children):
+        left, op, right = children
+        return ast.Binary("^" if op.type == "POW" else str(op), left, right, _span(meta))
+
+    add = sub = mul = div = pow = _binary
+
+    def neg(self, meta, children):
+        return ast.Unary("-", children[1], _span(meta))
+
+    def pos(self, meta, children):
+        return ast.Unary("+", children[1], _span(meta))
+

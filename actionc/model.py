@@ -1,0 +1,134 @@
+"""Model: what the person wrote, resolved, typed and symbolic.
+
+A Model is built only by the resolver (actionc/lang/resolve.py) and never
+changed afterwards. Its expressions are SymPy objects with every `let`
+inlined; `written` keeps the same expressions as the person wrote them (lets
+as symbols), which is what `actionc fmt` prints.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Mapping
+
+import sympy
+
+from actionc.errors import Span
+
+
+class Kind(enum.Enum):
+    """What a model's dynamics is, decided by what it declares."""
+
+    LAGRANGIAN = "lagrangian"
+    HAMILTONIAN = "hamiltonian"
+    ENERGY = "energy"
+    SDE = "sde"
+
+    @property
+    def is_mechanical(self) -> bool:
+        return self in (Kind.LAGRANGIAN, Kind.HAMILTONIAN)
+
+
+class Calculus(enum.Enum):
+    ITO = "ito"
+    STRATONOVICH = "stratonovich"
+
+
+@dataclass(frozen=True)
+class Param:
+    """A named constant: `param g = 9.81`. `default` is written in earlier params."""
+
+    symbol: sympy.Symbol
+    default: sympy.Expr
+    value: float
+
+    @property
+    def name(self) -> str:
+        return self.symbol.name
+
+
+@dataclass(frozen=True)
+class Let:
+    """`let x1 = l1*sin(th1)`: `written` uses earlier lets, `value` is inlined."""
+
+    symbol: sympy.Symbol
+    written: sympy.Expr
+    value: sympy.Expr
+
+    @property
+    def name(self) -> str:
+        return self.symbol.name
+
+
+@dataclass(frozen=True)
+class Initial:
+    """The initial value of one state variable: a constant or a distribution.
+
+    `distribution` is "value" (one argument) or a name from
+    actionc.functions.DISTRIBUTIONS; arguments are constant expressions of
+    the parameters.
+    """
+
+    target: sympy.Symbol
+    distribution: str
+    args: tuple[sympy.Expr, ...]
+
+
+@dataclass(frozen=True)
+class Model:
+    name: str
+    doc: str | None
+    kind: Kind
+    params: tuple[Param, ...] = ()
+    # mechanics
+    coordinates: tuple[sympy.Symbol, ...] = ()
+    velocities: tuple[sympy.Symbol, ...] = ()
+    momenta: tuple[sympy.Symbol, ...] = ()
+    momenta_declared: bool = False
+    # energy and SDE models
+    state: tuple[sympy.Symbol, ...] = ()
+    lets: tuple[Let, ...] = ()
+    # the dynamics, with lets inlined
+    lagrangian: sympy.Expr | None = None
+    hamiltonian: sympy.Expr | None = None
+    energy: sympy.Expr | None = None
+    dissipation: sympy.Expr | None = None
+    forces: tuple[tuple[sympy.Symbol, sympy.Expr], ...] = ()
+    temperature: sympy.Expr | None = None
+    friction: sympy.Expr | None = None
+    # SDE: dx_i = drift_i dt + sum_k diffusion[i][k] dW_k
+    noises: tuple[str, ...] = ()
+    drift: tuple[sympy.Expr, ...] = ()
+    diffusion: tuple[tuple[sympy.Expr, ...], ...] = ()
+    calculus: Calculus = Calculus.ITO
+    init: tuple[Initial, ...] = ()
+    # for the printer: expressions as written (key -> expr) and comments
+    # (key -> the comment lines before it, and the one after it on its line)
+    written: Mapping[str, sympy.Expr] = field(default_factory=dict)
+    comments: Mapping[str, tuple[tuple[str, ...], str | None]] = field(default_factory=dict)
+    # where things were declared, for errors found later (derivations)
+    spans: Mapping[str, Span] = field(default_factory=dict, compare=False, repr=False)
+    filename: str = field(default="<string>", compare=False, repr=False)
+    source: str = field(default="", compare=False, repr=False)
+
+    @property
+    def parameter_defaults(self) -> dict[str, float]:
+        return {p.name: p.value for p in self.params}
+
+    @property
+    def variables(self) -> tuple[sympy.Symbol, ...]:
+        """The first-order state: (coordinates, velocities), (coordinates,
+        momenta) or the declared state."""
+        if self.kind is Kind.LAGRANGIAN:
+            return self.coordinates + self.velocities
+        if self.kind is Kind.HAMILTONIAN:
+            return self.coordinates + self.momenta
+        return self.state
+
+    @property
+    def force_map(self) -> dict[sympy.Symbol, sympy.Expr]:
+        return dict(self.forces)
+
+    def span(self, key: str) -> Span | None:
+        return self.spans.get(key)
