@@ -167,6 +167,14 @@ class _Resolver:
             self._declare(ident.name, role, ident.span, symbols.symbol(ident.name))
             fields.setdefault(role, []).append(ident)
             self._item(ident.span.line, f"{role} {ident.name}")
+            if role == "coord" and self.kind is Kind.HAMILTONIAN and not self._names_momenta():
+                # H is written in the default momentum names p_q
+                momentum = symbols.default_momentum_name(ident.name)
+                if momentum not in self.names:
+                    self.names[momentum] = _Entry("momentum", ident.span, symbols.symbol(momentum))
+
+    def _names_momenta(self) -> bool:
+        return any(isinstance(s, ast.DeclStmt) and s.keyword == "momentum" for s in self.module.statements)
 
     def _LetStmt(self, statement: ast.LetStmt, fields) -> None:
         name = statement.name.name
@@ -740,6 +748,10 @@ def _variables(kind: Kind, model: dict) -> tuple:
 
 def _number_literal(node: ast.Number) -> sympy.Expr:
     text = node.text
+    if len(text) > 100:
+        raise ModelError(
+            "this number has too many digits", node.span, hint="write it in scientific notation, like 1e120"
+        )
     if all(c.isdigit() for c in text):
         return sympy.Integer(text)
     value = float(text)
