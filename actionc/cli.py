@@ -13,10 +13,11 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-from actionc import __version__
+from actionc import __version__, report
 from actionc.errors import ModelError
 from actionc.lang import format_model, load
 from actionc.model import Model
+from actionc.report import FORMATS
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 
@@ -55,7 +56,37 @@ def _parser() -> argparse.ArgumentParser:
     mode.add_argument("--check", action="store_true", help="exit 1 if a file is not in canonical form")
     mode.add_argument("--write", action="store_true", help="rewrite files in canonical form")
     fmt.set_defaults(handler=_fmt)
+
+    derive = commands.add_parser("derive", help="print what follows from a model (equations of motion, …)")
+    derive.add_argument("file", metavar="FILE")
+    derive.add_argument(
+        "--what", type=_comma_list, default=None, metavar="LIST",
+        help="comma-separated derivations, e.g. euler_lagrange,invariants (default: all that apply)",
+    )
+    derive.add_argument("--format", choices=sorted(FORMATS), default="text")
+    derive.set_defaults(handler=_derive)
     return parser
+
+
+def _comma_list(text: str) -> list[str]:
+    items = [item.strip() for item in text.split(",") if item.strip()]
+    if not items:
+        raise argparse.ArgumentTypeError("expected a comma-separated list of derivations")
+    return items
+
+
+def _derive(args) -> int:
+    try:
+        model = load(args.file)
+        results = report.derive(model, args.what)
+    except ModelError as error:
+        _report(error)
+        return EXIT_ERROR
+    except report.NotApplicable as error:
+        print(f"actionc derive: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    sys.stdout.write(FORMATS[args.format](model, results))
+    return EXIT_OK
 
 
 def _report(error: ModelError) -> None:

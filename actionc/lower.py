@@ -1,0 +1,163 @@
+"""Model + derivations → System: the only way into the back end."""
+
+from __future__ import annotations
+
+import sympy
+
+from actionc import symbols
+from actionc.derive import mechanics, stochastic, thermo
+from actionc.model import Kind, Model
+from actionc.system import Gibbs, Initial, LangevinSplit, MassMatrix, Parameter, SeparableSplit, System
+
+
+def lower(model: Model, *, mass_matrix: bool | None = None) -> System:
+    """The first-order System of a model.
+
+    Lagrangian models with more than mechanics.SYMBOLIC_SOLVE_MAX
+    coordinates keep their mass matrix, solved numerically by the kernel;
+    `mass_matrix=True/False` forces the choice (the System means the same
+    dynamics either way).
+    """
+    common = dict(
+        name=model.name,
+        kind=model.kind.value,
+        params=tuple(Parameter(p.symbol, p.value) for p in model.params),
+        time=symbols.time,
+        init=_initial_values(model),
+    )
+    if model.kind is Kind.LAGRANGIAN:
+        return _lower_lagrangian(model, mass_matrix, common)
+    if model.kind is Kind.HAMILTONIAN:
+        return _lower_hamiltonian(model, common)
+    if model.kind is Kind.ENERGY:
+        return _lower_energy(model, common)
+    return _lower_sde(model, common)
+
+
+def _initial_values(model: Model) -> tuple[Initial, ...]:
+    index = {x: i for i, x in enumerate(model.variables)}
+    return tuple(Initial(index[i.target], i.distribution, i.args) for i in model.init)
+
+
+def _invariants(model: Model) -> tuple[tuple[str, sympy.Expr], ...]:
+    return tuple(mechanics.invariants(model).items())
+
+
+def _lower_lagrangian(model: Model, mass_matrix: bool | None, common: dict) -> System:
+    n = len(model.coordinates)
+    state = model.coordinates + model.velocities
+    if model.temperature is not None:
+        sde, split = thermo.underdamped_langevin(model)
+        return System(
+            state=state,
+            drift=tuple(sde.drift),
+            ito_drift=tuple(sde.drift),
+            diffusion=_rows(sde.diffusion),
+            noises=sde.noises,
+            langevin=_langevin(split, n),
+            invariants=_invariants(model),
+            **common,
+        )
+    form = mechanics.mass_matrix_form(model)
+    mechanics.check_regular(model, form)
+    if mass_matrix is None:
+        mass_matrix = n > mechanics.SYMBOLIC_SOLVE_MAX
+    if mass_matrix:
+        unknowns = tuple(symbols.acceleration(q) for q in model.coordinates)
+        drift = (*model.velocities, *unknowns)
+        implicit = MassMatrix(unknowns, _rows(form.matrix), tuple(form.forcing))
+    else:
+        drift = (*model.velocities, *mechanics.accelerations(model, form))
+        implicit = None
+    return System(
+        state=state,
+        drift=drift,
+        ito_drift=drift,
+        mass_matrix=implicit,
+        separable=_lagrangian_separable(model, form),
+        invariants=_invariants(model),
+        **common,
+    )
+
+
+def _lagrangian_separable(model: Model, form: mechanics.MassMatrixForm) -> SeparableSplit | None:
+    """L = ½ q'ᵀ M q' − V(q) with constant M and nothing else acting: then
+    q' = v and v' = −M⁻¹∇V(q) is a separable (partitioned) system."""
+    if model.forces or model.dissipation is not None or model.lagrangian.has(symbols.time):
+        return None
+    variables = set(model.coordinates) | set(model.velocities)
+    if form.matrix.free_symbols & variables:
+        return None
+    v = sympy.Matrix(model.velocities)
+    kinetic = (v.T * form.matrix * v)[0] / 2
+    V = sympy.expand(kinetic - model.lagrangian)
+    if V.free_symbols & set(model.velocities):
+        return None
+    n = len(model.coordinates)
+    return SeparableSplit(tuple(range(n)), tuple(range(n, 2 * n)), sympy.expand(kinetic), V)
+
+
+def _lower_hamiltonian(model: Model, common: dict) -> System:
+    equations = mechanics.hamilton_equations(model)
+    state = model.coordinates + model.momenta
+    drift = tuple(equations[x] for x in state)
+    n = len(model.coordinates)
+    split = None
+    if not model.forces:
+        found = mechanics.separable_split(model.hamiltonian, model.coordinates, model.momenta)
+        if found is not None:
+            split = SeparableSplit(tuple(range(n)), tuple(range(n, 2 * n)), found.kinetic, found.potential)
+    return System(
+        state=state,
+        drift=drift,
+        ito_drift=drift,
+        separable=split,
+        invariants=_invariants(model),
+        **common,
+    )
+
+
+def _lower_energy(model: Model, common: dict) -> System:
+    sde = stochastic.sde_of(model)
+    gibbs = Gibbs(model.energy, thermo.temperature(model), thermo.friction(model))
+    return System(
+        state=model.state,
+        drift=tuple(sde.drift),
+        ito_drift=tuple(sde.drift),
+        diffusion=_rows(sde.diffusion) if sde.diffusion is not None else None,
+        noises=sde.noises,
+        gibbs=gibbs if model.temperature is not None else None,
+        **common,
+    )
+
+
+def _lower_sde(model: Model, common: dict) -> System:
+    ito = stochastic.sde_of(model)  # Itô form
+    has_noise = bool(model.noises)
+    return System(
+        state=model.state,
+        drift=tuple(model.drift),
+        ito_drift=tuple(ito.drift),
+        diffusion=model.diffusion if has_noise else None,
+        noises=model.noises,
+        calculus=model.calculus.value if has_noise else "ito",
+        **common,
+    )
+
+
+def _langevin(split: thermo.LangevinSplit | None, n: int) -> LangevinSplit | None:
+    if split is None:
+        return None
+    return LangevinSplit(
+        positions=tuple(range(n)),
+        velocities=tuple(range(n, 2 * n)),
+        mass=_rows(split.mass),
+        friction=_rows(split.friction),
+        force=split.force,
+        potential=split.potential,
+        temperature=split.temperature,
+    )
+
+
+def _rows(matrix: sympy.Matrix) -> tuple[tuple[sympy.Expr, ...], ...]:
+    return tuple(tuple(matrix[i, j] for j in range(matrix.shape[1])) for i in range(matrix.shape[0]))
