@@ -217,20 +217,33 @@ def energy_function(model: Model) -> sympy.Expr:
     return sympy.expand((vs.T * quadratic.M * vs)[0] / 2 - quadratic.L0)
 
 
-def legendre(model: Model) -> sympy.Expr:
-    """H(q, p, t) = Σ p_i q'_i − L with q' eliminated: for L = ½ q'ᵀMq' +
-    bᵀq' + L0 this is H = ½ (p − b)ᵀ M⁻¹ (p − b) − L0."""
-    _require(model, Kind.LAGRANGIAN, "legendre")
-    quadratic = quadratic_form(model)
-    shifted = sympy.Matrix(model.momenta) - quadratic.b
-    M = quadratic.M
-    if M.is_diagonal():
-        kinetic = sum((shifted[i] ** 2 / (2 * M[i, i]) for i in range(M.shape[0])), sympy.Integer(0))
+def legendre_transform(F: sympy.Expr, xs, ys) -> sympy.Expr:
+    """G(y) = Σ x_i y_i − F(x) with y = ∂F/∂x eliminated, for F quadratic
+    in x: F = ½ xᵀ A x + bᵀ x + c gives G = ½ (y − b)ᵀ A⁻¹ (y − b) − c.
+    The transform is an involution: applied to G it gives back F."""
+    zero = {x: 0 for x in xs}
+    A = sympy.Matrix([[sympy.diff(F, a, b) for b in xs] for a in xs])
+    if len(xs) <= SYMBOLIC_SOLVE_MAX:
+        A = A.applyfunc(lambda entry: sympy.trigsimp(sympy.factor_terms(entry)))
+    if A.free_symbols & set(xs):
+        raise ValueError("not quadratic")
+    b = sympy.Matrix([sympy.diff(F, x).subs(zero) for x in xs])
+    c = F.subs(zero)
+    shifted = sympy.Matrix(ys) - b
+    if A.is_diagonal():
+        quadratic = sum((shifted[i] ** 2 / (2 * A[i, i]) for i in range(A.shape[0])), sympy.Integer(0))
     else:
-        determinant = sympy.factor(sympy.trigsimp(M.det()))
-        numerator = sympy.expand((shifted.T * M.adjugate() * shifted)[0])
-        kinetic = sympy.factor_terms(numerator) / (2 * determinant)
-    return kinetic - quadratic.L0
+        determinant = sympy.factor(sympy.trigsimp(A.det()))
+        numerator = sympy.expand((shifted.T * A.adjugate() * shifted)[0])
+        quadratic = sympy.factor_terms(numerator) / (2 * determinant)
+    return quadratic - c
+
+
+def legendre(model: Model) -> sympy.Expr:
+    """H(q, p, t) = Σ p_i q'_i − L with q' eliminated."""
+    _require(model, Kind.LAGRANGIAN, "legendre")
+    quadratic_form(model)  # a ModelError for degenerate or non-quadratic L
+    return legendre_transform(model.lagrangian, model.velocities, model.momenta)
 
 
 def hamiltonian_of(model: Model) -> sympy.Expr:
