@@ -100,11 +100,7 @@ def check_regular(model: Model, form: MassMatrixForm | None = None) -> None:
     form = form or mass_matrix_form(model)
     M = form.matrix
     n = M.shape[0]
-    if n <= SYMBOLIC_SOLVE_MAX:
-        singular = sympy.simplify(M.det()) == 0
-        null = M.nullspace(simplify=True) if singular else []
-    else:
-        singular, null = _numerically_singular(M, model)
+    singular, null = _numerically_singular(M, model)
     if not singular:
         return
     involved = sorted(
@@ -124,28 +120,30 @@ def check_regular(model: Model, form: MassMatrixForm | None = None) -> None:
 
 
 def _is_zero(value) -> bool:
-    return sympy.simplify(value) == 0
+    return value == 0 or sympy.simplify(value) == 0
 
 
 def _numerically_singular(M: sympy.Matrix, model: Model) -> tuple[bool, list]:
-    """Rank of M at two random points: for systems too large for a symbolic
-    determinant. Singular at random points means singular everywhere, up to
-    coincidences of measure zero."""
-    import numpy as np  # only here: derivations are otherwise symbolic
+    """Rank of M at two random points (parameters at their defaults). A
+    symbolic determinant costs minutes for a 4×4 trigonometric matrix; a
+    matrix singular at random points is singular everywhere, up to
+    coincidences of measure zero. Returns the null vectors' supports."""
+    import numpy as np  # a numerical diagnostic; the derivations stay symbolic
 
     rng = np.random.default_rng(20240611)
     defaults = {p.symbol: p.value for p in model.params}
     free = sorted(M.free_symbols - set(defaults), key=lambda s: s.name)
+    at_defaults = M.xreplace({s: sympy.Float(v) for s, v in defaults.items()})
     null: list = []
     for _ in range(2):
-        point = {**defaults, **{s: float(rng.uniform(-1.3, 1.3)) for s in free}}
-        values = np.array(M.subs(point).evalf(), dtype=float)
+        point = {s: sympy.Float(rng.uniform(-1.3, 1.3)) for s in free}
+        values = np.array(at_defaults.xreplace(point).evalf(), dtype=float)
         _, singular_values, vt = np.linalg.svd(values)
         tolerance = 1e-10 * max(1.0, singular_values[0])
         rank = int((singular_values > tolerance).sum())
         if rank == M.shape[0]:
             return False, []
-        null = [list(np.where(np.abs(vt[k]) > 1e-8, 1, 0)) for k in range(rank, M.shape[0])]
+        null = [[1 if abs(x) > 1e-8 else 0 for x in vt[k]] for k in range(rank, M.shape[0])]
     return True, null
 
 

@@ -83,3 +83,16 @@ TOKENS = [
 ]
 
 raw_text = st.lists(st.sampled_from(TOKENS), max_size=40).map("".join) | st.text(max_size=200)
+
+
+def pendulum_chain(n: int) -> str:
+    """The .act text of an n-link planar pendulum chain (point masses m on
+    massless rods of length l), written with Cartesian lets."""
+    lines = [f"model chain{n}", "param m = 1, l = 0.5, g = 9.81", "coord " + ", ".join(f"th{i}" for i in range(1, n + 1))]
+    for i in range(1, n + 1):
+        lines.append(f"let x{i} = " + (f"x{i - 1} + " if i > 1 else "") + f"l*sin(th{i})")
+        lines.append(f"let y{i} = " + (f"y{i - 1} - " if i > 1 else "-") + f"l*cos(th{i})")
+    kinetic = " + ".join(f"x{i}'^2 + y{i}'^2" for i in range(1, n + 1))
+    potential = " + ".join(f"y{i}" for i in range(1, n + 1))
+    lines.append(f"lagrangian = m*({kinetic})/2 - m*g*({potential})")
+    return "\n".join(lines) + "\n"

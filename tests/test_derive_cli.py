@@ -1,0 +1,82 @@
+"""`actionc derive`: every example in every format, and the JSON contract."""
+
+import json
+from pathlib import Path
+
+import pytest
+import sympy
+
+from actionc.cli import main
+from actionc.symbols import symbol
+
+EXAMPLES = sorted((Path(__file__).parents[1] / "examples").glob("*.act"))
+
+
+@pytest.mark.parametrize("fmt", ["text", "latex", "json"])
+@pytest.mark.parametrize("path", EXAMPLES, ids=[p.stem for p in EXAMPLES])
+def test_derive_works_on_every_example_in_every_format(path, fmt, capsys):
+    assert main(["derive", str(path), "--format", fmt]) == 0
+    out = capsys.readouterr().out
+    assert out.strip()
+    if fmt == "json":
+        document = json.loads(out)
+        assert document["model"] == path.stem
+        assert "state" in document
+
+
+def run_json(capsys, *argv) -> dict:
+    assert main(["derive", *argv, "--format", "json"]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def parse(text: str, names) -> sympy.Expr:
+    # test-side parsing of actionc's own output, with known names only
+    return sympy.parse_expr(text, local_dict={n: symbol(n) for n in names})
+
+
+def test_json_of_a_lagrangian_model(capsys):
+    document = run_json(capsys, str(EXAMPLES[0].parent / "pendulum.act"))
+    assert document["kind"] == "lagrangian"
+    assert document["state"] == ["th", "th_dot"]
+    names = ["th", "th_dot", "th_ddot", "g", "l", "m", "p_th"]
+    assert sympy.simplify(parse(document["accelerations"]["th"], names) + symbol("g") * sympy.sin(symbol("th")) / symbol("l")) == 0
+    assert "th_ddot" in document["euler_lagrange"][0]
+    assert set(document["hamilton_equations"]) == {"th", "p_th"}
+    assert set(document["invariants"]) == {"energy"}
+    assert document["momenta"] == {"th": "l**2*m*th_dot"}
+
+
+def test_json_keys_for_a_stratonovich_sde(tmp_path, capsys):
+    path = tmp_path / "gbm.act"
+    path.write_text("model gbm\nparam mu = 1, s = 1\nstate S\nnoise stratonovich\ndS = mu*S dt + s*S dW\n")
+    document = run_json(capsys, str(path))
+    assert document["drift"] == ["S*mu"]
+    assert sympy.simplify(parse(document["ito_drift"][0], ["S", "mu", "s"]) - (symbol("mu") + symbol("s") ** 2 / 2) * symbol("S")) == 0
+    assert document["diffusion"] == [["S*s"]]
+    assert "p(S, t)" in document["fokker_planck"] and "f(S, t)" in document["generator"]
+
+
+def test_json_of_an_energy_model(capsys):
+    document = run_json(capsys, str(EXAMPLES[0].parent / "double_well.act"))
+    assert document["log_density"] == "(-y**2/2 - (x**2 - 1)**2)/T"
+    assert len(document["score"]) == 2 and len(document["diffusion"]) == 2
+
+
+def test_what_selects_derivations(capsys):
+    document = run_json(capsys, str(EXAMPLES[0].parent / "kepler.act"), "--what", "invariants")
+    assert set(document) == {"model", "kind", "invariants"}
+    assert set(document["invariants"]) == {"energy", "L"}
+
+
+def test_asking_for_a_derivation_that_does_not_apply_is_bad_usage(capsys):
+    assert main(["derive", str(EXAMPLES[0].parent / "pendulum.act"), "--what", "score"]) == 2
+    assert "does not apply" in capsys.readouterr().err
+
+
+def test_a_degenerate_lagrangian_is_reported_like_a_parse_error(tmp_path, capsys):
+    path = tmp_path / "deg.act"
+    path.write_text("model deg\ncoord a, b\nlagrangian = a'^2/2 + b\n")
+    assert main(["derive", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"{path}:3:1: error: the lagrangian is degenerate")
+    assert "'b'" in err and "Traceback" not in err
