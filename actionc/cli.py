@@ -60,7 +60,10 @@ def _parser() -> argparse.ArgumentParser:
     derive = commands.add_parser("derive", help="print what follows from a model (equations of motion, …)")
     derive.add_argument("file", metavar="FILE")
     derive.add_argument(
-        "--what", type=_comma_list, default=None, metavar="LIST",
+        "--what",
+        type=_comma_list,
+        default=None,
+        metavar="LIST",
         help="comma-separated derivations, e.g. euler_lagrange,invariants (default: all that apply)",
     )
     derive.add_argument("--format", choices=sorted(FORMATS), default="text")

@@ -14,7 +14,7 @@ from typing import Mapping
 
 import sympy
 
-from actionc.errors import Span
+from actionc.errors import ModelError, Span
 
 
 class Kind(enum.Enum):
@@ -132,3 +132,8 @@ class Model:
 
     def span(self, key: str) -> Span | None:
         return self.spans.get(key)
+
+    def error(self, message: str, at: str, hint: str | None = None) -> ModelError:
+        """A ModelError pointing at the statement `at` (a key of `spans`,
+        like "lagrangian"), for mistakes found after parsing."""
+        return ModelError(message, self.span(at), hint=hint, filename=self.filename, source=self.source)

@@ -69,8 +69,7 @@ def derive(model: Model, what: list[str] | None = None) -> dict[str, object]:
                 raise NotApplicable(f"unknown derivation '{key}'; known: {', '.join(DERIVATIONS)}")
             if key not in keys:
                 raise NotApplicable(
-                    f"'{key}' does not apply to the {model.kind.value} model '{model.name}'; "
-                    f"it has: {', '.join(keys)}"
+                    f"'{key}' does not apply to the {model.kind.value} model '{model.name}'; it has: {', '.join(keys)}"
                 )
     return {key: _COMPUTE[key](model) for key in what}
 

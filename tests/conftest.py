@@ -3,9 +3,7 @@ from hypothesis import HealthCheck, settings
 
 # Fuzz and property tests: reproducible in CI, no deadline (SymPy's first
 # calls are slow), more examples on demand with HYPOTHESIS_PROFILE=thorough.
-settings.register_profile(
-    "default", deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
-)
+settings.register_profile("default", deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("thorough", deadline=None, max_examples=2000)
 settings.load_profile(__import__("os").environ.get("HYPOTHESIS_PROFILE", "default"))
 

@@ -39,7 +39,12 @@ def test_json_of_a_lagrangian_model(capsys):
     assert document["kind"] == "lagrangian"
     assert document["state"] == ["th", "th_dot"]
     names = ["th", "th_dot", "th_ddot", "g", "l", "m", "p_th"]
-    assert sympy.simplify(parse(document["accelerations"]["th"], names) + symbol("g") * sympy.sin(symbol("th")) / symbol("l")) == 0
+    assert (
+        sympy.simplify(
+            parse(document["accelerations"]["th"], names) + symbol("g") * sympy.sin(symbol("th")) / symbol("l")
+        )
+        == 0
+    )
     assert "th_ddot" in document["euler_lagrange"][0]
     assert set(document["hamilton_equations"]) == {"th", "p_th"}
     assert set(document["invariants"]) == {"energy"}
@@ -51,7 +56,12 @@ def test_json_keys_for_a_stratonovich_sde(tmp_path, capsys):
     path.write_text("model gbm\nparam mu = 1, s = 1\nstate S\nnoise stratonovich\ndS = mu*S dt + s*S dW\n")
     document = run_json(capsys, str(path))
     assert document["drift"] == ["S*mu"]
-    assert sympy.simplify(parse(document["ito_drift"][0], ["S", "mu", "s"]) - (symbol("mu") + symbol("s") ** 2 / 2) * symbol("S")) == 0
+    assert (
+        sympy.simplify(
+            parse(document["ito_drift"][0], ["S", "mu", "s"]) - (symbol("mu") + symbol("s") ** 2 / 2) * symbol("S")
+        )
+        == 0
+    )
     assert document["diffusion"] == [["S*s"]]
     assert "p(S, t)" in document["fokker_planck"] and "f(S, t)" in document["generator"]
 

@@ -81,7 +81,7 @@ def test_a_five_link_chain_matches_sympy_physics_mechanics_numerically():
     q = spm.dynamicsymbols(f"q1:{n + 1}")
     u = [sympy.diff(qi, spm.dynamicsymbols._t) for qi in q]
     x = y = L = 0
-    for qi, ui in zip(q, u):
+    for qi in q:
         x, y = x + l * sympy.sin(qi), y - l * sympy.cos(qi)
         L += m * (sympy.diff(x, spm.dynamicsymbols._t) ** 2 + sympy.diff(y, spm.dynamicsymbols._t) ** 2) / 2 - m * g * y
     method = spm.LagrangesMethod(L, q)

@@ -19,7 +19,13 @@ def test_the_installed_package_carries_the_grammar_of_the_checkout():
 
 def test_the_grammar_exists_only_once_in_the_source_tree():
     root = CHECKOUT_GRAMMAR.parents[1]
-    copies = [p for p in root.rglob("*.lark") if not any(part.startswith(".") or part in {"build", "dist"} or "venv" in part for part in p.relative_to(root).parts)]
+    copies = [
+        p
+        for p in root.rglob("*.lark")
+        if not any(
+            part.startswith(".") or part in {"build", "dist"} or "venv" in part for part in p.relative_to(root).parts
+        )
+    ]
     assert copies == [CHECKOUT_GRAMMAR]
 
 

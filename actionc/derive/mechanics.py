@@ -108,14 +108,12 @@ def check_regular(model: Model, form: MassMatrixForm | None = None) -> None:
         key=[q.name for q in model.coordinates].index,
     ) or [q.name for q in model.coordinates]
     names = ", ".join(f"'{name}'" for name in involved)
-    raise ModelError(
+    raise model.error(
         f"the lagrangian is degenerate: its Hessian in the velocities is singular, "
         f"so the accelerations of {names} are not determined",
-        model.span("lagrangian"),
+        "lagrangian",
         hint="every coordinate needs a kinetic term (e.g. m*q'^2/2); "
         "a coordinate without one is a constraint, which actionc does not handle yet",
-        filename=model.filename,
-        source=model.source,
     )
 
 
@@ -185,12 +183,10 @@ def quadratic_form(model: Model) -> QuadraticForm:
     check_regular(model, form)
     vs = model.velocities
     if any(form.matrix.has(v) for v in vs):
-        raise ModelError(
+        raise model.error(
             "the Legendre transform needs a Lagrangian quadratic in the velocities",
-            model.span("lagrangian"),
+            "lagrangian",
             hint="the Hessian ∂²L/∂q'∂q' depends on the velocities, so p = ∂L/∂q' has no closed-form inverse",
-            filename=model.filename,
-            source=model.source,
         )
     zero = {v: 0 for v in vs}
     b = sympy.Matrix([p.subs(zero) for p in momenta(model)])

@@ -14,7 +14,6 @@ import sympy
 
 from actionc import symbols
 from actionc.derive import mechanics
-from actionc.errors import ModelError
 from actionc.model import Kind, Model
 
 ONE = sympy.Integer(1)
@@ -112,21 +111,17 @@ def underdamped_langevin(model: Model) -> tuple[Sde, LangevinSplit | None]:
     try:
         sigma = _cholesky(2 * T * R)
     except ValueError:
-        raise ModelError(
+        raise model.error(
             "the friction matrix ∂²D/∂q'∂q' of the dissipation function is not positive semidefinite",
-            model.span("dissipation"),
+            "dissipation",
             hint="a Rayleigh dissipation function is a positive quadratic form, like gamma*q'^2/2",
-            filename=model.filename,
-            source=model.source,
         ) from None
     M_inv = form.matrix.inv() if n <= mechanics.SYMBOLIC_SOLVE_MAX else None
     if M_inv is None:
-        raise ModelError(
+        raise model.error(
             f"underdamped Langevin dynamics is supported for up to {mechanics.SYMBOLIC_SOLVE_MAX} coordinates",
-            model.span("temperature"),
+            "temperature",
             hint="the mass-matrix form with noise is not implemented yet",
-            filename=model.filename,
-            source=model.source,
         )
     accelerations = mechanics.accelerations(model, form)
     drift = sympy.Matrix([*model.velocities, *accelerations])

@@ -122,4 +122,3 @@ class _Build(Transformer_NonRecursive):
 
     def pos(self, meta, children):
         return ast.Unary("+", children[1], _span(meta))
-

@@ -70,7 +70,11 @@ class _Formatter:
             + self.group("state", [(f"state {x.name}", x.name) for x in m.state])
         )
         self.section(
-            [line for let in m.lets for line in self.group("let", [(f"let {let.name}", f"{let.name} = {self.expr(let.written)}")])]
+            [
+                line
+                for let in m.lets
+                for line in self.group("let", [(f"let {let.name}", f"{let.name} = {self.expr(let.written)}")])
+            ]
         )
         self.section(self.dynamics())
         self.section(self.group("init", [(self.init_key(i), self.init_item(i)) for i in m.init]))
@@ -153,7 +157,7 @@ class _Formatter:
         return f"init {self.printer.primes.get(initial.target.name, initial.target.name)}"
 
     def init_item(self, initial: Initial) -> str:
-        target = self.init_key(initial)[len("init "):]
+        target = self.init_key(initial)[len("init ") :]
         args = ", ".join(self.expr(a) for a in initial.args)
         value = args if initial.distribution == "value" else f"{initial.distribution}({args})"
         return f"{target} = {value}"

@@ -116,8 +116,7 @@ class _Resolver:
         if rest:
             other_kind, other = rest[0]
             raise ModelError(
-                f"{_dynamics_words(other)} cannot be combined with "
-                f"{_dynamics_words(first)} (line {first.span.line})",
+                f"{_dynamics_words(other)} cannot be combined with {_dynamics_words(first)} (line {first.span.line})",
                 other.span,
                 hint="a model has one kind of dynamics: lagrangian, hamiltonian, energy, or SDE equations",
             )
@@ -284,9 +283,11 @@ class _Resolver:
             )
         fields["sde"][state_name] = (statement, self._sde_terms(statement, written=False))
         self.written.update(
-            {f"{kind} {state_name}{' ' + noise if noise else ''}": value
-             for (kind, noise), value in self._sde_terms(statement, written=True).items()
-             if value != 0}
+            {
+                f"{kind} {state_name}{' ' + noise if noise else ''}": value
+                for (kind, noise), value in self._sde_terms(statement, written=True).items()
+                if value != 0
+            }
         )
         self.spans[f"sde {state_name}"] = target.span
         self._item(target.span.line, f"sde {state_name}")
@@ -295,7 +296,9 @@ class _Resolver:
         """(kind, noise) -> coefficient: ('drift', None) and ('diffusion', 'W1')."""
         terms: dict[tuple[str, str | None], sympy.Expr] = {}
         for term in statement.terms:
-            coefficient = sympy.Integer(1) if term.coefficient is None else self._expr(term.coefficient, written=written)
+            coefficient = (
+                sympy.Integer(1) if term.coefficient is None else self._expr(term.coefficient, written=written)
+            )
             differential = term.differential.name
             key = ("drift", None) if differential == "dt" else ("diffusion", differential[1:])
             terms[key] = terms.get(key, sympy.Integer(0)) + term.sign * coefficient
@@ -437,10 +440,14 @@ class _Resolver:
                 noise = term.differential.name[1:]
                 if term.differential.name != "dt" and noise not in noises:
                     noises.append(noise)
-        noises.sort(key=lambda n: min(
-            (t.span.line, t.span.column)
-            for s, _ in fields["sde"].values() for t in s.terms if t.differential.name[1:] == n
-        ))
+        noises.sort(
+            key=lambda n: min(
+                (t.span.line, t.span.column)
+                for s, _ in fields["sde"].values()
+                for t in s.terms
+                if t.differential.name[1:] == n
+            )
+        )
         zero = sympy.Integer(0)
         model["noises"] = tuple(noises)
         model["drift"] = tuple(fields["sde"][s.name][1].get(("drift", None), zero) for s in states)

@@ -65,7 +65,9 @@ def mass_matrices(draw, coordinates: list[str], constant: bool = False) -> list[
     with B lower-triangular (entries constants or simple functions of q) and
     D a positive diagonal."""
     n = len(coordinates)
-    choices = ["0", "1", "1/2", "2"] + ([] if constant else [f"cos({q})" for q in coordinates] + [f"{q}" for q in coordinates])
+    choices = ["0", "1", "1/2", "2"] + (
+        [] if constant else [f"cos({q})" for q in coordinates] + [f"{q}" for q in coordinates]
+    )
     B = [[draw(st.sampled_from(choices)) if j <= i else "0" for j in range(n)] for i in range(n)]
     D = [draw(st.sampled_from(["1", "2", "1/2", "3"])) for _ in range(n)]
     M = []
@@ -96,8 +98,8 @@ def mechanical_lagrangians(draw, max_coordinates: int = 2, constant_mass: bool =
     qs = [f"q{i + 1}" for i in range(n)]
     M = draw(mass_matrices(qs, constant=constant_mass))
     V = draw(potentials(qs))
-    text = f"model random_lagrangian\ncoord {', '.join(qs)}\nlagrangian = {_kinetic(M, [q + chr(39) for q in qs])} - ({V})\n"
-    return actionc.parse(text)
+    kinetic = _kinetic(M, [q + "'" for q in qs])
+    return actionc.parse(f"model random_lagrangian\ncoord {', '.join(qs)}\nlagrangian = {kinetic} - ({V})\n")
 
 
 @st.composite
@@ -165,7 +167,10 @@ def check_energy_conserved(model: Model) -> None:
     E = mechanics.energy_function(model)
     accelerations = mechanics.accelerations(model)
     rate = sum(
-        (sympy.diff(E, q) * v + sympy.diff(E, v) * a for q, v, a in zip(model.coordinates, model.velocities, accelerations)),
+        (
+            sympy.diff(E, q) * v + sympy.diff(E, v) * a
+            for q, v, a in zip(model.coordinates, model.velocities, accelerations)
+        ),
         sympy.Integer(0),
     )
     assert _zero(sympy.together(rate)), f"dE/dt = {rate}"

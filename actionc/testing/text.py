@@ -76,10 +76,57 @@ def models(draw) -> str:
 
 
 TOKENS = [
-    "model", "param", "coord", "momentum", "state", "let", "lagrangian", "hamiltonian", "energy",
-    "dissipation", "temperature", "friction", "force", "noise", "init", "dt", "dW", "dW1", "x", "q",
-    "q'", "t", "pi", "=", ",", "(", ")", "+", "-", "*", "/", "^", "**", "'", "\n", " ", "#", '"',
-    "1", "0", "2.5e3", "sin", "normal", "atan2", "\\\n", "9^9", "1/0", "log(0)", "__", ".", "[",
+    "model",
+    "param",
+    "coord",
+    "momentum",
+    "state",
+    "let",
+    "lagrangian",
+    "hamiltonian",
+    "energy",
+    "dissipation",
+    "temperature",
+    "friction",
+    "force",
+    "noise",
+    "init",
+    "dt",
+    "dW",
+    "dW1",
+    "x",
+    "q",
+    "q'",
+    "t",
+    "pi",
+    "=",
+    ",",
+    "(",
+    ")",
+    "+",
+    "-",
+    "*",
+    "/",
+    "^",
+    "**",
+    "'",
+    "\n",
+    " ",
+    "#",
+    '"',
+    "1",
+    "0",
+    "2.5e3",
+    "sin",
+    "normal",
+    "atan2",
+    "\\\n",
+    "9^9",
+    "1/0",
+    "log(0)",
+    "__",
+    ".",
+    "[",
 ]
 
 raw_text = st.lists(st.sampled_from(TOKENS), max_size=40).map("".join) | st.text(max_size=200)
@@ -88,7 +135,11 @@ raw_text = st.lists(st.sampled_from(TOKENS), max_size=40).map("".join) | st.text
 def pendulum_chain(n: int) -> str:
     """The .act text of an n-link planar pendulum chain (point masses m on
     massless rods of length l), written with Cartesian lets."""
-    lines = [f"model chain{n}", "param m = 1, l = 0.5, g = 9.81", "coord " + ", ".join(f"th{i}" for i in range(1, n + 1))]
+    lines = [
+        f"model chain{n}",
+        "param m = 1, l = 0.5, g = 9.81",
+        "coord " + ", ".join(f"th{i}" for i in range(1, n + 1)),
+    ]
     for i in range(1, n + 1):
         lines.append(f"let x{i} = " + (f"x{i - 1} + " if i > 1 else "") + f"l*sin(th{i})")
         lines.append(f"let y{i} = " + (f"y{i - 1} - " if i > 1 else "-") + f"l*cos(th{i})")

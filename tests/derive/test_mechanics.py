@@ -97,7 +97,7 @@ def test_hamilton_equations_of_a_hamiltonian_model():
     q, p = S("q", "p_q")
     model = actionc.parse("model m\ncoord q\nhamiltonian = p_q^2/2 + q^4/4\nforce q = -p_q\n")
     equations = mechanics.hamilton_equations(model)
-    assert equations[q] == p and zero(equations[p] - (-q**3 - p))
+    assert equations[q] == p and zero(equations[p] - (-(q**3) - p))
 
 
 def test_a_degenerate_lagrangian_names_the_coordinate_without_kinetic_term():

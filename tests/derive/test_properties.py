@@ -71,4 +71,6 @@ def test_the_gibbs_check_catches_the_wrong_temperature():
     acts.check_gibbs_stationary(model)
     from actionc.derive import stochastic, thermo
 
-    assert not stochastic.is_stationary(stochastic.sde_of(model), sympy.exp(thermo.log_density(wrong)).subs(symbol("T"), 2))
+    assert not stochastic.is_stationary(
+        stochastic.sde_of(model), sympy.exp(thermo.log_density(wrong)).subs(symbol("T"), 2)
+    )

@@ -69,6 +69,10 @@ def test_fokker_planck_is_the_adjoint_of_the_generator():
     sde = stochastic.sde_of(model)
     (x,) = sde.state
     rho, phi = sympy.exp(-(x**2)), x**2 * sympy.exp(-(x**2))
-    left = sympy.integrate(phi * stochastic.fokker_planck(sde.drift, sde.diffusion, sde.state, rho), (x, -sympy.oo, sympy.oo))
-    right = sympy.integrate(rho * stochastic.generator(sde.drift, sde.diffusion, sde.state, phi), (x, -sympy.oo, sympy.oo))
+    left = sympy.integrate(
+        phi * stochastic.fokker_planck(sde.drift, sde.diffusion, sde.state, rho), (x, -sympy.oo, sympy.oo)
+    )
+    right = sympy.integrate(
+        rho * stochastic.generator(sde.drift, sde.diffusion, sde.state, phi), (x, -sympy.oo, sympy.oo)
+    )
     assert sympy.simplify(left - right) == 0

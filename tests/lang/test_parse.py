@@ -92,11 +92,7 @@ def test_momenta_pair_with_coordinates_in_order_and_default_to_p_q():
 
 
 def test_sde_terms_collect_into_drift_and_diffusion():
-    model = parse(
-        "param theta = 1, sigma = 2\nstate x, y\n"
-        "dx = theta*(1 - x) dt + sigma dW1 - x dW2\n"
-        "dy = x dt\n"
-    )
+    model = parse("param theta = 1, sigma = 2\nstate x, y\ndx = theta*(1 - x) dt + sigma dW1 - x dW2\ndy = x dt\n")
     assert model.noises == ("W1", "W2")
     assert model.drift == (symbol("theta") * (1 - x), x)
     assert model.diffusion == ((symbol("sigma"), -x), (0, 0))
