@@ -1,7 +1,8 @@
 """actionc: a compiler for variational and stochastic dynamics.
 
 Write the physics (a Lagrangian, a Hamiltonian, an energy, an SDE) in an
-.act file; actionc parses it into a typed, symbolic Model.
+.act file; actionc parses it into a typed, symbolic Model, derives what
+follows from it, and compiles it into fast ensemble integrators.
 
     >>> import actionc
     >>> model = actionc.parse('''
@@ -12,12 +13,49 @@ Write the physics (a Lagrangian, a Hamiltonian, an energy, an SDE) in an
     ... ''')
     >>> model.kind.value, [q.name for q in model.coordinates]
     ('lagrangian', ['th'])
+
+The names below are imported on first use, so that running a cached kernel
+never imports SymPy.
 """
 
-from actionc.errors import ModelError
-from actionc.lang import format_model, load, parse
-from actionc.model import Kind, Model
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
 
 __version__ = "0.1.0"
 
-__all__ = ["ModelError", "Model", "Kind", "parse", "load", "format_model", "__version__"]
+_EXPORTS = {
+    "ModelError": "actionc.errors",
+    "Model": "actionc.model",
+    "Kind": "actionc.model",
+    "parse": "actionc.lang",
+    "load": "actionc.lang",
+    "format_model": "actionc.lang",
+    "compile": "actionc.run.compiled",
+    "Compiled": "actionc.run.compiled",
+    "Result": "actionc.run.result",
+    "RunError": "actionc.errors",
+}
+
+__all__ = [*_EXPORTS, "__version__"]
+
+if TYPE_CHECKING:  # pragma: no cover
+    from actionc.errors import ModelError, RunError
+    from actionc.lang import format_model, load, parse
+    from actionc.model import Kind, Model
+    from actionc.run.compiled import Compiled, compile
+    from actionc.run.result import Result
+
+
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'actionc' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(__all__)

@@ -13,11 +13,11 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-from actionc import __version__, report
+from actionc import __version__
 from actionc.errors import ModelError
-from actionc.lang import format_model, load
-from actionc.model import Model
-from actionc.report import FORMATS
+
+# Heavy modules (SymPy, the parser) are imported inside the commands that
+# need them: a warm `actionc run` must not import SymPy at all.
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 
@@ -66,9 +66,140 @@ def _parser() -> argparse.ArgumentParser:
         metavar="LIST",
         help="comma-separated derivations, e.g. euler_lagrange,invariants (default: all that apply)",
     )
-    derive.add_argument("--format", choices=sorted(FORMATS), default="text")
+    derive.add_argument("--format", choices=["json", "latex", "text"], default="text")
     derive.set_defaults(handler=_derive)
+
+    run = commands.add_parser("run", help="simulate an ensemble of particles")
+    run.add_argument("file", metavar="FILE")
+    run.add_argument("--method", help="integrator (default: the model's natural one)")
+    run.add_argument("--dt", type=_positive_float, required=True, help="time step")
+    length = run.add_mutually_exclusive_group(required=True)
+    length.add_argument("--steps", type=_count, help="number of steps")
+    length.add_argument("--t-end", type=_positive_float, help="end time (a whole number of steps)")
+    run.add_argument("--particles", type=_positive_count, default=1)
+    run.add_argument("--seed", type=_count, default=0)
+    run.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        type=_assignment,
+        metavar="NAME=VALUE",
+        help="override a parameter (repeatable)",
+    )
+    run.add_argument(
+        "--init",
+        action="append",
+        default=[],
+        type=_assignment,
+        metavar="NAME=VALUE",
+        help="set an initial value, velocities as q_dot (repeatable)",
+    )
+    run.add_argument("--save-every", type=_positive_count, default=1, metavar="K")
+    run.add_argument("--out", metavar="PATH", help="write t, x, names, meta to an .npz file")
+    run.add_argument("--threads", type=_positive_count, help="worker threads (default: all cores)")
+    run.add_argument("--rtol", type=_positive_float, default=1e-6, help="relative tolerance (dopri5)")
+    run.add_argument("--atol", type=_positive_float, default=1e-9, help="absolute tolerance (dopri5)")
+    run.set_defaults(handler=_run)
     return parser
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not (value > 0 and value != float("inf")):
+        raise argparse.ArgumentTypeError(f"expected a positive finite number, got {text!r}")
+    return value
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number ≥ 0, got {text!r}")
+    return value
+
+
+def _positive_count(text: str) -> int:
+    value = _count(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number ≥ 1, got {text!r}")
+    return value
+
+
+def _assignment(text: str) -> tuple[str, float]:
+    name, equals, value = text.partition("=")
+    if not equals or not name.strip():
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number after '=', got {value!r}") from None
+    if number != number or number in (float("inf"), float("-inf")):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {value!r}")
+    return name.strip().replace("'", "_dot"), number
+
+
+def _run(args) -> int:
+    from actionc.errors import RunError
+    from actionc.run.compiled import compile
+
+    if args.t_end is not None:
+        steps = round(args.t_end / args.dt)
+        if steps < 1 or abs(steps * args.dt - args.t_end) > 1e-9 * args.t_end:
+            print(
+                f"actionc run: error: --t-end {args.t_end:g} is not a whole number of steps of --dt {args.dt:g}",
+                file=sys.stderr,
+            )
+            return EXIT_USAGE
+    else:
+        steps = args.steps
+    try:
+        compiled = compile(args.file, args.method)
+        result = compiled.run(
+            dt=args.dt,
+            steps=steps,
+            particles=args.particles,
+            seed=args.seed,
+            params=dict(args.set),
+            init=dict(args.init),
+            save_every=args.save_every,
+            threads=args.threads,
+            rtol=args.rtol,
+            atol=args.atol,
+        )
+    except ModelError as error:
+        _report(error)
+        return EXIT_ERROR
+    except OSError as error:
+        print(f"{args.file}: error: cannot read file: {error.strerror or error}", file=sys.stderr)
+        return EXIT_ERROR
+    except RunError as error:
+        print(f"actionc run: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    if result.diverged:
+        first = result.meta["failures"][0]
+        print(
+            f"warning: {result.diverged} of {result.meta['particles']} particle(s) diverged "
+            f"(first: particle {first['particle']} at step {first['step']}, t = {first['time']:g}: {first['reason']}); "
+            "they are frozen at their last finite state. Try a smaller --dt or another --method.",
+            file=sys.stderr,
+        )
+    if args.out:
+        result.save(args.out)
+        print(
+            f"wrote {args.out} ({len(result.t)} saves × {result.x.shape[1]} particles × {len(result.names)} state)",
+            file=sys.stderr,
+        )
+    else:
+        print(result.summary())
+    if not result.meta["complete"]:
+        print("interrupted: the output holds the steps completed so far (meta complete = false)", file=sys.stderr)
+        return 130
+    return EXIT_OK
 
 
 def _comma_list(text: str) -> list[str]:
@@ -79,6 +210,9 @@ def _comma_list(text: str) -> list[str]:
 
 
 def _derive(args) -> int:
+    from actionc import report
+    from actionc.lang import load
+
     try:
         model = load(args.file)
         results = report.derive(model, args.what)
@@ -88,7 +222,7 @@ def _derive(args) -> int:
     except report.NotApplicable as error:
         print(f"actionc derive: error: {error}", file=sys.stderr)
         return EXIT_USAGE
-    sys.stdout.write(FORMATS[args.format](model, results))
+    sys.stdout.write(report.FORMATS[args.format](model, results))
     return EXIT_OK
 
 
@@ -97,6 +231,8 @@ def _report(error: ModelError) -> None:
 
 
 def _check(args) -> int:
+    from actionc.lang import load
+
     status = EXIT_OK
     for path in args.files:
         try:
@@ -109,7 +245,7 @@ def _check(args) -> int:
     return status
 
 
-def summary(model: Model) -> str:
+def summary(model) -> str:
     """One line: name, kind, variables, parameters with their defaults."""
     if model.kind.is_mechanical:
         variables = "coord " + ", ".join(q.name for q in model.coordinates)
@@ -120,6 +256,8 @@ def summary(model: Model) -> str:
 
 
 def _fmt(args) -> int:
+    from actionc.lang import format_model, load
+
     if len(args.files) > 1 and not (args.check or args.write):
         print("actionc fmt: error: give one FILE, or use --check or --write for several", file=sys.stderr)
         return EXIT_USAGE

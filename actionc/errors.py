@@ -85,3 +85,19 @@ def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
     if not close:
         return None
     return "did you mean " + " or ".join(f"'{c}'" for c in close) + "?"
+
+
+class RunError(ValueError):
+    """An impossible request to run a model: a bad option value, an unknown
+    parameter or state name. The CLI reports it as bad usage (exit 2)."""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message, self.hint = message, hint
+
+    def __str__(self) -> str:
+        return self.message + (f"\nhint: {self.hint}" if self.hint else "")
+
+
+class MethodError(RunError):
+    """A method that does not exist, or does not fit the model."""

@@ -1,0 +1,66 @@
+"""The integrators, in one explicit table, and the default for each model."""
+
+from actionc.codegen.integrators.base import FAILURES, Integrator
+from actionc.codegen.integrators.dopri5 import DOPRI5
+from actionc.codegen.integrators.explicit import EULER, RK4
+from actionc.codegen.integrators.implicit import IMPLICIT_MIDPOINT
+from actionc.codegen.integrators.langevin import BAOAB, MALA
+from actionc.codegen.integrators.stochastic import EULER_MARUYAMA, HEUN, MILSTEIN, SRA1
+from actionc.codegen.integrators.symplectic import LEAPFROG, YOSHIDA4
+from actionc.errors import MethodError
+from actionc.system import System
+
+INTEGRATORS: dict[str, Integrator] = {
+    i.name: i
+    for i in (
+        EULER,
+        RK4,
+        DOPRI5,
+        LEAPFROG,
+        YOSHIDA4,
+        IMPLICIT_MIDPOINT,
+        EULER_MARUYAMA,
+        MILSTEIN,
+        HEUN,
+        SRA1,
+        BAOAB,
+        MALA,
+    )
+}
+
+
+def default_method(system: System) -> str:
+    """Symplectic for conservative mechanics, BAOAB for underdamped
+    Langevin, Euler–Maruyama for SDEs and overdamped Langevin, RK4 else."""
+    if system.langevin is not None and BAOAB.applies(system) is None:
+        return "baoab"
+    if system.is_stochastic:
+        return "euler-maruyama"
+    if system.separable is not None:
+        return "leapfrog"
+    if system.kind == "hamiltonian" and system.mass_matrix is None:
+        return "implicit-midpoint"
+    return "rk4"
+
+
+def fitting_methods(system: System) -> list[str]:
+    return [name for name, integrator in INTEGRATORS.items() if integrator.applies(system) is None]
+
+
+def choose(system: System, method: str | None) -> Integrator:
+    """The integrator for `method` (default: the model's), or a MethodError
+    that says why it does not fit and names the methods that do."""
+    name = method or default_method(system)
+    integrator = INTEGRATORS.get(name)
+    if integrator is None:
+        raise MethodError(f"unknown method '{name}'; the methods are: {', '.join(INTEGRATORS)}")
+    reason = integrator.applies(system)
+    if reason is not None:
+        raise MethodError(
+            f"method '{name}' does not fit the {system.kind} model '{system.name}': {reason}; "
+            f"methods that fit: {', '.join(fitting_methods(system))}"
+        )
+    return integrator
+
+
+__all__ = ["INTEGRATORS", "FAILURES", "Integrator", "MethodError", "choose", "default_method", "fitting_methods"]

@@ -1,0 +1,70 @@
+"""Loading a generated kernel module, and the compiled kernel object.
+
+Importing a cached module is all a warm run does: Numba finds its compiled
+code next to the file (cache=True). This module must not import SymPy.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+
+REQUIRED = ("META", "init_particles", "run_chunk", "evaluate_invariants")
+
+
+class CacheError(RuntimeError):
+    """A cached kernel that cannot be used; the caller rebuilds it."""
+
+
+def load_module(path: Path) -> ModuleType:
+    name = f"actionc_kernels.{path.stem}"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise CacheError(f"cannot import {path}")
+    module = importlib.util.module_from_spec(spec)
+    try:
+        spec.loader.exec_module(module)
+    except Exception as error:  # a broken file must be rebuilt, whatever broke it
+        raise CacheError(f"cannot import {path}: {error}") from error
+    if any(not hasattr(module, attribute) for attribute in REQUIRED):
+        raise CacheError(f"{path} is not a kernel module")
+    sys.modules[name] = module
+    return module
+
+
+@dataclass(frozen=True)
+class Kernel:
+    """A compiled ensemble kernel: one model, one method, in one file.
+    Pickles as its file path, so it can be sent to other processes."""
+
+    path: Path
+
+    @property
+    def module(self) -> ModuleType:
+        return load_module(self.path)
+
+    @property
+    def meta(self) -> dict:
+        return json.loads(self.module.META)
+
+    @property
+    def names(self) -> list[str]:
+        return self.meta["state"]
+
+    @property
+    def method(self) -> str:
+        return self.meta["method"]
+
+    @property
+    def params(self) -> dict[str, float]:
+        return {name: value for name, value in self.meta["params"]}
+
+    @property
+    def source(self) -> str:
+        return self.path.read_text(encoding="utf-8")

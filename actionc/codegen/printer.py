@@ -1,0 +1,98 @@
+"""SymPy → Python source over `math`, for Numba.
+
+Deterministic: the same expressions always print to the same text. Common
+subexpressions are named _c0, _c1, … in a fixed order; floats are printed
+with repr (17 significant digits, the exact double), never SymPy's 15.
+State variables are read from x[i], parameters from p[k], time is t.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable, Sequence
+
+import sympy
+from sympy.printing.pycode import PythonCodePrinter
+
+
+class KernelPrinter(PythonCodePrinter):
+    def __init__(self, names: dict[sympy.Symbol, str]) -> None:
+        super().__init__({"fully_qualified_modules": True, "standard": "python3"})
+        self.names = names
+
+    def _print_Symbol(self, expr) -> str:
+        if expr in self.names:
+            return self.names[expr]
+        return super()._print_Symbol(expr)
+
+    def _print_Float(self, expr) -> str:
+        return repr(float(expr))
+
+    def _print_Rational(self, expr) -> str:
+        return repr(float(expr.p) / float(expr.q)) if expr.q != 1 else f"{float(expr.p)!r}"
+
+    def _print_Integer(self, expr) -> str:
+        return f"{float(expr)!r}"
+
+    def _print_Pow(self, expr, rational=False) -> str:
+        base, exponent = expr.base, expr.exp
+        if exponent.is_Integer and 2 <= abs(int(exponent)) <= 4:
+            # x*x*x instead of a call to pow: exact, and what a person would write
+            factor = self.parenthesize(base, 60)
+            product = "*".join([factor] * abs(int(exponent)))
+            return product if exponent > 0 else f"1.0/({product})"
+        if exponent == -1:
+            return f"1.0/{self.parenthesize(base, 60)}"
+        if exponent == sympy.Rational(1, 2):
+            return f"math.sqrt({self._print(base)})"
+        if exponent == -sympy.Rational(1, 2):
+            return f"1.0/math.sqrt({self._print(base)})"
+        return f"{self.parenthesize(base, 60)}**{self.parenthesize(exponent, 60)}"
+
+    def _print_Abs(self, expr) -> str:
+        return f"abs({self._print(expr.args[0])})"
+
+    def _print_sign(self, expr) -> str:
+        x = self._print(expr.args[0])
+        return f"(1.0 if {x} > 0 else (-1.0 if {x} < 0 else 0.0))"
+
+
+def _temporaries():
+    index = 0
+    while True:
+        yield sympy.Symbol(f"_c{index}", real=True)
+        index += 1
+
+
+def assignments(
+    targets: Sequence[str],
+    expressions: Sequence[sympy.Expr],
+    names: dict[sympy.Symbol, str],
+    indent: str = "    ",
+) -> list[str]:
+    """Lines `target = expression` for every pair, sharing common
+    subexpressions through named temporaries."""
+    expressions = [sympy.Integer(e) if isinstance(e, int) else e for e in expressions]
+    replacements, reduced = sympy.cse(expressions, symbols=_temporaries(), order="canonical")
+    printer = KernelPrinter({**names, **{s: s.name for s, _ in replacements}})
+    lines = [f"{indent}{symbol.name} = {printer.doprint(value)}" for symbol, value in replacements]
+    lines += [f"{indent}{target} = {printer.doprint(value)}" for target, value in zip(targets, reduced)]
+    return lines
+
+
+def function(
+    name: str,
+    arguments: str,
+    targets: Sequence[str],
+    expressions: Iterable[sympy.Expr],
+    names: dict[sympy.Symbol, str],
+    doc: str,
+    returns: str | None = None,
+    decorator: str = "jit",
+) -> str:
+    """The source of one jitted model function."""
+    body = assignments(targets, list(expressions), names)
+    if returns:
+        body.append(f"    return {returns}")
+    if not body:
+        body = ["    pass"]
+    return "\n".join([f"@{decorator}", f"def {name}({arguments}):", f'    """{doc}"""', *body]) + "\n"

@@ -1,0 +1,151 @@
+"""The runtime every generated kernel module carries: the one `jit` wrapper,
+random numbers, a small linear solver.
+
+This file is valid Python on its own (and tested as such), but its text is
+copied into each generated module below the marker line, because Numba's
+cache only follows the file a function is defined in.
+"""
+
+# ---- runtime: copied into every generated module from here on ----
+import math
+
+import numba
+import numpy as np
+from numba import int64, uint64
+
+# The one place that sets Numba's flags. fastmath keeps NaN and Inf
+# observable (no nnan/ninf): divergence checks must see them.
+#   jit           the hot path (model functions, advance, random numbers):
+#                 inlined into the drivers at Numba-IR level; left as calls,
+#                 the same kernel ran 4x slower
+#   jit_cold      called once per particle or per save
+#   jit_parallel  the drivers: the compiled entry points, cached on disk
+_FLAGS = dict(fastmath={"contract", "nsz"}, error_model="numpy")
+jit = numba.njit(inline="always", **_FLAGS)
+jit_cold = numba.njit(cache=True, nogil=True, **_FLAGS)
+jit_parallel = numba.njit(cache=True, parallel=True, **_FLAGS)
+
+# ---- random numbers ----------------------------------------------------------
+# Each particle owns a xoshiro256++ stream (Blackman & Vigna 2019) seeded by
+# splitmix64 from (seed, particle index): a run is bit-identical whatever
+# the number of threads or chunks, and particle i of a small run equals
+# particle i of a large one. Normals come from the ziggurat (Marsaglia &
+# Tsang 2000, in Doornik's 2005 ZIGNOR form, 128 layers): one 64-bit draw
+# for 99% of them, no log or sqrt.
+
+_GOLDEN = uint64(0x9E3779B97F4A7C15)
+_TO_UNIT = 2.0**-53
+
+
+@jit
+def _rotl(x, k):
+    return (x << uint64(k)) | (x >> uint64(64 - k))
+
+
+@jit_cold
+def _mix64(z):
+    z = (z ^ (z >> uint64(30))) * uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> uint64(27))) * uint64(0x94D049BB133111EB)
+    return z ^ (z >> uint64(31))
+
+
+@jit_cold
+def seed_stream(state, seed, particle):
+    """Fill state[0:4] with the stream of (seed, particle)."""
+    z = _mix64(uint64(seed) ^ _GOLDEN) ^ _mix64(uint64(particle) * _GOLDEN + uint64(0x2545F4914F6CDD1D))
+    for k in range(4):
+        z = z + _GOLDEN
+        state[k] = _mix64(z)
+
+
+@jit
+def next_u64(s):
+    result = _rotl(s[0] + s[3], 23) + s[0]
+    t = s[1] << uint64(17)
+    s[2] ^= s[0]
+    s[3] ^= s[1]
+    s[1] ^= s[2]
+    s[0] ^= s[3]
+    s[2] ^= t
+    s[3] = _rotl(s[3], 45)
+    return result
+
+
+@jit
+def uniform(s):
+    """Uniform on [0, 1) with 53 random bits."""
+    # via int64: the top 53 bits fit, and int64 → double is one instruction
+    return float(int64(next_u64(s) >> uint64(11))) * _TO_UNIT
+
+
+def _ziggurat_tables(layers=128, r=3.442619855899, v=9.91256303526217e-3):
+    x = np.empty(layers + 1)
+    f = math.exp(-0.5 * r * r)
+    x[0], x[1], x[layers] = v / f, r, 0.0
+    for i in range(2, layers):
+        x[i] = math.sqrt(-2.0 * math.log(v / x[i - 1] + f))
+        f = math.exp(-0.5 * x[i] * x[i])
+    return x, x[1:] / x[:-1]
+
+
+_ZIG_X, _ZIG_RATIO = _ziggurat_tables()
+_ZIG_TAIL = 3.442619855899
+
+
+@jit
+def normal(s):
+    """A standard normal draw."""
+    while True:
+        bits = next_u64(s)
+        i = int(bits & uint64(127))
+        u = 2.0 * float(int64(bits >> uint64(11))) * _TO_UNIT - 1.0
+        if abs(u) < _ZIG_RATIO[i]:
+            return u * _ZIG_X[i]
+        if i == 0:
+            # the tail beyond r (Marsaglia 1964)
+            while True:
+                a = math.log(1.0 - uniform(s)) / _ZIG_TAIL
+                b = math.log(1.0 - uniform(s))
+                if -2.0 * b >= a * a:
+                    return a - _ZIG_TAIL if u < 0.0 else _ZIG_TAIL - a
+        x = u * _ZIG_X[i]
+        f0 = math.exp(-0.5 * (_ZIG_X[i] * _ZIG_X[i] - x * x))
+        f1 = math.exp(-0.5 * (_ZIG_X[i + 1] * _ZIG_X[i + 1] - x * x))
+        if f1 + uniform(s) * (f0 - f1) < 1.0:
+            return x
+
+
+# ---- small dense linear algebra ----------------------------------------------
+
+
+@jit
+def solve(a, b, n):
+    """Solve a x = b in place (x in b) by Gaussian elimination with partial
+    pivoting; a is overwritten. For the small mass matrices of mechanics."""
+    for k in range(n):
+        pivot = k
+        for i in range(k + 1, n):
+            if abs(a[i, k]) > abs(a[pivot, k]):
+                pivot = i
+        if pivot != k:
+            for j in range(n):
+                a[k, j], a[pivot, j] = a[pivot, j], a[k, j]
+            b[k], b[pivot] = b[pivot], b[k]
+        for i in range(k + 1, n):
+            factor = a[i, k] / a[k, k]
+            for j in range(k, n):
+                a[i, j] -= factor * a[k, j]
+            b[i] -= factor * b[k]
+    for k in range(n - 1, -1, -1):
+        total = b[k]
+        for j in range(k + 1, n):
+            total -= a[k, j] * b[j]
+        b[k] = total / a[k, k]
+
+
+@jit
+def all_finite(x):
+    for value in x:
+        if not math.isfinite(value):
+            return False
+    return True

@@ -1,0 +1,74 @@
+"""actionc.compile: a model (or an .act file) → a Compiled kernel you can run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from actionc.codegen import build
+from actionc.codegen.kernel import Kernel
+from actionc.run.result import Result
+from actionc.run.simulate import simulate
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """A model compiled with one method. `run` simulates ensembles; the
+    kernel's source is in `source`, its file at `kernel.path`. Pickles
+    cheaply (by path), so it can be used from worker processes."""
+
+    kernel: Kernel
+    model_hash: str = ""
+
+    @property
+    def method(self) -> str:
+        return self.kernel.method
+
+    @property
+    def names(self) -> list[str]:
+        return self.kernel.names
+
+    @property
+    def params(self) -> dict[str, float]:
+        """Parameter defaults; override any of them per run, no recompiling."""
+        return self.kernel.params
+
+    @property
+    def source(self) -> str:
+        return self.kernel.source
+
+    def run(self, *, dt: float, steps: int, invariants: bool = True, **options) -> Result:
+        """Simulate; see actionc.run.simulate.simulate for the options
+        (particles, seed, params, init, save_every, threads, rtol, atol).
+        With invariants=True the invariants are evaluated at every save."""
+        result = simulate(self.kernel, dt=dt, steps=steps, model_hash=self.model_hash, **options)
+        if invariants and result.invariant_names:
+            result.invariants = self.evaluate_invariants(result)
+        return result
+
+    def evaluate_invariants(self, result: Result) -> np.ndarray:
+        saves, particles = result.x.shape[:2]
+        names = list(self.params)
+        values = result.meta["params"]
+        sweep = any(isinstance(values[n], list) for n in names)
+        p = np.empty((particles if sweep else 1, max(1, len(names))))
+        for k, name in enumerate(names):
+            p[:, k] = values[name]
+        out = np.empty((saves, particles, len(result.invariant_names)))
+        self.kernel.module.evaluate_invariants(result.x, result.t, p, 1 if sweep else 0, out)
+        return out
+
+
+def compile(model, method: str | None = None, *, mass_matrix: bool | None = None) -> Compiled:  # noqa: A001
+    """Compile `model` — a Model, or the path of an .act file — for `method`
+    (default: the model's natural method). Kernels are cached on disk: a
+    second call, in this process or another, does no SymPy or LLVM work."""
+    if isinstance(model, (str, Path)):
+        path = Path(model)
+        text = path.read_text(encoding="utf-8")
+        kernel = build.from_text(text, str(path), method, mass_matrix)
+        return Compiled(kernel, build.text_hash(text))
+    kernel = build.from_model(model, method, mass_matrix)
+    return Compiled(kernel, build.text_hash(model.source) if model.source else "")

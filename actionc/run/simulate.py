@@ -1,0 +1,250 @@
+"""The ensemble driver: validate a request, initialize the particles, run the
+kernel in chunks (for progress and Ctrl-C), and collect a Result.
+
+Chunks split the steps, never the randomness: each particle's stream lives
+in its own state, so one chunk or many, one thread or many, give the same
+bits. This module must not import SymPy: a warm run never does.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import sys
+import time
+from dataclasses import dataclass
+from typing import Mapping
+
+import numba
+import numpy as np
+
+from actionc import __version__
+from actionc.codegen.kernel import Kernel
+from actionc.errors import RunError
+from actionc.run.result import Result
+
+
+@dataclass
+class _Particles:
+    x: np.ndarray  # (particles, n) current state
+    streams: np.ndarray  # (particles, 4) uint64
+    control: np.ndarray  # (particles, control)
+    stats: np.ndarray  # (particles, len(stats))
+    status: np.ndarray  # (particles,) int8: 0 ok, else a failure code
+    failed_at: np.ndarray  # (particles,) int64: the step that failed
+
+
+def simulate(
+    kernel: Kernel,
+    *,
+    dt: float,
+    steps: int,
+    particles: int = 1,
+    seed: int = 0,
+    params: Mapping[str, float | np.ndarray] | None = None,
+    init: Mapping[str, float] | None = None,
+    save_every: int = 1,
+    threads: int | None = None,
+    rtol: float = 1e-6,
+    atol: float = 1e-9,
+    progress: bool | None = None,
+    model_hash: str = "",
+) -> Result:
+    """Advance `particles` copies of the model `steps` steps of size `dt`.
+
+    params: overrides of parameter defaults, each a number or an array of
+    one value per particle (a sweep). init: initial values by state name
+    (velocities as q_dot). Saves the state at t = 0 and after every
+    `save_every` steps. rtol, atol: tolerances of adaptive methods (dopri5).
+    """
+    meta = kernel.meta
+    names, n = meta["state"], len(meta["state"])
+    _check_numbers(dt=dt, steps=steps, particles=particles, save_every=save_every, seed=seed, rtol=rtol, atol=atol)
+    if steps % save_every:
+        raise RunError(
+            f"--steps {steps} is not a multiple of --save-every {save_every}",
+            hint="choose steps as a whole number of saves",
+        )
+    p, p_stride, param_values = _parameters(dict(meta["params"]), params or {}, particles)
+    override, values = _initial_overrides(names, init or {})
+    if threads is not None:
+        if not 1 <= threads <= numba.config.NUMBA_NUM_THREADS:
+            raise RunError(f"--threads must be between 1 and {numba.config.NUMBA_NUM_THREADS}")
+        numba.set_num_threads(threads)
+    module = kernel.module
+
+    state = _Particles(
+        x=np.empty((particles, n)),
+        streams=np.empty((particles, 4), dtype=np.uint64),
+        control=np.zeros((particles, meta["control"])),
+        stats=np.zeros((particles, max(1, len(meta["stats"])))),
+        status=np.zeros(particles, dtype=np.int8),
+        failed_at=np.zeros(particles, dtype=np.int64),
+    )
+    if meta["method"] == "dopri5":
+        state.control[:, 1], state.control[:, 2] = rtol, atol
+    module.init_particles(state.x, p, p_stride, state.streams, np.uint64(seed), 0, override, values)
+    if not np.isfinite(state.x).all():
+        raise RunError("the initial state is not finite", hint="check the init values and the parameters")
+
+    n_saves = steps // save_every
+    saves = np.empty((n_saves + 1, particles, n))
+    saves[0] = state.x
+    done, complete = 0, True
+    bar = _Progress(steps, enabled=progress)
+    chunk = save_every
+    try:
+        while done < steps:
+            count = min(chunk, steps - done)
+            first_save = done // save_every + 1
+            started = time.perf_counter()
+            module.run_chunk(
+                state.x,
+                p,
+                p_stride,
+                state.streams,
+                state.control,
+                state.stats,
+                state.status,
+                state.failed_at,
+                0.0,
+                float(dt),
+                done,
+                count,
+                save_every,
+                saves[first_save : first_save + count // save_every],
+            )
+            done += count
+            bar.update(done)
+            chunk = _next_chunk(chunk, count, time.perf_counter() - started, save_every)
+    except KeyboardInterrupt:
+        complete = False
+    finally:
+        bar.close()
+    saved = done // save_every + 1
+    return _result(meta, state, saves[:saved], dt, done, save_every, seed, param_values, complete, model_hash)
+
+
+def _next_chunk(chunk: int, count: int, seconds: float, save_every: int) -> int:
+    """Aim for chunks of about a quarter second: progress, and Ctrl-C."""
+    if seconds <= 0:
+        return chunk * 4
+    target = int(count * 0.25 / seconds)
+    target = max(save_every, min(chunk * 4, target))
+    return target - target % save_every or save_every
+
+
+def _check_numbers(**values) -> None:
+    dt = values["dt"]
+    if not (isinstance(dt, (int, float)) and math.isfinite(dt) and dt > 0):
+        raise RunError(f"--dt must be a positive number, not {dt!r}")
+    for name in ("steps", "save_every", "particles"):
+        value = values[name]
+        minimum = 0 if name == "steps" else 1
+        if not isinstance(value, (int, np.integer)) or value < minimum:
+            raise RunError(f"--{name.replace('_', '-')} must be a whole number ≥ {minimum}, not {value!r}")
+    seed = values["seed"]
+    if not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**64:
+        raise RunError(f"--seed must be a whole number in [0, 2^64), not {seed!r}")
+    for name in ("rtol", "atol"):
+        if not values[name] > 0:
+            raise RunError(f"--{name} must be positive")
+
+
+def _parameters(defaults: dict, overrides: Mapping, particles: int):
+    names = list(defaults)
+    for name in overrides:
+        if name not in defaults:
+            close = difflib.get_close_matches(name, names, n=1)
+            raise RunError(
+                f"unknown parameter '{name}'",
+                hint=f"did you mean '{close[0]}'?" if close else f"the parameters are: {', '.join(names) or 'none'}",
+            )
+    sweep = any(np.ndim(v) > 0 for v in overrides.values())
+    rows = particles if sweep else 1
+    p = np.empty((rows, max(1, len(names))))
+    recorded = {}
+    for k, name in enumerate(names):
+        value = np.asarray(overrides.get(name, defaults[name]), dtype=float)
+        if value.ndim > 0 and value.shape != (particles,):
+            raise RunError(f"parameter '{name}' has {value.size} values for {particles} particles")
+        if not np.isfinite(value).all():
+            raise RunError(f"parameter '{name}' must be finite")
+        p[:, k] = value
+        recorded[name] = value.tolist() if value.ndim else float(value)
+    return p, (1 if sweep else 0), recorded
+
+
+def _initial_overrides(names: list[str], init: Mapping[str, float]):
+    override = np.zeros(len(names), dtype=np.bool_)
+    values = np.zeros(len(names))
+    for name, value in init.items():
+        if name not in names:
+            close = difflib.get_close_matches(name, names, n=1)
+            raise RunError(
+                f"unknown state variable '{name}'",
+                hint=f"did you mean '{close[0]}'?" if close else f"the state is: {', '.join(names)}",
+            )
+        if not math.isfinite(float(value)):
+            raise RunError(f"the initial value of '{name}' must be finite")
+        override[names.index(name)] = True
+        values[names.index(name)] = float(value)
+    return override, values
+
+
+def _result(meta, state: _Particles, saves, dt, done, save_every, seed, params, complete, model_hash) -> Result:
+    failures = []
+    for i in np.flatnonzero(state.status):
+        code = str(int(state.status[i]))
+        reason = meta["failures"].get(code, ["failed", ""])[0]
+        step = int(state.failed_at[i])
+        failures.append({"particle": int(i), "step": step, "time": step * dt, "reason": reason})
+    stats = {name: float(state.stats[:, k].sum()) for k, name in enumerate(meta["stats"])}
+    if "accepted" in stats and stats.get("proposed"):
+        stats["acceptance_rate"] = stats["accepted"] / stats["proposed"]
+    info = {
+        "model": meta["model"],
+        "model_hash": model_hash,
+        "kind": meta["kind"],
+        "method": meta["method"],
+        "dt": float(dt),
+        "steps": int(done),
+        "save_every": int(save_every),
+        "particles": int(state.x.shape[0]),
+        "seed": int(seed),
+        "params": params,
+        "diverged": len(failures),
+        "failures": failures[:100],
+        "stats": stats,
+        "complete": bool(complete),
+        "versions": {"actionc": __version__, "numba": numba.__version__, "numpy": np.__version__},
+    }
+    times = np.arange(saves.shape[0]) * (save_every * dt)
+    return Result(t=times, x=saves, names=list(meta["state"]), meta=info, invariant_names=list(meta["invariants"]))
+
+
+class _Progress:
+    """A one-line progress bar on stderr, for runs longer than a second,
+    only when stderr is a terminal."""
+
+    def __init__(self, total: int, enabled: bool | None) -> None:
+        self.total = max(1, total)
+        self.enabled = sys.stderr.isatty() if enabled is None else enabled
+        self.start = time.perf_counter()
+        self.shown = False
+
+    def update(self, done: int) -> None:
+        elapsed = time.perf_counter() - self.start
+        if not self.enabled or elapsed < 1.0:
+            return
+        fraction = done / self.total
+        bar = "#" * int(30 * fraction)
+        eta = elapsed / fraction - elapsed if fraction > 0 else 0.0
+        sys.stderr.write(f"\r[{bar:<30}] {100 * fraction:5.1f}%  {elapsed:6.1f}s elapsed, {eta:6.1f}s left")
+        sys.stderr.flush()
+        self.shown = True
+
+    def close(self) -> None:
+        if self.shown:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
