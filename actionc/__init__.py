@@ -38,7 +38,19 @@ _EXPORTS = {
     "RunError": "actionc.errors",
 }
 
-__all__ = [*_EXPORTS, "__version__"]
+__all__ = [
+    "ModelError",
+    "Model",
+    "Kind",
+    "parse",
+    "load",
+    "format_model",
+    "compile",
+    "Compiled",
+    "Result",
+    "RunError",
+    "__version__",
+]
 
 if TYPE_CHECKING:  # pragma: no cover
     from actionc.errors import ModelError, RunError

@@ -8,6 +8,21 @@ settings.register_profile("thorough", deadline=None, max_examples=2000)
 settings.load_profile(__import__("os").environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def kernel_cache(tmp_path_factory):
+    """Compile kernels into a cache of this test session (shared by its tests)."""
+    import os
+
+    path = tmp_path_factory.mktemp("actionc-cache")
+    previous = os.environ.get("ACTIONC_CACHE_DIR")
+    os.environ["ACTIONC_CACHE_DIR"] = str(path)
+    yield path
+    if previous is None:
+        del os.environ["ACTIONC_CACHE_DIR"]
+    else:
+        os.environ["ACTIONC_CACHE_DIR"] = previous
+
+
 def pytest_addoption(parser):
     parser.addoption("--runslow", action="store_true", default=False, help="run tests marked slow")
 

@@ -3,8 +3,9 @@
 The module holds, in this order: a header saying what it is, the runtime
 (jit wrapper, random streams, linear solver), META (what the loader needs
 to know, as JSON), the model functions the integrator calls, the
-integrator's advance(), and three parallel drivers: init_particles,
-run_chunk and evaluate_invariants. Same System and method → byte-identical
+integrator's advance(), the drivers init_particles and run_particles, and
+NumPy versions of the model functions (for Python callers, and for the
+invariants of saved states). Same System and method → byte-identical
 source, so the file's hash is its cache key.
 """
 
@@ -22,6 +23,13 @@ from actionc.codegen.integrators.stochastic import is_diagonal_noise, milstein_t
 from actionc.system import System
 
 SIGNATURE = "x, t, p, out"
+
+
+INLINE_MAX_OPS = 60  # larger model functions are called, not inlined (compile time)
+
+
+def _hot_decorator(expressions) -> str:
+    return "jit" if sum(sympy.count_ops(e) for e in expressions) <= INLINE_MAX_OPS else "jit_call"
 
 
 def _runtime_source() -> str:
@@ -46,7 +54,7 @@ class _Writer:
         """out[j] = expressions[j], solving the mass matrix first if the
         expressions use its unknowns."""
         expressions = list(expressions)
-        decorator = "jit_cold" if cold else "jit"
+        decorator = "jit_cold" if cold else _hot_decorator(expressions)
         implicit = self.system.mass_matrix
         if implicit is not None and any(e.free_symbols & set(implicit.unknowns) for e in expressions):
             return self.mass_matrix_function(name, expressions, doc, decorator)
@@ -240,17 +248,71 @@ class _Writer:
         parts += [self.invariants(), self.initial_state()]
         parts += ["\n# ---- the integrator ----\n", self.integrator.source(system)]
         parts += ["\n# ---- the ensemble drivers ----\n", self.drivers()]
+        parts += [
+            "\n# ---- NumPy functions, for Python callers (not used by the kernel) ----\n",
+            self.numpy_functions(),
+        ]
         return "\n\n".join(part.strip("\n") for part in parts) + "\n"
+
+    def numpy_functions(self) -> str:
+        """Vectorized callables: x (..., n), t, p (..., n_params) broadcast."""
+        system = self.system
+        names = {x: f"x[..., {i}]" for i, x in enumerate(system.state)}
+        names.update({p.symbol: f"p[..., {k}]" for k, p in enumerate(system.params)})
+        names[system.time] = "t"
+        parts = ["import numpy\n"]
+        drift = system.drift
+        if system.mass_matrix is None:
+            parts.append(printer.array_function("np_drift", drift, names, "The drift f(x, t).", "vector"))
+        else:
+            parts.append(self.numpy_mass_matrix_drift(names))
+        if system.calculus == "stratonovich":
+            parts.append(printer.array_function("np_ito_drift", system.ito_drift, names, "The Itô drift.", "vector"))
+        if system.diffusion is not None:
+            flat = [e for row in system.diffusion for e in row]
+            shape = f"matrix:{self.n}x{self.m}"
+            parts.append(printer.array_function("np_diffusion", flat, names, "The diffusion g(x, t).", shape))
+        if system.invariants:
+            values = [e for _, e in system.invariants]
+            parts.append(printer.array_function("np_invariants", values, names, "The invariants.", "vector"))
+        if system.gibbs is not None:
+            gibbs = system.gibbs
+            parts.append(printer.array_function("np_energy", [gibbs.energy], names, "The energy E(x).", "scalar"))
+            score = [-sympy.diff(gibbs.energy, x) / gibbs.temperature for x in system.state]
+            parts.append(printer.array_function("np_score", score, names, "The score −∇E/T.", "vector"))
+        return "\n\n".join(part.strip("\n") for part in parts) + "\n"
+
+    def numpy_mass_matrix_drift(self, names) -> str:
+        implicit = self.system.mass_matrix
+        k = len(implicit.unknowns)
+        flat = [implicit.matrix[i][j] for i in range(k) for j in range(k)]
+        matrix = printer.array_function("_np_mass_matrix", flat, names, "M(x, t).", f"matrix:{k}x{k}")
+        forcing = printer.array_function("_np_forcing", implicit.forcing, names, "F(x, t).", "vector")
+        solved = {a: f"accelerations[..., {j}]" for j, a in enumerate(implicit.unknowns)}
+        rest = printer.array_function("_np_drift_given", self.system.drift, {**names, **solved}, "f given a.", "vector")
+        rest = rest.replace("def _np_drift_given(x, t, p):", "def _np_drift_given(x, t, p, accelerations):")
+        return "\n\n".join(
+            [
+                matrix.strip("\n"),
+                forcing.strip("\n"),
+                rest.strip("\n"),
+                "def np_drift(x, t, p):\n"
+                '    """The drift f(x, t), solving M a = F for the accelerations."""\n'
+                "    matrix, forcing = _np_mass_matrix(x, t, p), _np_forcing(x, t, p)\n"
+                "    accelerations = numpy.linalg.solve(matrix, forcing[..., None])[..., 0]\n"
+                "    return _np_drift_given(x, t, p, accelerations)\n",
+            ]
+        )
 
     def drivers(self) -> str:
         rows, width = self.integrator.work_rows(self.system), self.width()
         n = self.n
         return f'''
-@jit_parallel
+@jit_cold
 def init_particles(x, p, p_stride, s, seed, first_particle, override, values):
     """Seed each particle's stream and draw its initial state; overridden
     variables still draw, so the noise is the same with or without them."""
-    for i in numba.prange(x.shape[0]):
+    for i in range(x.shape[0]):
         seed_stream(s[i], seed, first_particle + i)
         initial_state(x[i], p[i * p_stride], s[i])
         for j in range({n}):
@@ -258,20 +320,23 @@ def init_particles(x, p, p_stride, s, seed, first_particle, override, values):
                 x[i, j] = values[j]
 
 
-@jit_parallel
-def run_chunk(x, p, p_stride, s, c, stats, status, failed_at, t0, dt, first_step, n_steps, save_every, saves):
-    """Advance every particle n_steps steps; saves[k] gets the state after
-    local step (k + 1) * save_every. A particle that fails is frozen at its
-    last finite state, with status and failed_at recorded."""
-    for i in numba.prange(x.shape[0]):
+@jit_cold
+def run_particles(first, end, x, p, p_stride, s, c, stats, status, failed_at,
+                  t0, dt, first_step, n_steps, save_every, saves):
+    """Advance particles first..end-1 n_steps steps; saves[k] gets the state
+    after local step (k + 1) * save_every. A particle that fails is frozen
+    at its last finite state, with status and failed_at recorded. Runs
+    without the GIL: the driver calls it from several threads, each with
+    its own block of particles."""
+    w = np.empty(({rows}, {width}))
+    last = np.empty({n})
+    for i in range(first, end):
         xi = x[i]
         if status[i] != 0:
             for k in range(saves.shape[0]):
                 saves[k, i, :] = xi
             continue
         pi = p[i * p_stride]
-        w = np.empty(({rows}, {width}))
-        last = np.empty({n})
         for j in range({n}):
             last[j] = xi[j]
         for k in range(n_steps):
@@ -291,14 +356,6 @@ def run_chunk(x, p, p_stride, s, c, stats, status, failed_at, t0, dt, first_step
                 last[j] = xi[j]
             if (k + 1) % save_every == 0:
                 saves[(k + 1) // save_every - 1, i, :] = xi
-
-
-@jit_parallel
-def evaluate_invariants(saves, times, p, p_stride, out):
-    """The invariants at every save of every particle."""
-    for i in numba.prange(saves.shape[1]):
-        for k in range(saves.shape[0]):
-            invariants(saves[k, i], times[k], p[i * p_stride], out[k, i])
 '''
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Iterable, Sequence
 
 import sympy
+from sympy.printing.numpy import NumPyPrinter
 from sympy.printing.pycode import PythonCodePrinter
 
 
@@ -96,3 +97,43 @@ def function(
     if not body:
         body = ["    pass"]
     return "\n".join([f"@{decorator}", f"def {name}({arguments}):", f'    """{doc}"""', *body]) + "\n"
+
+
+class ArrayPrinter(NumPyPrinter):
+    """The same expressions over NumPy arrays (x[..., i], p[..., k]), for the
+    vectorized Python callables of a compiled model."""
+
+    def __init__(self, names: dict[sympy.Symbol, str]) -> None:
+        super().__init__({"fully_qualified_modules": True})
+        self.names = names
+
+    def _print_Symbol(self, expr) -> str:
+        return self.names.get(expr, expr.name)
+
+    def _print_Float(self, expr) -> str:
+        return repr(float(expr))
+
+
+def array_function(name: str, expressions, names: dict[sympy.Symbol, str], doc: str, shape: str) -> str:
+    """A NumPy function of (x, t, p) returning the expressions stacked on
+    the last axes (shape "vector" or "matrix:ROWSxCOLS" or "scalar")."""
+    expressions = [sympy.Integer(e) if isinstance(e, int) else e for e in expressions]
+    replacements, reduced = sympy.cse(expressions, symbols=_temporaries(), order="canonical")
+    printer = ArrayPrinter({**names, **{s: s.name for s, _ in replacements}})
+    body = [
+        "    x = numpy.asarray(x, dtype=float)",
+        "    p = numpy.asarray(p, dtype=float)",
+        "    t = numpy.asarray(t, dtype=float)",
+        "    zero = numpy.zeros(numpy.broadcast_shapes(x.shape[:-1], p.shape[:-1], t.shape))",
+    ]
+    body += [f"    {symbol.name} = {printer.doprint(value)}" for symbol, value in replacements]
+    values = [f"zero + ({printer.doprint(value)})" for value in reduced]
+    if shape == "scalar":
+        body.append(f"    return {values[0]}")
+    elif shape == "vector":
+        body.append(f"    return numpy.stack([{', '.join(values)}], axis=-1)")
+    else:
+        rows, cols = (int(k) for k in shape.split(":")[1].split("x"))
+        body.append(f"    flat = numpy.stack([{', '.join(values)}], axis=-1)")
+        body.append(f"    return flat.reshape(flat.shape[:-1] + ({rows}, {cols}))")
+    return "\n".join([f"def {name}(x, t, p):", f'    """{doc}"""', *body]) + "\n"

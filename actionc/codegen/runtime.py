@@ -15,15 +15,19 @@ from numba import int64, uint64
 
 # The one place that sets Numba's flags. fastmath keeps NaN and Inf
 # observable (no nnan/ninf): divergence checks must see them.
-#   jit           the hot path (model functions, advance, random numbers):
-#                 inlined into the drivers at Numba-IR level; left as calls,
-#                 the same kernel ran 4x slower
-#   jit_cold      called once per particle or per save
-#   jit_parallel  the drivers: the compiled entry points, cached on disk
+#   jit           the hot path (small model functions, advance, random
+#                 numbers): inlined into the drivers at Numba-IR level; left
+#                 as calls, an Euler–Maruyama kernel ran 4x slower
+#   jit_call      large model functions: a call costs little next to their
+#                 work, and inlining them into every stage costs compile time
+#   jit_cold      the drivers and what they call once per particle: the
+#                 compiled entry points, cached on disk, run without the
+#                 GIL so that the Python driver can use threads (Numba's
+#                 parallel=True cost seconds of compile time per kernel)
 _FLAGS = dict(fastmath={"contract", "nsz"}, error_model="numpy")
 jit = numba.njit(inline="always", **_FLAGS)
+jit_call = numba.njit(**_FLAGS)
 jit_cold = numba.njit(cache=True, nogil=True, **_FLAGS)
-jit_parallel = numba.njit(cache=True, parallel=True, **_FLAGS)
 
 # ---- random numbers ----------------------------------------------------------
 # Each particle owns a xoshiro256++ stream (Blackman & Vigna 2019) seeded by

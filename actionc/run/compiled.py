@@ -39,6 +39,29 @@ class Compiled:
     def source(self) -> str:
         return self.kernel.source
 
+    def function(self, name: str):
+        """A vectorized NumPy callable f(x, t=0.0, **params) of the model:
+        "drift", "ito_drift" (Stratonovich models), "diffusion",
+        "invariants", and for energy models "energy" and "score". x has the
+        state on its last axis; parameters default to the model's."""
+        implementation = getattr(self.kernel.module, f"np_{name}", None)
+        if implementation is None:
+            available = sorted(n[3:] for n in dir(self.kernel.module) if n.startswith("np_"))
+            raise AttributeError(f"no function '{name}' for this model; it has: {', '.join(available)}")
+        defaults = self.params
+
+        def call(x, t=0.0, **params):
+            unknown = set(params) - set(defaults)
+            if unknown:
+                raise TypeError(f"unknown parameters: {', '.join(sorted(unknown))}")
+            values = [np.asarray(params.get(k, v), dtype=float) for k, v in defaults.items()]
+            p = np.stack(np.broadcast_arrays(*values), axis=-1) if values else np.zeros(1)
+            return implementation(x, t, p)
+
+        call.__name__ = name
+        call.__doc__ = implementation.__doc__
+        return call
+
     def run(self, *, dt: float, steps: int, invariants: bool = True, **options) -> Result:
         """Simulate; see actionc.run.simulate.simulate for the options
         (particles, seed, params, init, save_every, threads, rtol, atol).
@@ -49,16 +72,10 @@ class Compiled:
         return result
 
     def evaluate_invariants(self, result: Result) -> np.ndarray:
-        saves, particles = result.x.shape[:2]
-        names = list(self.params)
-        values = result.meta["params"]
-        sweep = any(isinstance(values[n], list) for n in names)
-        p = np.empty((particles if sweep else 1, max(1, len(names))))
-        for k, name in enumerate(names):
-            p[:, k] = values[name]
-        out = np.empty((saves, particles, len(result.invariant_names)))
-        self.kernel.module.evaluate_invariants(result.x, result.t, p, 1 if sweep else 0, out)
-        return out
+        """The invariants at every save: (saves, particles, invariants)."""
+        values = {k: np.asarray(v, dtype=float) for k, v in result.meta["params"].items()}
+        invariants = self.function("invariants")
+        return invariants(result.x, result.t[:, None], **{k: v[None, ...] if v.ndim else v for k, v in values.items()})
 
 
 def compile(model, method: str | None = None, *, mass_matrix: bool | None = None) -> Compiled:  # noqa: A001

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import difflib
 import math
+import os
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Mapping
 
@@ -67,10 +69,7 @@ def simulate(
         )
     p, p_stride, param_values = _parameters(dict(meta["params"]), params or {}, particles)
     override, values = _initial_overrides(names, init or {})
-    if threads is not None:
-        if not 1 <= threads <= numba.config.NUMBA_NUM_THREADS:
-            raise RunError(f"--threads must be between 1 and {numba.config.NUMBA_NUM_THREADS}")
-        numba.set_num_threads(threads)
+    threads = _threads(threads)
     module = kernel.module
 
     state = _Particles(
@@ -98,22 +97,10 @@ def simulate(
             count = min(chunk, steps - done)
             first_save = done // save_every + 1
             started = time.perf_counter()
-            module.run_chunk(
-                state.x,
-                p,
-                p_stride,
-                state.streams,
-                state.control,
-                state.stats,
-                state.status,
-                state.failed_at,
-                0.0,
-                float(dt),
-                done,
-                count,
-                save_every,
-                saves[first_save : first_save + count // save_every],
-            )
+            arguments = (state.x, p, p_stride, state.streams, state.control, state.stats, state.status)
+            arguments += (state.failed_at, 0.0, float(dt), done, count, save_every)
+            arguments += (saves[first_save : first_save + count // save_every],)
+            _run_blocks(module.run_particles, threads, particles, arguments)
             done += count
             bar.update(done)
             chunk = _next_chunk(chunk, count, time.perf_counter() - started, save_every)
@@ -123,6 +110,31 @@ def simulate(
         bar.close()
     saved = done // save_every + 1
     return _result(meta, state, saves[:saved], dt, done, save_every, seed, param_values, complete, model_hash)
+
+
+def _threads(threads: int | None) -> int:
+    available = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    if threads is None:
+        return available
+    if not isinstance(threads, (int, np.integer)) or threads < 1:
+        raise RunError(f"--threads must be a whole number ≥ 1, not {threads!r}")
+    return int(threads)
+
+
+def _run_blocks(function, threads: int, particles: int, arguments: tuple) -> None:
+    """Call function(first, end, *arguments) on blocks of particles from
+    `threads` threads (the kernel releases the GIL). More blocks than
+    threads even out particles that cost more (rejections, adaptive steps).
+    Which thread runs which block never changes a result."""
+    if threads == 1 or particles < 2:
+        function(0, particles, *arguments)
+        return
+    blocks = min(particles, 4 * threads)
+    edges = np.linspace(0, particles, blocks + 1).astype(np.int64)
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        futures = [pool.submit(function, int(a), int(b), *arguments) for a, b in zip(edges[:-1], edges[1:]) if b > a]
+        for future in futures:
+            future.result()
 
 
 def _next_chunk(chunk: int, count: int, seconds: float, save_every: int) -> int:

@@ -59,7 +59,7 @@ def advance(x, t, dt, p, s, w, c, stats):
     """Yoshida's fourth-order symplectic method: leapfrog steps of
     {_W1!r}, {_W0!r} and {_W1!r} times dt (triple jump)."""
     force, velocity = c[1:{1 + len(system.separable.momenta)}], w[0]
-{_kick_drift(system, repr(_W1), "    ")}{_kick_drift(system, repr(_W0), "    ")}{_kick_drift(system, repr(_W1), "    ")}    return 0
+{"".join(_kick_drift(system, repr(weight), "    ") for weight in (_W1, _W0, _W1))}    return 0
 '''
 
 

@@ -1,0 +1,58 @@
+"""Readable pure-NumPy reference steps of the integrators, straight from the
+textbooks, to check the compiled kernels against (one particle at a time).
+
+`normal` and `uniform` are the kernel module's own draws from the
+particle's stream, called in the order the templates call them."""
+
+import math
+
+import numpy as np
+
+
+def rk4(f, x, t, dt):
+    k1 = f(x, t)
+    k2 = f(x + dt / 2 * k1, t + dt / 2)
+    k3 = f(x + dt / 2 * k2, t + dt / 2)
+    k4 = f(x + dt * k3, t + dt)
+    return x + dt / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
+
+
+def leapfrog(f, x, t, dt, half):
+    """Kick-drift-kick in x = (q, p): f's first half is q', second p'."""
+    x = x.copy()
+    x[half:] += dt / 2 * f(x, t)[half:]
+    x[:half] += dt * f(x, t)[:half]
+    x[half:] += dt / 2 * f(x, t)[half:]
+    return x
+
+
+def euler_maruyama(f, g, x, t, dt, dw):
+    return x + f(x, t) * dt + g(x, t) @ dw
+
+
+def sra1(f, g, x, t, dt, dw, chi):
+    """Rößler's SRA1 for additive noise; chi = I_(1,0)/dt per noise."""
+    h2 = x + 0.75 * dt * f(x, t) + 1.5 * g(x, t + dt) @ chi
+    return x + dt * (f(x, t) / 3 + 2 * f(h2, t + 0.75 * dt) / 3) + g(x, t + dt) @ (dw - chi) + g(x, t) @ chi
+
+
+def baoab(force, gamma, sigma, x, dt, xi):
+    """force(q) = −M⁻¹∇V; gamma, sigma per coordinate; xi the normals."""
+    n = len(gamma)
+    q, v = x[:n].copy(), x[n:].copy()
+    v += dt / 2 * force(q)
+    q += dt / 2 * v
+    decay = np.exp(-gamma * dt)
+    v = decay * v + sigma * np.sqrt(1 - decay**2) * xi
+    q += dt / 2 * v
+    v += dt / 2 * force(q)
+    return np.concatenate([q, v])
+
+
+def mala(energy, grad, x, dt, temperature, friction, xi, u):
+    step = dt / friction
+    y = x - step * grad(x) + math.sqrt(2 * temperature * step) * xi
+    forward = np.sum((y - x + step * grad(x)) ** 2)
+    backward = np.sum((x - y + step * grad(y)) ** 2)
+    log_ratio = -(energy(y) - energy(x)) / temperature - (backward - forward) / (4 * temperature * step)
+    return (y, True) if log_ratio >= 0 or u < math.exp(log_ratio) else (x, False)
