@@ -105,3 +105,18 @@ def test_euler_maruyama_weak_order_one_on_the_mean_of_gbm(tmp_path):
         errors.append(abs(final.mean() - np.exp(0.5)))
     # E[S_N] = (1 + mu dt)^N exactly, so the weak error is deterministic up to sampling noise
     assert abs(slope(dts, errors) - 1.0) < 0.25, errors
+
+
+@pytest.mark.parametrize("method, bound", [("leapfrog", 2e-4), ("yoshida4", 2e-7)])
+def test_symplectic_energy_error_stays_bounded_over_a_million_steps(method, bound):
+    # Hénon–Heiles at E ≈ 0.1 (regular orbit), dt = 0.01: the energy error of
+    # a symplectic method oscillates at O(dt^order) and does not drift
+    from pathlib import Path
+
+    compiled = actionc.compile(Path(__file__).parents[2] / "examples" / "henon_heiles.act", method)
+    result = compiled.run(dt=0.01, steps=1_000_000, save_every=10_000)
+    energy = result.invariants[:, 0, 0]
+    error = np.abs(energy - energy[0])
+    assert error.max() < bound
+    first_tenth, last_tenth = error[:10].max(), error[-10:].max()
+    assert last_tenth < 3 * first_tenth + 1e-15  # no secular growth

@@ -1,0 +1,56 @@
+"""A seed fixes every bit: whatever the threads, the chunks, or the size of
+the ensemble."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import actionc
+
+EXAMPLES = Path(__file__).parents[2] / "examples"
+
+
+@pytest.fixture(scope="module")
+def lorenz():
+    return actionc.compile(EXAMPLES / "stochastic_lorenz.act")
+
+
+def run(compiled, **options):
+    settings = dict(dt=1e-3, steps=400, particles=64, seed=7, save_every=100)
+    settings.update(options)
+    return compiled.run(**settings).x
+
+
+def test_one_thread_and_two_threads_give_identical_bits(lorenz):
+    assert np.array_equal(run(lorenz, threads=1), run(lorenz, threads=2))
+
+
+def test_one_chunk_and_many_chunks_give_identical_bits(lorenz):
+    assert np.array_equal(run(lorenz, chunk_steps=400), run(lorenz, chunk_steps=100))
+
+
+def test_particle_i_is_the_same_in_a_small_and_a_large_ensemble(lorenz):
+    small, large = run(lorenz, particles=200), run(lorenz, particles=400)
+    assert np.array_equal(small, large[:, :200])
+
+
+def test_another_seed_gives_other_paths(lorenz):
+    assert not np.array_equal(run(lorenz, seed=7), run(lorenz, seed=8))
+
+
+def test_overriding_an_initial_value_keeps_the_noise(lorenz):
+    # init draws still happen, so the noise of the run is the same
+    free = run(lorenz, particles=4)
+    pinned = run(lorenz, particles=4, init={"x": 1.0})
+    assert np.all(pinned[0, :, 0] == 1.0)
+    assert np.array_equal(pinned[0, :, 1:], free[0, :, 1:])
+
+
+def test_a_parameter_sweep_gives_each_particle_its_value():
+    compiled = actionc.compile(EXAMPLES / "pendulum.act")
+    lengths = np.array([0.5, 1.0, 2.0])
+    result = compiled.run(dt=1e-3, steps=100, particles=3, params={"l": lengths}, save_every=100)
+    single = [compiled.run(dt=1e-3, steps=100, params={"l": v}, save_every=100).x[-1, 0] for v in lengths]
+    assert np.array_equal(result.x[-1], np.array(single))
+    assert result.meta["params"]["l"] == [0.5, 1.0, 2.0]
