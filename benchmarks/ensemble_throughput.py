@@ -54,8 +54,18 @@ def build_c(threads: int):
     if shutil.which("gcc") is None:
         return None
     library = Path(tempfile.mkdtemp()) / "c_kernels.so"
-    command = ["gcc", "-O3", "-march=native", "-fopenmp", "-shared", "-fPIC", str(HERE / "c_kernels.c"), "-o",
-               str(library), "-lm"]
+    command = [
+        "gcc",
+        "-O3",
+        "-march=native",
+        "-fopenmp",
+        "-shared",
+        "-fPIC",
+        str(HERE / "c_kernels.c"),
+        "-o",
+        str(library),
+        "-lm",
+    ]
     subprocess.run(command, check=True)
     os.environ["OMP_NUM_THREADS"] = str(threads)
     c = ctypes.CDLL(str(library))
@@ -87,8 +97,15 @@ def numba_double_well(xy, steps, dt, T):
         xy[i, 0], xy[i, 1] = x, y
 
 
-MB = np.array([[-200, -1, 0, -10, 1, 0], [-100, -1, 0, -10, 0, 0.5], [-170, -6.5, 11, -6.5, -0.5, 1.5],
-               [15, 0.7, 0.6, 0.7, -1, 1]], dtype=float)
+MB = np.array(
+    [
+        [-200, -1, 0, -10, 1, 0],
+        [-100, -1, 0, -10, 0, 0.5],
+        [-170, -6.5, 11, -6.5, -0.5, 1.5],
+        [15, 0.7, 0.6, 0.7, -1, 1],
+    ],
+    dtype=float,
+)
 
 
 @numba.njit(parallel=True, fastmath=True)
@@ -156,7 +173,10 @@ def numpy_double_well(xy, steps, dt, T, rng):
     x, y = xy[:, 0].copy(), xy[:, 1].copy()
     noise = math.sqrt(2 * T * dt)
     for _ in range(steps):
-        x, y = x - 4 * x * (x * x - 1) * dt + noise * rng.standard_normal(x.size), y - y * dt + noise * rng.standard_normal(y.size)
+        x, y = (
+            x - 4 * x * (x * x - 1) * dt + noise * rng.standard_normal(x.size),
+            y - y * dt + noise * rng.standard_normal(y.size),
+        )
     xy[:, 0], xy[:, 1] = x, y
 
 
@@ -235,8 +255,10 @@ def main() -> None:
     numba.set_num_threads(threads)
     c = build_c(threads)
     rng = np.random.default_rng(0)
-    print(f"ensemble throughput, {threads} thread(s); numba {numba.__version__}, numpy {np.__version__}, "
-          f"actionc {actionc.__version__}")
+    print(
+        f"ensemble throughput, {threads} thread(s); numba {numba.__version__}, numpy {np.__version__}, "
+        f"actionc {actionc.__version__}"
+    )
 
     # (a) and (b): overdamped Langevin
     for name, T, start, c_name, numba_f, numpy_f, extra in (
@@ -251,8 +273,16 @@ def main() -> None:
         results = {}
 
         def run_actionc():
-            results["actionc"] = model.run(dt=dt, steps=steps, particles=n, params={"T": T}, init=dict(zip("xy", start)),
-                                           save_every=steps, threads=threads, invariants=False).x[-1]
+            results["actionc"] = model.run(
+                dt=dt,
+                steps=steps,
+                particles=n,
+                params={"T": T},
+                init=dict(zip("xy", start)),
+                save_every=steps,
+                threads=threads,
+                invariants=False,
+            ).x[-1]
 
         def run_c():
             u = xy.copy()
@@ -266,8 +296,17 @@ def main() -> None:
 
         numpy_steps = steps // 10
         check = lambda: "means x: " + ", ".join(f"{k} {v[:, 0].mean():+.3f}" for k, v in results.items())  # noqa: E731
-        case(f"({'a' if name == 'double_well' else 'b'}) overdamped Langevin, {name}", n, steps, run_actionc,
-             run_c if c else None, run_numba, lambda: numpy_f(xy.copy(), numpy_steps, dt, T, rng), numpy_steps, check)
+        case(
+            f"({'a' if name == 'double_well' else 'b'}) overdamped Langevin, {name}",
+            n,
+            steps,
+            run_actionc,
+            run_c if c else None,
+            run_numba,
+            lambda: numpy_f(xy.copy(), numpy_steps, dt, T, rng),
+            numpy_steps,
+            check,
+        )
 
     # (c) double pendulum, RK4; (d) Hénon–Heiles, leapfrog
     for name, method, dt, start in (
@@ -278,15 +317,14 @@ def main() -> None:
         model = actionc.compile(EXAMPLES / f"{name}.act", method)
         names = model.names
         model.run(dt=dt, steps=10, particles=10)
-        u0 = np.tile(start, (n, 1)) + 1e-3 * np.linspace(0, 1, n)[:, None]
+        u0 = np.tile(start, (n, 1)).astype(float)
         results = {}
         init_each = {k: float(v) for k, v in zip(names, start)}
 
         def run_actionc():
-            # per-particle initial values through a sweep-free override of the first particle's start;
-            # all particles start alike except for the tiny offsets, which actionc gets through params-free init
-            results["actionc"] = model.run(dt=dt, steps=steps, particles=n, init=init_each, save_every=steps,
-                                           threads=threads, invariants=False).x[-1]
+            results["actionc"] = model.run(
+                dt=dt, steps=steps, particles=n, init=init_each, save_every=steps, threads=threads, invariants=False
+            ).x[-1]
 
         def run_c():
             u = np.tile(start, (n, 1)).astype(float)
@@ -312,15 +350,33 @@ def main() -> None:
             spread = max(np.abs(v - results["actionc"]).max() for v in results.values())
             return f"max |difference| between implementations {spread:.1e}"
 
-        case(f"({'c' if name == 'double_pendulum' else 'd'}) {name}, {method}, dt = {dt:g}", n, steps, run_actionc,
-             run_c if c else None, run_numba, lambda: numpy_f(u0.copy(), numpy_steps, *numba_args), numpy_steps, check)
+        case(
+            f"({'c' if name == 'double_pendulum' else 'd'}) {name}, {method}, dt = {dt:g}",
+            n,
+            steps,
+            run_actionc,
+            run_c if c else None,
+            run_numba,
+            lambda: numpy_f(u0.copy(), numpy_steps, *numba_args),
+            numpy_steps,
+            check,
+        )
 
     # (e) latency of the command line
     print("\n(e) latency of `actionc run examples/double_pendulum.act --dt 1e-3 --steps 10`")
     with tempfile.TemporaryDirectory() as cache:
         environment = {**os.environ, "ACTIONC_CACHE_DIR": cache}
-        command = [sys.executable, "-m", "actionc.cli", "run", str(EXAMPLES / "double_pendulum.act"), "--dt", "1e-3",
-                   "--steps", "10"]
+        command = [
+            sys.executable,
+            "-m",
+            "actionc.cli",
+            "run",
+            str(EXAMPLES / "double_pendulum.act"),
+            "--dt",
+            "1e-3",
+            "--steps",
+            "10",
+        ]
 
         def timed(argv):
             start = time.perf_counter()
@@ -331,8 +387,10 @@ def main() -> None:
         warm = min(timed(command) for _ in range(3))
         numba_import = min(timed([sys.executable, "-c", "import numba"]) for _ in range(3))
     print(f"  cold (derive + generate + compile): {cold:5.2f} s   (target < 4 s)")
-    print(f"  warm (cached kernel):               {warm:5.2f} s   = {warm / numba_import:.2f}× `python -c 'import numba'`"
-          f" ({numba_import:.2f} s; target ≤ 1.5×)")
+    print(
+        f"  warm (cached kernel):               {warm:5.2f} s   = {warm / numba_import:.2f}× `python -c 'import numba'`"
+        f" ({numba_import:.2f} s; target ≤ 1.5×)"
+    )
     print(f"\n(python {' '.join(sys.argv)})")
 
 

@@ -21,8 +21,26 @@ def test_every_example_runs_with_its_default_method(path, capsys):
 
 def test_the_npz_holds_t_x_names_and_strict_json_meta(tmp_path):
     out = tmp_path / "run.npz"
-    argv = ["run", str(EXAMPLES[0].parent / "pendulum.act"), "--dt", "0.01", "--t-end", "1", "--particles", "4",
-            "--save-every", "10", "--seed", "3", "--set", "g=9.5", "--init", "th'=0.5", "--out", str(out)]
+    argv = [
+        "run",
+        str(EXAMPLES[0].parent / "pendulum.act"),
+        "--dt",
+        "0.01",
+        "--t-end",
+        "1",
+        "--particles",
+        "4",
+        "--save-every",
+        "10",
+        "--seed",
+        "3",
+        "--set",
+        "g=9.5",
+        "--init",
+        "th'=0.5",
+        "--out",
+        str(out),
+    ]
     assert main(argv) == 0
     with np.load(out, allow_pickle=False) as data:
         t, x, names = data["t"], data["x"], list(data["names"])

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
-REQUIRED = ("META", "init_particles", "run_particles")
+REQUIRED = ("META", "run_particles")
 
 
 class CacheError(RuntimeError):

@@ -3,7 +3,7 @@
 The module holds, in this order: a header saying what it is, the runtime
 (jit wrapper, random streams, linear solver), META (what the loader needs
 to know, as JSON), the model functions the integrator calls, the
-integrator's advance(), the drivers init_particles and run_particles, and
+integrator's advance(), the driver run_particles, and
 NumPy versions of the model functions (for Python callers, and for the
 invariants of saved states). Same System and method → byte-identical
 source, so the file's hash is its cache key.
@@ -19,10 +19,11 @@ import sympy
 from actionc import __version__
 from actionc.codegen import printer
 from actionc.codegen.integrators import FAILURES, Integrator
+from actionc.codegen.integrators.base import tuple_of
 from actionc.codegen.integrators.stochastic import is_diagonal_noise, milstein_terms
 from actionc.system import System
 
-SIGNATURE = "x, t, p, out"
+SIGNATURE = "x, t, p"
 
 
 INLINE_MAX_OPS = 60  # larger model functions are called, not inlined (compile time)
@@ -48,18 +49,17 @@ class _Writer:
         self.names.update({p.symbol: f"p[{k}]" for k, p in enumerate(system.params)})
         self.names[system.time] = "t"
 
-    # ---- model functions ----
+    # ---- model functions: each returns a tuple of values ----
 
-    def vector_function(self, name: str, expressions, doc: str, cold: bool = False) -> str:
-        """out[j] = expressions[j], solving the mass matrix first if the
-        expressions use its unknowns."""
+    def vector_function(self, name: str, expressions, doc: str) -> str:
+        """A function of (x, t, p) returning the expressions, solving the
+        mass matrix first if they use its unknowns."""
         expressions = list(expressions)
-        decorator = "jit_cold" if cold else _hot_decorator(expressions)
+        decorator = _hot_decorator(expressions)
         implicit = self.system.mass_matrix
         if implicit is not None and any(e.free_symbols & set(implicit.unknowns) for e in expressions):
             return self.mass_matrix_function(name, expressions, doc, decorator)
-        targets = [f"out[{j}]" for j in range(len(expressions))]
-        return printer.function(name, SIGNATURE, targets, expressions, self.names, doc, decorator=decorator)
+        return printer.function(name, SIGNATURE, expressions, self.names, doc, decorator)
 
     def mass_matrix_function(self, name: str, expressions, doc: str, decorator: str) -> str:
         implicit = self.system.mass_matrix
@@ -67,8 +67,9 @@ class _Writer:
         names = {**self.names, **{a: f"forcing[{j}]" for j, a in enumerate(implicit.unknowns)}}
         matrix_targets = [f"matrix[{i}, {j}]" for i in range(k) for j in range(k)]
         matrix_values = [implicit.matrix[i][j] for i in range(k) for j in range(k)]
+        returned = printer.function("_", SIGNATURE, expressions, names, "").splitlines()[3:]
         body = [
-            "    matrix = np.empty(({0}, {0}))".format(k),
+            f"    matrix = np.empty(({k}, {k}))",
             f"    forcing = np.empty({k})",
             *printer.assignments(
                 matrix_targets + [f"forcing[{j}]" for j in range(k)],
@@ -76,7 +77,7 @@ class _Writer:
                 self.names,
             ),
             f"    solve(matrix, forcing, {k})  # M(x, t) a = F(x, t)",
-            *printer.assignments([f"out[{j}]" for j in range(len(expressions))], expressions, names),
+            *returned,
         ]
         return "\n".join([f"@{decorator}", f"def {name}({SIGNATURE}):", f'    """{doc}"""', *body]) + "\n"
 
@@ -90,80 +91,49 @@ class _Writer:
 
     def diffusion(self) -> str:
         g = self.system.diffusion
-        targets = [f"out[{i}, {k}]" for i in range(self.n) for k in range(self.m)]
         values = [g[i][k] for i in range(self.n) for k in range(self.m)]
-        return printer.function(
-            "diffusion", SIGNATURE, targets, values, self.names, "The diffusion g(x, t): state × noise."
-        )
+        return self.vector_function("diffusion", values, "The diffusion g(x, t), row-major: g[i*m + k].")
 
     def diffusion_diagonal(self) -> str:
         values = [self.system.diffusion[i][i] for i in range(self.n)]
-        return printer.function(
-            "diffusion_diagonal",
-            SIGNATURE,
-            [f"out[{i}]" for i in range(self.n)],
-            values,
-            self.names,
-            "The diagonal of g(x, t): noise k drives state k alone.",
-        )
+        return self.vector_function("diffusion_diagonal", values, "The diagonal of g(x, t): noise k drives state k.")
 
     def milstein(self) -> str:
         terms = milstein_terms(self.system)
-        targets, values = [], []
-        for i in range(self.n):
-            for j in range(self.m):
-                for k in range(self.m):
-                    targets.append(f"out[{i}, {j * self.m + k}]")
-                    values.append(terms[i][j][k])
-        return printer.function("milstein", SIGNATURE, targets, values, self.names, "L^j g_ik = Σ_l g_lj ∂_l g_ik.")
+        values = [terms[i][j][k] for i in range(self.n) for j in range(self.m) for k in range(self.m)]
+        return self.vector_function("milstein", values, "L^j g_ik = Σ_l g_lj ∂_l g_ik at [i*m*m + j*m + k].")
 
     def drift_positions(self) -> str:
         rows = self.system.separable.positions
-        return self.vector_function("drift_positions", [self.system.drift[i] for i in rows], "q' as a function of p.")
+        return self.vector_function("drift_positions", [self.system.drift[i] for i in rows], "q' (a function of p).")
 
     def drift_momenta(self) -> str:
         rows = self.system.separable.momenta
-        return self.vector_function("drift_momenta", [self.system.drift[i] for i in rows], "p' as a function of q.")
+        return self.vector_function("drift_momenta", [self.system.drift[i] for i in rows], "p' (a function of q).")
 
     def jacobian(self) -> str:
         drift, state = self.system.drift, self.system.state
-        targets = [f"out[{i}, {j}]" for i in range(self.n) for j in range(self.n)]
         values = [sympy.diff(drift[i], state[j]) for i in range(self.n) for j in range(self.n)]
-        return printer.function("jacobian", SIGNATURE, targets, values, self.names, "∂f_i/∂x_j.")
+        return self.vector_function("jacobian", values, "∂f_i/∂x_j at [i*n + j].")
 
     def energy(self) -> str:
         gibbs = self.system.gibbs
-        return printer.function("energy", "x, t, p", ["energy"], [gibbs.energy], self.names, "E(x).", returns="energy")
+        return printer.function("energy", SIGNATURE, [gibbs.energy], self.names, "E(x).", scalar=True)
 
     def grad_energy(self) -> str:
         gibbs = self.system.gibbs
-        values = [sympy.diff(gibbs.energy, x) for x in self.system.state]
-        return printer.function(
-            "grad_energy", SIGNATURE, [f"out[{i}]" for i in range(self.n)], values, self.names, "∇E(x)."
-        )
+        return self.vector_function("grad_energy", [sympy.diff(gibbs.energy, x) for x in self.system.state], "∇E(x).")
 
     def gibbs_constants(self) -> str:
         gibbs = self.system.gibbs
         return printer.function(
-            "gibbs_constants",
-            "p, out",
-            ["out[0]", "out[1]"],
-            [gibbs.temperature, gibbs.friction],
-            self.names,
-            "Temperature T and friction γ.",
+            "gibbs_constants", "p", [gibbs.temperature, gibbs.friction], self.names, "Temperature T, friction γ."
         )
 
     def langevin_force(self) -> str:
         split = self.system.langevin
         values = [f / split.mass[i][i] for i, f in enumerate(split.force)]
-        return printer.function(
-            "langevin_force",
-            SIGNATURE,
-            [f"out[{i}]" for i in range(len(values))],
-            values,
-            self.names,
-            "Acceleration −M⁻¹∇V(q) of the conservative force.",
-        )
+        return self.vector_function("langevin_force", values, "Acceleration −M⁻¹∇V(q) of the conservative force.")
 
     def langevin_constants(self) -> str:
         split = self.system.langevin
@@ -172,33 +142,31 @@ class _Writer:
         sigma = [sympy.sqrt(split.temperature / split.mass[i][i]) for i in range(k)]
         return printer.function(
             "langevin_constants",
-            "p, gamma, sigma",
-            [f"gamma[{i}]" for i in range(k)] + [f"sigma[{i}]" for i in range(k)],
+            "p",
             gamma + sigma,
             self.names,
-            "Friction rates γ_i = R_ii/M_ii and thermal velocities sqrt(T/M_ii).",
+            "Friction rates γ_i = R_ii/M_ii, then thermal velocities sqrt(T/M_ii).",
         )
 
-    def invariants(self) -> str:
-        values = [e for _, e in self.system.invariants]
-        return self.vector_function("invariants", values, "The invariants, to monitor their drift.", cold=True)
-
     def initial_state(self) -> str:
+        values = ["0.0"] * self.n
         lines = [
             "@jit_cold",
-            "def initial_state(x, p, s):",
-            '    """The default initial state; unset variables are 0."""',
+            "def initial_state(p, s):",
+            '    """The default initial state (unset: 0), and the stream."""',
         ]
-        lines.append(f"    for i in range({self.n}):\n        x[i] = 0.0")
+        kernel_printer = printer.KernelPrinter(self.names)
         for initial in self.system.init:
-            args = [printer.KernelPrinter(self.names).doprint(a) for a in initial.args]
-            target = f"x[{initial.index}]"
+            args = [kernel_printer.doprint(a) for a in initial.args]
+            name = f"x{initial.index}"
             if initial.distribution == "value":
-                lines.append(f"    {target} = {args[0]}")
+                lines.append(f"    {name} = {args[0]}")
             elif initial.distribution == "normal":
-                lines.append(f"    {target} = {args[0]} + {args[1]} * normal(s)")
+                lines.append(f"    z, s = normal(s)\n    {name} = {args[0]} + {args[1]} * z")
             else:
-                lines.append(f"    {target} = {args[0]} + ({args[1]} - {args[0]}) * uniform(s)")
+                lines.append(f"    u, s = uniform(s)\n    {name} = {args[0]} + ({args[1]} - {args[0]}) * u")
+            values[initial.index] = name
+        lines.append(f"    return ({', '.join(values)},), s")
         return "\n".join(lines) + "\n"
 
     # ---- the module ----
@@ -210,9 +178,6 @@ class _Writer:
         if "diffusion" in needs and self.integrator.name == "euler-maruyama" and is_diagonal_noise(self.system):
             needs[needs.index("diffusion")] = "diffusion_diagonal"
         return list(dict.fromkeys(needs))
-
-    def width(self) -> int:
-        return max(self.n, self.m, self.m * self.m, 2)
 
     def meta(self) -> dict:
         system = self.system
@@ -227,7 +192,6 @@ class _Writer:
             "invariants": [name for name, _ in system.invariants],
             "stats": list(self.integrator.stats),
             "control": self.integrator.control(system),
-            "work": [self.integrator.work_rows(system), self.width()],
             "failures": {str(code): list(words) for code, words in FAILURES.items()},
             "actionc": __version__,
         }
@@ -245,7 +209,7 @@ class _Writer:
             f"# p = ({', '.join(p.name for p in system.params)})\n",
         ]
         parts += [getattr(self, name)() for name in self.needed()]
-        parts += [self.invariants(), self.initial_state()]
+        parts += [self.initial_state()]
         parts += ["\n# ---- the integrator ----\n", self.integrator.source(system)]
         parts += ["\n# ---- the ensemble drivers ----\n", self.drivers()]
         parts += [
@@ -305,57 +269,66 @@ class _Writer:
         )
 
     def drivers(self) -> str:
-        rows, width = self.integrator.work_rows(self.system), self.width()
         n = self.n
+        control = self.integrator.control(self.system)
+        counts = max(1, len(self.integrator.stats))
+        state = tuple_of("x[i, {k}]", n)
+        finite = " and ".join(f"math.isfinite(new[{k}])" for k in range(n))
+        save = "\n".join(f"                saves[{{row}}, i, {k}] = state[{k}]" for k in range(n))
         return f'''
 @jit_cold
-def init_particles(x, p, p_stride, s, seed, first_particle, override, values):
-    """Seed each particle's stream and draw its initial state; overridden
-    variables still draw, so the noise is the same with or without them."""
-    for i in range(x.shape[0]):
-        seed_stream(s[i], seed, first_particle + i)
-        initial_state(x[i], p[i * p_stride], s[i])
-        for j in range({n}):
-            if override[j]:
-                x[i, j] = values[j]
-
-
-@jit_cold
 def run_particles(first, end, x, p, p_stride, s, c, stats, status, failed_at,
-                  t0, dt, first_step, n_steps, save_every, saves):
+                  t0, dt, first_step, n_steps, save_every, saves, seed, override, values):
     """Advance particles first..end-1 n_steps steps; saves[k] gets the state
     after local step (k + 1) * save_every. A particle that fails is frozen
     at its last finite state, with status and failed_at recorded. Runs
     without the GIL: the driver calls it from several threads, each with
-    its own block of particles."""
-    w = np.empty(({rows}, {width}))
-    last = np.empty({n})
+    its own block of particles. Each particle's state, stream and control
+    live in local tuples during its run (registers, not memory).
+
+    Called once first with n_steps = 0 to initialize: seed each particle's
+    stream and draw its initial state (overridden variables still draw, so
+    the noise is the same with or without them). One entry point compiles
+    and loads faster than two."""
     for i in range(first, end):
-        xi = x[i]
+        if n_steps == 0:
+            state, stream = initial_state(p[i * p_stride], seed_stream(seed, i))
+            for j in range({n}):
+                x[i, j] = values[j] if override[j] else state[j]
+            for j in range(4):
+                s[i, j] = stream[j]
+            continue
         if status[i] != 0:
             for k in range(saves.shape[0]):
-                saves[k, i, :] = xi
+                saves[k, i, :] = x[i]
             continue
         pi = p[i * p_stride]
-        for j in range({n}):
-            last[j] = xi[j]
+        state = {state}
+        stream = {tuple_of("s[i, {k}]", 4)}
+        control = {tuple_of("c[i, {k}]", control)}
+        counts = {tuple_of("stats[i, {k}]", counts)}
         for k in range(n_steps):
             step = first_step + k
-            code = advance(xi, t0 + step * dt, dt, pi, s[i], w, c[i], stats[i])
-            if code == 0 and not all_finite(xi):
+            new, stream, control, counts, code = advance(state, t0 + step * dt, dt, pi, stream, control, counts)
+            if code == 0 and not ({finite}):
                 code = 1
             if code != 0:
-                for j in range({n}):
-                    xi[j] = last[j]
                 status[i] = code
                 failed_at[i] = step + 1
                 for j in range(k // save_every, saves.shape[0]):
-                    saves[j, i, :] = xi
+{save.format(row="j").replace("                saves", "                    saves")}
                 break
-            for j in range({n}):
-                last[j] = xi[j]
+            state = new
             if (k + 1) % save_every == 0:
-                saves[(k + 1) // save_every - 1, i, :] = xi
+{save.format(row="(k + 1) // save_every - 1")}
+        for j in range({n}):
+            x[i, j] = state[j]
+        for j in range(4):
+            s[i, j] = stream[j]
+        for j in range({control}):
+            c[i, j] = control[j]
+        for j in range({counts}):
+            stats[i, j] = counts[j]
 '''
 
 

@@ -8,7 +8,7 @@ State variables are read from x[i], parameters from p[k], time is t.
 
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+from typing import Sequence
 
 import sympy
 from sympy.printing.numpy import NumPyPrinter
@@ -83,19 +83,23 @@ def assignments(
 def function(
     name: str,
     arguments: str,
-    targets: Sequence[str],
-    expressions: Iterable[sympy.Expr],
+    expressions: Sequence[sympy.Expr],
     names: dict[sympy.Symbol, str],
     doc: str,
-    returns: str | None = None,
     decorator: str = "jit",
+    scalar: bool = False,
 ) -> str:
-    """The source of one jitted model function."""
-    body = assignments(targets, list(expressions), names)
-    if returns:
-        body.append(f"    return {returns}")
-    if not body:
-        body = ["    pass"]
+    """The source of one jitted model function returning its expressions as
+    a tuple (or one number if scalar): values, not arrays, so that the
+    compiler can keep them in registers."""
+    expressions = [sympy.Integer(e) if isinstance(e, int) else e for e in expressions]
+    replacements, reduced = sympy.cse(expressions, symbols=_temporaries(), order="canonical")
+    printer = KernelPrinter({**names, **{s: s.name for s, _ in replacements}})
+    body = [f"    {symbol.name} = {printer.doprint(value)}" for symbol, value in replacements]
+    values = [printer.doprint(value) for value in reduced]
+    body.append(
+        f"    return {values[0]}" if scalar else f"    return ({', '.join(values)},)" if values else "    return ()"
+    )
     return "\n".join([f"@{decorator}", f"def {name}({arguments}):", f'    """{doc}"""', *body]) + "\n"
 
 

@@ -54,32 +54,40 @@ def _mix64(z):
 
 
 @jit_cold
-def seed_stream(state, seed, particle):
-    """Fill state[0:4] with the stream of (seed, particle)."""
+def seed_stream(seed, particle):
+    """The stream of (seed, particle): four 64-bit words."""
     z = _mix64(uint64(seed) ^ _GOLDEN) ^ _mix64(uint64(particle) * _GOLDEN + uint64(0x2545F4914F6CDD1D))
-    for k in range(4):
-        z = z + _GOLDEN
-        state[k] = _mix64(z)
+    s0 = _mix64(z + _GOLDEN)
+    s1 = _mix64(z + uint64(2) * _GOLDEN)
+    s2 = _mix64(z + uint64(3) * _GOLDEN)
+    s3 = _mix64(z + uint64(4) * _GOLDEN)
+    return (s0, s1, s2, s3)
+
+
+# Streams are tuples passed in and returned: values, not memory, so that
+# the compiler keeps them in registers across a whole particle's run.
 
 
 @jit
 def next_u64(s):
-    result = _rotl(s[0] + s[3], 23) + s[0]
-    t = s[1] << uint64(17)
-    s[2] ^= s[0]
-    s[3] ^= s[1]
-    s[1] ^= s[2]
-    s[0] ^= s[3]
-    s[2] ^= t
-    s[3] = _rotl(s[3], 45)
-    return result
+    s0, s1, s2, s3 = s
+    result = _rotl(s0 + s3, 23) + s0
+    t = s1 << uint64(17)
+    s2 ^= s0
+    s3 ^= s1
+    s1 ^= s2
+    s0 ^= s3
+    s2 ^= t
+    s3 = _rotl(s3, 45)
+    return result, (s0, s1, s2, s3)
 
 
 @jit
 def uniform(s):
-    """Uniform on [0, 1) with 53 random bits."""
+    """Uniform on [0, 1) with 53 random bits, and the advanced stream."""
+    bits, s = next_u64(s)
     # via int64: the top 53 bits fit, and int64 → double is one instruction
-    return float(int64(next_u64(s) >> uint64(11))) * _TO_UNIT
+    return float(int64(bits >> uint64(11))) * _TO_UNIT, s
 
 
 def _ziggurat_tables(layers=128, r=3.442619855899, v=9.91256303526217e-3):
@@ -98,25 +106,28 @@ _ZIG_TAIL = 3.442619855899
 
 @jit
 def normal(s):
-    """A standard normal draw."""
+    """A standard normal draw, and the advanced stream."""
     while True:
-        bits = next_u64(s)
+        bits, s = next_u64(s)
         i = int(bits & uint64(127))
         u = 2.0 * float(int64(bits >> uint64(11))) * _TO_UNIT - 1.0
         if abs(u) < _ZIG_RATIO[i]:
-            return u * _ZIG_X[i]
+            return u * _ZIG_X[i], s
         if i == 0:
             # the tail beyond r (Marsaglia 1964)
             while True:
-                a = math.log(1.0 - uniform(s)) / _ZIG_TAIL
-                b = math.log(1.0 - uniform(s))
+                a, s = uniform(s)
+                b, s = uniform(s)
+                a = math.log(1.0 - a) / _ZIG_TAIL
+                b = math.log(1.0 - b)
                 if -2.0 * b >= a * a:
-                    return a - _ZIG_TAIL if u < 0.0 else _ZIG_TAIL - a
+                    return (a - _ZIG_TAIL if u < 0.0 else _ZIG_TAIL - a), s
         x = u * _ZIG_X[i]
         f0 = math.exp(-0.5 * (_ZIG_X[i] * _ZIG_X[i] - x * x))
         f1 = math.exp(-0.5 * (_ZIG_X[i + 1] * _ZIG_X[i + 1] - x * x))
-        if f1 + uniform(s) * (f0 - f1) < 1.0:
-            return x
+        v, s = uniform(s)
+        if f1 + v * (f0 - f1) < 1.0:
+            return x, s
 
 
 # ---- small dense linear algebra ----------------------------------------------
@@ -145,11 +156,3 @@ def solve(a, b, n):
         for j in range(k + 1, n):
             total -= a[k, j] * b[j]
         b[k] = total / a[k, k]
-
-
-@jit
-def all_finite(x):
-    for value in x:
-        if not math.isfinite(value):
-            return False
-    return True

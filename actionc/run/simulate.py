@@ -85,7 +85,10 @@ def simulate(
     )
     if meta["method"] == "dopri5":
         state.control[:, 1], state.control[:, 2] = rtol, atol
-    module.init_particles(state.x, p, p_stride, state.streams, np.uint64(seed), 0, override, values)
+    fixed = (state.x, p, p_stride, state.streams, state.control, state.stats, state.status, state.failed_at)
+    initial = (np.uint64(seed), override, values)
+    no_saves = np.empty((0, particles, n))
+    _run_blocks(module.run_particles, threads, particles, (*fixed, 0.0, float(dt), 0, 0, 1, no_saves, *initial))
     if not np.isfinite(state.x).all():
         raise RunError("the initial state is not finite", hint="check the init values and the parameters")
 
@@ -102,9 +105,8 @@ def simulate(
             count = min(chunk, steps - done)
             first_save = done // save_every + 1
             started = time.perf_counter()
-            arguments = (state.x, p, p_stride, state.streams, state.control, state.stats, state.status)
-            arguments += (state.failed_at, 0.0, float(dt), done, count, save_every)
-            arguments += (saves[first_save : first_save + count // save_every],)
+            saves_here = saves[first_save : first_save + count // save_every]
+            arguments = (*fixed, 0.0, float(dt), done, count, save_every, saves_here, *initial)
             _run_blocks(module.run_particles, threads, particles, arguments)
             done += count
             bar.update(done)

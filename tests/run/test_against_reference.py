@@ -9,10 +9,30 @@ from tests.run import reference
 EXAMPLES = __import__("pathlib").Path(__file__).parents[2] / "examples"
 
 
-def stream(compiled, seed: int, particle: int):
-    s = np.empty(4, dtype=np.uint64)
-    compiled.kernel.module.seed_stream(s, np.uint64(seed), particle)
-    return s
+class Stream:
+    """The kernel's own random stream of one particle, drawn from Python."""
+
+    def __init__(self, compiled, seed: int, particle: int) -> None:
+        self.module = compiled.kernel.module
+        self.state = self._words(self.module.seed_stream(np.uint64(seed), particle))
+
+    @staticmethod
+    def _words(state) -> tuple:
+        return tuple(np.uint64(word) for word in state)  # Python ints would type as int64
+
+    def normal(self) -> float:
+        value, state = self.module.normal(self.state)
+        self.state = self._words(state)
+        return value
+
+    def uniform(self) -> float:
+        value, state = self.module.uniform(self.state)
+        self.state = self._words(state)
+        return value
+
+
+def stream(compiled, seed: int, particle: int) -> Stream:
+    return Stream(compiled, seed, particle)
 
 
 def drift_of(compiled):
@@ -55,14 +75,13 @@ def test_euler_maruyama_on_the_stochastic_lorenz_system():
     compiled = actionc.compile(EXAMPLES / "stochastic_lorenz.act", "euler-maruyama")
     dt, steps, seed = 0.001, 30, 9
     saves = run_steps(compiled, steps, dt, seed=seed)
-    module = compiled.kernel.module
     f, g = drift_of(compiled), compiled.function("diffusion")
     for particle in range(3):
         s = stream(compiled, seed, particle)
-        x = np.array([1 + 0.1 * module.normal(s) for _ in range(3)])  # init: normal(1, 0.1) each
+        x = np.array([1 + 0.1 * s.normal() for _ in range(3)])  # init: normal(1, 0.1) each
         np.testing.assert_allclose(saves[0, particle], x, rtol=1e-15)
         for k in range(steps):
-            dw = np.sqrt(dt) * np.array([module.normal(s) for _ in range(3)])
+            dw = np.sqrt(dt) * np.array([s.normal() for _ in range(3)])
             x = reference.euler_maruyama(f, lambda x, t: g(x, t), x, k * dt, dt, dw)
         np.testing.assert_allclose(saves[-1, particle], x, rtol=1e-12)
 
@@ -71,13 +90,12 @@ def test_sra1_on_an_ornstein_uhlenbeck_process():
     compiled = actionc.compile(EXAMPLES / "ornstein_uhlenbeck.act", "sra1")
     dt, steps, seed = 0.05, 20, 4
     saves = run_steps(compiled, steps, dt, seed=seed, particles=2)
-    module = compiled.kernel.module
     f, g = drift_of(compiled), compiled.function("diffusion")
     for particle in range(2):
         s, x = stream(compiled, seed, particle), saves[0, particle].copy()
         for k in range(steps):
-            dw = np.sqrt(dt) * np.array([module.normal(s)])
-            chi = 0.5 * (dw + np.sqrt(dt) * np.array([module.normal(s)]) / np.sqrt(3))
+            dw = np.sqrt(dt) * np.array([s.normal()])
+            chi = 0.5 * (dw + np.sqrt(dt) * np.array([s.normal()]) / np.sqrt(3))
             x = reference.sra1(f, lambda x, t: g(x, t), x, k * dt, dt, dw, chi)
         np.testing.assert_allclose(saves[-1, particle], x, rtol=1e-12)
 
@@ -86,7 +104,6 @@ def test_baoab_on_the_langevin_oscillator():
     compiled = actionc.compile(EXAMPLES / "langevin_oscillator.act", "baoab")
     dt, steps, seed = 0.1, 25, 2
     saves = run_steps(compiled, steps, dt, seed=seed)
-    module = compiled.kernel.module
     m, k, gamma, T = 1.0, 1.0, 0.5, 1.0
     for particle in range(3):
         s, x = stream(compiled, seed, particle), saves[0, particle].copy()
@@ -97,7 +114,7 @@ def test_baoab_on_the_langevin_oscillator():
                 np.array([np.sqrt(T / m)]),
                 x,
                 dt,
-                np.array([module.normal(s)]),
+                np.array([s.normal()]),
             )
         np.testing.assert_allclose(saves[-1, particle], x, rtol=1e-12)
 
@@ -106,19 +123,16 @@ def test_mala_on_the_double_well():
     compiled = actionc.compile(EXAMPLES / "double_well.act", "mala")
     dt, steps, seed = 0.05, 40, 8
     result = compiled.run(dt=dt, steps=steps, particles=2, seed=seed, save_every=1)
-    module = compiled.kernel.module
     energy, score = compiled.function("energy"), compiled.function("score")
     T = 0.5
     accepted = 0
     for particle in range(2):
         s = stream(compiled, seed, particle)
-        x = np.array([-1.0, 0.5 * module.normal(s)])  # init: x = -1, y = normal(0, 0.5)
+        x = np.array([-1.0, 0.5 * s.normal()])  # init: x = -1, y = normal(0, 0.5)
         np.testing.assert_allclose(result.x[0, particle], x, rtol=1e-15)
         for _ in range(steps):
-            xi = np.array([module.normal(s), module.normal(s)])
-            x, ok = reference.mala(
-                lambda z: float(energy(z)), lambda z: -T * score(z), x, dt, T, 1.0, xi, module.uniform(s)
-            )
+            xi = np.array([s.normal(), s.normal()])
+            x, ok = reference.mala(lambda z: float(energy(z)), lambda z: -T * score(z), x, dt, T, 1.0, xi, s.uniform())
             accepted += ok
         np.testing.assert_allclose(result.x[-1, particle], x, rtol=1e-12)
     assert result.meta["stats"]["accepted"] == accepted

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import actionc
 from actionc.codegen import cache
-from actionc.codegen.module import generate
 from actionc.codegen.integrators import choose
+from actionc.codegen.module import generate
 from actionc.lower import lower
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
@@ -23,7 +23,9 @@ print("SYMPY" if "sympy" in sys.modules else "NO-SYMPY", code)
 
 def run_in_fresh_process(cache_dir: Path, model: Path) -> str:
     environment = {**os.environ, "ACTIONC_CACHE_DIR": str(cache_dir)}
-    result = subprocess.run([sys.executable, "-c", WARM_RUN, str(model)], capture_output=True, text=True, env=environment)
+    result = subprocess.run(
+        [sys.executable, "-c", WARM_RUN, str(model)], capture_output=True, text=True, env=environment
+    )
     assert result.returncode == 0, result.stderr
     return result.stdout.splitlines()[-1]
 

@@ -32,8 +32,9 @@ def test_the_cli_warns_writes_and_exits_0(tmp_path, capsys):
     path = tmp_path / "blowup.act"
     path.write_text(BLOWUP)
     out = tmp_path / "out.npz"
-    code = main(["run", str(path), "--method", "rk4", "--dt", "0.01", "--steps", "200", "--particles", "2",
-                 "--out", str(out)])
+    code = main(
+        ["run", str(path), "--method", "rk4", "--dt", "0.01", "--steps", "200", "--particles", "2", "--out", str(out)]
+    )
     assert code == 0
     assert "diverged" in capsys.readouterr().err
     with np.load(out, allow_pickle=False) as data:

@@ -2,14 +2,16 @@
 
 Every integrator writes one function into the generated module,
 
-    advance(x, t, dt, p, s, w, c, stats) -> int
+    advance(x, t, dt, p, s, c, counts) -> (x, s, c, counts, code)
 
-that moves the state x (in place) from time t to t + dt. p are the
-parameters, s the particle's random stream, w a work array of the shape the
-integrator asks for, c its per-particle control state (the step size of an
-adaptive method), stats its counters (acceptances, rejected steps). It
-returns 0, or a failure code (see FAILURES). It calls the model functions
-of the module by name: drift, ito_drift, diffusion, … (see module.py).
+that moves the state x from time t to t + dt. p are the parameters (an
+array), s the particle's random stream, c its control state (the step size
+of an adaptive method, a cached force), counts its counters (acceptances,
+rejected steps). x, s, c and counts are tuples: values that the compiler
+keeps in registers, returned updated; code is 0, or a failure code (see
+FAILURES). It calls the model functions of the module by name — drift,
+ito_drift, diffusion, … (see module.py) — which return tuples too. Loops
+over the state are unrolled when the source is written.
 """
 
 from __future__ import annotations
@@ -34,10 +36,9 @@ class Integrator:
     stochastic: bool | None  # True: SDEs only; False: ODEs only; None: both
     applies: Callable[[System], str | None]  # None when it fits, else why not
     source: Callable[[System], str]  # the source of advance()
-    work_rows: Callable[[System], int] = lambda system: 4  # w has shape (rows, n)
     stats: tuple[str, ...] = ()  # names of the per-particle counters
     # length of the per-particle control state c, which persists from step
-    # to step and chunk to chunk (step sizes, cached forces); w does not
+    # to step and chunk to chunk (step sizes, cached forces)
     control: Callable[[System], int] = lambda system: 1
     needs: tuple[str, ...] = ("drift",)  # model functions it calls
 
@@ -54,6 +55,7 @@ def stochastic_only(system: System) -> str | None:
     return None
 
 
-def vector_update(target: str, terms: str, n: int, indent: str = "    ") -> str:
-    """`for i in range(n): target[i] = terms(i)`, with `{i}` in terms."""
-    return f"{indent}for i in range({n}):\n{indent}    {target}[i] = {terms}\n"
+def tuple_of(item: str, n: int) -> str:
+    """A tuple literal of n items, `{k}` in item standing for the index:
+    tuple_of("x[{k}] + dt * f[{k}]", 2) == "(x[0] + dt * f[0], x[1] + dt * f[1],)"."""
+    return "(" + ", ".join(item.format(k=k) for k in range(n)) + ",)"

@@ -2,7 +2,7 @@
 Hairer, Nørsett & Wanner, Solving ODEs I, §II.4–5): each particle chooses
 its own steps, and lands exactly on every saved time."""
 
-from actionc.codegen.integrators.base import Integrator, deterministic_only
+from actionc.codegen.integrators.base import Integrator, deterministic_only, tuple_of
 from actionc.system import System
 
 # Butcher tableau
@@ -21,62 +21,49 @@ E = [71 / 57600, 0.0, -71 / 16695, 71 / 1920, -17253 / 339200, 22 / 525, -1 / 40
 
 
 def _stage(i: int, n: int) -> str:
-    terms = " + ".join(f"{a!r} * k{j + 1}[i]" for j, a in enumerate(A[i]) if a != 0.0)
-    return (
-        f"        for i in range({n}):\n"
-        f"            y[i] = x[i] + h * ({terms})\n"
-        f"        drift(y, tc + {C[i]!r} * h, p, k{i + 1})\n"
-    )
+    """Stage i+1: y = x + h Σ_j a_ij k_j, then k_{i+1} = f(y)."""
+    terms = " + ".join(f"{a!r} * k{j + 1}[{{k}}]" for j, a in enumerate(A[i]) if a != 0.0)
+    y = tuple_of(f"x[{{k}}] + h * ({terms})", n)
+    return f"        y = {y}\n        k{i + 1} = drift(y, tc + {C[i]!r} * h, p)\n"
 
 
 def _source(system: System) -> str:
     n = len(system.state)
     stages = "".join(_stage(i, n) for i in range(1, 7))
-    error = " + ".join(f"{e!r} * k{j + 1}[i]" for j, e in enumerate(E) if e != 0.0)
+    error = " + ".join(f"{e!r} * k{j + 1}[{{k}}]" for j, e in enumerate(E) if e != 0.0)
+    terms = " + ".join(
+        f"((h * ({error.format(k=k)})) / (atol + rtol * max(abs(x[{k}]), abs(y[{k}])))) ** 2" for k in range(n)
+    )
     return f'''
 @jit
-def advance(x, t, dt, p, s, w, c, stats):
+def advance(x, t, dt, p, s, c, counts):
     """Dormand–Prince 5(4), adaptive, from t to t + dt exactly.
-    c = [step size, rtol, atol, 1 if c[4:] holds f(x) (first same as last)]."""
-    k1 = c[4:{4 + n}]
-    k2, k3, k4, k5, k6, k7, y = w[0], w[1], w[2], w[3], w[4], w[5], w[6]
+    c = (step size, rtol, atol, 1 if c[4:] holds f(x) (first same as last), f(x))."""
     tc = t
     t_end = t + dt
     h = c[0] if c[0] > 0.0 else dt
     rtol, atol = c[1], c[2]
-    if c[3] == 0.0:
-        drift(x, tc, p, k1)
+    k1 = c[4:] if c[3] != 0.0 else drift(x, tc, p)
+    accepted, rejected = counts
     while tc < t_end:
-        last = False
-        if tc + h >= t_end or tc + 1.01 * h >= t_end:
-            h_try = t_end - tc
-            last = True
-        else:
-            h_try = h
-        if h_try <= 1e-14 * max(1.0, abs(tc)):
-            return 3
-        h_saved = h
-        h = h_try
-{stages}        err = 0.0
-        for i in range({n}):
-            scale = atol + rtol * max(abs(x[i]), abs(y[i]))
-            e = h * ({error}) / scale
-            err += e * e
-        err = math.sqrt(err / {n})
-        if err <= 1.0 and math.isfinite(err):
+        last = tc + 1.01 * h >= t_end
+        h_free = h
+        if last:
+            h = t_end - tc
+        if h <= 1e-14 * max(1.0, abs(tc)):
+            return x, s, (h, rtol, atol, 1.0) + k1, (accepted, rejected), 3
+{stages}        err = math.sqrt(({terms}) / {n})
+        if err <= 1.0:
             tc = t_end if last else tc + h
-            for i in range({n}):
-                x[i] = y[i]
-                k1[i] = k7[i]
-            stats[0] += 1.0
+            x = y
+            k1 = k7
+            accepted += 1.0
             factor = 5.0 if err == 0.0 else min(5.0, max(0.2, 0.9 * err ** -0.2))
-            h = h * factor if not last else max(h_saved, h * factor)
+            h = max(h_free, h * factor) if last else h * factor
         else:
-            stats[1] += 1.0
+            rejected += 1.0
             h = h * max(0.2, 0.9 * err ** -0.2) if math.isfinite(err) else 0.25 * h
-    c[0] = h
-    c[3] = 1.0
-    return 0
+    return x, s, (h, rtol, atol, 1.0) + k1, (accepted, rejected), 0
 '''
 
 
@@ -86,7 +73,6 @@ DOPRI5 = Integrator(
     stochastic=False,
     applies=deterministic_only,
     source=_source,
-    work_rows=lambda system: 7,
     stats=("accepted_steps", "rejected_steps"),
     control=lambda system: 4 + len(system.state),
 )

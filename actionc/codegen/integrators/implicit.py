@@ -3,7 +3,7 @@ Integration, §II.1, §VI.3): symplectic for every Hamiltonian, separable or
 not, order 2. Each step solves y = x + h f((x + y)/2, t + h/2) by Newton's
 method with the symbolic Jacobian of the drift."""
 
-from actionc.codegen.integrators.base import Integrator
+from actionc.codegen.integrators.base import Integrator, tuple_of
 from actionc.system import System
 
 
@@ -19,39 +19,35 @@ def _source(system: System) -> str:
     n = len(system.state)
     return f'''
 @jit
-def advance(x, t, dt, p, s, w, c, stats):
+def advance(x, t, dt, p, s, c, counts):
     """Implicit midpoint: Newton on g(y) = y − x − h f((x + y)/2, t + h/2)."""
-    y, mid, f, r = w[0], w[1], w[2], w[3]
-    jac = w[4:{4 + n}]
-    drift(x, t, p, f)
-    for i in range({n}):
-        y[i] = x[i] + dt * f[i]  # explicit Euler guess
+    half = 0.5 * dt
+    matrix = np.empty(({n}, {n}))
+    residual = np.empty({n})
+    f = drift(x, t, p)
+    y = {tuple_of("x[{k}] + dt * f[{k}]", n)}  # explicit Euler guess
+    iterations = counts[0]
     for iteration in range(50):
-        for i in range({n}):
-            mid[i] = 0.5 * (x[i] + y[i])
-        drift(mid, t + 0.5 * dt, p, f)
-        jacobian(mid, t + 0.5 * dt, p, jac)
+        mid = {tuple_of("0.5 * (x[{k}] + y[{k}])", n)}
+        f = drift(mid, t + half, p)
+        jac = jacobian(mid, t + half, p)
         size = 0.0
         for i in range({n}):
-            r[i] = -(y[i] - x[i] - dt * f[i])
+            residual[i] = -(y[i] - x[i] - dt * f[i])
             size = max(size, abs(y[i]))
             for j in range({n}):
-                jac[i, j] = (1.0 if i == j else 0.0) - 0.5 * dt * jac[i, j]
-        solve(jac, r, {n})
+                matrix[i, j] = (1.0 if i == j else 0.0) - half * jac[i * {n} + j]
+        solve(matrix, residual, {n})
+        y = {tuple_of("y[{k}] + residual[{k}]", n)}
         change = 0.0
         for i in range({n}):
-            y[i] += r[i]
-            change = max(change, abs(r[i]))
-        stats[0] += 1.0
+            change = max(change, abs(residual[i]))
+        iterations += 1.0
         if not math.isfinite(change):
-            return 2
+            return x, s, c, (iterations,), 2
         if change <= 1e-12 * max(1.0, size):  # quadratic convergence: the error is now ~1e-24
-            break
-    else:
-        return 2
-    for i in range({n}):
-        x[i] = y[i]
-    return 0
+            return y, s, c, (iterations,), 0
+    return x, s, c, (iterations,), 2
 '''
 
 
@@ -61,7 +57,6 @@ IMPLICIT_MIDPOINT = Integrator(
     stochastic=False,
     applies=_applies,
     source=_source,
-    work_rows=lambda system: 4 + len(system.state),
     stats=("newton_iterations",),
     needs=("drift", "jacobian"),
 )

@@ -23,29 +23,30 @@ def _baoab_applies(system: System) -> str | None:
 
 def _baoab(system: System) -> str:
     n = len(system.langevin.positions)
+    lines = []
+    for k in range(n):
+        lines.append(f"    v{k} = x[{n + k}] + half * force[{k}]  # B")
+        lines.append(f"    q{k} = x[{k}] + half * v{k}  # A")
+        lines.append(f"    decay = math.exp(-constants[{k}] * dt)  # O: exact Ornstein–Uhlenbeck")
+        lines.append("    z, s = normal(s)")
+        lines.append(f"    v{k} = decay * v{k} + constants[{n + k}] * math.sqrt(1.0 - decay * decay) * z")
+        lines.append(f"    q{k} += half * v{k}  # A")
+    positions = ", ".join(f"q{k}" for k in range(n))
+    velocities = ", ".join(f"v{k} + half * force[{k}]" for k in range(n))
+    body = "\n".join(lines)
     return f'''
 @jit
-def advance(x, t, dt, p, s, w, c, stats):
+def advance(x, t, dt, p, s, c, counts):
     """BAOAB: half kick, half drift, exact Ornstein–Uhlenbeck, half drift,
     half kick. Weak order 2, with configurational averages of superconvergent
-    accuracy; one force evaluation per step (cached in c[1:])."""
-    force, gamma, sigma = c[1:{1 + n}], w[0], w[1]
-    langevin_constants(p, gamma, sigma)
+    accuracy; one force evaluation per step (c = (1 if c[1:] holds it, force))."""
+    constants = langevin_constants(p)  # γ_i, then sqrt(T/M_ii)
     half = 0.5 * dt
-    if c[0] == 0.0:
-        langevin_force(x, t, p, force)
-    for i in range({n}):
-        x[{n} + i] += half * force[i]
-        x[i] += half * x[{n} + i]
-    for i in range({n}):
-        decay = math.exp(-gamma[i] * dt)
-        x[{n} + i] = decay * x[{n} + i] + sigma[i] * math.sqrt(1.0 - decay * decay) * normal(s)
-        x[i] += half * x[{n} + i]
-    langevin_force(x, t, p, force)
-    c[0] = 1.0
-    for i in range({n}):
-        x[{n} + i] += half * force[i]
-    return 0
+    force = c[1:] if c[0] != 0.0 else langevin_force(x, t, p)
+{body}
+    x = ({positions}, {", ".join(f"v{k}" for k in range(n))},)
+    force = langevin_force(x, t, p)  # B
+    return ({positions}, {velocities},), s, (1.0,) + force, counts, 0
 '''
 
 
@@ -57,44 +58,35 @@ def _mala_applies(system: System) -> str | None:
 
 def _mala(system: System) -> str:
     n = len(system.state)
+    draws = "\n".join(f"    z, s = normal(s)\n    y{k} = x[{k}] - step * grad[{k}] + noise * z" for k in range(n))
+    y = ", ".join(f"y{k}" for k in range(n))
+    forward = " + ".join(f"(y{k} - x[{k}] + step * grad[{k}]) ** 2" for k in range(n))
+    backward = " + ".join(f"(x[{k}] - y{k} + step * grad_y[{k}]) ** 2" for k in range(n))
     return f'''
 @jit
-def advance(x, t, dt, p, s, w, c, stats):
+def advance(x, t, dt, p, s, c, counts):
     """Metropolis-adjusted Langevin: propose an overdamped Langevin step
     y = x − (dt/γ)∇E(x) + sqrt(2T dt/γ) ξ, accept with the Metropolis–Hastings
-    ratio, so exp(−E/T) is sampled exactly. E and ∇E at x are cached
-    (c[0] == 1 means c[1] and c[2:] hold them)."""
-    grad_x, grad_y, y = c[2:{2 + n}], w[0], w[1]
-    constants = w[2]
-    gibbs_constants(p, constants)
-    temperature, friction = constants[0], constants[1]
-    if c[0] == 0.0:
-        c[1] = energy(x, t, p)
-        grad_energy(x, t, p, grad_x)
-        c[0] = 1.0
+    ratio, so exp(−E/T) is sampled exactly. c = (1 if cached, E(x), ∇E(x))."""
+    temperature, friction = gibbs_constants(p)
+    if c[0] != 0.0:
+        energy_x, grad = c[1], c[2:]
+    else:
+        energy_x, grad = energy(x, t, p), grad_energy(x, t, p)
     step = dt / friction
     noise = math.sqrt(2.0 * temperature * step)
-    for i in range({n}):
-        y[i] = x[i] - step * grad_x[i] + noise * normal(s)
+{draws}
+    y = ({y},)
     energy_y = energy(y, t, p)
-    grad_energy(y, t, p, grad_y)
-    forward = 0.0
-    backward = 0.0
-    for i in range({n}):
-        a = y[i] - x[i] + step * grad_x[i]
-        b = x[i] - y[i] + step * grad_y[i]
-        forward += a * a
-        backward += b * b
-    log_ratio = -(energy_y - c[1]) / temperature - (backward - forward) / (4.0 * temperature * step)
-    u = uniform(s)
+    grad_y = grad_energy(y, t, p)
+    forward = {forward}
+    backward = {backward}
+    log_ratio = -(energy_y - energy_x) / temperature - (backward - forward) / (4.0 * temperature * step)
+    u, s = uniform(s)
+    accepted, proposed = counts
     if math.isfinite(log_ratio) and (log_ratio >= 0.0 or u < math.exp(log_ratio)):
-        for i in range({n}):
-            x[i] = y[i]
-            grad_x[i] = grad_y[i]
-        c[1] = energy_y
-        stats[0] += 1.0
-    stats[1] += 1.0
-    return 0
+        return y, s, (1.0, energy_y) + grad_y, (accepted + 1.0, proposed + 1.0), 0
+    return x, s, (1.0, energy_x) + grad, (accepted, proposed + 1.0), 0
 '''
 
 
@@ -104,7 +96,6 @@ BAOAB = Integrator(
     stochastic=True,
     applies=_baoab_applies,
     source=_baoab,
-    work_rows=lambda system: 2,
     control=lambda system: 1 + len(system.langevin.positions),
     needs=("langevin_force", "langevin_constants"),
 )
@@ -115,7 +106,6 @@ MALA = Integrator(
     stochastic=True,
     applies=_mala_applies,
     source=_mala,
-    work_rows=lambda system: 3,
     stats=("accepted", "proposed"),
     control=lambda system: 2 + len(system.state),
     needs=("energy", "grad_energy", "gibbs_constants"),

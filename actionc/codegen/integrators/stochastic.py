@@ -7,7 +7,7 @@ stream, drawn in a fixed order, so a run is reproducible."""
 
 import sympy
 
-from actionc.codegen.integrators.base import Integrator, stochastic_only
+from actionc.codegen.integrators.base import Integrator, stochastic_only, tuple_of
 from actionc.system import System
 
 
@@ -47,123 +47,128 @@ def is_commutative(system: System) -> bool:
     )
 
 
-def _noise_increments(m: int, indent: str = "    ") -> str:
-    return f"{indent}root = math.sqrt(dt)\n{indent}for k in range({m}):\n{indent}    dw[k] = root * normal(s)\n"
+def _draws(m: int, name: str = "dw", indent: str = "    ") -> str:
+    """dw0, dw1, … = sqrt(dt) ξ_k, drawn in order from the stream."""
+    lines = [f"{indent}root = math.sqrt(dt)"]
+    for k in range(m):
+        lines.append(f"{indent}z, s = normal(s)\n{indent}{name}{k} = root * z")
+    return "\n".join(lines) + "\n"
+
+
+def _noise_sum(system: System, g: str, increments: str, i: int) -> str:
+    """Σ_k g[i*m + k] dW_k over the noises that reach state i (structural zeros skipped)."""
+    m = len(system.noises)
+    terms = [f"{g}[{i * m + k}] * {increments.format(k=k)}" for k in range(m) if system.diffusion[i][k] != 0]
+    return " + ".join(terms) or "0.0"
 
 
 def _euler_maruyama(system: System) -> str:
     n, m = len(system.state), len(system.noises)
     if is_diagonal_noise(system):
+        update = tuple_of("x[{k}] + f[{k}] * dt + g[{k}] * dw{k}", n)
         return f'''
 @jit
-def advance(x, t, dt, p, s, w, c, stats):
+def advance(x, t, dt, p, s, c, counts):
     """Euler–Maruyama (Itô), strong order 1/2, weak order 1; diagonal noise."""
-    f, g, dw = w[0], w[1], w[2]
-    ito_drift(x, t, p, f)
-    diffusion_diagonal(x, t, p, g)
-{_noise_increments(m)}    for i in range({n}):
-        x[i] += f[i] * dt + g[i] * dw[i]
-    return 0
+    f = ito_drift(x, t, p)
+    g = diffusion_diagonal(x, t, p)
+{_draws(m)}    return {update}, s, c, counts, 0
 '''
+    update = "(" + ", ".join(f"x[{i}] + f[{i}] * dt + {_noise_sum(system, 'g', 'dw{k}', i)}" for i in range(n)) + ",)"
     return f'''
 @jit
-def advance(x, t, dt, p, s, w, c, stats):
+def advance(x, t, dt, p, s, c, counts):
     """Euler–Maruyama (Itô), strong order 1/2, weak order 1."""
-    f, dw = w[0], w[1]
-    g = w[2:{2 + n}]
-    ito_drift(x, t, p, f)
-    diffusion(x, t, p, g)
-{_noise_increments(m)}    for i in range({n}):
-        total = f[i] * dt
-        for k in range({m}):
-            total += g[i, k] * dw[k]
-        x[i] += total
-    return 0
+    f = ito_drift(x, t, p)
+    g = diffusion(x, t, p)
+{_draws(m)}    return {update}, s, c, counts, 0
 '''
 
 
 def _milstein(system: System) -> str:
     n, m = len(system.state), len(system.noises)
+    rows = []
+    for i in range(n):
+        terms = [f"x[{i}] + f[{i}] * dt", _noise_sum(system, "g", "dw{k}", i)]
+        for j in range(m):
+            for k in range(m):
+                correction = f"(dw{j} * dw{k} - dt)" if j == k else f"dw{j} * dw{k}"
+                terms.append(f"0.5 * lg[{i * m * m + j * m + k}] * {correction}")
+        rows.append(" + ".join(terms))
     return f'''
 @jit
-def advance(x, t, dt, p, s, w, c, stats):
+def advance(x, t, dt, p, s, c, counts):
     """Milstein (Itô), strong order 1, for commutative noise:
     x += f dt + g dW + ½ Σ_jk (L^j g_k)(dW_j dW_k − δ_jk dt)."""
-    f, dw = w[0], w[1]
-    g = w[2:{2 + n}]
-    lg = w[{2 + n}:{2 + 2 * n}]
-    ito_drift(x, t, p, f)
-    diffusion(x, t, p, g)
-    milstein(x, t, p, lg)
-{_noise_increments(m)}    for i in range({n}):
-        total = f[i] * dt
-        for k in range({m}):
-            total += g[i, k] * dw[k]
-            for j in range({m}):
-                correction = dw[j] * dw[k] - (dt if j == k else 0.0)
-                total += 0.5 * lg[i, j * {m} + k] * correction
-        x[i] += total
-    return 0
+    f = ito_drift(x, t, p)
+    g = diffusion(x, t, p)
+    lg = milstein(x, t, p)
+{_draws(m)}    return ({", ".join(rows)},), s, c, counts, 0
 '''
 
 
 def _heun(system: System) -> str:
     n, m = len(system.state), len(system.noises)
+    predictor = (
+        "(" + ", ".join(f"x[{i}] + f0[{i}] * dt + {_noise_sum(system, 'g0', 'dw{k}', i)}" for i in range(n)) + ",)"
+    )
+    corrector = (
+        "("
+        + ", ".join(
+            f"x[{i}] + 0.5 * (f0[{i}] + f1[{i}]) * dt + 0.5 * ({_noise_sum(system, 'g0', 'dw{k}', i)}"
+            f" + {_noise_sum(system, 'g1', 'dw{k}', i)})"
+            for i in range(n)
+        )
+        + ",)"
+    )
     return f'''
 @jit
-def advance(x, t, dt, p, s, w, c, stats):
+def advance(x, t, dt, p, s, c, counts):
     """Stochastic Heun (Stratonovich), strong order 1 for commutative noise:
-    predictor x~ = x + f dt + g dW, corrector with the averages."""
-    f0, f1, y, dw = w[0], w[1], w[2], w[3]
-    g0 = w[4:{4 + n}]
-    g1 = w[{4 + n}:{4 + 2 * n}]
-    drift(x, t, p, f0)
-    diffusion(x, t, p, g0)
-{_noise_increments(m)}    for i in range({n}):
-        total = f0[i] * dt
-        for k in range({m}):
-            total += g0[i, k] * dw[k]
-        y[i] = x[i] + total
-    drift(y, t + dt, p, f1)
-    diffusion(y, t + dt, p, g1)
-    for i in range({n}):
-        total = 0.5 * (f0[i] + f1[i]) * dt
-        for k in range({m}):
-            total += 0.5 * (g0[i, k] + g1[i, k]) * dw[k]
-        x[i] += total
-    return 0
+    predictor y = x + f dt + g dW, then the trapezoidal corrector."""
+    f0 = drift(x, t, p)
+    g0 = diffusion(x, t, p)
+{_draws(m)}    y = {predictor}
+    f1 = drift(y, t + dt, p)
+    g1 = diffusion(y, t + dt, p)
+    return {corrector}, s, c, counts, 0
 '''
 
 
 def _sra1(system: System) -> str:
     n, m = len(system.state), len(system.noises)
+    draws = ["    root = math.sqrt(dt)"]
+    for k in range(m):
+        draws.append(f"    z, s = normal(s)\n    dw{k} = root * z")
+        draws.append(f"    z, s = normal(s)\n    chi{k} = 0.5 * (dw{k} + root * z / math.sqrt(3.0))")
+    stage = (
+        "("
+        + ", ".join(
+            f"x[{i}] + 0.75 * dt * f1[{i}] + 1.5 * ({_noise_sum(system, 'g_end', 'chi{k}', i)})" for i in range(n)
+        )
+        + ",)"
+    )
+    update = (
+        "("
+        + ", ".join(
+            f"x[{i}] + dt * (f1[{i}] / 3.0 + 2.0 * f2[{i}] / 3.0)"
+            f" + {_noise_sum(system, 'g_end', '(dw{k} - chi{k})', i)} + {_noise_sum(system, 'g_now', 'chi{k}', i)}"
+            for i in range(n)
+        )
+        + ",)"
+    )
+    newline = "\n"
     return f'''
 @jit
-def advance(x, t, dt, p, s, w, c, stats):
+def advance(x, t, dt, p, s, c, counts):
     """SRA1 (Rößler 2010), strong order 1.5 for additive noise g(t).
-    I10/dt = (dW + dZ/sqrt(3))/2 with dZ ~ N(0, dt) independent of dW."""
-    f1, f2, h2, dw, chi = w[0], w[1], w[2], w[3], w[4]
-    g_now = w[5:{5 + n}]
-    g_end = w[{5 + n}:{5 + 2 * n}]
-    root = math.sqrt(dt)
-    for k in range({m}):
-        dw[k] = root * normal(s)
-        chi[k] = 0.5 * (dw[k] + root * normal(s) / math.sqrt(3.0))
-    diffusion(x, t, p, g_now)
-    diffusion(x, t + dt, p, g_end)
-    drift(x, t, p, f1)
-    for i in range({n}):
-        total = 0.75 * dt * f1[i]
-        for k in range({m}):
-            total += 1.5 * g_end[i, k] * chi[k]
-        h2[i] = x[i] + total
-    drift(h2, t + 0.75 * dt, p, f2)
-    for i in range({n}):
-        total = dt * (f1[i] / 3.0 + 2.0 * f2[i] / 3.0)
-        for k in range({m}):
-            total += g_end[i, k] * (dw[k] - chi[k]) + g_now[i, k] * chi[k]
-        x[i] += total
-    return 0
+    chi = I_(1,0)/dt = (dW + dZ/sqrt(3))/2, dZ ~ N(0, dt) independent of dW."""
+{newline.join(draws)}
+    g_now = diffusion(x, t, p)
+    g_end = diffusion(x, t + dt, p)
+    f1 = drift(x, t, p)
+    f2 = drift({stage}, t + 0.75 * dt, p)
+    return {update}, s, c, counts, 0
 '''
 
 
@@ -191,17 +196,12 @@ def _sra1_applies(system: System) -> str | None:
     return None
 
 
-def _width_rows(rows: int, per_n: int):
-    return lambda system: rows + per_n * len(system.state)
-
-
 EULER_MARUYAMA = Integrator(
     name="euler-maruyama",
     summary="Euler–Maruyama (Itô), strong order 1/2, weak order 1",
     stochastic=True,
     applies=stochastic_only,
     source=_euler_maruyama,
-    work_rows=_width_rows(3, 1),
     needs=("ito_drift", "diffusion"),
 )
 
@@ -211,7 +211,6 @@ MILSTEIN = Integrator(
     stochastic=True,
     applies=_milstein_applies,
     source=_milstein,
-    work_rows=_width_rows(2, 2),
     needs=("ito_drift", "diffusion", "milstein"),
 )
 
@@ -221,7 +220,6 @@ HEUN = Integrator(
     stochastic=True,
     applies=_heun_applies,
     source=_heun,
-    work_rows=_width_rows(4, 2),
     needs=("drift", "diffusion"),
 )
 
@@ -231,6 +229,5 @@ SRA1 = Integrator(
     stochastic=True,
     applies=_sra1_applies,
     source=_sra1,
-    work_rows=_width_rows(5, 2),
     needs=("drift", "diffusion"),
 )

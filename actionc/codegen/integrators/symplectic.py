@@ -10,41 +10,52 @@ from actionc.system import System
 def separable(system: System) -> str | None:
     if system.is_stochastic:
         return "it integrates Hamiltonian ODEs; this model has noise"
-    if system.separable is None:
+    split = system.separable
+    if split is None:
         return "it needs a separable Hamiltonian H = T(p) + V(q) with no time dependence, friction or force"
+    half = len(split.positions)
+    if split.positions != tuple(range(half)) or split.momenta != tuple(range(half, 2 * half)):
+        return "it needs the state ordered as (positions, momenta)"
     return None
 
 
-def _kick_drift(system: System, coefficient: str, indent: str) -> str:
-    """One kick-drift-kick step of size coefficient*dt, reusing the force
-    of the last kick (cached in c[1:], valid when c[0] == 1)."""
-    h = len(system.separable.positions)
-    o = system.separable.momenta[0]
+def _kick_drift_kick(h: int, coefficient: str) -> str:
+    """One kick-drift-kick step of size coefficient*dt; the force of the
+    last kick is reused by the next step's first kick."""
+    q = ", ".join(f"x[{k}]" for k in range(h))
+    kicked = ", ".join(f"x[{h + k}] + 0.5 * step * force[{k}]" for k in range(h))
+    drifted = ", ".join(f"x[{k}] + step * velocity[{k}]" for k in range(h))
+    p = ", ".join(f"x[{h + k}]" for k in range(h))
     return (
-        f"{indent}step = {coefficient} * dt\n"
-        f"{indent}if c[0] == 0.0:\n"
-        f"{indent}    drift_momenta(x, t, p, force)\n"
-        f"{indent}for i in range({h}):\n"
-        f"{indent}    x[{o} + i] += 0.5 * step * force[i]\n"
-        f"{indent}drift_positions(x, t, p, velocity)\n"
-        f"{indent}for i in range({h}):\n"
-        f"{indent}    x[i] += step * velocity[i]\n"
-        f"{indent}drift_momenta(x, t, p, force)\n"
-        f"{indent}c[0] = 1.0\n"
-        f"{indent}for i in range({h}):\n"
-        f"{indent}    x[{o} + i] += 0.5 * step * force[i]\n"
+        f"    step = {coefficient} * dt\n"
+        f"    x = ({q}, {kicked},)\n"
+        f"    velocity = drift_positions(x, t, p)\n"
+        f"    x = ({drifted}, {p},)\n"
+        f"    force = drift_momenta(x, t, p)\n"
+        f"    x = ({q}, {kicked},)\n"
     )
 
 
-def _leapfrog(system: System) -> str:
+def _advance(system: System, doc: str, weights) -> str:
+    h = len(system.separable.positions)
+    steps = "".join(_kick_drift_kick(h, repr(w)) for w in weights)
     return f'''
 @jit
-def advance(x, t, dt, p, s, w, c, stats):
-    """Störmer–Verlet (leapfrog, velocity Verlet), kick-drift-kick: order 2,
-    symplectic, time-reversible; one force evaluation per step."""
-    force, velocity = c[1:{1 + len(system.separable.momenta)}], w[0]
-{_kick_drift(system, "1.0", "    ")}    return 0
+def advance(x, t, dt, p, s, c, counts):
+    """{doc}
+    c = (1 if c[1:] holds the force at x, the force)."""
+    force = c[1:] if c[0] != 0.0 else drift_momenta(x, t, p)
+{steps}    return x, s, (1.0,) + force, counts, 0
 '''
+
+
+def _leapfrog(system: System) -> str:
+    return _advance(
+        system,
+        "Störmer–Verlet (leapfrog, velocity Verlet), kick-drift-kick: order 2,\n"
+        "    symplectic, time-reversible; one force evaluation per step.",
+        [1.0],
+    )
 
 
 # Yoshida (1990) triple jump: w1, w0, w1 with 2 w1 + w0 = 1
@@ -53,14 +64,16 @@ _W0 = -(2.0 ** (1.0 / 3.0)) / (2.0 - 2.0 ** (1.0 / 3.0))
 
 
 def _yoshida4(system: System) -> str:
-    return f'''
-@jit
-def advance(x, t, dt, p, s, w, c, stats):
-    """Yoshida's fourth-order symplectic method: leapfrog steps of
-    {_W1!r}, {_W0!r} and {_W1!r} times dt (triple jump)."""
-    force, velocity = c[1:{1 + len(system.separable.momenta)}], w[0]
-{"".join(_kick_drift(system, repr(weight), "    ") for weight in (_W1, _W0, _W1))}    return 0
-'''
+    return _advance(
+        system,
+        "Yoshida's fourth-order symplectic method: three leapfrog steps of\n"
+        f"    {_W1!r}, {_W0!r} and {_W1!r} times dt (the triple jump).",
+        [_W1, _W0, _W1],
+    )
+
+
+def _control(system: System) -> int:
+    return 1 + len(system.separable.momenta)
 
 
 LEAPFROG = Integrator(
@@ -69,8 +82,7 @@ LEAPFROG = Integrator(
     stochastic=False,
     applies=separable,
     source=_leapfrog,
-    work_rows=lambda system: 1,
-    control=lambda system: 1 + len(system.separable.momenta),
+    control=_control,
     needs=("drift_positions", "drift_momenta"),
 )
 
@@ -80,7 +92,6 @@ YOSHIDA4 = Integrator(
     stochastic=False,
     applies=separable,
     source=_yoshida4,
-    work_rows=lambda system: 1,
-    control=lambda system: 1 + len(system.separable.momenta),
+    control=_control,
     needs=("drift_positions", "drift_momenta"),
 )
