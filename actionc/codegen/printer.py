@@ -20,6 +20,12 @@ class KernelPrinter(PythonCodePrinter):
         super().__init__({"fully_qualified_modules": True, "standard": "python3"})
         self.names = names
 
+    def _print(self, expr, **kwargs) -> str:
+        # fold numeric subexpressions (sqrt(2), pi/3, exp(-1)) into one double
+        if isinstance(expr, sympy.Expr) and expr.is_number and not expr.is_Rational and expr.is_real:
+            return repr(float(expr))
+        return super()._print(expr, **kwargs)
+
     def _print_Symbol(self, expr) -> str:
         if expr in self.names:
             return self.names[expr]

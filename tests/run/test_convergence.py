@@ -120,3 +120,36 @@ def test_symplectic_energy_error_stays_bounded_over_a_million_steps(method, boun
     assert error.max() < bound
     first_tenth, last_tenth = error[:10].max(), error[-10:].max()
     assert last_tenth < 3 * first_tenth + 1e-15  # no secular growth
+
+
+def test_sra1_strong_order_one_and_a_half_on_a_nonlinear_sde_with_additive_noise():
+    # dX = -X^3 dt + 0.5 dW. The compiled SRA1 equals reference.sra1 (see
+    # test_against_reference.py); here the order of that step is measured
+    # against SRA1 on a 16x finer grid of the same Brownian paths: coarse
+    # increments and I_(1,0) are aggregated exactly from the fine ones.
+    from tests.run import reference
+
+    rng = np.random.default_rng(12)
+    paths, t_end, fine_steps = 2000, 1.0, 2**9
+    h = t_end / fine_steps
+    dw = np.sqrt(h) * rng.standard_normal((fine_steps, paths))
+    i10 = h / 2 * (dw + np.sqrt(h) * rng.standard_normal((fine_steps, paths)) / np.sqrt(3))
+    f = lambda x, t: -(x**3)  # noqa: E731
+    g = lambda x, t: np.full((1, 1), 0.5)  # noqa: E731
+
+    def solve(ratio: int) -> np.ndarray:
+        x, step = np.full(paths, 0.8), h * ratio
+        for k in range(fine_steps // ratio):
+            block = slice(k * ratio, (k + 1) * ratio)
+            w = np.concatenate([np.zeros((1, paths)), np.cumsum(dw[block], axis=0)[:-1]])
+            coarse_dw = dw[block].sum(axis=0)
+            coarse_i10 = (i10[block] + h * w).sum(axis=0)
+            # the reference step, vectorized over paths: x (1, paths), g (1, 1) @ (1, paths)
+            x = reference.sra1(f, g, x[None, :], k * step, step, coarse_dw[None, :], coarse_i10[None, :] / step)[0]
+        return x
+
+    exact = solve(1)
+    ratios = [128, 64, 32, 16]
+    errors = [np.mean(np.abs(solve(r) - exact)) for r in ratios]
+    dts = [h * r for r in ratios]
+    assert abs(slope(dts, errors) - 1.5) < 0.25, errors
