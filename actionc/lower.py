@@ -39,8 +39,8 @@ def _initial_values(model: Model) -> tuple[Initial, ...]:
     return tuple(Initial(index[i.target], i.distribution, i.args) for i in model.init)
 
 
-def _invariants(model: Model) -> tuple[tuple[str, sympy.Expr], ...]:
-    return tuple(mechanics.invariants(model).items())
+def _invariants(model: Model, form=None) -> tuple[tuple[str, sympy.Expr], ...]:
+    return tuple(mechanics.invariants(model, form).items())
 
 
 def _lower_lagrangian(model: Model, mass_matrix: bool | None, common: dict) -> System:
@@ -75,7 +75,7 @@ def _lower_lagrangian(model: Model, mass_matrix: bool | None, common: dict) -> S
         ito_drift=drift,
         mass_matrix=implicit,
         separable=_lagrangian_separable(model, form),
-        invariants=_invariants(model),
+        invariants=_invariants(model, form),
         **common,
     )
 

@@ -76,11 +76,15 @@ def mass_matrix_form(model: Model) -> MassMatrixForm:
     L = model.lagrangian
     qs, vs = model.coordinates, model.velocities
     momenta = [sympy.diff(L, v) for v in vs]
-    M = sympy.Matrix([[sympy.diff(p, v) for v in vs] for p in momenta])
-    if len(qs) <= SYMBOLIC_SOLVE_MAX:
-        # small systems are solved symbolically: tidy M first, so that
-        # Cartesian lets (sin² + cos²) do not leak into every expression
-        M = M.applyfunc(lambda entry: sympy.trigsimp(sympy.factor_terms(entry)))
+    n = len(qs)
+    tidy = n <= SYMBOLIC_SOLVE_MAX  # small systems are solved symbolically: tidy M first, so that
+    #                                 Cartesian lets (sin² + cos²) do not leak into every expression
+    upper = {}
+    for i in range(n):
+        for j in range(i, n):  # M is symmetric: derive and tidy each entry once
+            entry = sympy.diff(momenta[i], vs[j])
+            upper[i, j] = sympy.trigsimp(sympy.factor_terms(entry)) if tidy else entry
+    M = sympy.Matrix(n, n, lambda i, j: upper[min(i, j), max(i, j)])
     forces = generalized_forces(model)
     F = sympy.Matrix(
         [
@@ -176,10 +180,10 @@ class QuadraticForm:
     L0: sympy.Expr
 
 
-def quadratic_form(model: Model) -> QuadraticForm:
+def quadratic_form(model: Model, form: MassMatrixForm | None = None) -> QuadraticForm:
     """Split L by its order in the velocities; a ModelError if L is not
     quadratic in them (then p = ∂L/∂q' has no closed-form inverse)."""
-    form = mass_matrix_form(model)
+    form = form or mass_matrix_form(model)
     check_regular(model, form)
     vs = model.velocities
     if any(form.matrix.has(v) for v in vs):
@@ -200,12 +204,12 @@ def velocities_from_momenta(model: Model) -> dict[sympy.Symbol, sympy.Expr]:
     return {v: sympy.cancel(s) for v, s in zip(model.velocities, solved)}
 
 
-def energy_function(model: Model) -> sympy.Expr:
+def energy_function(model: Model, form: MassMatrixForm | None = None) -> sympy.Expr:
     """E = Σ q'_i ∂L/∂q'_i − L (Jacobi's energy function), in (q, q');
     for L quadratic in q' this is ½ q'ᵀ M q' − L0."""
     vs = sympy.Matrix(model.velocities)
     try:
-        quadratic = quadratic_form(model)
+        quadratic = quadratic_form(model, form)
     except ModelError:
         return sympy.expand(sum((v * p for v, p in zip(vs, momenta(model))), sympy.Integer(0)) - model.lagrangian)
     return sympy.expand((vs.T * quadratic.M * vs)[0] / 2 - quadratic.L0)
@@ -302,14 +306,15 @@ def cyclic_coordinates(model: Model) -> list[int]:
     return cyclic
 
 
-def invariants(model: Model) -> dict[str, sympy.Expr]:
+def invariants(model: Model, form: MassMatrixForm | None = None) -> dict[str, sympy.Expr]:
     """Conserved quantities, as functions of the model's state: the energy
-    (when time symmetry holds) and the momentum of every cyclic coordinate."""
+    (when time symmetry holds) and the momentum of every cyclic coordinate.
+    `form`, if given, is the model's mass_matrix_form (saves deriving it again)."""
     if not model.kind.is_mechanical:
         return {}
     result: dict[str, sympy.Expr] = {}
     if conserves_energy(model):
-        result["energy"] = energy_function(model) if model.kind is Kind.LAGRANGIAN else model.hamiltonian
+        result["energy"] = energy_function(model, form) if model.kind is Kind.LAGRANGIAN else model.hamiltonian
     for i in cyclic_coordinates(model):
         p = model.momenta[i]
         result[p.name] = momenta(model)[i] if model.kind is Kind.LAGRANGIAN else p

@@ -1,0 +1,38 @@
+"""Ctrl-C during `actionc run` still writes what it has, marked incomplete."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+EXAMPLE = Path(__file__).parents[1] / "examples" / "double_well.act"
+
+
+def test_an_interrupted_run_writes_its_saves_marked_incomplete(tmp_path):
+    environment = {**os.environ, "ACTIONC_CACHE_DIR": str(tmp_path / "cache")}
+    command = [sys.executable, "-m", "actionc.cli", "run", str(EXAMPLE), "--dt", "1e-3"]
+    subprocess.run([*command, "--steps", "10"], env=environment, check=True, capture_output=True)  # compile
+    out = tmp_path / "long.npz"
+    process = subprocess.Popen(
+        [*command, "--steps", "100000000", "--particles", "2000", "--save-every", "1000", "--out", str(out)],
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(2.0)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    assert "interrupted" in err and "Traceback" not in err
+    with np.load(out, allow_pickle=False) as data:
+        meta = json.loads(str(data["meta"]))
+        x, t = data["x"], data["t"]
+    assert meta["complete"] is False
+    assert x.shape[0] == t.shape[0] >= 2 and np.isfinite(x).all()
+    assert meta["steps"] == (t.shape[0] - 1) * 1000
