@@ -100,7 +100,54 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--rtol", type=_positive_float, default=1e-6, help="relative tolerance (dopri5)")
     run.add_argument("--atol", type=_positive_float, default=1e-9, help="absolute tolerance (dopri5)")
     run.set_defaults(handler=_run)
+
+    emit = commands.add_parser("emit", help="emit the model's kernels for embedding (C99 source, LLVM IR)")
+    emit.add_argument("file", metavar="FILE")
+    emit.add_argument(
+        "--target",
+        choices=["c", "llvm"],
+        default="c",
+        help="c: NAME.c + NAME.h (C99, libm only); llvm: the LLVM IR of one integrator step",
+    )
+    emit.add_argument("--out", metavar="DIR", default=".", help="where to write NAME.c and NAME.h (default: .)")
+    emit.add_argument("--bake-params", action="store_true", help="write the parameter defaults into the code")
+    emit.add_argument("--method", help="the integrator whose step --target llvm prints")
+    emit.set_defaults(handler=_emit)
     return parser
+
+
+def _emit(args) -> int:
+    from pathlib import Path
+
+    from actionc.errors import RunError
+
+    try:
+        if args.target == "llvm":
+            from actionc.run.compiled import compile
+
+            sys.stdout.write(compile(args.file, args.method).llvm("step"))
+            return EXIT_OK
+        from actionc.codegen.c import emit_c
+        from actionc.lang import load
+        from actionc.lower import lower
+
+        model = load(args.file)
+        header, source = emit_c(lower(model), bake_params=args.bake_params)
+    except ModelError as error:
+        _report(error)
+        return EXIT_ERROR
+    except OSError as error:
+        print(f"{args.file}: error: cannot read file: {error.strerror or error}", file=sys.stderr)
+        return EXIT_ERROR
+    except RunError as error:
+        print(f"actionc emit: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    for suffix, text in ((".h", header), (".c", source)):
+        (out / f"{model.name}{suffix}").write_text(text, encoding="utf-8")
+    print(f"wrote {out / model.name}.h and {out / model.name}.c", file=sys.stderr)
+    return EXIT_OK
 
 
 def _positive_float(text: str) -> float:

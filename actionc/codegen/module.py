@@ -172,7 +172,9 @@ class _Writer:
     # ---- the module ----
 
     def needed(self) -> list[str]:
-        needs = list(self.integrator.needs)
+        # the drift is always there (for c_drift and for embedding); Numba
+        # compiles a function only when something calls it
+        needs = ["drift", *self.integrator.needs]
         if "ito_drift" in needs and self.system.calculus == "ito":
             needs.insert(needs.index("ito_drift"), "drift")
         if "diffusion" in needs and self.integrator.name == "euler-maruyama" and is_diagonal_noise(self.system):
@@ -216,7 +218,46 @@ class _Writer:
             "\n# ---- NumPy functions, for Python callers (not used by the kernel) ----\n",
             self.numpy_functions(),
         ]
+        parts += ["\n# ---- C-callable wrappers, compiled on demand (actionc.run.embed) ----\n", self.c_wrappers()]
         return "\n\n".join(part.strip("\n") for part in parts) + "\n"
+
+    def c_wrappers(self) -> str:
+        """Plain Python functions over raw pointers; actionc.run.embed turns
+        them into Numba cfuncs (addresses for ctypes, C and LowLevelCallable)
+        only when asked, so importing a kernel never compiles them."""
+        n, k = self.n, max(1, len(self.system.params))
+        state = tuple_of("x[{k}]", n)
+        store = "\n".join(f"    x[{i}] = new[{i}]" for i in range(n))
+        control = self.integrator.control(self.system)
+        counts = max(1, len(self.integrator.stats))
+        return f'''
+def c_drift(x_pointer, t, p_pointer, out_pointer):
+    """void drift(const double *x, double t, const double *p, double *out)"""
+    x = numba.carray(x_pointer, ({n},))
+    p = numba.carray(p_pointer, ({k},))
+    out = numba.carray(out_pointer, ({n},))
+    f = drift({state}, t, p)
+    for i in range({n}):
+        out[i] = f[i]
+
+
+def c_step(x_pointer, t, dt, p_pointer, s_pointer, c_pointer):
+    """int step(double *x, double t, double dt, const double *p, uint64_t *stream, double *control):
+    one step of {self.integrator.name}; stream: 4 words; control: {control} doubles, zero at the start."""
+    x = numba.carray(x_pointer, ({n},))
+    p = numba.carray(p_pointer, ({k},))
+    s = numba.carray(s_pointer, (4,))
+    c = numba.carray(c_pointer, ({control},))
+    new, stream, control, counts, code = advance(
+        {state}, t, dt, p, (s[0], s[1], s[2], s[3]), {tuple_of("c[{k}]", control)}, {tuple_of("0.0 * {k}", counts)}
+    )
+{store}
+    for i in range(4):
+        s[i] = stream[i]
+    for i in range({control}):
+        c[i] = control[i]
+    return code
+'''
 
     def numpy_functions(self) -> str:
         """Vectorized callables: x (..., n), t, p (..., n_params) broadcast."""

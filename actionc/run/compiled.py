@@ -9,6 +9,7 @@ import numpy as np
 
 from actionc.codegen import build
 from actionc.codegen.kernel import Kernel
+from actionc.run import embed
 from actionc.run.result import Result
 from actionc.run.simulate import simulate
 
@@ -61,6 +62,23 @@ class Compiled:
         call.__name__ = name
         call.__doc__ = implementation.__doc__
         return call
+
+    def numba(self, name: str):
+        """A model function of the kernel as a Numba function, callable from
+        your own @njit code: drift(x, t, p) and advance(x, t, dt, p, s, c,
+        counts) take and return tuples (see docs/embedding.md)."""
+        function = getattr(self.kernel.module, name, None)
+        if function is None or not hasattr(function, "py_func"):
+            raise AttributeError(f"the kernel has no Numba function '{name}'")
+        return function
+
+    def cfunc(self, name: str):
+        """A C-callable version ("drift" or "step") with .address and .ctypes."""
+        return embed.c_callable(self.kernel.module, name)
+
+    def llvm(self, name: str = "step") -> str:
+        """The LLVM IR of a C-callable function."""
+        return self.cfunc(name).inspect_llvm()
 
     def run(self, *, dt: float, steps: int, invariants: bool = True, **options) -> Result:
         """Simulate; see actionc.run.simulate.simulate for the options
