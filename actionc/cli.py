@@ -113,7 +113,36 @@ def _parser() -> argparse.ArgumentParser:
     emit.add_argument("--bake-params", action="store_true", help="write the parameter defaults into the code")
     emit.add_argument("--method", help="the integrator whose step --target llvm prints")
     emit.set_defaults(handler=_emit)
+
+    plot = commands.add_parser("plot", help="draw a result (.npz from actionc run --out)")
+    plot.add_argument("result", metavar="RESULT.npz")
+    plot.add_argument("--kind", choices=["auto", "trajectories", "phase", "histogram", "invariants"], default="auto")
+    plot.add_argument("--out", metavar="FIG.png", help="default: RESULT_KIND.png next to the result")
+    plot.set_defaults(handler=_plot)
     return parser
+
+
+def _plot(args) -> int:
+    from pathlib import Path
+
+    from actionc.errors import RunError
+    from actionc.plot import default_kind, plot
+    from actionc.run.result import Result
+
+    try:
+        result = Result.load(args.result)
+    except (OSError, ValueError, KeyError) as error:
+        print(f"{args.result}: error: not a result of actionc run ({error})", file=sys.stderr)
+        return EXIT_ERROR
+    kind = default_kind(result) if args.kind == "auto" else args.kind
+    out = args.out or str(Path(args.result).with_suffix("")) + f"_{kind}.png"
+    try:
+        plot(result, kind, out)
+    except RunError as error:
+        print(f"actionc plot: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    print(f"wrote {out}", file=sys.stderr)
+    return EXIT_OK
 
 
 def _emit(args) -> int:

@@ -130,6 +130,27 @@ class Model:
     def force_map(self) -> dict[sympy.Symbol, sympy.Expr]:
         return dict(self.forces)
 
+    def _repr_latex_(self) -> str:
+        """The model's dynamics as LaTeX, for notebooks."""
+        names = {v: rf"\dot{{{sympy.latex(q)}}}" for q, v in zip(self.coordinates, self.velocities)}
+
+        def tex(expr) -> str:
+            return sympy.latex(expr, symbol_names=names)
+
+        lines = []
+        for key, symbol in (("lagrangian", "L"), ("hamiltonian", "H"), ("energy", "E"), ("dissipation", "D")):
+            value = getattr(self, key)
+            if value is not None:
+                lines.append(f"{symbol} &= {tex(value)}")
+        for x, drift, row in zip(self.state, self.drift, self.diffusion or [()] * len(self.drift)):
+            noise = " + ".join(f"{_wrapped(tex, g)}\\, {_noise_tex(w)}" for g, w in zip(row, self.noises) if g != 0)
+            lines.append(f"d{sympy.latex(x)} &= {_wrapped(tex, drift)}\\, dt" + (f" + {noise}" if noise else ""))
+        if self.temperature is not None:
+            lines.append(f"T &= {tex(self.temperature)}")
+        body = " \\\\ ".join(lines)
+        title = self.name.replace("_", "\\_")
+        return f"$\\textbf{{{title}}}\\ ({self.kind.value})\\quad \\begin{{aligned}} {body} \\end{{aligned}}$"
+
     def span(self, key: str) -> Span | None:
         return self.spans.get(key)
 
@@ -137,3 +158,11 @@ class Model:
         """A ModelError pointing at the statement `at` (a key of `spans`,
         like "lagrangian"), for mistakes found after parsing."""
         return ModelError(message, self.span(at), hint=hint, filename=self.filename, source=self.source)
+
+
+def _wrapped(tex, expr) -> str:
+    return f"\\left({tex(expr)}\\right)" if isinstance(expr, sympy.Add) else tex(expr)
+
+
+def _noise_tex(name: str) -> str:
+    return "dW" if name == "W" else f"dW_{{{name[1:] if name.startswith('W') else name}}}"

@@ -17,7 +17,7 @@ STAGES = [
     {"system", "lower"},
     {"codegen"},
     {"run"},
-    {"report", "testing", "cli", "__init__"},
+    {"report", "plot", "highlight", "testing", "cli", "__init__"},
 ]
 
 

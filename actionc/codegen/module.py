@@ -285,6 +285,9 @@ def c_step(x_pointer, t, dt, p_pointer, s_pointer, c_pointer):
             parts.append(printer.array_function("np_energy", [gibbs.energy], names, "The energy E(x).", "scalar"))
             score = [-sympy.diff(gibbs.energy, x) / gibbs.temperature for x in system.state]
             parts.append(printer.array_function("np_score", score, names, "The score −∇E/T.", "vector"))
+            parts.append(
+                printer.array_function("np_temperature", [gibbs.temperature], names, "The temperature T.", "scalar")
+            )
         return "\n\n".join(part.strip("\n") for part in parts) + "\n"
 
     def numpy_mass_matrix_drift(self, names) -> str:

@@ -22,6 +22,7 @@ class Compiled:
 
     kernel: Kernel
     model_hash: str = ""
+    model_source: str = ""  # the .act text, kept in every result's meta
 
     @property
     def method(self) -> str:
@@ -85,6 +86,8 @@ class Compiled:
         (particles, seed, params, init, save_every, threads, rtol, atol).
         With invariants=True the invariants are evaluated at every save."""
         result = simulate(self.kernel, dt=dt, steps=steps, model_hash=self.model_hash, **options)
+        if self.model_source:
+            result.meta["source"] = self.model_source
         if invariants and result.invariant_names:
             result.invariants = self.evaluate_invariants(result)
         return result
@@ -104,6 +107,11 @@ def compile(model, method: str | None = None, *, mass_matrix: bool | None = None
         path = Path(model)
         text = path.read_text(encoding="utf-8")
         kernel = build.from_text(text, str(path), method, mass_matrix)
-        return Compiled(kernel, build.text_hash(text))
+        return Compiled(kernel, build.text_hash(text), text)
     kernel = build.from_model(model, method, mass_matrix)
-    return Compiled(kernel, build.text_hash(model.source) if model.source else "")
+    return Compiled(kernel, build.text_hash(model.source) if model.source else "", model.source)
+
+
+def compile_text(text: str, method: str | None = None) -> Compiled:
+    """compile() for .act text held in memory (e.g. a result's meta["source"])."""
+    return Compiled(build.from_text(text, "<string>", method), build.text_hash(text), text)

@@ -109,3 +109,18 @@ class Result:
         if self.diverged:
             lines.append(f"  {self.diverged} particle(s) diverged (frozen at their last finite state)")
         return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        """A short table for notebooks: what ran, and the final mean and spread."""
+        meta = self.meta
+        rows = "".join(
+            f"<tr><td>{name}</td><td>{self.x[-1, :, k].mean():.6g}</td><td>{self.x[-1, :, k].std():.6g}</td></tr>"
+            for k, name in enumerate(self.names)
+        )
+        status = "" if meta.get("complete", True) else " <b>(interrupted)</b>"
+        diverged = f", {self.diverged} diverged" if self.diverged else ""
+        return (
+            f"<p><b>{meta['model']}</b>: {meta['method']}, {meta['particles']} particle(s), {meta['steps']} steps "
+            f"of dt = {meta['dt']:g}, t = {self.t[-1]:g}{diverged}{status}</p>"
+            f"<table><tr><th>state</th><th>final mean</th><th>final std</th></tr>{rows}</table>"
+        )

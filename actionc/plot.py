@@ -1,0 +1,172 @@
+"""Pictures of results: trajectories, phase portraits, histograms against the
+exact Gibbs marginal, and invariant drift. Needs matplotlib (the `plot`
+extra: pip install "actionc[plot]").
+
+    actionc plot run.npz [--kind auto|trajectories|phase|histogram|invariants] [--out fig.png]
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from actionc.errors import RunError
+from actionc.run.result import Result
+
+KINDS = ("auto", "trajectories", "phase", "histogram", "invariants")
+_FEW = 5  # particles drawn as lines
+
+
+def _pyplot():
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise RunError("plotting needs matplotlib", hint='pip install "actionc[plot]"') from None
+    return plt
+
+
+def default_kind(result: Result) -> str:
+    kind = result.meta.get("kind")
+    if kind in ("lagrangian", "hamiltonian"):
+        return "phase"
+    if kind == "energy":
+        return "histogram"
+    return "trajectories"
+
+
+def plot(result: Result, kind: str = "auto", out: str | Path | None = None):
+    """Draw `result` and save it to `out` (PNG, SVG, PDF by extension) if
+    given; returns the matplotlib Figure."""
+    if kind not in KINDS:
+        raise RunError(f"unknown plot kind '{kind}'", hint=f"the kinds are: {', '.join(KINDS)}")
+    kind = default_kind(result) if kind == "auto" else kind
+    plt = _pyplot()
+    draw = {"trajectories": _trajectories, "phase": _phase, "histogram": _histogram, "invariants": _invariants}
+    figure = draw[kind](result, plt)
+    figure.suptitle(f"{result.meta['model']} — {result.meta['method']}, {result.meta['particles']} particle(s)")
+    figure.tight_layout()
+    if out is not None:
+        figure.savefig(out, dpi=110)
+        plt.close(figure)
+    return figure
+
+
+def _label(name: str) -> str:
+    return name[: -len("_dot")] + "'" if name.endswith("_dot") else name
+
+
+def _trajectories(result: Result, plt):
+    names = result.names[:6]
+    figure, axes = plt.subplots(len(names), 1, figsize=(7, 1.8 + 1.6 * len(names)), sharex=True, squeeze=False)
+    for k, name in enumerate(names):
+        axis = axes[k, 0]
+        values = result.x[:, :, result.names.index(name)]
+        if values.shape[1] > _FEW:
+            low, middle, high = np.percentile(values, [5, 50, 95], axis=1)
+            axis.fill_between(result.t, low, high, alpha=0.25, label="5–95% of particles")
+            axis.plot(result.t, middle, lw=1.5, label="median")
+        axis.plot(result.t, values[:, :_FEW], lw=0.8)
+        axis.set_ylabel(_label(name))
+    axes[-1, 0].set_xlabel("t")
+    if result.x.shape[1] > _FEW:
+        axes[0, 0].legend(loc="upper right", fontsize=8)
+    return figure
+
+
+def _phase(result: Result, plt):
+    names = result.names
+    if len(names) % 2:
+        raise RunError("a phase portrait needs a state of coordinates and velocities or momenta")
+    half = len(names) // 2
+    pairs = [(names[i], names[half + i]) for i in range(min(half, 3))]
+    figure, axes = plt.subplots(1, len(pairs), figsize=(4.5 * len(pairs), 4.2), squeeze=False)
+    for axis, (q, p) in zip(axes[0], pairs):
+        qs, ps = result[q], result[p]
+        axis.plot(qs[:, :_FEW], ps[:, :_FEW], lw=0.8)
+        axis.plot(qs[0, :_FEW], ps[0, :_FEW], "k.", ms=5)
+        axis.set_xlabel(_label(q))
+        axis.set_ylabel(_label(p))
+    return figure
+
+
+def _histogram(result: Result, plt):
+    names = result.names[:3]
+    energy = _energy_function(result)
+    final = result.x[-1]
+    figure, axes = plt.subplots(1, len(names), figsize=(4.5 * len(names), 3.8), squeeze=False)
+    for k, name in enumerate(names):
+        axis = axes[0, k]
+        values = final[:, k]
+        low, high = np.percentile(values, [0.1, 99.9])
+        pad = 0.1 * (high - low + 1e-12)
+        edges = np.linspace(low - pad, high + pad, 60)
+        axis.hist(values, bins=edges, density=True, alpha=0.5, label=f"{len(values)} particles")
+        if energy is not None:
+            grid, density = _gibbs_marginal(energy, final, k, edges)
+            axis.plot(grid, density, "k", lw=1.5, label="exp(−E/T), exact marginal")
+        axis.set_xlabel(_label(name))
+        axis.legend(fontsize=8)
+    return figure
+
+
+def _energy_function(result: Result):
+    """E/T as a vectorized function of the state, from the model text that
+    every result keeps in its meta (None if the model has no temperature)."""
+    source = result.meta.get("source")
+    if not source or result.meta.get("kind") != "energy":
+        return None
+    from actionc.run.compiled import compile_text
+
+    compiled = compile_text(source)
+    try:
+        energy, temperature = compiled.function("energy"), compiled.function("temperature")
+    except AttributeError:  # no temperature: no Gibbs density
+        return None
+    params = {k: v for k, v in result.meta["params"].items() if not isinstance(v, list)}
+    return lambda x: energy(x, **params) / temperature(x, **params)
+
+
+def _gibbs_marginal(energy, sample: np.ndarray, k: int, edges: np.ndarray):
+    """The marginal density of coordinate k, integrating exp(−E/T) over the
+    others on a grid spanning the sample (up to 2 other coordinates)."""
+    n = sample.shape[1]
+    grid = np.linspace(edges[0], edges[-1], 400)
+    others = [j for j in range(n) if j != k]
+    if len(others) > 2:
+        return grid, np.full_like(grid, np.nan)
+    axes = []
+    for j in others:
+        low, high = np.percentile(sample[:, j], [0.01, 99.99])
+        pad = 0.5 * (high - low + 1e-9)
+        axes.append(np.linspace(low - pad, high + pad, 200))
+    mesh = np.meshgrid(grid, *axes, indexing="ij")
+    points = np.zeros(mesh[0].shape + (n,))
+    points[..., k] = mesh[0]
+    for j, values in zip(others, mesh[1:]):
+        points[..., j] = values
+    log_density = -energy(points)
+    weights = np.exp(log_density - log_density.max())
+    marginal = weights
+    for values in reversed(axes):
+        marginal = np.trapezoid(marginal, values, axis=-1)
+    marginal /= np.trapezoid(marginal, grid)
+    return grid, marginal
+
+
+def _invariants(result: Result, plt):
+    if result.invariants is None or not result.invariant_names:
+        raise RunError("this result has no invariants to plot", hint="mechanical models without friction have some")
+    figure, axis = plt.subplots(figsize=(7, 4))
+    start = result.invariants[0]
+    scale = np.maximum(np.abs(start), 1e-300)
+    for k, name in enumerate(result.invariant_names):
+        drift = np.abs(result.invariants[:, :, k] - start[:, k]) / scale[:, k]
+        axis.semilogy(result.t[1:], np.maximum(drift.max(axis=1)[1:], 1e-17), label=f"{name}: max over particles")
+    axis.set_xlabel("t")
+    axis.set_ylabel("|I(t) − I(0)| / |I(0)|")
+    axis.legend(fontsize=8)
+    return figure

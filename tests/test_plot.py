@@ -1,0 +1,96 @@
+"""Pictures: every plot kind renders to PNG; the lexer tokenizes every
+example without error tokens; notebooks get LaTeX and HTML."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import actionc
+from actionc.cli import main
+from actionc.errors import RunError
+
+pytest.importorskip("matplotlib")
+from actionc.plot import plot  # noqa: E402
+
+EXAMPLES = sorted((Path(__file__).parents[1] / "examples").glob("*.act"))
+PNG = b"\x89PNG"
+
+
+@pytest.fixture(scope="module")
+def runs():
+    def run(name, method=None, **options):
+        settings = dict(dt=1e-2, steps=200, particles=50, save_every=10, seed=1)
+        settings.update(options)
+        return actionc.compile(EXAMPLES[0].parent / f"{name}.act", method).run(**settings)
+
+    return {
+        "henon_heiles": run("henon_heiles"),
+        "double_well": run("double_well", "mala", dt=0.05),
+        "stochastic_lorenz": run("stochastic_lorenz", dt=1e-3),
+    }
+
+
+@pytest.mark.parametrize(
+    "name, kind",
+    [
+        ("henon_heiles", "phase"),
+        ("henon_heiles", "trajectories"),
+        ("henon_heiles", "invariants"),
+        ("double_well", "histogram"),
+        ("double_well", "auto"),
+        ("stochastic_lorenz", "auto"),
+    ],
+)
+def test_each_plot_kind_renders_a_png(runs, name, kind, tmp_path):
+    out = tmp_path / "figure.png"
+    plot(runs[name], kind, out)
+    assert out.read_bytes()[:4] == PNG
+
+
+def test_invariants_of_a_model_without_any_is_a_clear_error(runs, tmp_path):
+    with pytest.raises(RunError, match="no invariants"):
+        plot(runs["stochastic_lorenz"], "invariants", tmp_path / "x.png")
+
+
+def test_the_cli_plots_a_saved_run(tmp_path):
+    out = tmp_path / "run.npz"
+    model = str(EXAMPLES[0].parent / "pendulum.act")
+    assert main(["run", model, "--dt", "0.01", "--steps", "100", "--particles", "3", "--out", str(out)]) == 0
+    assert main(["plot", str(out)]) == 0
+    assert (tmp_path / "run_phase.png").read_bytes()[:4] == PNG
+
+
+def test_the_histogram_overlays_the_exact_gibbs_marginal(runs):
+    figure = plot(runs["double_well"], "histogram")
+    curves = [line for axis in figure.axes for line in axis.get_lines()]
+    assert curves and all(np.isfinite(line.get_ydata()).all() for line in curves)
+    x, density = curves[0].get_xdata(), curves[0].get_ydata()
+    assert np.trapezoid(density, x) == pytest.approx(1.0, abs=0.02)
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=[p.stem for p in EXAMPLES])
+def test_the_lexer_tokenizes_every_example_without_errors(path):
+    pygments = pytest.importorskip("pygments")
+    from pygments.token import Error
+
+    from actionc.highlight import ActLexer
+
+    tokens = list(pygments.lex(path.read_text(), ActLexer()))
+    assert not [value for token, value in tokens if token in Error]
+
+
+def test_the_lexer_is_registered_for_pygments():
+    lexers = pytest.importorskip("pygments.lexers")
+    from importlib.metadata import entry_points
+
+    if not [e for e in entry_points(group="pygments.lexers") if e.name == "act"]:
+        pytest.skip("actionc is not installed (entry points come with the installed package)")
+    assert lexers.get_lexer_by_name("act").name == "actionc"
+
+
+def test_notebooks_render_models_as_latex_and_results_as_html(runs):
+    latex = actionc.load(EXAMPLES[0].parent / "henon_heiles.act")._repr_latex_()
+    assert latex.startswith("$") and "H &=" in latex
+    html = runs["henon_heiles"]._repr_html_()
+    assert "<table>" in html and "leapfrog" in html
