@@ -94,3 +94,11 @@ def test_notebooks_render_models_as_latex_and_results_as_html(runs):
     assert latex.startswith("$") and "H &=" in latex
     html = runs["henon_heiles"]._repr_html_()
     assert "<table>" in html and "leapfrog" in html
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=[p.stem for p in EXAMPLES])
+def test_every_examples_default_run_plots(path, tmp_path):
+    result = actionc.compile(path).run(dt=1e-3, steps=40, particles=20, save_every=4)
+    out = tmp_path / f"{path.stem}.png"
+    plot(result, "auto", out)
+    assert out.read_bytes()[:4] == PNG
