@@ -94,7 +94,12 @@ def _parser() -> argparse.ArgumentParser:
         metavar="NAME=VALUE",
         help="set an initial value, velocities as q_dot (repeatable)",
     )
-    run.add_argument("--save-every", type=_positive_count, default=1, metavar="K")
+    run.add_argument(
+        "--save-every",
+        type=_positive_count,
+        metavar="K",
+        help="save every K-th step (default: 1 with --out; else about 100 saves, enough for the summary)",
+    )
     run.add_argument("--out", metavar="PATH", help="write t, x, names, meta to an .npz file")
     run.add_argument("--threads", type=_positive_count, help="worker threads (default: all cores)")
     run.add_argument("--rtol", type=_positive_float, default=1e-6, help="relative tolerance (dopri5)")
@@ -219,6 +224,15 @@ def _assignment(text: str) -> tuple[str, float]:
     return name.strip().replace("'", "_dot"), number
 
 
+def _summary_save_every(steps: int) -> int:
+    """A divisor of steps giving about 100 saves: the summary's invariant
+    drift needs some, the memory of a large ensemble needs few."""
+    for k in range(max(1, steps // 100), steps + 1):
+        if steps % k == 0:
+            return k
+    return 1
+
+
 def _run(args) -> int:
     from actionc.errors import RunError
     from actionc.run.compiled import compile
@@ -233,6 +247,7 @@ def _run(args) -> int:
             return EXIT_USAGE
     else:
         steps = args.steps
+    save_every = args.save_every or (1 if args.out else _summary_save_every(steps))
     try:
         compiled = compile(args.file, args.method)
         result = compiled.run(
@@ -242,7 +257,7 @@ def _run(args) -> int:
             seed=args.seed,
             params=dict(args.set),
             init=dict(args.init),
-            save_every=args.save_every,
+            save_every=save_every,
             threads=args.threads,
             rtol=args.rtol,
             atol=args.atol,

@@ -26,6 +26,9 @@ from actionc.errors import RunError
 from actionc.run.result import Result
 
 
+MAX_SAVES_GB = 4  # refuse runs whose saves alone would exhaust a laptop
+
+
 @dataclass
 class _Particles:
     x: np.ndarray  # (particles, n) current state
@@ -69,6 +72,13 @@ def simulate(
         raise RunError(
             f"--steps {steps} is not a multiple of --save-every {save_every}",
             hint="choose steps as a whole number of saves",
+        )
+    n_saves = steps // save_every + 1
+    gigabytes = n_saves * particles * n * 8 / 2**30
+    if gigabytes > MAX_SAVES_GB:
+        raise RunError(
+            f"saving {n_saves} states of {particles} particles would take {gigabytes:.1f} GiB of memory",
+            hint=f"save fewer: a larger --save-every (the limit is {MAX_SAVES_GB} GiB)",
         )
     p, p_stride, param_values = _parameters(dict(meta["params"]), params or {}, particles)
     override, values = _initial_overrides(names, init or {})
