@@ -25,7 +25,6 @@ from actionc.codegen.kernel import Kernel
 from actionc.errors import RunError
 from actionc.run.result import Result
 
-
 MAX_SAVES_GB = 4  # refuse runs whose saves alone would exhaust a laptop
 
 
