@@ -106,17 +106,18 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--atol", type=_positive_float, default=1e-9, help="absolute tolerance (dopri5)")
     run.set_defaults(handler=_run)
 
-    emit = commands.add_parser("emit", help="emit the model's kernels for embedding (C99 source, LLVM IR)")
+    emit = commands.add_parser("emit", help="emit the model's kernels for embedding (C99, a shared library, LLVM IR)")
     emit.add_argument("file", metavar="FILE")
     emit.add_argument(
         "--target",
-        choices=["c", "llvm"],
+        choices=["c", "so", "llvm"],
         default="c",
-        help="c: NAME.c + NAME.h (C99, libm only); llvm: the LLVM IR of one integrator step",
+        help="c: NAME.c + NAME.h (C99, libm only); so: libNAME.so + NAME_kernel.h, the compiled kernel "
+        "linked standalone; llvm: the LLVM IR of one integrator step",
     )
     emit.add_argument("--out", metavar="DIR", default=".", help="where to write NAME.c and NAME.h (default: .)")
     emit.add_argument("--bake-params", action="store_true", help="write the parameter defaults into the code")
-    emit.add_argument("--method", help="the integrator whose step --target llvm prints")
+    emit.add_argument("--method", help="the integrator of the step in --target so and llvm (default: the model's)")
     emit.set_defaults(handler=_emit)
 
     plot = commands.add_parser("plot", help="draw a result (.npz from actionc run --out)")
@@ -156,10 +157,16 @@ def _emit(args) -> int:
     from actionc.errors import RunError
 
     try:
-        if args.target == "llvm":
+        if args.target in ("llvm", "so"):
             from actionc.run.compiled import compile
+            from actionc.run.embed import shared_library
 
-            sys.stdout.write(compile(args.file, args.method).llvm("step"))
+            compiled = compile(args.file, args.method)
+            if args.target == "llvm":
+                sys.stdout.write(compiled.llvm("step"))
+            else:
+                library, header = shared_library(compiled, args.out, compiled.kernel.meta["model"])
+                print(f"wrote {library} and {header}", file=sys.stderr)
             return EXIT_OK
         from actionc.codegen.c import emit_c
         from actionc.lang import load

@@ -149,3 +149,82 @@ def test_the_llvm_target_prints_the_ir_of_a_step(capsys):
     assert main(["emit", str(EXAMPLES / "pendulum.act"), "--target", "llvm"]) == 0
     out = capsys.readouterr().out
     assert "define" in out and "c_step" in out
+
+
+SO_DRIVER = r"""
+#include <stdio.h>
+#include "NAME_kernel.h"
+
+int main(void)
+{
+    double x[UPPER_N_STATE] = {@START@}, p[UPPER_N_PARAMS] = {@PARAMS@}, control[UPPER_N_CONTROL] = {@CONTROL@};
+    uint64_t stream[4] = {1, 2, 3, 4};
+    long k;
+    int i;
+    for (k = 0; k < @STEPS@; k++)
+        if (NAME_step(x, k * @DT@, @DT@, p, stream, control) != 0) return 1;
+    for (i = 0; i < UPPER_N_STATE; i++) printf("%.17g\n", x[i]);
+    return 0;
+}
+"""
+
+
+@needs_gcc
+@pytest.mark.parametrize(
+    "name, method", [("double_pendulum", "rk4"), ("henon_heiles", "leapfrog"), ("kepler", "dopri5")]
+)
+def test_the_shared_library_is_standalone_and_equals_the_kernel(name, method, tmp_path):
+    assert (
+        main(["emit", str(EXAMPLES / f"{name}.act"), "--target", "so", "--method", method, "--out", str(tmp_path)]) == 0
+    )
+    library = tmp_path / f"lib{name}.so"
+    undefined = subprocess.run(["nm", "-u", str(library)], capture_output=True, text=True).stdout.split()
+    assert not [s for s in undefined if s not in ("U", "w") and "GLIBC" not in s and not s.startswith(("_ITM", "__"))]
+
+    compiled = actionc.compile(EXAMPLES / f"{name}.act", method)
+    dt, steps = 1e-2, 100
+    result = compiled.run(dt=dt, steps=steps, save_every=steps)
+    start = ", ".join(repr(float(v)) for v in result.x[0, 0])
+    params = ", ".join(repr(float(v)) for v in compiled.params.values())
+    control = "0, 1e-6, 1e-9" if method == "dopri5" else "0"  # dopri5: rtol, atol as the kernel's defaults
+    source = (
+        SO_DRIVER.replace("@CONTROL@", control)
+        .replace("@START@", start)
+        .replace("@PARAMS@", params)
+        .replace("@STEPS@", str(steps))
+        .replace("@DT@", repr(dt))
+        .replace("UPPER", name.upper())
+        .replace("NAME", name)
+    )
+    (tmp_path / "driver.c").write_text(source)
+    program = tmp_path / "driver"
+    subprocess.run(
+        [
+            *STRICT,
+            f"-I{tmp_path}",
+            str(tmp_path / "driver.c"),
+            f"-L{tmp_path}",
+            f"-l{name}",
+            "-lm",
+            f"-Wl,-rpath,{tmp_path}",
+            "-o",
+            str(program),
+        ],
+        check=True,
+    )
+    output = subprocess.run([str(program)], check=True, capture_output=True, text=True).stdout
+    # the same Numba code as the kernel, compiled in another context (FMA contraction may differ)
+    np.testing.assert_allclose(np.array([float(v) for v in output.split()]), result.x[-1, 0], rtol=1e-12, atol=1e-12)
+
+    loaded = ctypes.CDLL(str(library))
+    x, p, out = result.x[0, 0].copy(), np.array(list(compiled.params.values())), np.zeros(len(result.names))
+    getattr(loaded, f"{name}_drift")(pointer(x), ctypes.c_double(0.0), pointer(p), pointer(out))
+    np.testing.assert_allclose(out, compiled.function("drift")(x), rtol=1e-13)
+
+
+@needs_gcc
+def test_a_kernel_that_needs_the_numba_runtime_is_refused_with_a_hint(tmp_path, capsys):
+    # the chain keeps a mass matrix: its drift allocates, which needs Numba's runtime
+    code = main(["emit", str(EXAMPLES / "chain6.act"), "--target", "so", "--out", str(tmp_path)])
+    assert code == 2
+    assert "--target c" in capsys.readouterr().err
