@@ -114,7 +114,8 @@ def shared_library(compiled, out_dir, prefix: str):
 
 def _control_note(method: str) -> str:
     if method == "dopri5":
-        return " (dopri5: set control[1] = rtol and control[2] = atol first;\n * a step then integrates adaptively over dt)"
+        note = " (dopri5: set control[1] = rtol and control[2] = atol first;"
+        return note + "\n * a step then integrates adaptively over dt)"
     return ""
 
 
