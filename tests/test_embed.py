@@ -68,6 +68,8 @@ def driver(name: str, step: str, tmp_path: Path) -> Path:
         ("kepler", "rk4_step", "rk4", 1e-2, 200),
         ("henon_heiles", "leapfrog_step", "leapfrog", 1e-2, 500),
         ("damped_driven_oscillator", "rk4_step", "rk4", 1e-2, 300),
+        ("pendulum", "leapfrog_step", "leapfrog", 1e-2, 300),
+        ("charged_particle", "rk4_step", "rk4", 1e-2, 300),
     ],
 )
 def test_the_c_step_agrees_with_the_numba_kernel(name, step, method, dt, steps, tmp_path):
@@ -228,3 +230,10 @@ def test_a_kernel_that_needs_the_numba_runtime_is_refused_with_a_hint(tmp_path, 
     code = main(["emit", str(EXAMPLES / "chain6.act"), "--target", "so", "--out", str(tmp_path)])
     assert code == 2
     assert "--target c" in capsys.readouterr().err
+
+
+@needs_gcc
+@pytest.mark.parametrize("path", sorted(EXAMPLES.glob("*.act")), ids=lambda p: p.stem)
+def test_every_examples_c_compiles_without_warnings(path, tmp_path):
+    assert main(["emit", str(path), "--out", str(tmp_path)]) == 0
+    subprocess.run([*STRICT, "-c", str(tmp_path / f"{path.stem}.c"), "-o", str(tmp_path / "m.o")], check=True)

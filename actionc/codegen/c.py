@@ -220,8 +220,9 @@ class _CWriter:
             f"#define {name.upper()}_N_PARAMS {len(system.params)}",
             f"#define {name.upper()}_N_NOISE {self.m}",
         ]
-        header += [f"#define {name.upper()}_PARAM_{p.name.upper()} {k}" for k, p in enumerate(system.params)]
-        header += [f"#define {name.upper()}_STATE_{x.upper()} {i}" for i, x in enumerate(system.names)]
+        # the model's own spelling: a1 and A1 are different parameters
+        header += [f"#define {name.upper()}_PARAM_{p.name} {k}" for k, p in enumerate(system.params)]
+        header += [f"#define {name.upper()}_STATE_{x} {i}" for i, x in enumerate(system.names)]
         header += ["", f"/* the parameters' default values, in the order of {name.upper()}_PARAM_* */"]
         header += [f"extern const double {name}_default_params[{max(1, len(system.params))}];", ""]
         header += [declaration + "\n" for declaration, _ in items]
