@@ -120,12 +120,79 @@ def _parser() -> argparse.ArgumentParser:
     emit.add_argument("--method", help="the integrator of the step in --target so and llvm (default: the model's)")
     emit.set_defaults(handler=_emit)
 
+    critical = commands.add_parser("critical", help="minima and saddles of an energy model, with Kramers rates")
+    critical.add_argument("file", metavar="FILE")
+    critical.add_argument(
+        "--box",
+        nargs=2,
+        type=float,
+        metavar=("LOW", "HIGH"),
+        default=(-3.0, 3.0),
+        help="search box for every coordinate (default: -3 3)",
+    )
+    critical.add_argument("--set", action="append", default=[], type=_assignment, metavar="NAME=VALUE")
+    critical.set_defaults(handler=_critical)
+
     plot = commands.add_parser("plot", help="draw a result (.npz from actionc run --out)")
     plot.add_argument("result", metavar="RESULT.npz")
     plot.add_argument("--kind", choices=["auto", "trajectories", "phase", "histogram", "invariants"], default="auto")
     plot.add_argument("--out", metavar="FIG.png", help="default: RESULT_KIND.png next to the result")
     plot.set_defaults(handler=_plot)
     return parser
+
+
+def _critical(args) -> int:
+    import numpy as np
+
+    from actionc.errors import RunError
+    from actionc.run import landscape
+    from actionc.run.compiled import compile
+
+    try:
+        compiled = compile(args.file)
+        params = dict(args.set)
+        unknown = set(params) - set(compiled.params)
+        if unknown:
+            raise RunError(
+                f"unknown parameter '{sorted(unknown)[0]}'", hint=f"the parameters are: {', '.join(compiled.params)}"
+            )
+        compiled.function("gradient")
+    except ModelError as error:
+        _report(error)
+        return EXIT_ERROR
+    except OSError as error:
+        print(f"{args.file}: error: cannot read file: {error.strerror or error}", file=sys.stderr)
+        return EXIT_ERROR
+    except AttributeError:
+        print("actionc critical: error: this needs an energy model with a temperature", file=sys.stderr)
+        return EXIT_USAGE
+    except RunError as error:
+        print(f"actionc critical: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    points = landscape.critical_points(compiled, args.box[0], args.box[1], params=params)
+    names = compiled.names
+    zero = np.zeros(len(names))
+    temperature = float(compiled.function("temperature")(zero, **params))
+    friction = float(compiled.function("friction")(zero, **params))
+    print(f"{len(points)} critical point(s) in [{args.box[0]:g}, {args.box[1]:g}]^{len(names)}:")
+    for k, point in enumerate(points):
+        where = ", ".join(f"{n}={v:.6g}" for n, v in zip(names, point.x))
+        eigen = ", ".join(f"{v:.4g}" for v in point.eigenvalues)
+        print(f"  [{k}] {point.kind:<8} {where}   E = {point.energy:.6g}   Hessian eigenvalues {eigen}")
+    minima = [p for p in points if p.index == 0]
+    saddles = [p for p in points if p.index == 1]
+    if minima and saddles:
+        print(f"Eyring–Kramers rates at T = {temperature:g}, friction {friction:g} (valid for barriers of several T):")
+        for saddle in saddles:
+            a, b = landscape.connected_minima(compiled, saddle, minima, params)
+            for start, end in ((a, b), (b, a)):
+                rate = landscape.kramers_rate(start, saddle, temperature, friction)
+                print(
+                    f"  [{points.index(start)}] -> [{points.index(end)}] over [{points.index(saddle)}]: "
+                    f"barrier {saddle.energy - start.energy:.6g} = {(saddle.energy - start.energy) / temperature:.3g} T,"
+                    f" rate {rate:.4g}, mean time {1 / rate:.4g}"
+                )
+    return EXIT_OK
 
 
 def _plot(args) -> int:

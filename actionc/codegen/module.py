@@ -288,6 +288,12 @@ def c_step(x_pointer, t, dt, p_pointer, s_pointer, c_pointer):
             parts.append(
                 printer.array_function("np_temperature", [gibbs.temperature], names, "The temperature T.", "scalar")
             )
+            parts.append(printer.array_function("np_friction", [gibbs.friction], names, "The friction γ.", "scalar"))
+            gradient = [sympy.diff(gibbs.energy, x) for x in system.state]
+            parts.append(printer.array_function("np_gradient", gradient, names, "∇E(x).", "vector"))
+            hessian = [sympy.diff(g, x) for g in gradient for x in system.state]
+            shape = f"matrix:{self.n}x{self.n}"
+            parts.append(printer.array_function("np_hessian", hessian, names, "The Hessian of E.", shape))
         return "\n\n".join(part.strip("\n") for part in parts) + "\n"
 
     def numpy_mass_matrix_drift(self, names) -> str:
