@@ -187,10 +187,10 @@ def _critical(args) -> int:
             a, b = landscape.connected_minima(compiled, saddle, minima, params)
             for start, end in ((a, b), (b, a)):
                 rate = landscape.kramers_rate(start, saddle, temperature, friction)
+                barrier = saddle.energy - start.energy
                 print(
                     f"  [{points.index(start)}] -> [{points.index(end)}] over [{points.index(saddle)}]: "
-                    f"barrier {saddle.energy - start.energy:.6g} = {(saddle.energy - start.energy) / temperature:.3g} T,"
-                    f" rate {rate:.4g}, mean time {1 / rate:.4g}"
+                    f"barrier {barrier:.6g} = {barrier / temperature:.3g} T, rate {rate:.4g}, mean time {1 / rate:.4g}"
                 )
     return EXIT_OK
 
