@@ -133,6 +133,11 @@ def _parser() -> argparse.ArgumentParser:
     critical.add_argument("--set", action="append", default=[], type=_assignment, metavar="NAME=VALUE")
     critical.set_defaults(handler=_critical)
 
+    action = commands.add_parser("action", help="the action of each saved trajectory of a run")
+    action.add_argument("file", metavar="FILE")
+    action.add_argument("result", metavar="RESULT.npz")
+    action.set_defaults(handler=_action)
+
     plot = commands.add_parser("plot", help="draw a result (.npz from actionc run --out)")
     plot.add_argument("result", metavar="RESULT.npz")
     plot.add_argument("--kind", choices=["auto", "trajectories", "phase", "histogram", "invariants"], default="auto")
@@ -192,6 +197,45 @@ def _critical(args) -> int:
                     f"  [{points.index(start)}] -> [{points.index(end)}] over [{points.index(saddle)}]: "
                     f"barrier {barrier:.6g} = {barrier / temperature:.3g} T, rate {rate:.4g}, mean time {1 / rate:.4g}"
                 )
+    return EXIT_OK
+
+
+def _action(args) -> int:
+    import numpy as np
+
+    from actionc.errors import RunError
+    from actionc.run.actions import actions_of
+    from actionc.run.compiled import compile
+    from actionc.run.result import Result
+
+    try:
+        compiled = compile(args.file)
+        result = Result.load(args.result)
+        if result.meta.get("model") != compiled.kernel.meta["model"]:
+            raise RunError(f"{args.result} is a run of '{result.meta.get('model')}', not of {args.file}")
+        values = actions_of(compiled, result)
+    except ModelError as error:
+        _report(error)
+        return EXIT_ERROR
+    except (OSError, KeyError, ValueError) as error:
+        if isinstance(error, RunError):
+            print(f"actionc action: error: {error}", file=sys.stderr)
+            return EXIT_USAGE
+        print(f"error: cannot read the model or the result: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    quadrature = "trapezoid rule" if "action" in values else "midpoint rule"
+    print(
+        f"{result.meta['model']}: actions of {result.x.shape[1]} trajectories over t in [0, {result.t[-1]:g}], "
+        f"{len(result.t)} saves ({quadrature})"
+    )
+    for name, value in values.items():
+        if value.size <= 10:
+            print(f"  {name}: " + ", ".join(f"{v:.10g}" for v in value))
+        else:
+            print(
+                f"  {name}: mean {np.mean(value):.6g}, std {np.std(value):.6g}, min {np.min(value):.6g}, "
+                f"max {np.max(value):.6g}"
+            )
     return EXIT_OK
 
 

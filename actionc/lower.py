@@ -56,6 +56,7 @@ def _lower_lagrangian(model: Model, mass_matrix: bool | None, common: dict) -> S
             noises=sde.noises,
             langevin=_langevin(split, n),
             invariants=_invariants(model),
+            lagrangian=model.lagrangian,
             **common,
         )
     form = mechanics.mass_matrix_form(model)
@@ -76,6 +77,7 @@ def _lower_lagrangian(model: Model, mass_matrix: bool | None, common: dict) -> S
         mass_matrix=implicit,
         separable=_lagrangian_separable(model, form),
         invariants=_invariants(model, form),
+        lagrangian=model.lagrangian,
         **common,
     )
 

@@ -9,7 +9,7 @@ from typing import Callable
 import sympy
 
 from actionc import symbols
-from actionc.derive import mechanics, stochastic, thermo
+from actionc.derive import mechanics, paths, stochastic, thermo
 from actionc.lang.fmt import ActPrinter
 from actionc.model import Calculus, Kind, Model
 
@@ -31,6 +31,8 @@ DERIVATIONS: dict[str, tuple[str, tuple[Kind, ...]]] = {
     "diffusion": ("Diffusion g (rows: state, columns: noises)", (Kind.LAGRANGIAN, Kind.ENERGY, Kind.SDE)),
     "fokker_planck": ("Fokker–Planck operator ∂p/∂t = L*p", (Kind.LAGRANGIAN, Kind.ENERGY, Kind.SDE)),
     "generator": ("Backward generator L f", (Kind.LAGRANGIAN, Kind.ENERGY, Kind.SDE)),
+    "freidlin_wentzell": ("Freidlin–Wentzell action density ½(x'−f)ᵀD⁻¹(x'−f)", (Kind.ENERGY, Kind.SDE)),
+    "onsager_machlup": ("Onsager–Machlup action density, L_FW + ½∇·f", (Kind.ENERGY, Kind.SDE)),
 }
 
 # Large lagrangian systems: derivations that invert the mass matrix
@@ -50,6 +52,8 @@ def available(model: Model) -> list[str]:
         keys = [k for k in keys if k not in ("diffusion", "fokker_planck", "generator")]
     if model.kind is Kind.ENERGY and model.temperature is None:
         keys = [k for k in keys if k not in ("diffusion", "fokker_planck", "generator")]
+    if model.kind in (Kind.ENERGY, Kind.SDE) and not _invertible_noise(model):
+        keys = [k for k in keys if k not in ("freidlin_wentzell", "onsager_machlup")]
     if model.kind is Kind.SDE and model.calculus is not Calculus.STRATONOVICH:
         keys.remove("ito_drift")
     if model.kind is Kind.LAGRANGIAN and model.temperature is not None:
@@ -72,6 +76,11 @@ def derive(model: Model, what: list[str] | None = None) -> dict[str, object]:
                     f"'{key}' does not apply to the {model.kind.value} model '{model.name}'; it has: {', '.join(keys)}"
                 )
     return {key: _COMPUTE[key](model) for key in what}
+
+
+def _invertible_noise(model: Model) -> bool:
+    sde = stochastic.sde_of(model)
+    return sde.diffusion is not None and (sde.diffusion * sde.diffusion.T).det() != 0
 
 
 def _state(model: Model):
@@ -124,6 +133,8 @@ _COMPUTE: dict[str, Callable[[Model], object]] = {
     "diffusion": _diffusion,
     "fokker_planck": _fokker_planck,
     "generator": _generator,
+    "freidlin_wentzell": lambda m: paths.freidlin_wentzell(stochastic.sde_of(m)),
+    "onsager_machlup": lambda m: paths.onsager_machlup(stochastic.sde_of(m)),
 }
 
 
@@ -185,6 +196,8 @@ _SINGLE = {
     "log_density": ("log p", r"\log p"),
     "fokker_planck": ("∂p/∂t", r"\partial_t p"),
     "generator": ("L f", r"\mathcal{L} f"),
+    "freidlin_wentzell": ("L_FW", r"L_{\mathrm{FW}}"),
+    "onsager_machlup": ("L_OM", r"L_{\mathrm{OM}}"),
 }
 
 

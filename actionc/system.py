@@ -100,6 +100,9 @@ class System:
     langevin: LangevinSplit | None = None
     gibbs: Gibbs | None = None
     invariants: tuple[tuple[str, sympy.Expr], ...] = ()
+    # the Lagrangian L(x, t) of a lagrangian model, in its state (q, q_dot):
+    # the density of the action S = ∫ L dt along a trajectory
+    lagrangian: sympy.Expr | None = None
     init: tuple[Initial, ...] = ()
     source_hash: str = field(default="", compare=False)
 

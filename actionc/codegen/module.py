@@ -280,6 +280,11 @@ def c_step(x_pointer, t, dt, p_pointer, s_pointer, c_pointer):
         if system.invariants:
             values = [e for _, e in system.invariants]
             parts.append(printer.array_function("np_invariants", values, names, "The invariants.", "vector"))
+        if system.lagrangian is not None:
+            parts.append(printer.array_function("np_lagrangian", [system.lagrangian], names, "L(x, t).", "scalar"))
+        if system.diffusion is not None and system.mass_matrix is None:
+            divergence = sum((sympy.diff(f, x) for f, x in zip(system.ito_drift, system.state)), sympy.Integer(0))
+            parts.append(printer.array_function("np_divergence", [divergence], names, "∇·f (Itô drift).", "scalar"))
         if system.gibbs is not None:
             gibbs = system.gibbs
             parts.append(printer.array_function("np_energy", [gibbs.energy], names, "The energy E(x).", "scalar"))

@@ -1,0 +1,62 @@
+"""The action of trajectories: S = ∫ L dt for lagrangian models (trapezoid
+rule over the saved states), and the Freidlin–Wentzell and Onsager–Machlup
+actions of SDE paths (midpoint rule: velocity (x_{k+1} − x_k)/h, drift and
+diffusion at the midpoint)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from actionc.errors import RunError
+
+
+def _params(result_params: dict, particles: int) -> dict:
+    return {k: (np.asarray(v)[None, :] if isinstance(v, list) else v) for k, v in result_params.items()}
+
+
+def lagrangian_action(compiled, t: np.ndarray, x: np.ndarray, params: dict | None = None) -> np.ndarray:
+    """∫ L dt along x (saves × particles × state), per particle."""
+    try:
+        lagrangian = compiled.function("lagrangian")
+    except AttributeError:
+        raise RunError("this model has no Lagrangian; path actions of SDEs are 'freidlin_wentzell'") from None
+    values = lagrangian(x, t[:, None], **(params or {}))
+    return np.trapezoid(values, t, axis=0)
+
+
+def sde_actions(compiled, t: np.ndarray, x: np.ndarray, params: dict | None = None) -> dict[str, np.ndarray]:
+    """The Freidlin–Wentzell and Onsager–Machlup actions of paths x, per particle."""
+    params = params or {}
+    try:
+        drift, diffusion = compiled.function("drift"), compiled.function("diffusion")
+        divergence = compiled.function("divergence")
+    except AttributeError:
+        raise RunError("path actions need an SDE or energy model with noise") from None
+    h = np.diff(t)[:, None]
+    middle = 0.5 * (x[1:] + x[:-1])
+    times = 0.5 * (t[1:] + t[:-1])[:, None]
+    velocity = np.diff(x, axis=0) / h[..., None]
+    if compiled.kernel.meta["calculus"] == "stratonovich":
+        drift = compiled.function("ito_drift")
+    mismatch = velocity - drift(middle, times, **params)
+    g = diffusion(middle, times, **params)
+    tensor = g @ np.swapaxes(g, -1, -2)
+    try:
+        solved = np.linalg.solve(tensor, mismatch[..., None])[..., 0]
+    except np.linalg.LinAlgError:
+        raise RunError("the diffusion tensor g gᵀ is singular: every state variable needs noise") from None
+    fw = 0.5 * np.sum(mismatch * solved, axis=-1)
+    om = fw + 0.5 * divergence(middle, times, **params)
+    return {"freidlin_wentzell": np.sum(fw * h, axis=0), "onsager_machlup": np.sum(om * h, axis=0)}
+
+
+def actions_of(compiled, result) -> dict[str, np.ndarray]:
+    """The actions of every particle's saved trajectory in a Result."""
+    params = _params(result.meta["params"], result.x.shape[1])
+    if result.meta["kind"] == "lagrangian" and "lagrangian" in _functions(compiled):
+        return {"action": lagrangian_action(compiled, result.t, result.x, params)}
+    return sde_actions(compiled, result.t, result.x, params)
+
+
+def _functions(compiled) -> set[str]:
+    return {name[3:] for name in dir(compiled.kernel.module) if name.startswith("np_")}
