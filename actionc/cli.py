@@ -224,9 +224,10 @@ def _action(args) -> int:
         print(f"error: cannot read the model or the result: {error}", file=sys.stderr)
         return EXIT_ERROR
     quadrature = "trapezoid rule" if "action" in values else "midpoint rule"
+    count = result.x.shape[1]
     print(
-        f"{result.meta['model']}: actions of {result.x.shape[1]} trajectories over t in [0, {result.t[-1]:g}], "
-        f"{len(result.t)} saves ({quadrature})"
+        f"{result.meta['model']}: actions of {count} {'trajectory' if count == 1 else 'trajectories'} "
+        f"over t in [0, {result.t[-1]:g}], {len(result.t)} saves ({quadrature})"
     )
     for name, value in values.items():
         if value.size <= 10:
