@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Sequence
 
 from actionc import __version__
-from actionc.errors import ModelError
+from actionc.errors import ModelError, RunError
 
 # Heavy modules (SymPy, the parser) are imported inside the commands that
 # need them: a warm `actionc run` must not import SymPy at all.
@@ -149,7 +149,6 @@ def _parser() -> argparse.ArgumentParser:
 def _critical(args) -> int:
     import numpy as np
 
-    from actionc.errors import RunError
     from actionc.run import landscape
     from actionc.run.compiled import compile
 
@@ -162,18 +161,10 @@ def _critical(args) -> int:
                 f"unknown parameter '{sorted(unknown)[0]}'", hint=f"the parameters are: {', '.join(compiled.params)}"
             )
         compiled.function("gradient")
-    except ModelError as error:
-        _report(error)
-        return EXIT_ERROR
-    except OSError as error:
-        print(f"{args.file}: error: cannot read file: {error.strerror or error}", file=sys.stderr)
-        return EXIT_ERROR
-    except AttributeError:
-        print("actionc critical: error: this needs an energy model with a temperature", file=sys.stderr)
-        return EXIT_USAGE
-    except RunError as error:
-        print(f"actionc critical: error: {error}", file=sys.stderr)
-        return EXIT_USAGE
+    except AttributeError:  # no gradient among the model's functions
+        return _failure("critical", RunError("this needs an energy model with a temperature"), args.file)
+    except (ModelError, RunError, OSError) as error:
+        return _failure("critical", error, args.file)
     points = landscape.critical_points(compiled, args.box[0], args.box[1], params=params)
     names = compiled.names
     zero = np.zeros(len(names))
@@ -203,7 +194,6 @@ def _critical(args) -> int:
 def _action(args) -> int:
     import numpy as np
 
-    from actionc.errors import RunError
     from actionc.run.actions import actions_of
     from actionc.run.compiled import compile
     from actionc.run.result import Result
@@ -214,15 +204,10 @@ def _action(args) -> int:
         if result.meta.get("model") != compiled.kernel.meta["model"]:
             raise RunError(f"{args.result} is a run of '{result.meta.get('model')}', not of {args.file}")
         values = actions_of(compiled, result)
-    except ModelError as error:
-        _report(error)
-        return EXIT_ERROR
-    except (OSError, KeyError, ValueError) as error:
-        if isinstance(error, RunError):
-            print(f"actionc action: error: {error}", file=sys.stderr)
-            return EXIT_USAGE
-        print(f"error: cannot read the model or the result: {error}", file=sys.stderr)
-        return EXIT_ERROR
+    except (ModelError, RunError, OSError) as error:
+        return _failure("action", error, args.file)
+    except (KeyError, ValueError) as error:  # not an npz of actionc run
+        return _failure("action", OSError(f"not a result of actionc run ({error})"), args.result)
     quadrature = "trapezoid rule" if "action" in values else "midpoint rule"
     count = result.x.shape[1]
     print(
@@ -243,7 +228,6 @@ def _action(args) -> int:
 def _plot(args) -> int:
     from pathlib import Path
 
-    from actionc.errors import RunError
     from actionc.plot import default_kind, plot
     from actionc.run.result import Result
 
@@ -257,16 +241,13 @@ def _plot(args) -> int:
     try:
         plot(result, kind, out)
     except RunError as error:
-        print(f"actionc plot: error: {error}", file=sys.stderr)
-        return EXIT_USAGE
+        return _failure("plot", error, args.result)
     print(f"wrote {out}", file=sys.stderr)
     return EXIT_OK
 
 
 def _emit(args) -> int:
     from pathlib import Path
-
-    from actionc.errors import RunError
 
     try:
         if args.target in ("llvm", "so"):
@@ -286,15 +267,8 @@ def _emit(args) -> int:
 
         model = load(args.file)
         header, source = emit_c(lower(model), bake_params=args.bake_params)
-    except ModelError as error:
-        _report(error)
-        return EXIT_ERROR
-    except OSError as error:
-        print(f"{args.file}: error: cannot read file: {error.strerror or error}", file=sys.stderr)
-        return EXIT_ERROR
-    except RunError as error:
-        print(f"actionc emit: error: {error}", file=sys.stderr)
-        return EXIT_USAGE
+    except (ModelError, RunError, OSError) as error:
+        return _failure("emit", error, args.file)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     for suffix, text in ((".h", header), (".c", source)):
@@ -353,7 +327,6 @@ def _summary_save_every(steps: int) -> int:
 
 
 def _run(args) -> int:
-    from actionc.errors import RunError
     from actionc.run.compiled import compile
 
     if args.t_end is not None:
@@ -381,15 +354,8 @@ def _run(args) -> int:
             rtol=args.rtol,
             atol=args.atol,
         )
-    except ModelError as error:
-        _report(error)
-        return EXIT_ERROR
-    except OSError as error:
-        print(f"{args.file}: error: cannot read file: {error.strerror or error}", file=sys.stderr)
-        return EXIT_ERROR
-    except RunError as error:
-        print(f"actionc run: error: {error}", file=sys.stderr)
-        return EXIT_USAGE
+    except (ModelError, RunError, OSError) as error:
+        return _failure("run", error, args.file)
     if result.diverged:
         first = result.meta["failures"][0]
         print(
@@ -438,6 +404,20 @@ def _derive(args) -> int:
 
 def _report(error: ModelError) -> None:
     print(error, file=sys.stderr)
+
+
+def _failure(command: str, error: Exception, path: str) -> int:
+    """Report an expected failure the one way every command does; return
+    its exit status (1 for a model or file error, 2 for a bad request)."""
+    if isinstance(error, ModelError):
+        _report(error)
+        return EXIT_ERROR
+    if isinstance(error, RunError):
+        print(f"actionc {command}: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    reason = error.strerror if isinstance(error, OSError) and error.strerror else error
+    print(f"{path}: error: cannot read file: {reason}", file=sys.stderr)
+    return EXIT_ERROR
 
 
 def _check(args) -> int:
