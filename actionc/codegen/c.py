@@ -22,41 +22,18 @@ import sympy
 from sympy.printing.c import C99CodePrinter
 
 from actionc import __version__
-from actionc.codegen.printer import _temporaries
+from actionc.codegen.printer import NumericLiterals, _temporaries
 from actionc.system import System
 
 
-class _CPrinter(C99CodePrinter):
+class _CPrinter(NumericLiterals, C99CodePrinter):
     def __init__(self, names: dict[sympy.Symbol, str]) -> None:
         super().__init__()
         self.names = names
 
-    def _print_Symbol(self, expr) -> str:
-        return self.names.get(expr, expr.name)
-
-    def _print_Float(self, expr) -> str:
-        return repr(float(expr))
-
-    def _print_Rational(self, expr) -> str:
-        return repr(float(expr))
-
-    def _print_Integer(self, expr) -> str:
-        return repr(float(expr))
-
     def _print_Pow(self, expr) -> str:
-        base, exponent = expr.base, expr.exp
-        if exponent.is_Integer and 2 <= abs(int(exponent)) <= 4:
-            factor = self.parenthesize(base, 60)
-            product = "*".join([factor] * abs(int(exponent)))
-            return product if exponent > 0 else f"1.0/({product})"
-        if exponent == -1:
-            return f"1.0/{self.parenthesize(base, 60)}"
-        return super()._print_Pow(expr)
-
-    def _print(self, expr, **kwargs) -> str:
-        if isinstance(expr, sympy.Expr) and expr.is_number and not expr.is_Rational and expr.is_real:
-            return repr(float(expr))
-        return super()._print(expr, **kwargs)
+        small = self._small_power(expr)
+        return small if small is not None else super()._print_Pow(expr)
 
 
 def _body(expressions, names: dict, targets: list[str]) -> list[str]:

@@ -15,45 +15,56 @@ from sympy.printing.numpy import NumPyPrinter
 from sympy.printing.pycode import PythonCodePrinter
 
 
-class KernelPrinter(PythonCodePrinter):
-    def __init__(self, names: dict[sympy.Symbol, str]) -> None:
-        super().__init__({"fully_qualified_modules": True, "standard": "python3"})
-        self.names = names
+class NumericLiterals:
+    """What every kernel printer (Python or C) prints the same way: names for
+    symbols, doubles with 17 digits, numeric subexpressions folded into one
+    double, and small integer powers as products (exact, and what a person
+    would write)."""
+
+    names: dict[sympy.Symbol, str]
 
     def _print(self, expr, **kwargs) -> str:
-        # fold numeric subexpressions (sqrt(2), pi/3, exp(-1)) into one double
         if isinstance(expr, sympy.Expr) and expr.is_number and not expr.is_Rational and expr.is_real:
-            return repr(float(expr))
+            return repr(float(expr))  # sqrt(2), pi/3, exp(-1)
         return super()._print(expr, **kwargs)
 
     def _print_Symbol(self, expr) -> str:
-        if expr in self.names:
-            return self.names[expr]
-        return super()._print_Symbol(expr)
+        return self.names.get(expr, expr.name)
 
     def _print_Float(self, expr) -> str:
         return repr(float(expr))
 
     def _print_Rational(self, expr) -> str:
-        return repr(float(expr.p) / float(expr.q)) if expr.q != 1 else f"{float(expr.p)!r}"
+        return repr(float(expr))
 
     def _print_Integer(self, expr) -> str:
-        return f"{float(expr)!r}"
+        return repr(float(expr))
 
-    def _print_Pow(self, expr, rational=False) -> str:
+    def _small_power(self, expr) -> str | None:
         base, exponent = expr.base, expr.exp
         if exponent.is_Integer and 2 <= abs(int(exponent)) <= 4:
-            # x*x*x instead of a call to pow: exact, and what a person would write
             factor = self.parenthesize(base, 60)
             product = "*".join([factor] * abs(int(exponent)))
             return product if exponent > 0 else f"1.0/({product})"
         if exponent == -1:
             return f"1.0/{self.parenthesize(base, 60)}"
-        if exponent == sympy.Rational(1, 2):
-            return f"math.sqrt({self._print(base)})"
-        if exponent == -sympy.Rational(1, 2):
-            return f"1.0/math.sqrt({self._print(base)})"
-        return f"{self.parenthesize(base, 60)}**{self.parenthesize(exponent, 60)}"
+        return None
+
+
+class KernelPrinter(NumericLiterals, PythonCodePrinter):
+    def __init__(self, names: dict[sympy.Symbol, str]) -> None:
+        super().__init__({"fully_qualified_modules": True, "standard": "python3"})
+        self.names = names
+
+    def _print_Pow(self, expr, rational=False) -> str:
+        small = self._small_power(expr)
+        if small is not None:
+            return small
+        if expr.exp == sympy.Rational(1, 2):
+            return f"math.sqrt({self._print(expr.base)})"
+        if expr.exp == -sympy.Rational(1, 2):
+            return f"1.0/math.sqrt({self._print(expr.base)})"
+        return f"{self.parenthesize(expr.base, 60)}**{self.parenthesize(expr.exp, 60)}"
 
     def _print_Abs(self, expr) -> str:
         return f"abs({self._print(expr.args[0])})"
