@@ -1,0 +1,70 @@
+"""Probability as trajectories: the reverse-time SDE and the probability-flow
+ODE of a forward SDE dx = f dt + g dW whose density p_t is known
+(Anderson, Stoch. Proc. Appl. 12 (1982); Song et al., ICLR 2021). With
+D = g gᵀ and (∇·D)_i = Σ_j ∂_j D_ij:
+
+    reverse-time SDE     dx = [f − ∇·D − D ∇log p_t] dt + g dW̄      (run from t = T down to 0)
+    probability flow     dx/dt = f − ½ ∇·D − ½ D ∇log p_t
+
+The ∇·D terms vanish for additive noise and are easy to drop by mistake:
+with state-dependent noise, dropping them transports the wrong density
+(tested). The log-likelihood of the flow follows d log p/dt = −∇·v.
+"""
+
+from __future__ import annotations
+
+import sympy
+
+from actionc import symbols
+from actionc.derive.thermo import Sde
+
+
+def _noise_parts(sde: Sde) -> tuple[sympy.Matrix, sympy.Matrix]:
+    if sde.diffusion is None:
+        raise ValueError("a reverse-time SDE needs noise")
+    D = sde.diffusion * sde.diffusion.T
+    divergence = sympy.Matrix(
+        [
+            sum((sympy.diff(D[i, j], x) for j, x in enumerate(sde.state)), sympy.Integer(0))
+            for i in range(len(sde.state))
+        ]
+    )
+    return D, divergence
+
+
+def score(log_density: sympy.Expr, state) -> sympy.Matrix:
+    """∇ log p_t."""
+    return sympy.Matrix([sympy.diff(log_density, x) for x in state])
+
+
+def reverse_sde(sde: Sde, log_density: sympy.Expr) -> Sde:
+    """The reverse-time SDE of `sde` given log p_t (its drift, in forward-time
+    convention, to be integrated from t = T back to 0 with the same g)."""
+    D, divergence = _noise_parts(sde)
+    drift = sde.drift - divergence - D * score(log_density, sde.state)
+    return Sde(sde.state, drift, sde.diffusion, sde.noises)
+
+
+def probability_flow(sde: Sde, log_density: sympy.Expr) -> sympy.Matrix:
+    """The probability-flow ODE's velocity field: its flow carries p_t."""
+    D, divergence = _noise_parts(sde)
+    return sde.drift - divergence / 2 - D * score(log_density, sde.state) / 2
+
+
+def divergence(field: sympy.Matrix, state) -> sympy.Expr:
+    """∇·v, for the instantaneous change of variables d log p/dt = −∇·v."""
+    return sum((sympy.diff(v, x) for v, x in zip(field, state)), sympy.Integer(0))
+
+
+def solves_fokker_planck(sde: Sde, density: sympy.Expr) -> bool:
+    """Does the time-dependent density satisfy ∂p/∂t = L*p (symbolically)?"""
+    from actionc.derive.stochastic import fokker_planck
+
+    residual = sympy.diff(density, symbols.time) - fokker_planck(sde.drift, sde.diffusion, sde.state, density)
+    return sympy.simplify(sympy.expand(residual / density)) == 0
+
+
+def transports(velocity: sympy.Matrix, state, density: sympy.Expr) -> bool:
+    """Does the flow of `velocity` carry `density`: ∂p/∂t + ∇·(v p) = 0?"""
+    flux = sum((sympy.diff(v * density, x) for v, x in zip(velocity, state)), sympy.Integer(0))
+    return sympy.simplify(sympy.expand((sympy.diff(density, symbols.time) + flux) / density)) == 0
