@@ -33,7 +33,15 @@ def cache_dir() -> Path:
         base = Path(os.environ.get("LOCALAPPDATA", Path.home() / "AppData" / "Local"))
     else:
         base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "actionc"
+    folder = base / "actionc"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        if os.access(folder, os.W_OK):
+            return folder
+    except OSError:
+        pass
+    # a read-only home (a container, a cluster node): cache per user in the temp dir
+    return Path(tempfile.gettempdir()) / f"actionc-cache-{os.getuid() if hasattr(os, 'getuid') else 'user'}"
 
 
 def digest(*parts: str) -> str:
