@@ -11,7 +11,7 @@ by actionc.lower, checked when constructed, and never changed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import sympy
 
@@ -104,7 +104,6 @@ class System:
     # the density of the action S = ∫ L dt along a trajectory
     lagrangian: sympy.Expr | None = None
     init: tuple[Initial, ...] = ()
-    source_hash: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
         n = len(self.state)

@@ -249,7 +249,7 @@ def c_step(x_pointer, t, dt, p_pointer, s_pointer, c_pointer):
     s = numba.carray(s_pointer, (4,))
     c = numba.carray(c_pointer, ({control},))
     new, stream, control, counts, code = advance(
-        {state}, t, dt, p, (s[0], s[1], s[2], s[3]), {tuple_of("c[{k}]", control)}, {tuple_of("0.0 * {k}", counts)}
+        {state}, t, dt, p, (s[0], s[1], s[2], s[3]), {tuple_of("c[{k}]", control)}, {tuple_of("0.0", counts)}
     )
 {store}
     for i in range(4):

@@ -69,10 +69,6 @@ class KernelPrinter(NumericLiterals, PythonCodePrinter):
     def _print_Abs(self, expr) -> str:
         return f"abs({self._print(expr.args[0])})"
 
-    def _print_sign(self, expr) -> str:
-        x = self._print(expr.args[0])
-        return f"(1.0 if {x} > 0 else (-1.0 if {x} < 0 else 0.0))"
-
 
 def _temporaries():
     index = 0

@@ -114,7 +114,7 @@ class _Resolver:
             )
         (kind, first), *rest = found
         if rest:
-            other_kind, other = rest[0]
+            _, other = rest[0]
             raise ModelError(
                 f"{_dynamics_words(other)} cannot be combined with {_dynamics_words(first)} (line {first.span.line})",
                 other.span,
@@ -136,7 +136,7 @@ class _Resolver:
             if value is None:
                 raise ModelError(
                     f"parameter '{name}' has no finite real value",
-                    _expr_span(item.value),
+                    item.value.span,
                     hint="check for a division by zero, log of zero, or square root of a negative number",
                 )
             symbol = symbols.symbol(name)
@@ -528,13 +528,13 @@ class _Resolver:
         if value.has(*_NON_FINITE):
             raise ModelError(
                 "this expression is not finite",
-                _expr_span(node),
+                node.span,
                 hint="check for a division by zero or log(0)",
             )
         if value.has(sympy.I):
             raise ModelError(
                 "this expression is not real",
-                _expr_span(node),
+                node.span,
                 hint="check for the square root or log of a negative number",
             )
         return value
@@ -776,10 +776,6 @@ def _number(expr: sympy.Expr) -> float | None:
     if value.imag != 0 or not math.isfinite(value.real):
         return None
     return value.real
-
-
-def _expr_span(node: ast.Expr) -> Span:
-    return node.span
 
 
 def _role_words(role: str) -> str:
