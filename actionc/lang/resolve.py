@@ -43,6 +43,8 @@ class _Resolver:
         self.names: dict[str, _Entry] = {}
         self.later: dict[str, int] = {}  # every declared name -> its line
         self.written: dict[str, sympy.Expr] = {}
+        # let symbols (and the symbols of their primes) -> their inlined values
+        self.inlined: dict[sympy.Symbol, sympy.Expr] = {}
         self.spans: dict[str, Span] = {}
         self.item_lines: list[tuple[int, str]] = []  # (line, comment key), in source order
         self.kind: Kind | None = None
@@ -131,7 +133,7 @@ class _Resolver:
     def _ParamStmt(self, statement: ast.ParamStmt, fields) -> None:
         for item in statement.items:
             name = item.name.name
-            default = self._expr(item.value, constant=f"the default value of parameter '{name}'")
+            _, default = self._expr(item.value, constant=f"the default value of parameter '{name}'")
             value = _number(default.subs({p.symbol: p.value for p in fields["params"]}))
             if value is None:
                 raise ModelError(
@@ -177,10 +179,17 @@ class _Resolver:
 
     def _LetStmt(self, statement: ast.LetStmt, fields) -> None:
         name = statement.name.name
-        written = self._expr(statement.value, written=True)
-        value = self._expr(statement.value)
+        written, value = self._expr(statement.value)
         symbol = symbols.symbol(name)
         fields["lets"].append(Let(symbol, written, value))
+        self.inlined[symbol] = value
+        coordinates = [e.symbol for e in self.names.values() if e.role == "coord"]
+        if not value.free_symbols & {symbols.velocity(q) for q in coordinates}:
+            # name' is the total time derivative: the chain rule through the coordinates, plus ∂/∂t
+            derivative = sympy.diff(value, symbols.time)
+            for q in coordinates:
+                derivative += sympy.diff(value, q) * symbols.velocity(q)
+            self.inlined[symbols.symbol(symbols.velocity_name(name))] = derivative
         self._declare(name, "let", statement.name.span, symbol, value)
         self._item(statement.name.span.line, f"let {name}")
 
@@ -198,8 +207,7 @@ class _Resolver:
                 hint=_misplaced_hint(key),
             )
         constant = f"the {key}" if key in ("temperature", "friction") else None
-        fields[key] = self._expr(statement.value, constant=constant)
-        self.written[key] = self._expr(statement.value, written=True, constant=constant)
+        self.written[key], fields[key] = self._expr(statement.value, constant=constant)
         self.spans[key] = statement.keyword.span
         self._item(statement.keyword.span.line, key)
 
@@ -227,8 +235,8 @@ class _Resolver:
                 statement.coord.span,
                 hint="add the two forces in one 'force' statement",
             )
-        fields["forces"].append((entry.symbol, self._expr(statement.value)))
-        self.written[key] = self._expr(statement.value, written=True)
+        self.written[key], value = self._expr(statement.value)
+        fields["forces"].append((entry.symbol, value))
         self.spans[key] = statement.coord.span
         self._item(statement.coord.span.line, key)
 
@@ -281,28 +289,31 @@ class _Resolver:
                 target.span,
                 hint="each state variable has exactly one SDE equation",
             )
-        fields["sde"][state_name] = (statement, self._sde_terms(statement, written=False))
+        written, inlined = self._sde_terms(statement)
+        fields["sde"][state_name] = (statement, inlined)
         self.written.update(
             {
                 f"{kind} {state_name}{' ' + noise if noise else ''}": value
-                for (kind, noise), value in self._sde_terms(statement, written=True).items()
+                for (kind, noise), value in written.items()
                 if value != 0
             }
         )
         self.spans[f"sde {state_name}"] = target.span
         self._item(target.span.line, f"sde {state_name}")
 
-    def _sde_terms(self, statement: ast.SdeStmt, written: bool) -> dict[tuple[str, str | None], sympy.Expr]:
-        """(kind, noise) -> coefficient: ('drift', None) and ('diffusion', 'W1')."""
-        terms: dict[tuple[str, str | None], sympy.Expr] = {}
+    def _sde_terms(self, statement: ast.SdeStmt):
+        """(kind, noise) -> coefficient, as written and with lets inlined:
+        ('drift', None) and ('diffusion', 'W1') for dt and dW1 terms."""
+        written: dict[tuple[str, str | None], sympy.Expr] = {}
+        inlined: dict[tuple[str, str | None], sympy.Expr] = {}
+        one = sympy.Integer(1)
         for term in statement.terms:
-            coefficient = (
-                sympy.Integer(1) if term.coefficient is None else self._expr(term.coefficient, written=written)
-            )
+            as_written, value = (one, one) if term.coefficient is None else self._expr(term.coefficient)
             differential = term.differential.name
             key = ("drift", None) if differential == "dt" else ("diffusion", differential[1:])
-            terms[key] = terms.get(key, sympy.Integer(0)) + term.sign * coefficient
-        return terms
+            written[key] = written.get(key, sympy.Integer(0)) + term.sign * as_written
+            inlined[key] = inlined.get(key, sympy.Integer(0)) + term.sign * value
+        return written, inlined
 
     def _InitStmt(self, statement: ast.InitStmt, fields) -> None:
         for item in statement.items:
@@ -326,10 +337,10 @@ class _Resolver:
                         value.name_span,
                         hint=f"write {value.function}({', '.join(parameters)})",
                     )
-                args = tuple(self._expr(a, constant=f"an argument of {value.function}()") for a in value.args)
+                args = tuple(self._expr(a, constant=f"an argument of {value.function}()")[1] for a in value.args)
                 initial = Initial(target, value.function, args)
             else:
-                initial = Initial(target, "value", (self._expr(value, constant="an initial value"),))
+                initial = Initial(target, "value", (self._expr(value, constant="an initial value")[1],))
             fields["init"].append(initial)
             self.spans[key] = item.name.span
             self._item(item.name.span.line, key)
@@ -521,10 +532,12 @@ class _Resolver:
 
     # ---- expressions ---------------------------------------------------
 
-    def _expr(self, node: ast.Expr, *, constant: str | None = None, written: bool = False) -> sympy.Expr:
-        """Build the SymPy expression of `node`. `constant` names what must not
-        depend on the state or time; `written` keeps lets as symbols."""
-        value = _Builder(self, constant, written).build(node)
+    def _expr(self, node: ast.Expr, *, constant: str | None = None) -> tuple[sympy.Expr, sympy.Expr]:
+        """The SymPy expression of `node` as written (lets as symbols) and
+        with the lets inlined. `constant` names what must not depend on the
+        state or time."""
+        written = _Builder(self, constant).build(node)
+        value = written.xreplace(self.inlined)
         if value.has(*_NON_FINITE):
             raise ModelError(
                 "this expression is not finite",
@@ -537,16 +550,15 @@ class _Resolver:
                 node.span,
                 hint="check for the square root or log of a negative number",
             )
-        return value
+        return written, value
 
 
 class _Builder:
     """Builds one expression, node by node."""
 
-    def __init__(self, resolver: _Resolver, constant: str | None, written: bool) -> None:
+    def __init__(self, resolver: _Resolver, constant: str | None) -> None:
         self.r = resolver
         self.constant = constant
-        self.written = written
         self.depth = 0
 
     def build(self, node: ast.Expr) -> sympy.Expr:
@@ -643,7 +655,7 @@ class _Builder:
             return entry.symbol
         if self.constant:
             if entry.role == "let" and not (entry.value.free_symbols - self._params()):
-                return entry.symbol if self.written else entry.value
+                return entry.symbol
             raise self._not_constant(f"the {_role_words(entry.role)} '{name}'", node.span)
         if entry.role == "momentum" and kind is Kind.LAGRANGIAN:
             raise ModelError(
@@ -651,8 +663,6 @@ class _Builder:
                 node.span,
                 hint="a lagrangian model is written in coordinates and velocities (q')",
             )
-        if entry.role == "let":
-            return entry.symbol if self.written else entry.value
         return entry.symbol
 
     def _params(self) -> set:
@@ -694,10 +704,7 @@ class _Builder:
                 node.span,
                 hint="take primes only of lets that depend on coordinates and time",
             )
-        if self.written:
-            return symbols.symbol(symbols.velocity_name(name))
-        coords = [e.symbol for e in self.r.names.values() if e.role == "coord"]
-        return sum((sympy.diff(value, q) * symbols.velocity(q) for q in coords), sympy.diff(value, symbols.time))
+        return symbols.symbol(symbols.velocity_name(name))
 
     def call(self, node: ast.Call) -> sympy.Expr:
         name = node.function
