@@ -3,6 +3,7 @@ programs): what `actionc derive` prints."""
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Callable
 
@@ -44,15 +45,16 @@ class NotApplicable(ValueError):
     """A derivation asked for by name does not apply to this model."""
 
 
-def available(model: Model) -> list[str]:
+def available(model: Model, derivation: _Derivation | None = None) -> list[str]:
     """The derivations that apply to `model`, in report order."""
+    derivation = derivation or _Derivation(model)
     keys = [key for key, (_, kinds) in DERIVATIONS.items() if model.kind in kinds]
     stochastic_model = model.kind in (Kind.ENERGY, Kind.SDE) or model.temperature is not None
     if not stochastic_model:
         keys = [k for k in keys if k not in ("diffusion", "fokker_planck", "generator")]
     if model.kind is Kind.ENERGY and model.temperature is None:
         keys = [k for k in keys if k not in ("diffusion", "fokker_planck", "generator")]
-    if model.kind in (Kind.ENERGY, Kind.SDE) and not _invertible_noise(model):
+    if model.kind in (Kind.ENERGY, Kind.SDE) and not _invertible_noise(derivation):
         keys = [k for k in keys if k not in ("freidlin_wentzell", "onsager_machlup")]
     if model.kind is Kind.SDE and model.calculus is not Calculus.STRATONOVICH:
         keys.remove("ito_drift")
@@ -61,9 +63,26 @@ def available(model: Model) -> list[str]:
     return keys
 
 
+class _Derivation:
+    """One model's derivations, sharing the work several of them need (the
+    model's SDE, its mass-matrix form) instead of redoing it for each."""
+
+    def __init__(self, model: Model) -> None:
+        self.model = model
+
+    @functools.cached_property
+    def sde(self) -> thermo.Sde:
+        return stochastic.sde_of(self.model)
+
+    @functools.cached_property
+    def form(self) -> mechanics.MassMatrixForm:
+        return mechanics.mass_matrix_form(self.model)
+
+
 def derive(model: Model, what: list[str] | None = None) -> dict[str, object]:
     """The requested derivations (default: all that apply) as SymPy objects."""
-    keys = available(model)
+    derivation = _Derivation(model)
+    keys = available(model, derivation)
     if what is None:
         large = model.kind is Kind.LAGRANGIAN and len(model.coordinates) > mechanics.SYMBOLIC_SOLVE_MAX
         what = [k for k in keys if not (large and k in _INVERTING)]
@@ -75,66 +94,52 @@ def derive(model: Model, what: list[str] | None = None) -> dict[str, object]:
                 raise NotApplicable(
                     f"'{key}' does not apply to the {model.kind.value} model '{model.name}'; it has: {', '.join(keys)}"
                 )
-    return {key: _COMPUTE[key](model) for key in what}
+    return {key: _COMPUTE[key](derivation) for key in what}
 
 
-def _invertible_noise(model: Model) -> bool:
-    sde = stochastic.sde_of(model)
-    return sde.diffusion is not None and (sde.diffusion * sde.diffusion.T).det() != 0
-
-
-def _state(model: Model):
-    return [x.name for x in model.variables]
+def _invertible_noise(derivation: _Derivation) -> bool:
+    g = derivation.sde.diffusion
+    return g is not None and (g * g.T).det() != 0
 
 
 def _named(symbols_, values) -> dict[str, sympy.Expr]:
     return {s.name: v for s, v in zip(symbols_, values)}
 
 
-def _drift(model: Model):
-    if model.kind is Kind.SDE:
-        return list(model.drift)
-    return list(stochastic.sde_of(model).drift)
-
-
-def _diffusion(model: Model):
-    sde = stochastic.sde_of(model)
-    return [list(sde.diffusion.row(i)) for i in range(sde.diffusion.shape[0])]
-
-
-def _fokker_planck(model: Model):
-    sde = stochastic.sde_of(model)
-    return stochastic.fokker_planck(sde.drift, sde.diffusion, sde.state, stochastic.density_function(sde.state))
-
-
-def _generator(model: Model):
-    sde = stochastic.sde_of(model)
-    return stochastic.generator(sde.drift, sde.diffusion, sde.state, stochastic.test_function(sde.state))
-
-
-def _matrix_rows(matrix: sympy.Matrix):
+def _rows(matrix: sympy.Matrix):
     return [list(matrix.row(i)) for i in range(matrix.shape[0])]
 
 
-_COMPUTE: dict[str, Callable[[Model], object]] = {
-    "state": _state,
-    "euler_lagrange": mechanics.euler_lagrange,
-    "accelerations": lambda m: _named(m.coordinates, mechanics.accelerations(m)),
-    "mass_matrix": lambda m: _matrix_rows(mechanics.mass_matrix_form(m).matrix),
-    "forcing": lambda m: list(mechanics.mass_matrix_form(m).forcing),
-    "momenta": lambda m: _named(m.coordinates, mechanics.momenta(m)),
-    "hamiltonian": mechanics.hamiltonian_of,
-    "hamilton_equations": lambda m: {x.name: e for x, e in mechanics.hamilton_equations(m).items()},
-    "invariants": mechanics.invariants,
-    "log_density": thermo.log_density,
-    "score": thermo.score,
-    "drift": _drift,
-    "ito_drift": lambda m: list(stochastic.sde_of(m).drift),
-    "diffusion": _diffusion,
+def _fokker_planck(d: _Derivation):
+    sde = d.sde
+    return stochastic.fokker_planck(sde.drift, sde.diffusion, sde.state, stochastic.density_function(sde.state))
+
+
+def _generator(d: _Derivation):
+    sde = d.sde
+    return stochastic.generator(sde.drift, sde.diffusion, sde.state, stochastic.test_function(sde.state))
+
+
+_COMPUTE: dict[str, Callable[[_Derivation], object]] = {
+    "state": lambda d: [x.name for x in d.model.variables],
+    "euler_lagrange": lambda d: mechanics.euler_lagrange(d.model),
+    "accelerations": lambda d: _named(d.model.coordinates, mechanics.accelerations(d.model, d.form)),
+    "mass_matrix": lambda d: _rows(d.form.matrix),
+    "forcing": lambda d: list(d.form.forcing),
+    "momenta": lambda d: _named(d.model.coordinates, mechanics.momenta(d.model)),
+    "hamiltonian": lambda d: mechanics.hamiltonian_of(d.model),
+    "hamilton_equations": lambda d: {x.name: e for x, e in mechanics.hamilton_equations(d.model).items()},
+    "invariants": lambda d: mechanics.invariants(d.model, d.form if d.model.kind is Kind.LAGRANGIAN else None),
+    "log_density": lambda d: thermo.log_density(d.model),
+    "score": lambda d: thermo.score(d.model),
+    # SDE models show their drift as written (in their calculus); others the derived one
+    "drift": lambda d: list(d.model.drift) if d.model.kind is Kind.SDE else list(d.sde.drift),
+    "ito_drift": lambda d: list(d.sde.drift),
+    "diffusion": lambda d: _rows(d.sde.diffusion),
     "fokker_planck": _fokker_planck,
     "generator": _generator,
-    "freidlin_wentzell": lambda m: paths.freidlin_wentzell(stochastic.sde_of(m)),
-    "onsager_machlup": lambda m: paths.onsager_machlup(stochastic.sde_of(m)),
+    "freidlin_wentzell": lambda d: paths.freidlin_wentzell(d.sde),
+    "onsager_machlup": lambda d: paths.onsager_machlup(d.sde),
 }
 
 
