@@ -12,7 +12,7 @@ import pytest
 
 import actionc
 from actionc.cli import main
-from tests.run.test_against_reference import Stream
+from tests.run.reference import Stream
 
 EXAMPLES = Path(__file__).parents[1] / "examples"
 STRICT = ["gcc", "-Wall", "-Wextra", "-Werror", "-std=c99", "-O2"]
@@ -106,10 +106,7 @@ def test_the_c_euler_maruyama_step_with_the_same_normals_agrees(name, noises, tm
     for particle in range(2):
         stream = Stream(compiled, seed, particle)
         x = result.x[0, particle].copy()
-        # replay the initial draws the kernel made (normal(...) in init), then the steps
-        init = (EXAMPLES / f"{name}.act").read_text()
-        for _ in range(init.count("normal(")):
-            stream.normal()
+        stream.replay_initial_draws(actionc.load(EXAMPLES / f"{name}.act"))
         step = getattr(c, f"{name}_euler_maruyama_step")
         for k in range(steps):
             normals = np.array([stream.normal() for _ in range(noises)])

@@ -6,6 +6,7 @@ code next to the file (cache=True). This module must not import SymPy.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import json
 import sys
@@ -49,8 +50,9 @@ class Kernel:
     def module(self) -> ModuleType:
         return load_module(self.path)
 
-    @property
+    @functools.cached_property
     def meta(self) -> dict:
+        """What the module says of itself (parsed once: every run reads it)."""
         return json.loads(self.module.META)
 
     @property

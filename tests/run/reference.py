@@ -1,8 +1,8 @@
 """Readable pure-NumPy reference steps of the integrators, straight from the
 textbooks, to check the compiled kernels against (one particle at a time).
 
-`normal` and `uniform` are the kernel module's own draws from the
-particle's stream, called in the order the templates call them."""
+Stream gives the kernel's own draws of a particle's stream, so a reference
+step can use the very normals and uniforms the kernel used."""
 
 import math
 
@@ -56,3 +56,33 @@ def mala(energy, grad, x, dt, temperature, friction, xi, u):
     backward = np.sum((x - y + step * grad(y)) ** 2)
     log_ratio = -(energy(y) - energy(x)) / temperature - (backward - forward) / (4 * temperature * step)
     return (y, True) if log_ratio >= 0 or u < math.exp(log_ratio) else (x, False)
+
+
+class Stream:
+    """The kernel's own random stream of one particle, drawn from Python."""
+
+    def __init__(self, compiled, seed: int, particle: int) -> None:
+        self.module = compiled.kernel.module
+        self.state = self._words(self.module.seed_stream(np.uint64(seed), particle))
+
+    @staticmethod
+    def _words(state) -> tuple:
+        return tuple(np.uint64(word) for word in state)  # Python ints would type as int64
+
+    def normal(self) -> float:
+        value, state = self.module.normal(self.state)
+        self.state = self._words(state)
+        return value
+
+    def uniform(self) -> float:
+        value, state = self.module.uniform(self.state)
+        self.state = self._words(state)
+        return value
+
+    def replay_initial_draws(self, model) -> None:
+        """Consume the draws the kernel made for the model's initial values."""
+        for initial in model.init:
+            if initial.distribution == "normal":
+                self.normal()
+            elif initial.distribution == "uniform":
+                self.uniform()

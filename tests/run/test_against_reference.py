@@ -1,38 +1,15 @@
 """The compiled kernels against the readable reference steps (reference.py),
 on a few particles, with the same random draws: equal to 1e-12."""
 
+from pathlib import Path
+
 import numpy as np
 
 import actionc
 from tests.run import reference
+from tests.run.reference import Stream
 
-EXAMPLES = __import__("pathlib").Path(__file__).parents[2] / "examples"
-
-
-class Stream:
-    """The kernel's own random stream of one particle, drawn from Python."""
-
-    def __init__(self, compiled, seed: int, particle: int) -> None:
-        self.module = compiled.kernel.module
-        self.state = self._words(self.module.seed_stream(np.uint64(seed), particle))
-
-    @staticmethod
-    def _words(state) -> tuple:
-        return tuple(np.uint64(word) for word in state)  # Python ints would type as int64
-
-    def normal(self) -> float:
-        value, state = self.module.normal(self.state)
-        self.state = self._words(state)
-        return value
-
-    def uniform(self) -> float:
-        value, state = self.module.uniform(self.state)
-        self.state = self._words(state)
-        return value
-
-
-def stream(compiled, seed: int, particle: int) -> Stream:
-    return Stream(compiled, seed, particle)
+EXAMPLES = Path(__file__).parents[2] / "examples"
 
 
 def drift_of(compiled):
@@ -77,7 +54,7 @@ def test_euler_maruyama_on_the_stochastic_lorenz_system():
     saves = run_steps(compiled, steps, dt, seed=seed)
     f, g = drift_of(compiled), compiled.function("diffusion")
     for particle in range(3):
-        s = stream(compiled, seed, particle)
+        s = Stream(compiled, seed, particle)
         x = np.array([1 + 0.1 * s.normal() for _ in range(3)])  # init: normal(1, 0.1) each
         np.testing.assert_allclose(saves[0, particle], x, rtol=1e-15)
         for k in range(steps):
@@ -92,7 +69,7 @@ def test_sra1_on_an_ornstein_uhlenbeck_process():
     saves = run_steps(compiled, steps, dt, seed=seed, particles=2)
     f, g = drift_of(compiled), compiled.function("diffusion")
     for particle in range(2):
-        s, x = stream(compiled, seed, particle), saves[0, particle].copy()
+        s, x = Stream(compiled, seed, particle), saves[0, particle].copy()
         for k in range(steps):
             dw = np.sqrt(dt) * np.array([s.normal()])
             chi = 0.5 * (dw + np.sqrt(dt) * np.array([s.normal()]) / np.sqrt(3))
@@ -106,7 +83,7 @@ def test_baoab_on_the_langevin_oscillator():
     saves = run_steps(compiled, steps, dt, seed=seed)
     m, k, gamma, T = 1.0, 1.0, 0.5, 1.0
     for particle in range(3):
-        s, x = stream(compiled, seed, particle), saves[0, particle].copy()
+        s, x = Stream(compiled, seed, particle), saves[0, particle].copy()
         for _ in range(steps):
             x = reference.baoab(
                 lambda q: -k * q / m,
@@ -127,7 +104,7 @@ def test_mala_on_the_double_well():
     T = 0.5
     accepted = 0
     for particle in range(2):
-        s = stream(compiled, seed, particle)
+        s = Stream(compiled, seed, particle)
         x = np.array([-1.0, 0.5 * s.normal()])  # init: x = -1, y = normal(0, 0.5)
         np.testing.assert_allclose(result.x[0, particle], x, rtol=1e-15)
         for _ in range(steps):
