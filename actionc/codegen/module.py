@@ -194,6 +194,7 @@ class _Writer:
             "invariants": [name for name, _ in system.invariants],
             "stats": list(self.integrator.stats),
             "control": self.integrator.control(system),
+            "control_options": [list(option) for option in self.integrator.options],
             "failures": {str(code): list(words) for code, words in FAILURES.items()},
             "actionc": __version__,
         }

@@ -112,11 +112,12 @@ def shared_library(compiled, out_dir, prefix: str):
     return library, header
 
 
-def _control_note(method: str) -> str:
-    if method == "dopri5":
-        note = " (dopri5: set control[1] = rtol and control[2] = atol first;"
-        return note + "\n * a step then integrates adaptively over dt)"
-    return ""
+def _control_note(meta: dict) -> str:
+    options = meta["control_options"]
+    if not options:
+        return ""
+    slots = " and ".join(f"control[{slot}] = {name}" for slot, name in options)
+    return f" ({meta['method']}: set {slots} first)"
 
 
 def _declare(definition: str) -> str:
@@ -151,7 +152,7 @@ void {prefix}_drift(const double *x, double t, const double *p, double *out);
 
 /* One step of {meta["method"]}, x in place. stream: 4 words of random state (any
  * non-zero values; advanced in place); control: {upper}_N_CONTROL doubles, zero at
- * the start, kept between steps{_control_note(meta["method"])}. Returns 0, or a failure
+ * the start, kept between steps{_control_note(meta)}. Returns 0, or a failure
  * code (1 diverged, 2 Newton failed, 3 step size underflow). */
 int64_t {prefix}_step(double *x, double t, double dt, const double *p, uint64_t *stream, double *control);
 

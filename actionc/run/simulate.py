@@ -92,8 +92,9 @@ def simulate(
         status=np.zeros(particles, dtype=np.int8),
         failed_at=np.zeros(particles, dtype=np.int64),
     )
-    if meta["method"] == "dopri5":
-        state.control[:, 1], state.control[:, 2] = rtol, atol
+    run_options = {"rtol": rtol, "atol": atol}
+    for slot, option in meta["control_options"]:  # e.g. dopri5's tolerances
+        state.control[:, slot] = run_options[option]
     fixed = (state.x, p, p_stride, state.streams, state.control, state.stats, state.status, state.failed_at)
     initial = (np.uint64(seed), override, values)
     no_saves = np.empty((0, particles, n))

@@ -40,6 +40,8 @@ class Integrator:
     # length of the per-particle control state c, which persists from step
     # to step and chunk to chunk (step sizes, cached forces)
     control: Callable[[System], int] = lambda system: 1
+    # run options that seed control slots before the first step: (slot, option name)
+    options: tuple[tuple[int, str], ...] = ()
     needs: tuple[str, ...] = ("drift",)  # model functions it calls
 
 

@@ -75,4 +75,5 @@ DOPRI5 = Integrator(
     source=_source,
     stats=("accepted_steps", "rejected_steps"),
     control=lambda system: 4 + len(system.state),
+    options=((1, "rtol"), (2, "atol")),
 )
