@@ -45,7 +45,8 @@ class NumericLiterals:
         if exponent.is_Integer and 2 <= abs(int(exponent)) <= 4:
             factor = self.parenthesize(base, 60)
             product = "*".join([factor] * abs(int(exponent)))
-            return product if exponent > 0 else f"1.0/({product})"
+            # parenthesized: a Mul prints its denominator after "/", and x/y*y is not x/y²
+            return f"({product})" if exponent > 0 else f"1.0/({product})"
         if exponent == -1:
             return f"1.0/{self.parenthesize(base, 60)}"
         return None
