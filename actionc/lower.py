@@ -78,8 +78,14 @@ def _lower_lagrangian(model: Model, mass_matrix: bool | None, common: dict) -> S
         separable=_lagrangian_separable(model, form),
         invariants=_invariants(model, form),
         lagrangian=model.lagrangian,
+        forces=_forces(model),
         **common,
     )
+
+
+def _forces(model: Model) -> tuple[sympy.Expr, ...] | None:
+    forces = tuple(mechanics.generalized_forces(model))
+    return forces if any(Q != 0 for Q in forces) else None
 
 
 def _lagrangian_separable(model: Model, form: mechanics.MassMatrixForm) -> SeparableSplit | None:

@@ -103,6 +103,9 @@ class System:
     # the Lagrangian L(x, t) of a lagrangian model, in its state (q, q_dot):
     # the density of the action S = ∫ L dt along a trajectory
     lagrangian: sympy.Expr | None = None
+    # its non-conservative generalized forces Q(x, t) (declared forces and
+    # −∂D/∂q' of a dissipation function); None when nothing but L acts
+    forces: tuple[sympy.Expr, ...] | None = None
     init: tuple[Initial, ...] = ()
 
     def __post_init__(self) -> None:

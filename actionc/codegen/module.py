@@ -19,7 +19,7 @@ import sympy
 from actionc import __version__
 from actionc.codegen import printer
 from actionc.codegen.integrators import FAILURES, Integrator
-from actionc.codegen.integrators.base import tuple_of
+from actionc.codegen.integrators.base import kernel_names, tuple_of
 from actionc.codegen.integrators.stochastic import is_diagonal_noise, milstein_terms
 from actionc.system import System
 
@@ -45,9 +45,7 @@ class _Writer:
         self.integrator = integrator
         self.n = len(system.state)
         self.m = len(system.noises)
-        self.names = {x: f"x[{i}]" for i, x in enumerate(system.state)}
-        self.names.update({p.symbol: f"p[{k}]" for k, p in enumerate(system.params)})
-        self.names[system.time] = "t"
+        self.names = kernel_names(system)
 
     # ---- model functions: each returns a tuple of values ----
 

@@ -7,6 +7,7 @@ from actionc.codegen.integrators.implicit import IMPLICIT_MIDPOINT
 from actionc.codegen.integrators.langevin import BAOAB, MALA
 from actionc.codegen.integrators.stochastic import EULER_MARUYAMA, HEUN, MILSTEIN, SRA1
 from actionc.codegen.integrators.symplectic import LEAPFROG, YOSHIDA4
+from actionc.codegen.integrators.variational import VARIATIONAL, VARIATIONAL_TRAPEZOID
 from actionc.errors import MethodError
 from actionc.system import System
 
@@ -19,6 +20,8 @@ INTEGRATORS: dict[str, Integrator] = {
         LEAPFROG,
         YOSHIDA4,
         IMPLICIT_MIDPOINT,
+        VARIATIONAL,
+        VARIATIONAL_TRAPEZOID,
         EULER_MARUYAMA,
         MILSTEIN,
         HEUN,

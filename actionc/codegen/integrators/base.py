@@ -45,6 +45,14 @@ class Integrator:
     needs: tuple[str, ...] = ("drift",)  # model functions it calls
 
 
+def kernel_names(system: System) -> dict:
+    """How the kernel source spells the model's symbols: x[i], p[k], t."""
+    names = {x: f"x[{i}]" for i, x in enumerate(system.state)}
+    names.update({p.symbol: f"p[{k}]" for k, p in enumerate(system.params)})
+    names[system.time] = "t"
+    return names
+
+
 def deterministic_only(system: System) -> str | None:
     if system.is_stochastic:
         return "it integrates ODEs; this model has noise"
