@@ -190,6 +190,7 @@ class _Writer:
             "noises": list(system.noises),
             "calculus": system.calculus,
             "invariants": [name for name, _ in system.invariants],
+            "forces": system.forces is not None,  # non-conservative: no action principle
             "stats": list(self.integrator.stats),
             "control": self.integrator.control(system),
             "control_options": [list(option) for option in self.integrator.options],
@@ -281,6 +282,12 @@ def c_step(x_pointer, t, dt, p_pointer, s_pointer, c_pointer):
             parts.append(printer.array_function("np_invariants", values, names, "The invariants.", "vector"))
         if system.lagrangian is not None:
             parts.append(printer.array_function("np_lagrangian", [system.lagrangian], names, "L(x, t).", "scalar"))
+            gradient = [sympy.diff(system.lagrangian, x) for x in system.state]
+            parts.append(printer.array_function("np_lagrangian_gradient", gradient, names, "∂L/∂(q, q').", "vector"))
+            rows = [[sympy.diff(g, x) for x in system.state[: i + 1]] for i, g in enumerate(gradient)]
+            hessian = [rows[max(i, j)][min(i, j)] for i in range(self.n) for j in range(self.n)]  # symmetric
+            shape = f"matrix:{self.n}x{self.n}"
+            parts.append(printer.array_function("np_lagrangian_hessian", hessian, names, "∂²L/∂(q, q')².", shape))
         if system.diffusion is not None and system.mass_matrix is None:
             divergence = sum((sympy.diff(f, x) for f, x in zip(system.ito_drift, system.state)), sympy.Integer(0))
             parts.append(printer.array_function("np_divergence", [divergence], names, "∇·f (Itô drift).", "scalar"))

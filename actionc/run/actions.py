@@ -53,10 +53,6 @@ def sde_actions(compiled, t: np.ndarray, x: np.ndarray, params: dict | None = No
 def actions_of(compiled, result) -> dict[str, np.ndarray]:
     """The actions of every particle's saved trajectory in a Result."""
     params = _params(result.meta["params"], result.x.shape[1])
-    if result.meta["kind"] == "lagrangian" and "lagrangian" in _functions(compiled):
+    if result.meta["kind"] == "lagrangian" and "lagrangian" in compiled.functions:
         return {"action": lagrangian_action(compiled, result.t, result.x, params)}
     return sde_actions(compiled, result.t, result.x, params)
-
-
-def _functions(compiled) -> set[str]:
-    return {name[3:] for name in dir(compiled.kernel.module) if name.startswith("np_")}

@@ -41,15 +41,21 @@ class Compiled:
     def source(self) -> str:
         return self.kernel.source
 
+    @property
+    def functions(self) -> list[str]:
+        """The names `function` accepts for this model."""
+        return sorted(n[3:] for n in dir(self.kernel.module) if n.startswith("np_"))
+
     def function(self, name: str):
         """A vectorized NumPy callable f(x, t=0.0, **params) of the model:
         "drift", "ito_drift" (Stratonovich models), "diffusion",
-        "invariants", and for energy models "energy" and "score". x has the
+        "invariants", for lagrangian models "lagrangian" and its
+        "lagrangian_gradient" and "lagrangian_hessian" in (q, q'), and for
+        energy models "energy", "score", "gradient" and "hessian". x has the
         state on its last axis; parameters default to the model's."""
         implementation = getattr(self.kernel.module, f"np_{name}", None)
         if implementation is None:
-            available = sorted(n[3:] for n in dir(self.kernel.module) if n.startswith("np_"))
-            raise AttributeError(f"no function '{name}' for this model; it has: {', '.join(available)}")
+            raise AttributeError(f"no function '{name}' for this model; it has: {', '.join(self.functions)}")
         defaults = self.params
 
         def call(x, t=0.0, **params):
