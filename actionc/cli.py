@@ -138,6 +138,27 @@ def _parser() -> argparse.ArgumentParser:
     action.add_argument("result", metavar="RESULT.npz")
     action.set_defaults(handler=_action)
 
+    path = commands.add_parser(
+        "path",
+        help="a stationary path with fixed ends (mechanics), or the minimum-energy path between minima (energies)",
+    )
+    path.add_argument("file", metavar="FILE")
+    path.add_argument("--from", dest="start", nargs="+", required=True, type=_assignment, metavar="NAME=VALUE")
+    path.add_argument("--to", dest="end", nargs="+", required=True, type=_assignment, metavar="NAME=VALUE")
+    path.add_argument("--t-end", type=float, help="mechanics: the time of the end point (required)")
+    path.add_argument("--t0", type=float, default=0.0, help="mechanics: the time of the start point (default 0)")
+    path.add_argument("--nodes", type=int, default=200, help="mechanics: steps of the discrete path (default 200)")
+    path.add_argument("--rule", choices=["midpoint", "trapezoid"], default="midpoint", help="mechanics: L_d quadrature")
+    path.add_argument(
+        "--bump", type=float, default=0.0, metavar="A", help="mechanics: guess the line plus A sin(K π s), s in [0, 1]"
+    )
+    path.add_argument("--mode", type=int, default=1, metavar="K", help="mechanics: K of --bump (default 1)")
+    path.add_argument("--guess", metavar="PATH.npz", help="mechanics: start Newton from a saved path")
+    path.add_argument("--images", type=int, default=100, help="energies: images of the string (default 100)")
+    path.add_argument("--set", action="append", default=[], type=_assignment, metavar="NAME=VALUE")
+    path.add_argument("--out", metavar="PATH.npz", help="write the path")
+    path.set_defaults(handler=_path)
+
     plot = commands.add_parser("plot", help="draw a result (.npz from actionc run --out)")
     plot.add_argument("result", metavar="RESULT.npz")
     plot.add_argument("--kind", choices=["auto", "trajectories", "phase", "histogram", "invariants"], default="auto")
@@ -154,12 +175,7 @@ def _critical(args) -> int:
 
     try:
         compiled = compile(args.file)
-        params = dict(args.set)
-        unknown = set(params) - set(compiled.params)
-        if unknown:
-            raise RunError(
-                f"unknown parameter '{sorted(unknown)[0]}'", hint=f"the parameters are: {', '.join(compiled.params)}"
-            )
+        params = _known_params(compiled, dict(args.set))
         compiled.function("gradient")
     except AttributeError:  # no gradient among the model's functions
         return _failure("critical", RunError("this needs an energy model with a temperature"), args.file)
@@ -222,6 +238,124 @@ def _action(args) -> int:
                 f"  {name}: mean {np.mean(value):.6g}, std {np.std(value):.6g}, min {np.min(value):.6g}, "
                 f"max {np.max(value):.6g}"
             )
+    return EXIT_OK
+
+
+def _path(args) -> int:
+    from actionc.run.compiled import compile
+
+    try:
+        compiled = compile(args.file)
+        params = _known_params(compiled, dict(args.set))
+        kind = compiled.kernel.meta["kind"]
+        if kind == "lagrangian":
+            return _stationary_path(args, compiled, params)
+        if "gradient" in compiled.functions:
+            return _transition_path(args, compiled, params)
+        raise RunError(
+            f"'actionc path' needs a lagrangian model or an energy model with a temperature, not a {kind} model",
+            hint="for the actions of simulated paths of an SDE, see 'actionc action'",
+        )
+    except (ModelError, RunError, OSError) as error:
+        return _failure("path", error, args.file)
+
+
+def _known_params(compiled, params: dict) -> dict:
+    unknown = set(params) - set(compiled.params)
+    if unknown:
+        raise RunError(
+            f"unknown parameter '{sorted(unknown)[0]}'", hint=f"the parameters are: {', '.join(compiled.params)}"
+        )
+    return params
+
+
+def _point_of(names: list[str], given: list[tuple[str, float]], flag: str) -> list[float]:
+    values = dict(given)
+    unknown = [n for n in values if n not in names]
+    missing = [n for n in names if n not in values]
+    if unknown or missing:
+        what = f"unknown name '{unknown[0]}'" if unknown else f"no value for '{missing[0]}'"
+        raise RunError(f"{flag}: {what}", hint=f"give every one of: {', '.join(n + '=VALUE' for n in names)}")
+    return [values[n] for n in names]
+
+
+def _stationary_path(args, compiled, params) -> int:
+    import numpy as np
+
+    from actionc.run.result import Result
+    from actionc.run.stationary import stationary_path
+
+    names = compiled.names
+    coordinates = names[: len(names) // 2]
+    start, end = _point_of(coordinates, args.start, "--from"), _point_of(coordinates, args.end, "--to")
+    if args.t_end is None:
+        raise RunError("a stationary path of a lagrangian model needs --t-end, the time of its end point")
+    if args.guess:
+        saved = Result.load(args.guess)
+        times = saved.t + args.t0
+
+        def guess(t):
+            return [np.interp(t, times, saved.x[:, 0, k]) for k in range(len(coordinates))]
+
+    else:
+        span = args.t_end - args.t0
+
+        def guess(t):
+            s = (t - args.t0) / span
+            return [a + (b - a) * s + args.bump * np.sin(args.mode * np.pi * s) for a, b in zip(start, end)]
+
+    path = stationary_path(
+        compiled, start, end, args.t_end, t0=args.t0, nodes=args.nodes, guess=guess, rule=args.rule, params=params
+    )
+    print(f"{compiled.kernel.meta['model']}: {path.summary()}")
+    if args.out:
+        path.to_result(compiled.kernel.meta["model"], {**compiled.params, **params}, names).save(args.out)
+        print(f"wrote {args.out}")
+    return EXIT_OK
+
+
+def _transition_path(args, compiled, params) -> int:
+    import numpy as np
+
+    from actionc.run import landscape
+    from actionc.run.actions import geometric_action
+
+    names = compiled.names
+    start, end = _point_of(names, args.start, "--from"), _point_of(names, args.end, "--to")
+    path = landscape.minimum_energy_path(compiled, start, end, images=args.images, params=params)
+    zero = np.zeros(len(names))
+    temperature = float(compiled.function("temperature")(zero, **params))
+    friction = float(compiled.function("friction")(zero, **params))
+    print(
+        f"{compiled.kernel.meta['model']}: minimum-energy path, {args.images} images "
+        f"(string method, {path.iterations} iterations)"
+    )
+    for point in path.points:
+        where = ", ".join(f"{n}={v:.6g}" for n, v in zip(names, point.x))
+        eigen = ", ".join(f"{v:.4g}" for v in point.eigenvalues)
+        print(f"  {point.kind:<8} {where}   E = {point.energy:.6g}   Hessian eigenvalues {eigen}")
+    print(f"  barrier {path.barrier:.6g} = {path.barrier / temperature:.3g} T  (T = {temperature:g})")
+    rise = sum(max(0.0, b.energy - a.energy) for a, b in zip(path.points, path.points[1:]))
+    action = geometric_action(compiled, path.x, params)
+    print(f"  Freidlin–Wentzell action along the path {action:.6g}  (uphill energy / T = {rise / temperature:.6g})")
+    for a, saddle, b in zip(path.points[0::2], path.points[1::2], path.points[2::2]):
+        rate = landscape.kramers_rate(a, saddle, temperature, friction)
+        print(
+            f"  Eyring–Kramers rate over the saddle at E = {saddle.energy:.6g}: {rate:.4g} (mean time {1 / rate:.4g}), "
+            f"back {landscape.kramers_rate(b, saddle, temperature, friction):.4g}"
+        )
+    if args.out:
+        np.savez(
+            args.out,
+            x=path.x,
+            energy=path.energy,
+            arclength=path.arclength,
+            names=np.array(names, dtype=np.str_),
+            points=np.array([p.x for p in path.points]),
+            point_energies=np.array([p.energy for p in path.points]),
+            point_kinds=np.array([p.kind for p in path.points], dtype=np.str_),
+        )
+        print(f"wrote {args.out}")
     return EXIT_OK
 
 

@@ -56,3 +56,31 @@ def actions_of(compiled, result) -> dict[str, np.ndarray]:
     if result.meta["kind"] == "lagrangian" and "lagrangian" in compiled.functions:
         return {"action": lagrangian_action(compiled, result.t, result.x, params)}
     return sde_actions(compiled, result.t, result.x, params)
+
+
+def geometric_action(compiled, path: np.ndarray, params: dict | None = None) -> float:
+    """The Freidlin–Wentzell action of the curve `path` (points × state),
+    minimized over how fast it is traversed (Heymann & Vanden-Eijnden, Comm.
+    Pure Appl. Math. 61, 2008): S = ∫ |φ'|_D |f|_D − ⟨φ', f⟩_D dα with
+    ⟨a, b⟩_D = aᵀ D⁻¹ b, D = g gᵀ; midpoint rule. Going down a gradient flow
+    costs nothing; going up from a minimum to a saddle of E costs ΔE / T."""
+    params = params or {}
+    try:
+        drift, diffusion = compiled.function("drift"), compiled.function("diffusion")
+    except AttributeError:
+        raise RunError("a path action needs an SDE or energy model with noise") from None
+    if compiled.kernel.meta["calculus"] == "stratonovich":
+        drift = compiled.function("ito_drift")
+    middle = 0.5 * (path[1:] + path[:-1])
+    step = np.diff(path, axis=0)
+    f = drift(middle, **params)
+    g = diffusion(middle, **params)
+    tensor = g @ np.swapaxes(g, -1, -2)
+    try:
+        solved_step = np.linalg.solve(tensor, step[..., None])[..., 0]
+        solved_f = np.linalg.solve(tensor, f[..., None])[..., 0]
+    except np.linalg.LinAlgError:
+        raise RunError("the diffusion tensor g gᵀ is singular: every state variable needs noise") from None
+    norm_step = np.sqrt(np.sum(step * solved_step, axis=-1))
+    norm_f = np.sqrt(np.sum(f * solved_f, axis=-1))
+    return float(np.sum(norm_step * norm_f - np.sum(step * solved_f, axis=-1)))

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from actionc.errors import RunError
+
 
 @dataclass(frozen=True, eq=False)  # compared by identity: it holds arrays
 class CriticalPoint:
@@ -41,35 +43,47 @@ def critical_points(compiled, low, high, per_axis: int = 12, params=None) -> lis
     """Every critical point Newton finds from a grid of per_axis^n starts in
     the box [low, high]^n, sorted by energy, duplicates merged."""
     params = params or {}
-    gradient, hessian = compiled.function("gradient"), compiled.function("hessian")
-    energy = compiled.function("energy")
     n = len(compiled.names)
     low, high = np.broadcast_to(np.asarray(low, float), (n,)), np.broadcast_to(np.asarray(high, float), (n,))
     axes = [np.linspace(a, b, per_axis) for a, b in zip(low, high)]
     starts = np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, n)
-    found: list[np.ndarray] = []
+    found = [x for x in (_newton(compiled, start, params, low, high) for start in starts) if x is not None]
     scale = float(np.max(high - low))
-    for x in starts:
-        for _ in range(60):
-            g = gradient(x, **params)
-            try:
-                step = np.linalg.solve(hessian(x, **params), g)
-            except np.linalg.LinAlgError:
-                break
-            x = x - step
-            if not np.all(np.isfinite(x)) or np.any(x < low - scale) or np.any(x > high + scale):
-                break
-            if np.max(np.abs(step)) < 1e-12 * max(1.0, np.max(np.abs(x))):
-                if np.max(np.abs(gradient(x, **params))) < 1e-8 * max(1.0, abs(float(energy(x, **params)))):
-                    found.append(x)
-                break
     points: list[CriticalPoint] = []
     for x in found:
         if any(np.max(np.abs(x - p.x)) < 1e-6 * max(1.0, scale) for p in points):
             continue
-        eigenvalues = np.linalg.eigvalsh(hessian(x, **params))
-        points.append(CriticalPoint(x, float(energy(x, **params)), eigenvalues))
+        points.append(_point(compiled, x, params))
     return sorted(points, key=lambda p: p.energy)
+
+
+def _newton(compiled, x, params, low=None, high=None):
+    """The critical point Newton's method reaches from x (staying within one
+    box width of [low, high] when given), or None."""
+    gradient, hessian = compiled.function("gradient"), compiled.function("hessian")
+    energy = compiled.function("energy")
+    reach = None if low is None else float(np.max(high - low))
+    for _ in range(60):
+        g = gradient(x, **params)
+        try:
+            step = np.linalg.solve(hessian(x, **params), g)
+        except np.linalg.LinAlgError:
+            return None
+        x = x - step
+        if not np.all(np.isfinite(x)):
+            return None
+        if reach is not None and (np.any(x < low - reach) or np.any(x > high + reach)):
+            return None
+        if np.max(np.abs(step)) < 1e-12 * max(1.0, np.max(np.abs(x))):
+            if np.max(np.abs(gradient(x, **params))) < 1e-8 * max(1.0, abs(float(energy(x, **params)))):
+                return x
+            return None
+    return None
+
+
+def _point(compiled, x, params) -> CriticalPoint:
+    eigenvalues = np.linalg.eigvalsh(compiled.function("hessian")(x, **params))
+    return CriticalPoint(x, float(compiled.function("energy")(x, **params)), eigenvalues)
 
 
 def connected_minima(compiled, saddle: CriticalPoint, minima: list[CriticalPoint], params=None):
@@ -99,3 +113,156 @@ def kramers_rate(minimum: CriticalPoint, saddle: CriticalPoint, temperature: flo
     prefactor = unstable / (2 * math.pi * friction)
     prefactor *= math.sqrt(np.prod(minimum.eigenvalues) / abs(np.prod(saddle.eigenvalues)))
     return prefactor * math.exp(-(saddle.energy - minimum.energy) / temperature)
+
+
+def escape_rate(
+    compiled, start, target, radius: float, *, dt: float, t_end: float, particles: int, params=None, seed=5, every=50
+) -> tuple[float, float]:
+    """The rate of first passage from `start` into the ball of `radius`
+    around `target`, measured from a compiled ensemble run censored at
+    t_end: the exponential maximum-likelihood estimate (passages / total
+    time at risk), with the fraction of particles that arrived. Passages
+    are seen at every `every`-th step."""
+    result = compiled.run(
+        dt=dt,
+        steps=round(t_end / dt),
+        particles=particles,
+        seed=seed,
+        save_every=every,
+        params=params or {},
+        init=dict(zip(compiled.names, map(float, start))),
+        invariants=False,
+    )
+    inside = np.linalg.norm(result.x - np.asarray(target, float), axis=2) < radius
+    passed = inside.any(axis=0)
+    times = np.where(passed, result.t[inside.argmax(axis=0)], result.t[-1])
+    return float(passed.sum() / times.sum()), float(passed.mean())
+
+
+STEP = 0.05  # of the string's gradient descent, over the largest curvature (stable below 2)
+
+
+@dataclass(frozen=True, eq=False)
+class TransitionPath:
+    """The minimum-energy path between two minima: the string's images,
+    their energies and normalized arc length, and the critical points on
+    it in order (minima and saddles alternating, start and end included)."""
+
+    x: np.ndarray  # (images, n)
+    energy: np.ndarray  # (images,)
+    arclength: np.ndarray  # (images,), 0 at the start, 1 at the end
+    points: list[CriticalPoint]
+    iterations: int
+
+    @property
+    def saddles(self) -> list[CriticalPoint]:
+        return [p for p in self.points if p.index >= 1]
+
+    @property
+    def barrier(self) -> float:
+        """The highest energy on the path above the starting minimum."""
+        return max(p.energy for p in self.points) - self.points[0].energy
+
+
+def relax(compiled, x, params=None) -> CriticalPoint:
+    """The minimum the gradient flow x' = −∇E reaches from x (Newton for the
+    last digits)."""
+    params = params or {}
+    gradient, hessian = compiled.function("gradient"), compiled.function("hessian")
+    x = np.asarray(x, float)
+    for _ in range(100_000):
+        g = gradient(x, **params)
+        curvature = max(float(np.max(np.abs(np.linalg.eigvalsh(hessian(x, **params))))), 1e-12)
+        x = x - g / curvature  # explicit Euler, stable below 2/curvature
+        if not np.all(np.isfinite(x)):
+            raise RunError("the gradient flow from the given point diverged: no minimum there")
+        if np.max(np.abs(g)) / curvature < 1e-6 * max(1.0, float(np.max(np.abs(x)))):
+            break
+    polished = _newton(compiled, x, params)
+    point = _point(compiled, x if polished is None else polished, params)
+    if point.index != 0:
+        raise RunError("the gradient flow from the given point stopped at a saddle, not a minimum")
+    return point
+
+
+def minimum_energy_path(
+    compiled, start, end, images: int = 100, params=None, tolerance: float = 1e-7, max_iterations: int = 200_000
+) -> TransitionPath:
+    """The minimum-energy path from the minimum below `start` to the one
+    below `end`, by the simplified string method (E, Ren & Vanden-Eijnden,
+    J. Chem. Phys. 126, 164103, 2007): images move down −∇E and are put back
+    at equal arc length, until they stop moving (|Δφ| / Δt < tolerance
+    times the largest gradient on the string). A step along a bending
+    string leaves it by κ (Δt |∇E|)² / 2, which the fixed point balances
+    with a gradient across the string of κ Δt |∇E|² / 2: the step is a
+    tenth of the stability limit to keep that below a percent. Local energy maxima on the
+    string are then refined to saddle points by Newton's method; it is the
+    minimum-action path of the overdamped Langevin dynamics (its
+    Freidlin–Wentzell action is the barrier over T)."""
+    params = params or {}
+    if images < 3:
+        raise RunError(f"a string needs at least 3 images, not {images}")
+    gradient, hessian, energy = (compiled.function(f) for f in ("gradient", "hessian", "energy"))
+    first, last = relax(compiled, start, params), relax(compiled, end, params)
+    if np.allclose(first.x, last.x, atol=1e-8):
+        raise RunError("both ends relax to the same minimum", hint="give points in two different basins")
+    alpha = np.linspace(0.0, 1.0, images)
+    string = first.x + np.outer(alpha, last.x - first.x)
+    curvature = float(np.max(np.abs(np.linalg.eigvalsh(hessian(string, **params)))))
+    dt = STEP / curvature
+    for iteration in range(1, max_iterations + 1):
+        moved = string - dt * gradient(string, **params)
+        moved[0], moved[-1] = first.x, last.x
+        moved = _equal_arclength(moved)
+        size = float(np.max(np.abs(gradient(moved, **params))))
+        change = float(np.max(np.abs(moved - string))) / dt
+        string = moved
+        if change < tolerance * max(size, 1e-300):
+            break
+        if iteration % 1000 == 0:  # the string explores stiffer places as it moves
+            dt = STEP / max(curvature, float(np.max(np.abs(np.linalg.eigvalsh(hessian(string, **params))))))
+    else:
+        raise RunError(f"the string did not converge in {max_iterations} iterations", hint="try fewer images")
+    energies = energy(string, **params)
+    points = [first]
+    for i in range(1, images - 1):
+        if energies[i] >= energies[i - 1] and energies[i] >= energies[i + 1]:
+            kind_wanted = 1
+        elif energies[i] <= energies[i - 1] and energies[i] <= energies[i + 1]:
+            kind_wanted = 0
+        else:
+            continue
+        x = _newton(compiled, string[i], params)
+        if x is not None:
+            point = _point(compiled, x, params)
+            if point.index == kind_wanted and not any(np.allclose(point.x, p.x, atol=1e-8) for p in points):
+                points.append(point)
+    points.append(last)
+    lengths = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(string, axis=0), axis=1))])
+    return TransitionPath(string, energies, lengths / lengths[-1], points, iteration)
+
+
+def _equal_arclength(string: np.ndarray) -> np.ndarray:
+    """The same curve resampled at equal arc length, through a natural cubic
+    spline of the images against their chord length: linear interpolation
+    would cut corners by κΔs²/8 at each step and leave a gradient across the
+    string of that over the step size."""
+    lengths = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(string, axis=0), axis=1))])
+    target = np.linspace(0.0, lengths[-1], len(string))
+    h = np.diff(lengths)
+    slopes = np.diff(string, axis=0) / h[:, None]
+    # second derivatives at the interior knots (zero at the ends): one tridiagonal system
+    m = len(string)
+    matrix = np.diag(2 * (h[:-1] + h[1:])) + np.diag(h[1:-1], 1) + np.diag(h[1:-1], -1)
+    curvature = np.zeros_like(string)
+    curvature[1:-1] = np.linalg.solve(matrix, 6 * np.diff(slopes, axis=0)) if m > 2 else 0.0
+    segment = np.clip(np.searchsorted(lengths, target, side="right") - 1, 0, m - 2)
+    a = (lengths[segment + 1] - target) / h[segment]
+    b = 1.0 - a
+    hs = h[segment][:, None] ** 2 / 6
+    a, b = a[:, None], b[:, None]
+    return (
+        a * string[segment]
+        + b * string[segment + 1]
+        + ((a**3 - a) * curvature[segment] + (b**3 - b) * curvature[segment + 1]) * hs
+    )

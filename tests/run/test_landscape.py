@@ -9,6 +9,7 @@ import pytest
 import actionc
 from actionc.cli import main
 from actionc.run import landscape
+from actionc.run.actions import geometric_action
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
 
@@ -28,33 +29,14 @@ def test_muller_brown_has_its_three_minima_and_two_saddles(muller_brown):
     assert points[0].x == pytest.approx([-0.558, 1.442], abs=1e-3)
 
 
-def first_passage_rate(compiled, dt, t_end, particles, start, target, radius, params, every=50):
-    """The escape rate from first passages into a ball around `target`,
-    censored at t_end: the exponential maximum-likelihood estimate
-    (passages / total time at risk)."""
-    steps = round(t_end / dt)
-    result = compiled.run(
-        dt=dt,
-        steps=steps,
-        particles=particles,
-        seed=5,
-        save_every=every,
-        params=params,
-        init=dict(zip(compiled.names, start)),
-        invariants=False,
-    )
-    inside = np.linalg.norm(result.x - np.asarray(target), axis=2) < radius
-    passed = inside.any(axis=0)
-    times = np.where(passed, result.t[inside.argmax(axis=0)], t_end)
-    return passed.sum() / times.sum(), passed.mean()
-
-
 def test_kramers_rate_of_the_double_well_matches_simulation():
     compiled = actionc.compile(EXAMPLES / "double_well.act")
     points = landscape.critical_points(compiled, -2, 2, params={"T": 0.2})
     minimum, saddle = points[0], next(p for p in points if p.index == 1)
     predicted = landscape.kramers_rate(minimum, saddle, temperature=0.2)  # barrier 5 T
-    measured, fraction = first_passage_rate(compiled, 2e-3, 500.0, 2000, (-1, 0), (1, 0), 0.1, {"T": 0.2})
+    measured, fraction = landscape.escape_rate(
+        compiled, (-1, 0), (1, 0), 0.1, dt=2e-3, t_end=500.0, particles=2000, params={"T": 0.2}
+    )
     assert fraction > 0.9
     # Kramers' law holds up to O(T/ΔE) corrections: within 25% here
     assert measured / predicted == pytest.approx(1.0, abs=0.25), (measured, predicted)
@@ -66,8 +48,8 @@ def test_kramers_rate_of_a_muller_brown_transition_matches_simulation(muller_bro
     points = landscape.critical_points(muller_brown, [-1.5, -0.5], [1.2, 2.0], params={"T": 1.5})
     second, middle, saddle = points[1], points[2], points[3]
     predicted = landscape.kramers_rate(middle, saddle, temperature=1.5)
-    measured, fraction = first_passage_rate(
-        muller_brown, 1e-4, 10.0, 1000, middle.x, second.x, 0.1, {"T": 1.5}, every=100
+    measured, fraction = landscape.escape_rate(
+        muller_brown, middle.x, second.x, 0.1, dt=1e-4, t_end=10.0, particles=1000, params={"T": 1.5}, every=100
     )
     assert fraction > 0.9
     assert measured / predicted == pytest.approx(1.0, abs=0.25), (measured, predicted)
@@ -82,3 +64,54 @@ def test_the_critical_command_lists_points_and_rates(capsys):
 def test_the_critical_command_needs_an_energy_model(capsys):
     assert main(["critical", str(EXAMPLES / "ornstein_uhlenbeck.act")]) == 2
     assert "energy model" in capsys.readouterr().err
+
+
+def test_the_string_finds_the_muller_brown_path_through_the_middle_minimum(muller_brown):
+    path = landscape.minimum_energy_path(muller_brown, [-0.5, 1.4], [0.6, 0.0])
+    everything = landscape.critical_points(muller_brown, [-1.5, -0.5], [1.2, 2.0])
+    minima = sorted((p for p in everything if p.index == 0), key=lambda p: p.x[0])
+    saddles = sorted((p for p in everything if p.index == 1), key=lambda p: p.x[0])
+    # deepest minimum → upper saddle → middle minimum → lower saddle → second minimum
+    expected = [minima[0], saddles[0], minima[1], saddles[1], minima[2]]
+    assert [p.kind for p in path.points] == [p.kind for p in expected]
+    for found, known in zip(path.points, expected):
+        assert np.allclose(found.x, known.x, atol=1e-8)
+    assert path.barrier == pytest.approx(expected[1].energy - expected[0].energy, rel=1e-10)
+    # a minimum-energy path: the gradient is along the string, away from its corners at the minima
+    gradient = muller_brown.function("gradient")(path.x)
+    tangent = np.gradient(path.x, axis=0)
+    tangent /= np.linalg.norm(tangent, axis=1)[:, None]
+    across = gradient - np.sum(gradient * tangent, axis=1)[:, None] * tangent
+    away = np.min([np.linalg.norm(path.x - m.x, axis=1) for m in minima], axis=0) > 0.1
+    assert np.max(np.linalg.norm(across[away], axis=1)) < 0.02 * np.max(np.linalg.norm(gradient, axis=1))
+
+
+@pytest.mark.parametrize(
+    "example, start, end, T",
+    [("double_well", [-1, 0.3], [1, -0.2], 0.2), ("muller_brown", [-0.5, 1.4], [0.6, 0.0], 5.0)],
+)
+def test_the_action_of_the_minimum_energy_path_is_the_uphill_energy_over_t(example, start, end, T):
+    compiled = actionc.compile(EXAMPLES / f"{example}.act")
+    path = landscape.minimum_energy_path(compiled, start, end, images=200, params={"T": T})
+    rise = sum(max(0.0, b.energy - a.energy) for a, b in zip(path.points, path.points[1:]))
+    assert geometric_action(compiled, path.x, {"T": T}) == pytest.approx(rise / T, rel=2e-3)
+    if example == "muller_brown":  # the straight line between the minima costs more
+        line = path.x[0] + np.outer(np.linspace(0, 1, 200), path.x[-1] - path.x[0])
+        assert geometric_action(compiled, line, {"T": T}) > 1.5 * rise / T
+
+
+def test_the_path_command_for_an_energy_model(capsys, tmp_path):
+    out = tmp_path / "mep.npz"
+    arguments = ["path", str(EXAMPLES / "double_well.act"), "--from", "x=-1", "y=0.5", "--to", "x=1", "y=0"]
+    assert main([*arguments, "--set", "T=0.2", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "saddle   x=0, y=0   E = 1" in printed
+    assert "barrier 1 = 5 T" in printed and "rate over the saddle at E = 1: 0.006066" in printed
+    saved = np.load(out)
+    assert saved["x"].shape == (100, 2) and list(saved["point_kinds"]) == ["minimum", "saddle", "minimum"]
+
+
+def test_the_path_command_asks_for_every_coordinate(capsys):
+    assert main(["path", str(EXAMPLES / "double_well.act"), "--from", "x=-1", "--to", "x=1", "y=0"]) == 2
+    err = capsys.readouterr().err
+    assert "--from: no value for 'y'" in err and "give every one of: x=VALUE, y=VALUE" in err

@@ -8,7 +8,9 @@ import numpy as np
 import pytest
 
 import actionc
+from actionc.cli import main
 from actionc.errors import RunError
+from actionc.run.result import Result
 from actionc.run.stationary import stationary_path
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
@@ -120,3 +122,28 @@ def test_paths_refuse_what_has_no_action(tmp_path):
         stationary_path(oscillator, [0], [1], 1.0, nodes=10, guess=np.zeros((3, 1)))
     with pytest.raises(RunError, match="after it starts"):
         stationary_path(oscillator, [0], [1], -1.0)
+
+
+def test_the_path_command_for_mechanics_saves_a_result(capsys, tmp_path):
+    out = tmp_path / "projectile.npz"
+    arguments = ["path", str(EXAMPLES / "projectile.act"), "--from", "x=0", "y=0", "--to", "x=10", "y=0"]
+    assert main([*arguments, "--t-end", "2", "--nodes", "100", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "minimum of the action" in printed and "initial velocity x'=5, y'=9.81" in printed
+    result = Result.load(out)
+    assert result.names == ["x", "y", "x_dot", "y_dot"] and result.x.shape == (101, 1, 4)
+    assert main(["action", str(EXAMPLES / "projectile.act"), str(out)]) == 0  # a path is a trajectory too
+    assert main(["plot", str(out), "--out", str(tmp_path / "p.png")]) == 0
+
+
+def test_the_path_command_from_a_bump_and_from_a_saved_guess(capsys, tmp_path):
+    pendulum = str(EXAMPLES / "pendulum.act")
+    common = ["path", pendulum, "--from", "th=0", "--to", "th=0.5", "--t-end", "2.5"]
+    out = tmp_path / "over.npz"
+    assert main([*common, "--bump", "3", "--out", str(out)]) == 0
+    over_the_top = capsys.readouterr().out
+    assert "action      -2.598" in over_the_top
+    assert main([*common, "--guess", str(out), "--nodes", "300"]) == 0
+    assert "action      -2.598" in capsys.readouterr().out  # the same path, on finer nodes
+    assert main(common[:-2]) == 2
+    assert "needs --t-end" in capsys.readouterr().err
