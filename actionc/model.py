@@ -76,6 +76,18 @@ class Initial:
 
 
 @dataclass(frozen=True)
+class Component:
+    """One Gaussian of a data distribution, `data mean = […], std = …`: its
+    weight (not normalized), mean (n) and covariance (n × n), constant
+    expressions of the parameters; `written` keeps the items as written."""
+
+    weight: sympy.Expr
+    mean: tuple[sympy.Expr, ...]
+    cov: tuple[tuple[sympy.Expr, ...], ...]
+    written: tuple[tuple[str, object], ...] = field(default=(), compare=False)
+
+
+@dataclass(frozen=True)
 class Model:
     name: str
     doc: str | None
@@ -102,6 +114,13 @@ class Model:
     drift: tuple[sympy.Expr, ...] = ()
     diffusion: tuple[tuple[sympy.Expr, ...], ...] = ()
     calculus: Calculus = Calculus.ITO
+    # diffusion models: a data distribution (a Gaussian mixture), a preset
+    # forward SDE (name, its settings), or a density p_t given directly,
+    # and the time horizon T of sampling
+    data: tuple[Component, ...] = ()
+    forward: tuple[str, tuple[tuple[str, sympy.Expr], ...]] | None = None
+    density: sympy.Expr | None = None
+    horizon: sympy.Expr | None = None
     init: tuple[Initial, ...] = ()
     # for the printer: expressions as written (key -> expr) and comments
     # (key -> the comment lines before it, and the one after it on its line)

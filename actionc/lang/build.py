@@ -93,6 +93,18 @@ class _Build(Transformer_NonRecursive):
         coefficient, differential = children
         return ast.SdeTerm(1, coefficient, _ident(differential), _span(meta))
 
+    def data_stmt(self, meta, children):
+        return ast.DataStmt(tuple(children), _span(meta))
+
+    def data_item(self, meta, children):
+        return ast.DataItem(_ident(children[0]), children[1])
+
+    def array(self, meta, children):
+        return ast.Array(tuple(children), _span(meta))
+
+    def forward_stmt(self, meta, children):
+        return ast.ForwardStmt(_ident(children[0]), tuple(children[1:]), _span(meta))
+
     # ---- expressions ----
 
     def number(self, meta, children):

@@ -125,11 +125,27 @@ class _Formatter:
             if key in w:
                 lines += self.group("", [(key, f"{key} = {self.expr(w[key])}")])
         if m.kind is Kind.SDE:
-            if m.calculus is not Calculus.ITO or "noise" in m.comments:
-                lines += self.group("noise", [("noise", m.calculus.value)])
-            for x in m.state:
-                lines += self.group("", [(f"sde {x.name}", self.sde(x.name))])
+            if m.forward is not None:
+                preset, settings = m.forward
+                text = ", ".join([preset, *(f"{k} = {self.expr(v)}" for k, v in settings)])
+                lines += self.group("forward", [("forward", text)])
+            else:
+                if m.calculus is not Calculus.ITO or "noise" in m.comments:
+                    lines += self.group("noise", [("noise", m.calculus.value)])
+                for x in m.state:
+                    lines += self.group("", [(f"sde {x.name}", self.sde(x.name))])
+            for k, component in enumerate(m.data, start=1):
+                text = ", ".join(f"{key} = {self.array(value)}" for key, value in component.written)
+                lines += self.group("data", [(f"data {k}", text)])
+            for key in ("density", "horizon"):
+                if key in w:
+                    lines += self.group("", [(key, f"{key} = {self.expr(w[key])}")])
         return lines
+
+    def array(self, value) -> str:
+        if isinstance(value, tuple):
+            return "[" + ", ".join(self.array(v) for v in value) + "]"
+        return self.expr(value)
 
     def sde(self, name: str) -> str:
         w = self.model.written

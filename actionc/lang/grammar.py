@@ -35,6 +35,8 @@ _WORDS = {
     "PRIME": "a prime (')",
     "LPAR": "'('",
     "RPAR": "')'",
+    "LSQB": "'['",
+    "RSQB": "']'",
     "COMMA": "','",
     "EQUAL": "'='",
     "MODEL": "'model'",
@@ -53,7 +55,7 @@ def _grammar_text() -> str:
 
 
 class _PostLexer:
-    """Drops newlines inside parentheses, drops a `*` before `dt`/`dW`, and
+    """Drops newlines inside parentheses and brackets, drops a `*` before `dt`/`dW`, and
     collects comments (which live inside newline tokens) for the formatter."""
 
     always_accept = ("_NL",)
@@ -78,7 +80,7 @@ class _PostLexer:
             if token.type == "STAR":
                 star = token
                 continue
-            if token.type == "LPAR":
+            if token.type in ("LPAR", "LSQB"):
                 self.open_parens.append(token)
                 if len(self.open_parens) > MAX_NESTING:
                     raise ModelError(
@@ -86,7 +88,7 @@ class _PostLexer:
                         Span(token.line, token.column),
                         hint="split the expression with 'let'",
                     )
-            elif token.type == "RPAR" and self.open_parens:
+            elif token.type in ("RPAR", "RSQB") and self.open_parens:
                 self.open_parens.pop()
             yield token
         if star is not None:
@@ -163,6 +165,12 @@ def _syntax_error(error: UnexpectedInput, text: str) -> ModelError:
         )
     if "MODEL" in expected:
         return ModelError(f"unexpected '{token.value}'", span, hint="an .act file begins with 'model NAME'")
+    if token.type in ("LSQB", "RSQB") and "LSQB" not in expected:
+        return ModelError(
+            f"unexpected '{token.value}'",
+            span,
+            hint="brackets write the vectors and matrices of a 'data' line; expressions have no indexing",
+        )
     if token.type == "DOCSTRING":
         return ModelError("unexpected text in double quotes", span, hint=_character_hint('"'))
     hint = _expected(expected)
@@ -201,7 +209,7 @@ def _character_hint(char: str) -> str | None:
         return "text in double quotes is only allowed as the docstring right after 'model NAME'"
     if char == "_":
         return "names start with a letter"
-    if char in ".[]{}":
+    if char in ".{}":
         return "expressions are arithmetic on names, numbers and functions; there is no attribute access or indexing"
     if char in ":;=<>!&|@$%?`~\\":
         return "expressions use + - * / ^ and parentheses"

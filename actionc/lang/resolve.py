@@ -16,11 +16,13 @@ import sympy
 
 from actionc import symbols
 from actionc.errors import ModelError, Span, did_you_mean
+from actionc.forward import PRESETS
 from actionc.functions import DISTRIBUTIONS, FUNCTIONS
 from actionc.lang import syntax as ast
-from actionc.model import Calculus, Initial, Kind, Let, Model, Param
+from actionc.model import Calculus, Component, Initial, Kind, Let, Model, Param
 
 DYNAMICS = ("lagrangian", "hamiltonian", "energy")
+DATA_KEYS = ("weight", "mean", "std", "cov")
 RESERVED = {"t": "time", "pi": "the constant π"}
 MAX_DEPTH = 200  # nesting of powers, signs and calls; sums and products are flat
 _NON_FINITE = (sympy.zoo, sympy.oo, -sympy.oo, sympy.nan)
@@ -48,6 +50,7 @@ class _Resolver:
         self.spans: dict[str, Span] = {}
         self.item_lines: list[tuple[int, str]] = []  # (line, comment key), in source order
         self.kind: Kind | None = None
+        self.param_values: dict[sympy.Symbol, float] = {}
 
     # ---- the passes ----------------------------------------------------
 
@@ -55,7 +58,7 @@ class _Resolver:
         statements = self.module.statements
         self._check_declarations(statements)
         self.kind = self._decide_kind(statements)
-        fields: dict = {"forces": [], "init": [], "sde": {}, "lets": [], "params": []}
+        fields: dict = {"forces": [], "init": [], "sde": {}, "lets": [], "params": [], "data": []}
         for statement in statements:
             self._statement(statement, fields)
         return self._finish(fields)
@@ -106,13 +109,15 @@ class _Resolver:
                 found.append((Kind(statement.keyword.name), statement.keyword))
             elif isinstance(statement, ast.SdeStmt) and all(k is not Kind.SDE for k, _ in found):
                 found.append((Kind.SDE, ast.Ident("SDE equation", statement.target.span)))
+            elif isinstance(statement, ast.ForwardStmt) and all(k is not Kind.SDE for k, _ in found):
+                found.append((Kind.SDE, ast.Ident("SDE equation", statement.preset.span)))
         if not found:
             decl = self.module.model
             raise ModelError(
                 f"model '{decl.name.name}' declares no dynamics",
                 decl.name.span,
                 hint="add one of 'lagrangian = …', 'hamiltonian = …', 'energy = …', "
-                "or SDE equations 'dx = … dt + … dW'",
+                "SDE equations 'dx = … dt + … dW', or a diffusion model's 'forward vp'",
             )
         (kind, first), *rest = found
         if rest:
@@ -143,6 +148,7 @@ class _Resolver:
                 )
             symbol = symbols.symbol(name)
             fields["params"].append(Param(symbol, default, value))
+            self.param_values[symbol] = value
             self._declare(name, "param", item.name.span, symbol, symbol)
             self._item(item.name.span.line, f"param {name}")
 
@@ -199,6 +205,8 @@ class _Resolver:
             "dissipation": (Kind.LAGRANGIAN,),
             "temperature": (Kind.LAGRANGIAN, Kind.ENERGY),
             "friction": (Kind.ENERGY,),
+            "density": (Kind.SDE,),
+            "horizon": (Kind.SDE,),
         }.get(key, (self.kind,))
         if self.kind not in kinds:
             raise ModelError(
@@ -206,7 +214,7 @@ class _Resolver:
                 statement.keyword.span,
                 hint=_misplaced_hint(key),
             )
-        constant = f"the {key}" if key in ("temperature", "friction") else None
+        constant = f"the {key}" if key in ("temperature", "friction", "horizon") else None
         self.written[key], fields[key] = self._expr(statement.value, constant=constant)
         self.spans[key] = statement.keyword.span
         self._item(statement.keyword.span.line, key)
@@ -314,6 +322,114 @@ class _Resolver:
             written[key] = written.get(key, sympy.Integer(0)) + term.sign * as_written
             inlined[key] = inlined.get(key, sympy.Integer(0)) + term.sign * value
         return written, inlined
+
+    def _DataStmt(self, statement: ast.DataStmt, fields) -> None:
+        keyword = Span(statement.span.line, statement.span.column, len("data"))
+        if self.kind is not Kind.SDE:
+            raise ModelError(f"'data' does not belong in {_a_model(self.kind)}", keyword, hint=_misplaced_hint("data"))
+        n = len(fields.get("state", []))
+        if n == 0:
+            raise ModelError("'data' before the state is declared", keyword, hint="declare it first with 'state x, y'")
+        items: dict[str, ast.DataItem] = {}
+        for item in statement.items:
+            key = item.name.name
+            if key not in DATA_KEYS:
+                raise ModelError(
+                    f"unknown data item '{key}'",
+                    item.name.span,
+                    hint=did_you_mean(key, DATA_KEYS) or "a component has a weight, a mean, and a std or a cov",
+                )
+            if key in items:
+                raise ModelError(f"'{key}' given twice", item.name.span, hint="give each item once")
+            items[key] = item
+        if "mean" not in items:
+            raise ModelError("a data component needs a mean", keyword, hint="add 'mean = [...]'")
+        if ("std" in items) == ("cov" in items):
+            where = items["cov"].name.span if "cov" in items else keyword
+            raise ModelError(
+                "a data component has either a std or a cov" + (", not both" if "cov" in items else ""),
+                where,
+                hint="'std = s' (or one per state variable), or 'cov = [[…], …]'",
+            )
+        written = tuple((key, self._array(item.value, as_written=True)) for key, item in items.items())
+        weight = self._data_value(items["weight"], "scalar", n) if "weight" in items else sympy.Integer(1)
+        mean = self._data_value(items["mean"], "vector", n)
+        if "std" in items:
+            std = self._data_value(items["std"], "vector", n)
+            cov = tuple(tuple(std[i] ** 2 if i == j else sympy.Integer(0) for j in range(n)) for i in range(n))
+        else:
+            cov = self._data_value(items["cov"], "matrix", n)
+        fields["data"].append(Component(weight, mean, cov, written))
+        key = f"data {len(fields['data'])}"
+        self.spans[key] = keyword
+        self._item(statement.span.line, key)
+
+    def _data_value(self, item: ast.DataItem, shape: str, n: int):
+        """A weight (scalar), mean or std (vector: n numbers, or one for
+        n = 1 or for a std), or cov (n × n, or a scalar for a multiple of I)."""
+        key, value = item.name.name, item.value
+        described = {"scalar": "a number", "vector": f"{n} values", "matrix": f"a {n}×{n} matrix"}[shape]
+        if isinstance(value, ast.Array):
+            built = self._array(value)
+            flat_ok = shape == "vector" and all(not isinstance(v, tuple) for v in built) and len(built) == n
+            rows_ok = shape == "matrix" and len(built) == n and all(isinstance(r, tuple) and len(r) == n for r in built)
+            if not (flat_ok or rows_ok):
+                raise ModelError(f"'{key}' needs {described}", value.span, hint=f"the model has {n} state variable(s)")
+            if shape == "matrix":
+                for i in range(n):
+                    for j in range(i):
+                        if sympy.simplify(built[i][j] - built[j][i]) != 0:
+                            raise ModelError(
+                                "the covariance is not symmetric", value.span, hint="cov[i][j] = cov[j][i]"
+                            )
+            return built
+        scalar = self._data_scalar(value, key)
+        if shape == "scalar":
+            return scalar
+        if shape == "vector" and (n == 1 or key == "std"):
+            return (scalar,) * n
+        if shape == "matrix":
+            return tuple(tuple(scalar if i == j else sympy.Integer(0) for j in range(n)) for i in range(n))
+        raise ModelError(f"'{key}' needs {described}", value.span, hint=f"write it as [{', '.join(['…'] * n)}]")
+
+    def _data_scalar(self, node: ast.Expr, key: str) -> sympy.Expr:
+        _, value = self._expr(node, constant=f"a data '{key}'")
+        number = _number(value.subs(self.param_values))
+        if key in ("weight", "std") and number is not None and number <= 0:
+            raise ModelError(f"a data {key} must be positive", node.span, hint=f"this one is {number:g}")
+        return value
+
+    def _array(self, node, as_written: bool = False):
+        """Nested tuples of the expressions of an array (as written, or inlined)."""
+        if isinstance(node, ast.Array):
+            return tuple(self._array(item, as_written) for item in node.items)
+        written, value = self._expr(node, constant="a data value")
+        return written if as_written else value
+
+    def _ForwardStmt(self, statement: ast.ForwardStmt, fields) -> None:
+        preset = statement.preset
+        if preset.name not in PRESETS:
+            raise ModelError(
+                f"unknown forward SDE '{preset.name}'",
+                preset.span,
+                hint=did_you_mean(preset.name, PRESETS) or f"the presets are: {', '.join(PRESETS)}",
+            )
+        if "forward" in fields:
+            raise ModelError("a second 'forward'", preset.span, hint="a model has one forward SDE")
+        defaults = PRESETS[preset.name].defaults
+        settings: dict[str, sympy.Expr] = {}
+        for item in statement.items:
+            name = item.name.name
+            if name not in defaults:
+                raise ModelError(
+                    f"'{preset.name}' has no setting '{name}'",
+                    item.name.span,
+                    hint=did_you_mean(name, defaults) or f"its settings are: {', '.join(defaults)}",
+                )
+            settings[name] = self._expr(item.value, constant=f"the setting '{name}'")[1]
+        fields["forward"] = (preset.name, tuple(settings.items()))
+        self.spans["forward"] = preset.span
+        self._item(statement.span.line, "forward")
 
     def _InitStmt(self, statement: ast.InitStmt, fields) -> None:
         for item in statement.items:
@@ -427,6 +543,7 @@ class _Resolver:
             )
         if kind is Kind.SDE:
             self._finish_sde(fields, model)
+            self._finish_diffusion(fields, model)
         self._check_derived_names(model)
         init_order = {s: i for i, s in enumerate(_variables(kind, model))}
         model["init"] = tuple(sorted(fields["init"], key=lambda i: init_order[i.target]))
@@ -435,8 +552,43 @@ class _Resolver:
         model["spans"] = self.spans
         return Model(**model, filename=self.filename, source=self.source)
 
+    def _finish_diffusion(self, fields, model) -> None:
+        model["data"] = tuple(fields["data"])
+        model["density"] = fields.get("density")
+        model["horizon"] = fields.get("horizon")
+        if model["data"] and model["density"] is not None:
+            raise ModelError(
+                "a model with data has the density of its diffusion; it cannot also give one",
+                self.spans["density"],
+                hint="remove 'density = …' (actionc derives p_t from the data and the forward SDE)",
+            )
+        if model["horizon"] is not None:
+            value = _number(model["horizon"].subs(self.param_values))
+            if value is not None and value <= 0:
+                raise ModelError("the horizon must be positive", self.spans["horizon"], hint=f"it is {value:g}")
+
     def _finish_sde(self, fields, model) -> None:
         states = fields["state"]
+        if "forward" in fields:
+            if fields["sde"]:
+                statement, _ = next(iter(fields["sde"].values()))
+                raise ModelError(
+                    "SDE equations cannot be combined with a 'forward' preset",
+                    statement.target.span,
+                    hint="the preset writes the equation of every state variable; keep one or the other",
+                )
+            name, settings = fields["forward"]
+            preset = PRESETS[name]
+            values = {**{k: sympy.Float(v) for k, v in preset.defaults.items()}, **dict(settings)}
+            model["forward"] = fields["forward"]
+            model["noises"] = tuple(f"W{x.name}" for x in states)
+            rate, noise = preset.rate(symbols.time, values), preset.noise(symbols.time, values)
+            model["drift"] = tuple(rate * symbols.symbol(x.name) for x in states)
+            model["diffusion"] = tuple(
+                tuple(noise if i == j else sympy.Integer(0) for j in range(len(states))) for i in range(len(states))
+            )
+            model["calculus"] = Calculus.ITO
+            return
         for ident in states:
             if ident.name not in fields["sde"]:
                 raise ModelError(
@@ -811,6 +963,9 @@ def _misplaced_hint(key: str) -> str:
         "temperature": "thermal noise belongs to energy models, and to lagrangian models with a dissipation function",
         "friction": "'friction' sets γ of an energy model's Langevin dynamics; a lagrangian model uses 'dissipation'",
         "force": "generalized forces act on the coordinates of a lagrangian or hamiltonian model",
+        "density": "a time-dependent density p_t belongs to an SDE model (it gives its reverse-time SDE)",
+        "horizon": "the horizon T of sampling belongs to an SDE model with data or a density",
+        "data": "a data distribution belongs to a diffusion model: state variables and a forward SDE",
     }[key]
 
 

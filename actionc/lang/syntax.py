@@ -156,7 +156,40 @@ class SdeStmt:
     span: Span
 
 
-Statement = ParamStmt | DeclStmt | LetStmt | ExprStmt | ForceStmt | NoiseStmt | InitStmt | SdeStmt
+@dataclass(frozen=True)
+class Array:
+    """`[a, b]` or `[[a, b], [c, d]]`: a vector or matrix in a `data` line."""
+
+    items: tuple  # of Expr or Array
+    span: Span
+
+
+@dataclass(frozen=True)
+class DataItem:
+    name: Ident
+    value: Expr | Array
+
+
+@dataclass(frozen=True)
+class DataStmt:
+    """`data mean = […], std = …`: one component of the data distribution."""
+
+    items: tuple[DataItem, ...]
+    span: Span
+
+
+@dataclass(frozen=True)
+class ForwardStmt:
+    """`forward vp, beta_min = 0.1`: a preset linear forward SDE."""
+
+    preset: Ident
+    items: tuple[ParamItem, ...]
+    span: Span
+
+
+Statement = (
+    ParamStmt | DeclStmt | LetStmt | ExprStmt | ForceStmt | NoiseStmt | InitStmt | SdeStmt | DataStmt | ForwardStmt
+)
 
 
 @dataclass(frozen=True)
