@@ -22,7 +22,7 @@ import sympy
 class Preset:
     name: str
     summary: str
-    defaults: dict[str, float]
+    defaults: dict[str, float]  # (as exact rationals in derivations)
     # each a function of (t, {parameter: value}) -> expression
     rate: Callable  # a(t)
     noise: Callable  # g(t)

@@ -5,18 +5,30 @@ from __future__ import annotations
 import sympy
 
 from actionc import symbols
-from actionc.derive import mechanics, stochastic, thermo
+from actionc.derive import diffusion, mechanics, reverse, stochastic, thermo
 from actionc.model import Kind, Model
-from actionc.system import Gibbs, Initial, LangevinSplit, MassMatrix, Parameter, SeparableSplit, System
+from actionc.system import Gibbs, Initial, LangevinSplit, MassMatrix, Mixture, Parameter, SeparableSplit, System
+
+# the samplers of a model with a density p_t: method -> (direction, integrator)
+SAMPLERS = {
+    "reverse-em": ("reverse", "euler-maruyama"),
+    "pc": ("reverse", "pc"),
+    "pf-rk4": ("flow", "rk4"),
+    "pf-dopri5": ("flow", "dopri5"),
+    "likelihood": ("likelihood", "dopri5"),
+}
+LOGP_CHANGE = "logp_change"  # the likelihood's last state variable: ∫ ∇·v ds
 
 
-def lower(model: Model, *, mass_matrix: bool | None = None) -> System:
+def lower(model: Model, *, mass_matrix: bool | None = None, direction: str = "forward") -> System:
     """The first-order System of a model.
 
     Lagrangian models with more than mechanics.SYMBOLIC_SOLVE_MAX
     coordinates keep their mass matrix, solved numerically by the kernel;
     `mass_matrix=True/False` forces the choice (the System means the same
-    dynamics either way).
+    dynamics either way). `direction` other than "forward" (see SAMPLERS)
+    lowers an SDE model with a density p_t to its reverse-time SDE, its
+    probability-flow ODE, or the flow with the integrated divergence.
     """
     common = dict(
         name=model.name,
@@ -31,6 +43,8 @@ def lower(model: Model, *, mass_matrix: bool | None = None) -> System:
         return _lower_hamiltonian(model, common)
     if model.kind is Kind.ENERGY:
         return _lower_energy(model, common)
+    if direction != "forward":
+        return _lower_sampler(model, direction, common)
     return _lower_sde(model, common)
 
 
@@ -142,6 +156,8 @@ def _lower_energy(model: Model, common: dict) -> System:
 def _lower_sde(model: Model, common: dict) -> System:
     ito = stochastic.sde_of(model)  # Itô form
     has_noise = bool(model.noises)
+    if model.data:
+        common = {**common, "mixture": _mixture(model, sympy.Integer(0)), "horizon": diffusion.horizon(model)}
     return System(
         state=model.state,
         drift=tuple(model.drift),
@@ -150,6 +166,79 @@ def _lower_sde(model: Model, common: dict) -> System:
         noises=model.noises,
         calculus=model.calculus.value if has_noise else "ito",
         **common,
+    )
+
+
+def _lower_sampler(model: Model, direction: str, common: dict) -> System:
+    """The reverse-time SDE, probability flow or likelihood flow of an SDE
+    with a known density p_t (derive.reverse), its score in closed form."""
+    if model.kind is not Kind.SDE or (not model.data and model.density is None) or not model.noises:
+        raise model.error(
+            "sampling backwards needs an SDE model with noise and a density p_t",
+            at=f"state {model.state[0].name}" if model.state else "model",
+            hint="add data ('data mean = …, std = …') and a forward SDE, or 'density = …' for given SDE equations",
+        )
+    t, T = symbols.time, diffusion.horizon(model)
+    sde = stochastic.sde_of(model)
+    if model.data:
+        stable = diffusion.stable_score(model)
+        score, log_density = sympy.Matrix(stable.score), stable.log_density
+    else:
+        log_density = sympy.log(model.density)
+        score = reverse.score(log_density, model.state)
+    D, divergence_D = reverse.noise_parts(sde)
+    flow = sde.drift - divergence_D / 2 - D * score / 2
+    if direction == "likelihood":
+        if model.data:  # tr(D ∇s) in closed form keeps the responsibilities stable
+            divergence_flow = reverse.divergence(sde.drift, model.state) - diffusion.score_divergence(model, D) / 2
+        else:
+            divergence_flow = reverse.divergence(flow, model.state)
+        drift = (*flow, divergence_flow)
+        return System(
+            state=(*model.state, symbols.symbol(LOGP_CHANGE)),
+            drift=drift,
+            ito_drift=drift,
+            direction=direction,
+            horizon=T,
+            score=tuple(score),
+            log_density=log_density,
+            **common,
+        )
+    backwards = {t: T - t}  # kernel time t runs 0 → T while the model's runs T → 0
+    mixture = _mixture(model, T) if model.data else None
+    common = {**common, "init": () if model.data else common["init"], "mixture": mixture, "horizon": T}
+    if direction == "flow":
+        drift = tuple(-v.xreplace(backwards) for v in flow)
+        return System(
+            state=model.state,
+            drift=drift,
+            ito_drift=drift,
+            direction=direction,
+            score=tuple(e.xreplace(backwards) for e in score),
+            log_density=log_density.xreplace(backwards),
+            **common,
+        )
+    backward_drift = sde.drift - divergence_D - D * score
+    drift = tuple(-v.xreplace(backwards) for v in backward_drift)
+    return System(
+        state=model.state,
+        drift=drift,
+        ito_drift=drift,
+        diffusion=_rows(sde.diffusion.xreplace(backwards)),
+        noises=model.noises,
+        direction=direction,
+        score=tuple(e.xreplace(backwards) for e in score),
+        log_density=log_density.xreplace(backwards),
+        **common,
+    )
+
+
+def _mixture(model: Model, at: sympy.Expr) -> Mixture:
+    gaussians = diffusion.components(model, at)
+    return Mixture(
+        tuple(g.weight for g in gaussians),
+        tuple(tuple(g.mean) for g in gaussians),
+        tuple(_rows(g.cov) for g in gaussians),
     )
 
 

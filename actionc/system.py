@@ -84,6 +84,16 @@ class Gibbs:
 
 
 @dataclass(frozen=True)
+class Mixture:
+    """A Gaussian mixture Σ w_k N(m_k, C_k) to draw initial states from
+    (weights normalized; constant expressions of the parameters)."""
+
+    weights: tuple[sympy.Expr, ...]
+    means: tuple[tuple[sympy.Expr, ...], ...]
+    covs: tuple[tuple[tuple[sympy.Expr, ...], ...], ...]
+
+
+@dataclass(frozen=True)
 class System:
     name: str
     kind: str
@@ -107,6 +117,16 @@ class System:
     # −∂D/∂q' of a dissipation function); None when nothing but L acts
     forces: tuple[sympy.Expr, ...] | None = None
     init: tuple[Initial, ...] = ()
+    # diffusion models and SDEs with a density p_t: which way the System
+    # runs ("forward"; "reverse" and "flow" run the kernel time t from 0 to
+    # the horizon T while the model's time is T − t; "likelihood" carries
+    # the integrated divergence as a last state variable), the score
+    # ∇log p (in kernel time), log p itself, and a mixture to start from
+    direction: str = "forward"
+    horizon: sympy.Expr | None = None
+    score: tuple[sympy.Expr, ...] | None = None
+    log_density: sympy.Expr | None = None
+    mixture: Mixture | None = None
 
     def __post_init__(self) -> None:
         n = len(self.state)

@@ -57,16 +57,20 @@ def from_text(text: str, filename: str = "<string>", method: str | None = None, 
 
 
 def from_model(model, method: str | None = None, mass_matrix: bool | None = None) -> Kernel:
-    from actionc.lower import lower
+    """A sampler (lower.SAMPLERS: reverse-em, pc, pf-rk4, …) lowers the model
+    in its direction and runs the integrator it names."""
+    from actionc.lower import SAMPLERS, lower
 
-    return from_system(lower(model, mass_matrix=mass_matrix), method)
+    direction, integrator = SAMPLERS.get(method, ("forward", method))
+    system = lower(model, mass_matrix=mass_matrix, direction=direction)
+    return from_system(system, integrator, label=method if method in SAMPLERS else None)
 
 
-def from_system(system, method: str | None = None) -> Kernel:
+def from_system(system, method: str | None = None, label: str | None = None) -> Kernel:
     from actionc.codegen.integrators import choose
     from actionc.codegen.module import generate
 
-    source = generate(system, choose(system, method))
+    source = generate(system, choose(system, method), label)
     path = cache.store_kernel(source)
     try:
         load_module(path)

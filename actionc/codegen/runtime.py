@@ -156,3 +156,24 @@ def solve(a, b, n):
         for j in range(k + 1, n):
             total -= a[k, j] * b[j]
         b[k] = total / a[k, k]
+
+
+@jit_cold
+def correlate(a, z, n):
+    """z <- L z with L L^T = a (Cholesky, in place in a's lower triangle):
+    a standard normal z becomes a draw of covariance a."""
+    for j in range(n):
+        total = a[j, j]
+        for k in range(j):
+            total -= a[j, k] * a[j, k]
+        a[j, j] = math.sqrt(total)
+        for i in range(j + 1, n):
+            total = a[i, j]
+            for k in range(j):
+                total -= a[i, k] * a[j, k]
+            a[i, j] = total / a[j, j]
+    for i in range(n - 1, -1, -1):
+        total = 0.0
+        for k in range(i + 1):
+            total += a[i, k] * z[k]
+        z[i] = total

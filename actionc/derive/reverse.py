@@ -19,7 +19,7 @@ from actionc import symbols
 from actionc.derive.thermo import Sde
 
 
-def _noise_parts(sde: Sde) -> tuple[sympy.Matrix, sympy.Matrix]:
+def noise_parts(sde: Sde) -> tuple[sympy.Matrix, sympy.Matrix]:
     if sde.diffusion is None:
         raise ValueError("a reverse-time SDE needs noise")
     D = sde.diffusion * sde.diffusion.T
@@ -40,14 +40,14 @@ def score(log_density: sympy.Expr, state) -> sympy.Matrix:
 def reverse_sde(sde: Sde, log_density: sympy.Expr) -> Sde:
     """The reverse-time SDE of `sde` given log p_t (its drift, in forward-time
     convention, to be integrated from t = T back to 0 with the same g)."""
-    D, divergence = _noise_parts(sde)
+    D, divergence = noise_parts(sde)
     drift = sde.drift - divergence - D * score(log_density, sde.state)
     return Sde(sde.state, drift, sde.diffusion, sde.noises)
 
 
 def probability_flow(sde: Sde, log_density: sympy.Expr) -> sympy.Matrix:
     """The probability-flow ODE's velocity field: its flow carries p_t."""
-    D, divergence = _noise_parts(sde)
+    D, divergence = noise_parts(sde)
     return sde.drift - divergence / 2 - D * score(log_density, sde.state) / 2
 
 
@@ -62,6 +62,34 @@ def solves_fokker_planck(sde: Sde, density: sympy.Expr) -> bool:
 
     residual = sympy.diff(density, symbols.time) - fokker_planck(sde.drift, sde.diffusion, sde.state, density)
     return sympy.simplify(sympy.expand(residual / density)) == 0
+
+
+def fokker_planck_log_residual(sde: Sde, log_density: sympy.Expr) -> sympy.Expr:
+    """(∂p/∂t − L*p) / p in terms of q = log p, free of exp(q):
+    ∂_t q + ∂_i f_i + f_i ∂_i q − ½ [∂_ij D_ij + 2 ∂_i D_ij ∂_j q + D_ij (∂_ij q + ∂_i q ∂_j q)]."""
+    x, f = sde.state, sde.drift
+    D = sde.diffusion * sde.diffusion.T
+    gradient = [sympy.diff(log_density, xi) for xi in x]
+    residual = sympy.diff(log_density, symbols.time)
+    for i, xi in enumerate(x):
+        residual += sympy.diff(f[i], xi) + f[i] * gradient[i]
+        for j, xj in enumerate(x):
+            if D[i, j] == 0:
+                continue
+            second = sympy.diff(D[i, j], xi, xj) + 2 * sympy.diff(D[i, j], xi) * gradient[j]
+            residual -= (second + D[i, j] * (sympy.diff(gradient[i], xj) + gradient[i] * gradient[j])) / 2
+    return residual
+
+
+def solves_fokker_planck_log(sde: Sde, log_density: sympy.Expr) -> bool:
+    """Does p = exp(q) satisfy ∂p/∂t = L*p? The residual over p is a
+    function of x and t without exponentials of q, which SymPy can decide."""
+    exact = {f: sympy.Rational(str(f)) for f in log_density.atoms(sympy.Float)}  # floats make simplify slow
+    residual = sympy.expand(fokker_planck_log_residual(sde, log_density.xreplace(exact)))
+    polynomial = sympy.Poly(residual, *sde.state) if residual.is_polynomial(*sde.state) else None
+    if polynomial is not None:  # Gaussian q: every coefficient, a function of t, vanishes
+        return all(sympy.simplify(c) == 0 for c in polynomial.coeffs())
+    return sympy.simplify(residual) == 0
 
 
 def transports(velocity: sympy.Matrix, state, density: sympy.Expr) -> bool:

@@ -579,7 +579,7 @@ class _Resolver:
                 )
             name, settings = fields["forward"]
             preset = PRESETS[name]
-            values = {**{k: sympy.Float(v) for k, v in preset.defaults.items()}, **dict(settings)}
+            values = {**{k: sympy.Rational(str(v)) for k, v in preset.defaults.items()}, **dict(settings)}
             model["forward"] = fields["forward"]
             model["noises"] = tuple(f"W{x.name}" for x in states)
             rate, noise = preset.rate(symbols.time, values), preset.noise(symbols.time, values)

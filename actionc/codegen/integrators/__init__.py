@@ -5,7 +5,7 @@ from actionc.codegen.integrators.dopri5 import DOPRI5
 from actionc.codegen.integrators.explicit import EULER, RK4
 from actionc.codegen.integrators.implicit import IMPLICIT_MIDPOINT
 from actionc.codegen.integrators.langevin import BAOAB, MALA
-from actionc.codegen.integrators.stochastic import EULER_MARUYAMA, HEUN, MILSTEIN, SRA1
+from actionc.codegen.integrators.stochastic import EULER_MARUYAMA, HEUN, MILSTEIN, PREDICTOR_CORRECTOR, SRA1
 from actionc.codegen.integrators.symplectic import LEAPFROG, YOSHIDA4
 from actionc.codegen.integrators.variational import VARIATIONAL, VARIATIONAL_TRAPEZOID
 from actionc.errors import MethodError
@@ -26,6 +26,7 @@ INTEGRATORS: dict[str, Integrator] = {
         MILSTEIN,
         HEUN,
         SRA1,
+        PREDICTOR_CORRECTOR,
         BAOAB,
         MALA,
     )

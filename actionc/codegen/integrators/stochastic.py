@@ -5,6 +5,8 @@ Rößler, SIAM J. Numer. Anal. 48 (2010) for SRA1.
 The Wiener increments are dW_k = sqrt(dt) ξ_k with ξ_k from the particle's
 stream, drawn in a fixed order, so a run is reproducible."""
 
+import math
+
 import sympy
 
 from actionc.codegen.integrators.base import Integrator, stochastic_only, tuple_of
@@ -230,4 +232,56 @@ SRA1 = Integrator(
     applies=_sra1_applies,
     source=_sra1,
     needs=("drift", "diffusion"),
+)
+
+
+SNR = 0.16  # the corrector's signal-to-noise ratio (Song et al. 2021, App. G)
+
+
+def _predictor_corrector(system: System) -> str:
+    n, m = len(system.state), len(system.noises)
+    update = "(" + ", ".join(f"x[{i}] + f[{i}] * dt + {_noise_sum(system, 'g', 'dw{k}', i)}" for i in range(n)) + ",)"
+    corrected = tuple_of("y[{k}] + step * sy[{k}] + spread * z{k}", n)
+    draws = "\n".join(f"    z{k}, s = normal(s)" for k in range(n))
+    variances = ", ".join(
+        "(" + " + ".join(f"g[{i * m + k}] * g[{i * m + k}]" for k in range(m)) + ")" for i in range(n)
+    )
+    return f'''
+@jit
+def advance(x, t, dt, p, s, c, counts):
+    """Predictor–corrector (Song et al., ICLR 2021, Alg. 2 and 4): an
+    Euler–Maruyama step of the reverse-time SDE, then one Langevin step
+    y + ε ∇log p + sqrt(2ε) z at the new time, ε = 2 (SNR sqrt(n) / ‖∇log p‖)²
+    but at most the predictor's noise variance min_i (g gᵀ)_ii dt. (Song
+    et al. use ‖z‖ of the same z, averaged over a batch of images; for one
+    low-dimensional particle that correlates step and noise and biases it.)"""
+    f = ito_drift(x, t, p)
+    g = diffusion(x, t, p)
+{_draws(m)}    y = {update}
+    sy = score(y, t + dt, p)
+{draws}
+    signal = math.sqrt({" + ".join(f"sy[{k}] * sy[{k}]" for k in range(n))})
+    # per particle, ‖∇log p‖ → 0 at a mode would make ε explode: no larger
+    # than the predictor's own noise variance g² dt
+    cap = dt * min({variances}{", 1e300" if n == 1 else ""})
+    step = min(2.0 * ({SNR} * {math.sqrt(n)!r} / signal) ** 2, cap) if signal > 0.0 else cap
+    spread = math.sqrt(2.0 * step)
+    return {corrected}, s, c, counts, 0
+'''
+
+
+def _has_score(system: System) -> str | None:
+    if not system.is_stochastic or system.score is None:
+        return "it samples a reverse-time SDE with a known score (data or a density); this model has none"
+    return None
+
+
+PREDICTOR_CORRECTOR = Integrator(
+    name="pc",
+    summary="predictor–corrector: reverse-diffusion Euler–Maruyama + one Langevin corrector step "
+    "(SNR 0.16, step at most g² dt)",
+    stochastic=True,
+    applies=_has_score,
+    source=_predictor_corrector,
+    needs=("ito_drift", "diffusion", "score"),
 )
