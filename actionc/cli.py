@@ -71,8 +71,12 @@ def _parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="simulate an ensemble of particles")
     run.add_argument("file", metavar="FILE")
-    run.add_argument("--method", help="integrator (default: the model's natural one)")
-    run.add_argument("--dt", type=_positive_float, required=True, help="time step")
+    run.add_argument(
+        "--method",
+        help="integrator (default: the model's natural one); models with data or a density also sample: "
+        "reverse-em, pc, pf-rk4, pf-dopri5 (from t = T back to 0)",
+    )
+    run.add_argument("--dt", type=_positive_float, help="time step (samplers: default the horizon T over --steps)")
     length = run.add_mutually_exclusive_group(required=True)
     length.add_argument("--steps", type=_count, help="number of steps")
     length.add_argument("--t-end", type=_positive_float, help="end time (a whole number of steps)")
@@ -158,6 +162,17 @@ def _parser() -> argparse.ArgumentParser:
     path.add_argument("--set", action="append", default=[], type=_assignment, metavar="NAME=VALUE")
     path.add_argument("--out", metavar="PATH.npz", help="write the path")
     path.set_defaults(handler=_path)
+
+    likelihood = commands.add_parser(
+        "likelihood", help="log p of each point under a model's data distribution (probability-flow ODE)"
+    )
+    likelihood.add_argument("file", metavar="FILE")
+    likelihood.add_argument("points", metavar="POINTS.npy", help="an array (points × state variables)")
+    likelihood.add_argument("--set", action="append", default=[], type=_assignment, metavar="NAME=VALUE")
+    likelihood.add_argument("--rtol", type=_positive_float, default=1e-10, help="dopri5 relative tolerance")
+    likelihood.add_argument("--atol", type=_positive_float, default=1e-12, help="dopri5 absolute tolerance")
+    likelihood.add_argument("--out", metavar="LOGP.npy", help="also write the values")
+    likelihood.set_defaults(handler=_likelihood)
 
     plot = commands.add_parser("plot", help="draw a result (.npz from actionc run --out)")
     plot.add_argument("result", metavar="RESULT.npz")
@@ -359,6 +374,30 @@ def _transition_path(args, compiled, params) -> int:
     return EXIT_OK
 
 
+def _likelihood(args) -> int:
+    import numpy as np
+
+    from actionc.run.likelihood import log_likelihood
+
+    try:
+        try:
+            points = np.load(args.points, allow_pickle=False)
+        except ValueError as error:
+            raise OSError(f"not a NumPy array file ({error})") from None
+        values = log_likelihood(args.file, points, params=dict(args.set), rtol=args.rtol, atol=args.atol)
+    except (ModelError, RunError) as error:
+        return _failure("likelihood", error, args.file)
+    except OSError as error:
+        return _failure("likelihood", error, args.points)
+    print(f"log p of {len(values)} point(s) (probability flow, dopri5, rtol {args.rtol:g}):")
+    for point, value in zip(np.atleast_2d(points), values):
+        print("  " + ", ".join(f"{v:.6g}" for v in point) + f"  ->  {value:.10g}")
+    if args.out:
+        np.save(args.out, values)
+        print(f"wrote {args.out}")
+    return EXIT_OK
+
+
 def _plot(args) -> int:
     from pathlib import Path
 
@@ -461,8 +500,21 @@ def _summary_save_every(steps: int) -> int:
 
 
 def _run(args) -> int:
+    import numpy as np
+
+    from actionc.lower import SAMPLERS
     from actionc.run.compiled import compile
 
+    if args.dt is None:
+        if args.method not in SAMPLERS or args.steps is None:
+            print("actionc run: error: --dt is required (samplers may give --steps alone)", file=sys.stderr)
+            return EXIT_USAGE
+        try:
+            compiled = compile(args.file, args.method)
+            horizon = compiled.function("horizon")(np.zeros(len(compiled.names)), **dict(args.set))
+        except (ModelError, RunError, OSError) as error:
+            return _failure("run", error, args.file)
+        args.dt = float(horizon) / args.steps
     if args.t_end is not None:
         steps = round(args.t_end / args.dt)
         if steps < 1 or abs(steps * args.dt - args.t_end) > 1e-9 * args.t_end:

@@ -74,3 +74,13 @@ PRESETS: dict[str, Preset] = {
         ),
     )
 }
+
+
+def settings(preset: Preset, given) -> dict[str, sympy.Expr]:
+    """The preset's settings: its defaults, overridden by `given` ((name,
+    expression) pairs); decimals as the exact rationals they spell (0.01 is
+    1/100), so that derivations stay exact."""
+    values = {k: sympy.Rational(str(v)) for k, v in preset.defaults.items()}
+    for name, value in given:
+        values[name] = value.xreplace({f: sympy.Rational(str(f)) for f in value.atoms(sympy.Float)})
+    return values

@@ -52,3 +52,17 @@ DISTRIBUTIONS: dict[str, tuple[str, ...]] = {
     "normal": ("mean", "std"),
     "uniform": ("low", "high"),
 }
+
+
+class Largest(sympy.Function):
+    """max(a, b, …), never evaluated: sympy.Max compares its arguments
+    symbolically on every rebuild (xreplace, CSE), which costs seconds for
+    the log-sum-exp of a mixture. Printed as max() by the code generators;
+    used only as the shift of a log-sum-exp, where the result does not
+    depend on its value: so its derivative is taken as zero, which makes
+    derivatives of the whole expression exact."""
+
+    nargs = None
+
+    def fdiff(self, argindex=1):
+        return sympy.Integer(0)

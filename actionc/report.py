@@ -10,7 +10,7 @@ from typing import Callable
 import sympy
 
 from actionc import symbols
-from actionc.derive import mechanics, paths, stochastic, thermo
+from actionc.derive import diffusion, mechanics, paths, reverse, stochastic, thermo
 from actionc.lang.fmt import ActPrinter
 from actionc.model import Calculus, Kind, Model
 
@@ -25,8 +25,10 @@ DERIVATIONS: dict[str, tuple[str, tuple[Kind, ...]]] = {
     "hamiltonian": ("Hamiltonian", (Kind.LAGRANGIAN, Kind.HAMILTONIAN)),
     "hamilton_equations": ("Hamilton's equations", (Kind.LAGRANGIAN, Kind.HAMILTONIAN)),
     "invariants": ("Invariants", (Kind.LAGRANGIAN, Kind.HAMILTONIAN)),
-    "log_density": ("Log density (unnormalized), −E/T", (Kind.ENERGY,)),
-    "score": ("Score ∇ log p = −∇E/T", (Kind.ENERGY,)),
+    "log_density": ("Log density log p (energy models: −E/T, unnormalized)", (Kind.ENERGY, Kind.SDE)),
+    "score": ("Score ∇ log p", (Kind.ENERGY, Kind.SDE)),
+    "reverse_sde": ("Reverse-time SDE drift f − ∇·D − D ∇log p_t (same g, t from T down to 0)", (Kind.SDE,)),
+    "probability_flow": ("Probability-flow ODE dx/dt = f − ½∇·D − ½ D ∇log p_t", (Kind.SDE,)),
     "drift": ("Drift f in dx = f dt + g dW", tuple(Kind)),
     "ito_drift": ("Itô drift", (Kind.SDE,)),
     "diffusion": ("Diffusion g (rows: state, columns: noises)", (Kind.LAGRANGIAN, Kind.ENERGY, Kind.SDE)),
@@ -58,6 +60,8 @@ def available(model: Model, derivation: _Derivation | None = None) -> list[str]:
         keys = [k for k in keys if k not in ("freidlin_wentzell", "onsager_machlup")]
     if model.kind is Kind.SDE and model.calculus is not Calculus.STRATONOVICH:
         keys.remove("ito_drift")
+    if model.kind is Kind.SDE and not (model.data or model.density is not None) or not model.noises:
+        keys = [k for k in keys if k not in ("log_density", "score", "reverse_sde", "probability_flow")]
     if model.kind is Kind.LAGRANGIAN and model.temperature is not None:
         keys = [k for k in keys if k not in ("hamiltonian", "hamilton_equations")]
     return keys
@@ -73,6 +77,12 @@ class _Derivation:
     @functools.cached_property
     def sde(self) -> thermo.Sde:
         return stochastic.sde_of(self.model)
+
+    @functools.cached_property
+    def log_density(self) -> sympy.Expr:
+        if self.model.kind is Kind.ENERGY:
+            return thermo.log_density(self.model)
+        return diffusion.log_density(self.model)
 
     @functools.cached_property
     def form(self) -> mechanics.MassMatrixForm:
@@ -130,8 +140,12 @@ _COMPUTE: dict[str, Callable[[_Derivation], object]] = {
     "hamiltonian": lambda d: mechanics.hamiltonian_of(d.model),
     "hamilton_equations": lambda d: {x.name: e for x, e in mechanics.hamilton_equations(d.model).items()},
     "invariants": lambda d: mechanics.invariants(d.model, d.form if d.model.kind is Kind.LAGRANGIAN else None),
-    "log_density": lambda d: thermo.log_density(d.model),
-    "score": lambda d: thermo.score(d.model),
+    "log_density": lambda d: d.log_density,
+    "score": lambda d: (
+        thermo.score(d.model) if d.model.kind is Kind.ENERGY else list(reverse.score(d.log_density, d.model.state))
+    ),
+    "reverse_sde": lambda d: list(reverse.reverse_sde(d.sde, d.log_density).drift),
+    "probability_flow": lambda d: list(reverse.probability_flow(d.sde, d.log_density)),
     # SDE models show their drift as written (in their calculus); others the derived one
     "drift": lambda d: list(d.model.drift) if d.model.kind is Kind.SDE else list(d.sde.drift),
     "ito_drift": lambda d: list(d.sde.drift),
@@ -184,6 +198,8 @@ def _labels(model: Model, key: str, value) -> list[tuple[str, object]]:
         "forcing": model.coordinates,
         "mass_matrix": model.coordinates,
         "score": model.variables,
+        "reverse_sde": model.variables,
+        "probability_flow": model.variables,
         "drift": model.variables,
         "ito_drift": model.variables,
         "diffusion": model.variables,

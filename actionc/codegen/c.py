@@ -35,6 +35,10 @@ class _CPrinter(NumericLiterals, C99CodePrinter):
         small = self._small_power(expr)
         return small if small is not None else super()._print_Pow(expr)
 
+    def _print_Largest(self, expr) -> str:
+        *rest, last = [self._print(a) for a in expr.args]
+        return "".join(f"fmax({a}, " for a in rest) + last + ")" * len(rest)
+
 
 def _body(expressions, names: dict, targets: list[str]) -> list[str]:
     expressions = [sympy.Integer(e) if isinstance(e, int) else e for e in expressions]

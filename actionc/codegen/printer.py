@@ -70,6 +70,9 @@ class KernelPrinter(NumericLiterals, PythonCodePrinter):
     def _print_Abs(self, expr) -> str:
         return f"abs({self._print(expr.args[0])})"
 
+    def _print_Largest(self, expr) -> str:
+        return "max(" + ", ".join(self._print(a) for a in expr.args) + ")"
+
 
 def _temporaries():
     index = 0
@@ -130,6 +133,9 @@ class ArrayPrinter(NumPyPrinter):
 
     def _print_Float(self, expr) -> str:
         return repr(float(expr))
+
+    def _print_Largest(self, expr) -> str:
+        return "numpy.maximum.reduce([" + ", ".join(self._print(a) for a in expr.args) + "])"
 
 
 def array_function(name: str, expressions, names: dict[sympy.Symbol, str], doc: str, shape: str) -> str:

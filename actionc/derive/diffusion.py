@@ -23,6 +23,8 @@ import sympy
 
 from actionc import symbols
 from actionc.forward import PRESETS
+from actionc.forward import settings as forward_settings
+from actionc.functions import Largest
 from actionc.model import Model
 
 SYMBOLIC_INVERSE_MAX = 3  # full covariances beyond this many dimensions: numbers and isotropic noise only
@@ -64,7 +66,7 @@ def marginal(model: Model) -> Marginal:
     if model.forward is not None:
         name, settings = model.forward
         preset = PRESETS[name]
-        values = {**{k: sympy.Rational(str(v)) for k, v in preset.defaults.items()}, **dict(settings)}
+        values = forward_settings(preset, settings)
         nu = preset.variance(t, values)
         return Marginal((preset.scale(t, values),) * n, sympy.eye(n) * nu)
     s = sympy.Dummy("s", real=True)
@@ -85,14 +87,16 @@ def marginal(model: Model) -> Marginal:
             at=f"sde {model.state[0].name}",
             hint="write dx = a(t) x dt + g(t) dW",
         )
-    scale = tuple(_integrated(sympy.exp(sympy.integrate(a.subs(t, s), (s, 0, t))), model) for a in rates)
+    scale = tuple(_integrated(sympy.exp(sympy.integrate(a.subs(t, s), (s, 0, t), conds="none")), model) for a in rates)
     D = G * G.T
     noise = sympy.zeros(n, n)
     for i in range(n):
         for j in range(n):
             if D[i, j] != 0:
                 integrand = (D[i, j] / (scale[i] * scale[j])).subs(t, s)
-                noise[i, j] = _integrated(scale[i] * scale[j] * sympy.integrate(integrand, (s, 0, t)), model)
+                noise[i, j] = _integrated(
+                    scale[i] * scale[j] * sympy.integrate(integrand, (s, 0, t), conds="none"), model
+                )
     return Marginal(scale, noise)
 
 
@@ -190,7 +194,7 @@ def stable_score(model: Model, at: sympy.Expr | None = None) -> StableScore:
     directions = [-(g.precision * (state - g.mean)) for g in gaussians]
     if len(gaussians) == 1:
         return StableScore(tuple(directions[0]), logs[0])
-    top = sympy.Max(*logs)
+    top = Largest(*logs)
     shifted = [sympy.exp(value - top) for value in logs]
     total = sum(shifted, sympy.Integer(0))
     score = sum((r * u for r, u in zip(shifted, directions)), sympy.zeros(len(state), 1)) / total
@@ -207,7 +211,7 @@ def score_divergence(model: Model, D: sympy.Matrix, at: sympy.Expr | None = None
     if len(gaussians) == 1:
         return terms[0]
     logs = [log_component(g, model.state) for g in gaussians]
-    top = sympy.Max(*logs)
+    top = Largest(*logs)
     shifted = [sympy.exp(value - top) for value in logs]
     total = sum(shifted, sympy.Integer(0))
     s = sum((r * u for r, u in zip(shifted, directions)), sympy.zeros(len(state), 1)) / total

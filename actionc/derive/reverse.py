@@ -84,12 +84,14 @@ def fokker_planck_log_residual(sde: Sde, log_density: sympy.Expr) -> sympy.Expr:
 def solves_fokker_planck_log(sde: Sde, log_density: sympy.Expr) -> bool:
     """Does p = exp(q) satisfy ∂p/∂t = L*p? The residual over p is a
     function of x and t without exponentials of q, which SymPy can decide."""
-    exact = {f: sympy.Rational(str(f)) for f in log_density.atoms(sympy.Float)}  # floats make simplify slow
-    residual = sympy.expand(fokker_planck_log_residual(sde, log_density.xreplace(exact)))
-    polynomial = sympy.Poly(residual, *sde.state) if residual.is_polynomial(*sde.state) else None
-    if polynomial is not None:  # Gaussian q: every coefficient, a function of t, vanishes
-        return all(sympy.simplify(c) == 0 for c in polynomial.coeffs())
-    return sympy.simplify(residual) == 0
+    floats = log_density.atoms(sympy.Float) | sde.drift.atoms(sympy.Float) | sde.diffusion.atoms(sympy.Float)
+    exact = {f: sympy.Rational(str(f)) for f in floats}  # floats leave SymPy's simplify stuck
+    sde = Sde(sde.state, sde.drift.xreplace(exact), sde.diffusion.xreplace(exact), sde.noises)
+    raw = fokker_planck_log_residual(sde, log_density.xreplace(exact))
+    residual = sympy.expand(raw)
+    if residual.is_polynomial(*sde.state):  # Gaussian q: every coefficient, a function of t, vanishes
+        return all(sympy.simplify(c) == 0 for c in sympy.Poly(residual, *sde.state).coeffs())
+    return sympy.simplify(raw) == 0
 
 
 def transports(velocity: sympy.Matrix, state, density: sympy.Expr) -> bool:

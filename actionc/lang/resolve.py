@@ -17,6 +17,7 @@ import sympy
 from actionc import symbols
 from actionc.errors import ModelError, Span, did_you_mean
 from actionc.forward import PRESETS
+from actionc.forward import settings as forward_settings
 from actionc.functions import DISTRIBUTIONS, FUNCTIONS
 from actionc.lang import syntax as ast
 from actionc.model import Calculus, Component, Initial, Kind, Let, Model, Param
@@ -579,7 +580,7 @@ class _Resolver:
                 )
             name, settings = fields["forward"]
             preset = PRESETS[name]
-            values = {**{k: sympy.Rational(str(v)) for k, v in preset.defaults.items()}, **dict(settings)}
+            values = forward_settings(preset, settings)
             model["forward"] = fields["forward"]
             model["noises"] = tuple(f"W{x.name}" for x in states)
             rate, noise = preset.rate(symbols.time, values), preset.noise(symbols.time, values)

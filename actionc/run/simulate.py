@@ -59,7 +59,7 @@ def simulate(
 
     params: overrides of parameter defaults, each a number or an array of
     one value per particle (a sweep). init: initial values by state name
-    (velocities as q_dot). Saves the state at t = 0 and after every
+    (velocities as q_dot), each a number or one value per particle. Saves the state at t = 0 and after every
     `save_every` steps. rtol, atol: tolerances of adaptive methods (dopri5).
     chunk_steps fixes how many steps run between progress updates (by
     default about a quarter second's worth); it never changes the result.
@@ -80,7 +80,12 @@ def simulate(
             hint=f"save fewer: a larger --save-every (the limit is {MAX_SAVES_GB} GiB)",
         )
     p, p_stride, param_values = _parameters(dict(meta["params"]), params or {}, particles)
-    override, values = _initial_overrides(names, init or {})
+    init = dict(init or {})
+    per_particle = {k: np.asarray(v, float) for k, v in init.items() if np.ndim(v) > 0}
+    for name, column in per_particle.items():
+        if column.shape != (particles,) or not np.isfinite(column).all():
+            raise RunError(f"init '{name}': one finite value per particle ({particles}), not an array {column.shape}")
+    override, values = _initial_overrides(names, {k: v for k, v in init.items() if k not in per_particle})
     threads = _threads(threads)
     module = kernel.module
 
@@ -99,6 +104,9 @@ def simulate(
     initial = (np.uint64(seed), override, values)
     no_saves = np.empty((0, particles, n))
     _run_blocks(module.run_particles, threads, particles, (*fixed, 0.0, float(dt), 0, 0, 1, no_saves, *initial))
+    _initial_overrides(names, dict.fromkeys(per_particle, 0.0))  # the names exist
+    for name, column in per_particle.items():
+        state.x[:, names.index(name)] = column
     if not np.isfinite(state.x).all():
         raise RunError("the initial state is not finite", hint="check the init values and the parameters")
 
