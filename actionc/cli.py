@@ -502,7 +502,7 @@ def _summary_save_every(steps: int) -> int:
 def _run(args) -> int:
     import numpy as np
 
-    from actionc.lower import SAMPLERS
+    from actionc.samplers import SAMPLERS
     from actionc.run.compiled import compile
 
     if args.dt is None:

@@ -8,6 +8,7 @@ from pygments.token import Comment, Keyword, Name, Number, Operator, Punctuation
 STATEMENTS = (
     "model", "param", "coord", "momentum", "state", "let", "lagrangian", "hamiltonian", "energy",
     "dissipation", "temperature", "friction", "force", "noise", "init",
+    "data", "forward", "density", "horizon",
 )  # fmt: skip
 FUNCTIONS = (
     "sin", "cos", "tan", "asin", "acos", "atan", "atan2", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh",
@@ -29,7 +30,7 @@ class ActLexer(RegexLexer):
             (r"#[^\n]*", Comment.Single),
             (r'"[^"\n]*"', String.Doc),
             (words(STATEMENTS, suffix=r"\b"), Keyword),
-            (words(("ito", "stratonovich"), suffix=r"\b"), Keyword.Constant),
+            (words(("ito", "stratonovich", "vp", "subvp", "ve"), suffix=r"\b"), Keyword.Constant),
             (r"\b(dt|dW[A-Za-z0-9_]*)\b", Keyword.Pseudo),
             (words(FUNCTIONS, suffix=r"\b(?=\s*\()"), Name.Builtin),
             (r"\b(t|pi)\b", Name.Builtin.Pseudo),
@@ -37,6 +38,6 @@ class ActLexer(RegexLexer):
             (r"[A-Za-z][A-Za-z0-9_]*", Name),
             (r"(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", Number.Float),
             (r"\*\*|[-+*/^=']", Operator),
-            (r"[(),]", Punctuation),
+            (r"[(),\[\]]", Punctuation),
         ]
     }

@@ -7,17 +7,8 @@ import sympy
 from actionc import symbols
 from actionc.derive import diffusion, mechanics, reverse, stochastic, thermo
 from actionc.model import Kind, Model
+from actionc.samplers import LOGP_CHANGE
 from actionc.system import Gibbs, Initial, LangevinSplit, MassMatrix, Mixture, Parameter, SeparableSplit, System
-
-# the samplers of a model with a density p_t: method -> (direction, integrator)
-SAMPLERS = {
-    "reverse-em": ("reverse", "euler-maruyama"),
-    "pc": ("reverse", "pc"),
-    "pf-rk4": ("flow", "rk4"),
-    "pf-dopri5": ("flow", "dopri5"),
-    "likelihood": ("likelihood", "dopri5"),
-}
-LOGP_CHANGE = "logp_change"  # the likelihood's last state variable: ∫ ∇·v ds
 
 
 def lower(model: Model, *, mass_matrix: bool | None = None, direction: str = "forward") -> System:
@@ -26,7 +17,7 @@ def lower(model: Model, *, mass_matrix: bool | None = None, direction: str = "fo
     Lagrangian models with more than mechanics.SYMBOLIC_SOLVE_MAX
     coordinates keep their mass matrix, solved numerically by the kernel;
     `mass_matrix=True/False` forces the choice (the System means the same
-    dynamics either way). `direction` other than "forward" (see SAMPLERS)
+    dynamics either way). `direction` other than "forward" (see actionc.samplers)
     lowers an SDE model with a density p_t to its reverse-time SDE, its
     probability-flow ODE, or the flow with the integrated divergence.
     """

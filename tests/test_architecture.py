@@ -10,7 +10,7 @@ PACKAGE = Path(actionc.__file__).parent
 
 # A module may import from its own stage and from stages listed before it.
 STAGES = [
-    {"errors", "symbols", "functions", "forward"},
+    {"errors", "symbols", "functions", "forward", "samplers"},
     {"model"},
     {"lang"},
     {"derive"},

@@ -57,9 +57,10 @@ def from_text(text: str, filename: str = "<string>", method: str | None = None, 
 
 
 def from_model(model, method: str | None = None, mass_matrix: bool | None = None) -> Kernel:
-    """A sampler (lower.SAMPLERS: reverse-em, pc, pf-rk4, …) lowers the model
+    """A sampler (actionc.samplers: reverse-em, pc, pf-rk4, …) lowers the model
     in its direction and runs the integrator it names."""
-    from actionc.lower import SAMPLERS, lower
+    from actionc.lower import lower
+    from actionc.samplers import SAMPLERS
 
     direction, integrator = SAMPLERS.get(method, ("forward", method))
     system = lower(model, mass_matrix=mass_matrix, direction=direction)
