@@ -502,8 +502,8 @@ def _summary_save_every(steps: int) -> int:
 def _run(args) -> int:
     import numpy as np
 
-    from actionc.samplers import SAMPLERS
     from actionc.run.compiled import compile
+    from actionc.samplers import SAMPLERS
 
     if args.dt is None:
         if args.method not in SAMPLERS or args.steps is None:
