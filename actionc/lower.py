@@ -6,12 +6,15 @@ import sympy
 
 from actionc import symbols
 from actionc.derive import diffusion, mechanics, reverse, stochastic, thermo
+from actionc.errors import ModelError
 from actionc.model import Kind, Model
 from actionc.samplers import LOGP_CHANGE
 from actionc.system import Gibbs, Initial, LangevinSplit, MassMatrix, Mixture, Parameter, SeparableSplit, System
 
 
-def lower(model: Model, *, mass_matrix: bool | None = None, direction: str = "forward") -> System:
+def lower(
+    model: Model, *, mass_matrix: bool | None = None, direction: str = "forward", external_score: bool = False
+) -> System:
     """The first-order System of a model.
 
     Lagrangian models with more than mechanics.SYMBOLIC_SOLVE_MAX
@@ -19,7 +22,10 @@ def lower(model: Model, *, mass_matrix: bool | None = None, direction: str = "fo
     `mass_matrix=True/False` forces the choice (the System means the same
     dynamics either way). `direction` other than "forward" (see actionc.samplers)
     lowers an SDE model with a density p_t to its reverse-time SDE, its
-    probability-flow ODE, or the flow with the integrated divergence.
+    probability-flow ODE, or the flow with the integrated divergence;
+    with `external_score` the score is not derived but supplied at run time
+    (actionc.run.sampling), and the run starts from p_T of the data, or
+    N(0, N(T)) of a linear forward SDE, or the model's init.
     """
     common = dict(
         name=model.name,
@@ -35,7 +41,7 @@ def lower(model: Model, *, mass_matrix: bool | None = None, direction: str = "fo
     if model.kind is Kind.ENERGY:
         return _lower_energy(model, common)
     if direction != "forward":
-        return _lower_sampler(model, direction, common)
+        return _lower_sampler(model, direction, common, external_score)
     return _lower_sde(model, common)
 
 
@@ -160,9 +166,11 @@ def _lower_sde(model: Model, common: dict) -> System:
     )
 
 
-def _lower_sampler(model: Model, direction: str, common: dict) -> System:
+def _lower_sampler(model: Model, direction: str, common: dict, external_score: bool = False) -> System:
     """The reverse-time SDE, probability flow or likelihood flow of an SDE
     with a known density p_t (derive.reverse), its score in closed form."""
+    if external_score:
+        return _lower_external_score(model, direction, common)
     if model.kind is not Kind.SDE or (not model.data and model.density is None) or not model.noises:
         raise model.error(
             "sampling backwards needs an SDE model with noise and a density p_t",
@@ -220,6 +228,53 @@ def _lower_sampler(model: Model, direction: str, common: dict) -> System:
         direction=direction,
         score=tuple(e.xreplace(backwards) for e in score),
         log_density=log_density.xreplace(backwards),
+        **common,
+    )
+
+
+def _lower_external_score(model: Model, direction: str, common: dict) -> System:
+    if model.kind is not Kind.SDE or not model.noises or direction not in ("reverse", "flow"):
+        raise model.error(
+            "a score supplied at run time drives the reverse-time SDE or the probability flow of an SDE model",
+            at=f"state {model.state[0].name}" if model.state else "model",
+            hint="use a model with a forward SDE ('forward vp', or SDE equations) and reverse-em, pc or pf-rk4",
+        )
+    t, T = symbols.time, diffusion.horizon(model)
+    sde = stochastic.sde_of(model)
+    score_symbols = tuple(symbols.symbol(f"score_{x.name}") for x in model.state)
+    score = sympy.Matrix(score_symbols)  # ∇log p at the model's time, supplied by the caller
+    D, divergence_D = reverse.noise_parts(sde)
+    backwards = {t: T - t}
+    if model.data:
+        mixture = _mixture(model, T)
+    elif model.density is None and not model.init:
+        try:
+            noise = diffusion.marginal(model).noise.subs(t, T)
+        except ModelError:
+            raise model.error(
+                "where to start sampling: this forward SDE is not linear, so p_T is unknown",
+                at=f"sde {model.state[0].name}",
+                hint="give the initial values at T with 'init'",
+            ) from None
+        n = len(model.state)
+        mixture = Mixture((sympy.Integer(1),), ((sympy.Integer(0),) * n,), (_rows(noise),))
+    else:
+        mixture = None
+    common = {**common, "mixture": mixture, "horizon": T, "external_score": score_symbols}
+    if direction == "flow":
+        flow = sde.drift - divergence_D / 2 - D * score / 2
+        drift = tuple(-v.xreplace(backwards) for v in flow)
+        return System(state=model.state, drift=drift, ito_drift=drift, direction=direction, **common)
+    backward_drift = sde.drift - divergence_D - D * score
+    drift = tuple(-v.xreplace(backwards) for v in backward_drift)
+    return System(
+        state=model.state,
+        drift=drift,
+        ito_drift=drift,
+        diffusion=_rows(sde.diffusion.xreplace(backwards)),
+        noises=model.noises,
+        direction=direction,
+        score=score_symbols,
         **common,
     )
 

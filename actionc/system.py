@@ -127,6 +127,9 @@ class System:
     score: tuple[sympy.Expr, ...] | None = None
     log_density: sympy.Expr | None = None
     mixture: Mixture | None = None
+    # symbols standing for the components of a score supplied at run time
+    # (actionc.run.sampling): the kernel evaluates sc = score(x, t, p) once
+    external_score: tuple[sympy.Symbol, ...] | None = None
 
     def __post_init__(self) -> None:
         n = len(self.state)
@@ -141,6 +144,7 @@ class System:
             raise ValueError(f"unknown calculus {self.calculus!r}")
         known = set(self.state) | {p.symbol for p in self.params} | {self.time}
         unknowns = set(self.mass_matrix.unknowns) if self.mass_matrix else set()
+        unknowns |= set(self.external_score or ())
         for expr in (*self.drift, *self.ito_drift, *(e for row in self.diffusion or () for e in row)):
             stray = expr.free_symbols - known - unknowns
             if stray:

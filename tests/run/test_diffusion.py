@@ -5,12 +5,15 @@ state-dependent noise matters."""
 
 from pathlib import Path
 
+import numba
 import numpy as np
 import pytest
 
 import actionc
 from actionc.cli import main
+from actionc.errors import RunError
 from actionc.run.likelihood import log_likelihood
+from actionc.run.sampling import sample
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
 RING = EXAMPLES / "gaussian_ring.act"
@@ -130,3 +133,36 @@ def test_the_cli_samples_derives_and_scores(tmp_path, capsys):
     assert "Reverse-time SDE" in printed and "Probability-flow ODE" in printed
     assert main(["run", str(EXAMPLES / "ornstein_uhlenbeck.act"), "--method", "pc", "--steps", "10"]) == 1
     assert "sampling backwards needs" in capsys.readouterr().err
+
+
+@numba.njit
+def bimodal_score(x, t, out):
+    """The exact score of bimodal_ve.act, written by hand as a user would write a network."""
+    nu = 0.01**2 * ((10 / 0.01) ** (2 * t) - 1)
+    v1, v2 = 0.09 + nu, 0.25 + nu
+    l1 = np.log(1 / 3) - 0.5 * np.log(v1) - (x[0] + 2) ** 2 / (2 * v1)
+    l2 = np.log(2 / 3) - 0.5 * np.log(v2) - (x[0] - 1.5) ** 2 / (2 * v2)
+    top = max(l1, l2)
+    r1, r2 = np.exp(l1 - top), np.exp(l2 - top)
+    out[0] = (r1 * (-(x[0] + 2) / v1) + r2 * (-(x[0] - 1.5) / v2)) / (r1 + r2)
+
+
+@pytest.mark.parametrize("method", ["reverse-em", "pf-rk4"])
+def test_a_score_supplied_at_run_time_drives_the_samplers(method):
+    result = sample(BIMODAL, bimodal_score, method=method, steps=500, particles=20_000, seed=1)
+    x = result.x[-1, :, 0]
+    left = x < -0.5
+    assert left.mean() == pytest.approx(1 / 3, abs=0.015)
+    assert x[left].mean() == pytest.approx(-2, abs=0.02) and x[left].std() == pytest.approx(0.3, abs=0.015)
+    assert x[~left].mean() == pytest.approx(1.5, abs=0.02) and x[~left].std() == pytest.approx(0.5, abs=0.015)
+
+
+def test_a_supplied_score_that_fails_is_reported_as_such():
+    @numba.njit
+    def wrong(x, t):  # no out argument
+        return -x
+
+    with pytest.raises(RunError, match="the supplied score fails"):
+        sample(BIMODAL, wrong, steps=10, particles=10)
+    with pytest.raises(RunError, match="must be a Numba function"):
+        sample(BIMODAL, lambda x, t, out: None, steps=10, particles=10)

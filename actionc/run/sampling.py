@@ -1,0 +1,84 @@
+"""Samplers driven by a score supplied at run time: a Numba function
+score(x, t, out) — a trained network, say — that writes ∇log p_t(x) into
+out. The model gives the forward SDE (and, with data, p_T to start from);
+the reverse-time SDE or probability flow is derived with the score left
+open, compiled like every kernel, and the supplied function is called
+where the closed-form score would be.
+
+A kernel that calls a function supplied at run time cannot be cached on
+disk: it is compiled in each process (seconds), once per score function.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import itertools
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from actionc.errors import RunError
+from actionc.run.result import Result
+from actionc.run.simulate import simulate
+from actionc.samplers import SAMPLERS
+
+_loaded = itertools.count()
+
+
+class _ScoredKernel:
+    """A kernel module imported afresh, its score bound."""
+
+    def __init__(self, path: Path, score) -> None:
+        name = f"actionc_scored.k{next(_loaded)}"
+        spec = importlib.util.spec_from_file_location(name, path)
+        self.module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = self.module  # where Numba looks a function's module up
+        spec.loader.exec_module(self.module)
+        self.module.user_score = score
+        self.meta = json.loads(self.module.META)
+
+
+def sampler(model, score, method: str = "reverse-em"):
+    """The kernel of `model`'s sampler `method` (reverse-em, pc, pf-rk4,
+    pf-dopri5) driven by `score`, a Numba function score(x, t, out)."""
+    from actionc.codegen import cache
+    from actionc.codegen.integrators import choose
+    from actionc.codegen.module import generate
+    from actionc.lang import load
+    from actionc.lower import lower
+
+    if not hasattr(score, "py_func"):
+        raise RunError("the score must be a Numba function: @numba.njit def score(x, t, out)")
+    if method not in SAMPLERS or SAMPLERS[method][0] not in ("reverse", "flow"):
+        raise RunError(f"unknown sampler '{method}'; the samplers are: reverse-em, pc, pf-rk4, pf-dopri5")
+    if isinstance(model, (str, Path)):
+        model = load(model)
+    direction, integrator = SAMPLERS[method]
+    system = lower(model, direction=direction, external_score=True)
+    source = generate(system, choose(system, integrator), method)
+    return _ScoredKernel(cache.store_kernel(source), score)
+
+
+def sample(model, score, *, method: str = "reverse-em", steps: int, particles: int, **options) -> Result:
+    """Samples of p_0 from a score supplied at run time: `steps` steps from
+    t = T down to 0. options: seed, params, threads, save_every, rtol, atol
+    (see actionc.run.simulate)."""
+    kernel = sampler(model, score, method)
+    params = options.get("params") or {}
+    defaults = {name: value for name, value in kernel.meta["params"]}
+    values = [params.get(name, defaults[name]) for name in defaults]
+    n = len(kernel.meta["state"])
+    horizon = float(kernel.module.np_horizon(np.zeros(n), 0.0, np.array(values or [0.0])))
+    out = np.zeros(n)
+    try:  # compile and try the score alone first: its errors are the user's, not the kernel's
+        score(np.zeros(n), horizon, out)
+    except Exception as error:
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise RunError(
+            f"the supplied score fails on x = 0, t = T: {first}",
+            hint=f"it is called as score(x, t, out) with x, out float64 arrays of length {n} and t a float",
+        ) from None
+    options.setdefault("save_every", steps)
+    return simulate(kernel, dt=horizon / steps, steps=steps, particles=particles, **options)
