@@ -177,7 +177,7 @@ def _lower_sampler(model: Model, direction: str, common: dict, external_score: b
             at=f"state {model.state[0].name}" if model.state else "model",
             hint="add data ('data mean = …, std = …') and a forward SDE, or 'density = …' for given SDE equations",
         )
-    t, T = symbols.time, diffusion.horizon(model)
+    T = diffusion.horizon(model)
     sde = stochastic.sde_of(model)
     if model.data:
         stable = diffusion.stable_score(model)
@@ -203,31 +203,32 @@ def _lower_sampler(model: Model, direction: str, common: dict, external_score: b
             log_density=log_density,
             **common,
         )
-    backwards = {t: T - t}  # kernel time t runs 0 → T while the model's runs T → 0
     mixture = _mixture(model, T) if model.data else None
     common = {**common, "init": () if model.data else common["init"], "mixture": mixture, "horizon": T}
+    return _backwards(model, sde, score, direction, common, log_density)
+
+
+def _backwards(model: Model, sde, score: sympy.Matrix, direction: str, common: dict, log_density=None) -> System:
+    """The reverse-time SDE or the probability flow of `sde` given its score
+    (at the model's time), in kernel time t: the model's time is T − t."""
+    t = symbols.time
+    backwards = {t: common["horizon"] - t}  # kernel time runs 0 → T while the model's runs T → 0
+    D, divergence_D = reverse.noise_parts(sde)
+    noise = {}
     if direction == "flow":
-        drift = tuple(-v.xreplace(backwards) for v in flow)
-        return System(
-            state=model.state,
-            drift=drift,
-            ito_drift=drift,
-            direction=direction,
-            score=tuple(e.xreplace(backwards) for e in score),
-            log_density=log_density.xreplace(backwards),
-            **common,
-        )
-    backward_drift = sde.drift - divergence_D - D * score
-    drift = tuple(-v.xreplace(backwards) for v in backward_drift)
+        field = sde.drift - divergence_D / 2 - D * score / 2
+    else:
+        field = sde.drift - divergence_D - D * score
+        noise = {"diffusion": _rows(sde.diffusion.xreplace(backwards)), "noises": model.noises}
+    drift = tuple(-v.xreplace(backwards) for v in field)
     return System(
         state=model.state,
         drift=drift,
         ito_drift=drift,
-        diffusion=_rows(sde.diffusion.xreplace(backwards)),
-        noises=model.noises,
         direction=direction,
         score=tuple(e.xreplace(backwards) for e in score),
-        log_density=log_density.xreplace(backwards),
+        log_density=None if log_density is None else log_density.xreplace(backwards),
+        **noise,
         **common,
     )
 
@@ -243,8 +244,6 @@ def _lower_external_score(model: Model, direction: str, common: dict) -> System:
     sde = stochastic.sde_of(model)
     score_symbols = tuple(symbols.symbol(f"score_{x.name}") for x in model.state)
     score = sympy.Matrix(score_symbols)  # ∇log p at the model's time, supplied by the caller
-    D, divergence_D = reverse.noise_parts(sde)
-    backwards = {t: T - t}
     if model.data:
         mixture = _mixture(model, T)
     elif model.density is None and not model.init:
@@ -261,22 +260,7 @@ def _lower_external_score(model: Model, direction: str, common: dict) -> System:
     else:
         mixture = None
     common = {**common, "mixture": mixture, "horizon": T, "external_score": score_symbols}
-    if direction == "flow":
-        flow = sde.drift - divergence_D / 2 - D * score / 2
-        drift = tuple(-v.xreplace(backwards) for v in flow)
-        return System(state=model.state, drift=drift, ito_drift=drift, direction=direction, **common)
-    backward_drift = sde.drift - divergence_D - D * score
-    drift = tuple(-v.xreplace(backwards) for v in backward_drift)
-    return System(
-        state=model.state,
-        drift=drift,
-        ito_drift=drift,
-        diffusion=_rows(sde.diffusion.xreplace(backwards)),
-        noises=model.noises,
-        direction=direction,
-        score=score_symbols,
-        **common,
-    )
+    return _backwards(model, sde, score, direction, common)
 
 
 def _mixture(model: Model, at: sympy.Expr) -> Mixture:

@@ -27,7 +27,12 @@ def test_an_interrupted_run_writes_its_saves_marked_incomplete(tmp_path):
     )
     time.sleep(2.0)
     process.send_signal(signal.SIGINT)
-    _, err = process.communicate(timeout=60)
+    try:
+        _, err = process.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        _, err = process.communicate()
+        raise AssertionError(f"no exit 60 s after Ctrl-C; stderr:\n{err[-3000:]}") from None
     assert process.returncode == 130, err
     assert "interrupted" in err and "Traceback" not in err
     with np.load(out, allow_pickle=False) as data:

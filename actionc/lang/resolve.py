@@ -331,18 +331,9 @@ class _Resolver:
         n = len(fields.get("state", []))
         if n == 0:
             raise ModelError("'data' before the state is declared", keyword, hint="declare it first with 'state x, y'")
-        items: dict[str, ast.DataItem] = {}
-        for item in statement.items:
-            key = item.name.name
-            if key not in DATA_KEYS:
-                raise ModelError(
-                    f"unknown data item '{key}'",
-                    item.name.span,
-                    hint=did_you_mean(key, DATA_KEYS) or "a component has a weight, a mean, and a std or a cov",
-                )
-            if key in items:
-                raise ModelError(f"'{key}' given twice", item.name.span, hint="give each item once")
-            items[key] = item
+        items = _keyed(
+            statement.items, DATA_KEYS, "unknown data item '{}'", "a component has a weight, a mean, and a std or a cov"
+        )
         if "mean" not in items:
             raise ModelError("a data component needs a mean", keyword, hint="add 'mean = [...]'")
         if ("std" in items) == ("cov" in items):
@@ -418,16 +409,13 @@ class _Resolver:
         if "forward" in fields:
             raise ModelError("a second 'forward'", preset.span, hint="a model has one forward SDE")
         defaults = PRESETS[preset.name].defaults
-        settings: dict[str, sympy.Expr] = {}
-        for item in statement.items:
-            name = item.name.name
-            if name not in defaults:
-                raise ModelError(
-                    f"'{preset.name}' has no setting '{name}'",
-                    item.name.span,
-                    hint=did_you_mean(name, defaults) or f"its settings are: {', '.join(defaults)}",
-                )
-            settings[name] = self._expr(item.value, constant=f"the setting '{name}'")[1]
+        items = _keyed(
+            statement.items,
+            defaults,
+            f"'{preset.name}' has no setting '{{}}'",
+            f"its settings are: {', '.join(defaults)}",
+        )
+        settings = {name: self._expr(item.value, constant=f"the setting '{name}'")[1] for name, item in items.items()}
         fields["forward"] = (preset.name, tuple(settings.items()))
         self.spans["forward"] = preset.span
         self._item(statement.span.line, "forward")
@@ -903,6 +891,20 @@ def _declared_idents(statements):
             yield from statement.names
         elif isinstance(statement, ast.LetStmt):
             yield statement.name
+
+
+def _keyed(items, allowed, unknown: str, fallback: str) -> dict:
+    """`name = value` items by name: each known (`unknown` formats the error
+    for one that is not) and given once."""
+    found = {}
+    for item in items:
+        key = item.name.name
+        if key not in allowed:
+            raise ModelError(unknown.format(key), item.name.span, hint=did_you_mean(key, allowed) or fallback)
+        if key in found:
+            raise ModelError(f"'{key}' given twice", item.name.span, hint="give each item once")
+        found[key] = item
+    return found
 
 
 def _variables(kind: Kind, model: dict) -> tuple:

@@ -128,24 +128,27 @@ def advance(x, t, dt, p, s, c, counts):
     return source
 
 
-VARIATIONAL = Integrator(
-    name="variational",
-    summary="variational integrator, midpoint discrete Lagrangian, order 2, symplectic, "
-    "momentum-conserving (Newton, symbolic Jacobian)",
-    stochastic=False,
-    applies=_applies,
-    source=_source("midpoint"),
-    stats=("newton_iterations",),
-    control=lambda system: len(system.state) // 2 + 1,
-)
+def _variational(name: str, rule: str, summary: str) -> Integrator:
+    return Integrator(
+        name=name,
+        summary=summary,
+        stochastic=False,
+        applies=_applies,
+        source=_source(rule),
+        stats=("newton_iterations",),
+        control=lambda system: len(system.state) // 2 + 1,  # the discrete momentum, and "started"
+    )
 
-VARIATIONAL_TRAPEZOID = Integrator(
-    name="variational-trapezoid",
-    summary="variational integrator, trapezoidal discrete Lagrangian (Störmer–Verlet for L = T − V), "
+
+VARIATIONAL = _variational(
+    "variational",
+    "midpoint",
+    "variational integrator, midpoint discrete Lagrangian, order 2, symplectic, "
+    "momentum-conserving (Newton, symbolic Jacobian)",
+)
+VARIATIONAL_TRAPEZOID = _variational(
+    "variational-trapezoid",
+    "trapezoid",
+    "variational integrator, trapezoidal discrete Lagrangian (Störmer–Verlet for L = T − V), "
     "order 2, symplectic, momentum-conserving",
-    stochastic=False,
-    applies=_applies,
-    source=_source("trapezoid"),
-    stats=("newton_iterations",),
-    control=lambda system: len(system.state) // 2 + 1,
 )
