@@ -14,7 +14,8 @@ import numpy as np
 from actionc.errors import RunError
 from actionc.run.result import Result
 
-KINDS = ("auto", "trajectories", "phase", "histogram", "invariants")
+KINDS = ("auto", "trajectories", "phase", "histogram", "samples", "invariants")
+_SAMPLERS = ("reverse-em", "pc", "pf-rk4", "pf-dopri5")
 _FEW = 5  # particles drawn as lines
 
 
@@ -30,6 +31,8 @@ def _pyplot():
 
 
 def default_kind(result: Result) -> str:
+    if result.meta.get("method") in _SAMPLERS:
+        return "samples" if len(result.names) >= 2 else "histogram"
     kind = result.meta.get("kind")
     if kind in ("lagrangian", "hamiltonian"):
         return "phase"
@@ -45,7 +48,13 @@ def plot(result: Result, kind: str = "auto", out: str | Path | None = None):
         raise RunError(f"unknown plot kind '{kind}'", hint=f"the kinds are: {', '.join(KINDS)}")
     kind = default_kind(result) if kind == "auto" else kind
     plt = _pyplot()
-    draw = {"trajectories": _trajectories, "phase": _phase, "histogram": _histogram, "invariants": _invariants}
+    draw = {
+        "trajectories": _trajectories,
+        "phase": _phase,
+        "histogram": _histogram,
+        "samples": _samples,
+        "invariants": _invariants,
+    }
     figure = draw[kind](result, plt)
     figure.suptitle(f"{result.meta['model']} — {result.meta['method']}, {result.meta['particles']} particle(s)")
     figure.tight_layout()
@@ -90,6 +99,23 @@ def _phase(result: Result, plt):
         axis.plot(qs[0, :_FEW], ps[0, :_FEW], "k.", ms=5)
         axis.set_xlabel(_label(q))
         axis.set_ylabel(_label(p))
+    return figure
+
+
+def _samples(result: Result, plt):
+    """The first two state variables of every particle, first and last save
+    side by side: for a diffusion sampler, the noise it starts from and the
+    samples it ends with."""
+    if len(result.names) < 2:
+        raise RunError("a scatter of samples needs two state variables; try --kind histogram")
+    x, y = result.names[:2]
+    figure, axes = plt.subplots(1, 2, figsize=(9, 4.4), sharex=True, sharey=True)
+    for axis, index, title in ((axes[0], 0, "first save"), (axes[1], -1, "last save")):
+        axis.scatter(result[x][index], result[y][index], s=2, alpha=0.3, linewidths=0)
+        axis.set_title(f"{title} (t = {result.t[index]:g})", fontsize=10)
+        axis.set_xlabel(_label(x))
+        axis.set_aspect("equal", adjustable="box")
+    axes[0].set_ylabel(_label(y))
     return figure
 
 

@@ -29,6 +29,12 @@ RUNS = {
     "geometric_brownian_motion": (1e-2, 1000, 2000, 10, None, {}),
     "stochastic_lorenz": (1e-3, 20000, 200, 20, None, {}),
     "langevin_oscillator": (1e-2, 2000, 2000, 10, None, {}),
+    "projectile": (1e-3, 2000, 3, 10, None, {"params": {"g": np.array([9.81, 3.71, 1.62])}}),
+    "gaussian_ring": (5e-3, 200, 5000, 10, "pf-rk4", {}),
+    "bimodal_ve": (2e-3, 500, 5000, 5, "reverse-em", {}),
+    "ou_reverse": (5e-3, 400, 2000, 4, "reverse-em", {}),
+    "widening_noise": (2e-3, 1000, 2000, 10, "reverse-em", {}),
+    "vp_prior": (1e-2, 100, 2000, 1, None, {}),
 }
 
 

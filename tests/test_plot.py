@@ -40,6 +40,7 @@ def runs():
         ("double_well", "histogram"),
         ("double_well", "auto"),
         ("stochastic_lorenz", "auto"),
+        ("stochastic_lorenz", "samples"),
     ],
 )
 def test_each_plot_kind_renders_a_png(runs, name, kind, tmp_path):
