@@ -630,7 +630,12 @@ def summary(model) -> str:
     else:
         variables = "state " + ", ".join(x.name for x in model.state)
     params = ", ".join(f"{p.name}={p.value:g}" for p in model.params) or "none"
-    return f"{model.name} ({model.kind.value}) {variables}; param {params}"
+    extra = ""
+    if model.data or model.density is not None:  # it can be sampled backwards
+        forward = f"forward {model.forward[0]}" if model.forward else "SDE equations"
+        density = f"data: {len(model.data)} Gaussian(s)" if model.data else "a given density"
+        extra = f"; {forward}, {density}"
+    return f"{model.name} ({model.kind.value}) {variables}; param {params}{extra}"
 
 
 def _fmt(args) -> int:
