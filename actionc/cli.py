@@ -121,7 +121,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     emit.add_argument("--out", metavar="DIR", default=".", help="where to write NAME.c and NAME.h (default: .)")
     emit.add_argument("--bake-params", action="store_true", help="write the parameter defaults into the code")
-    emit.add_argument("--method", help="the integrator of the step in --target so and llvm (default: the model's)")
+    emit.add_argument(
+        "--method",
+        help="the integrator of the step in --target so and llvm (default: the model's); for --target c, a "
+        "diffusion sampler (reverse-em, pf-rk4) emits the reverse-time SDE or probability flow instead of the model",
+    )
     emit.set_defaults(handler=_emit)
 
     critical = commands.add_parser("critical", help="minima and saddles of an energy model, with Kramers rates")
@@ -439,9 +443,12 @@ def _emit(args) -> int:
         from actionc.codegen.c import emit_c
         from actionc.lang import load
         from actionc.lower import lower
+        from actionc.samplers import SAMPLERS
 
         model = load(args.file)
-        header, source = emit_c(lower(model), bake_params=args.bake_params)
+        # a sampler's direction: reverse-em is the Euler–Maruyama step, pf-rk4 the RK4 step, of the emitted drift
+        direction = SAMPLERS[args.method][0] if args.method in SAMPLERS else "forward"
+        header, source = emit_c(lower(model, direction=direction), bake_params=args.bake_params)
     except (ModelError, RunError, OSError) as error:
         return _failure("emit", error, args.file)
     out = Path(args.out)

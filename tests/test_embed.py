@@ -40,13 +40,14 @@ int main(int argc, char **argv)
 """
 
 
-def emit(name: str, tmp_path: Path) -> Path:
-    assert main(["emit", str(EXAMPLES / f"{name}.act"), "--out", str(tmp_path)]) == 0
+def emit(name: str, tmp_path: Path, method: str | None = None) -> Path:
+    options = ["--method", method] if method else []
+    assert main(["emit", str(EXAMPLES / f"{name}.act"), "--out", str(tmp_path), *options]) == 0
     return tmp_path
 
 
-def driver(name: str, step: str, tmp_path: Path) -> Path:
-    emit(name, tmp_path)
+def driver(name: str, step: str, tmp_path: Path, method: str | None = None) -> Path:
+    emit(name, tmp_path, method)
     source = DRIVER.replace("UPPER", name.upper()).replace("NAME_STEP", f"{name}_{step}").replace("NAME", name)
     (tmp_path / "driver.c").write_text(source)
     program = tmp_path / "driver"
@@ -70,10 +71,11 @@ def driver(name: str, step: str, tmp_path: Path) -> Path:
         ("damped_driven_oscillator", "rk4_step", "rk4", 1e-2, 300),
         ("pendulum", "leapfrog_step", "leapfrog", 1e-2, 300),
         ("charged_particle", "rk4_step", "rk4", 1e-2, 300),
+        ("gaussian_ring", "rk4_step", "pf-rk4", 5e-3, 200),  # the probability flow, from t = T to 0
     ],
 )
 def test_the_c_step_agrees_with_the_numba_kernel(name, step, method, dt, steps, tmp_path):
-    program = driver(name, step, tmp_path)
+    program = driver(name, step, tmp_path, method if method.startswith("pf-") else None)
     compiled = actionc.compile(EXAMPLES / f"{name}.act", method)
     result = compiled.run(dt=dt, steps=steps, save_every=steps)
     start = [repr(float(v)) for v in result.x[0, 0]]
