@@ -24,6 +24,9 @@ def test_an_interrupted_run_writes_its_saves_marked_incomplete(tmp_path):
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # as from a terminal: a test run launched in the background (`pytest &`) ignores SIGINT,
+        # and a child inherits that, so Python would not turn Ctrl-C into KeyboardInterrupt
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     time.sleep(2.0)
     process.send_signal(signal.SIGINT)
