@@ -189,7 +189,6 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _critical(args) -> int:
-    import numpy as np
 
     from actionc.run import landscape
     from actionc.run.compiled import compile
@@ -204,14 +203,10 @@ def _critical(args) -> int:
         return _failure("critical", error, args.file)
     points = landscape.critical_points(compiled, args.box[0], args.box[1], params=params)
     names = compiled.names
-    zero = np.zeros(len(names))
-    temperature = float(compiled.function("temperature")(zero, **params))
-    friction = float(compiled.function("friction")(zero, **params))
+    temperature, friction = landscape.temperature_and_friction(compiled, params)
     print(f"{len(points)} critical point(s) in [{args.box[0]:g}, {args.box[1]:g}]^{len(names)}:")
     for k, point in enumerate(points):
-        where = ", ".join(f"{n}={v:.6g}" for n, v in zip(names, point.x))
-        eigen = ", ".join(f"{v:.4g}" for v in point.eigenvalues)
-        print(f"  [{k}] {point.kind:<8} {where}   E = {point.energy:.6g}   Hessian eigenvalues {eigen}")
+        print(f"  [{k}] {point.describe(names)}")
     minima = [p for p in points if p.index == 0]
     saddles = [p for p in points if p.index == 1]
     if minima and saddles:
@@ -344,17 +339,13 @@ def _transition_path(args, compiled, params) -> int:
     names = compiled.names
     start, end = _point_of(names, args.start, "--from"), _point_of(names, args.end, "--to")
     path = landscape.minimum_energy_path(compiled, start, end, images=args.images, params=params)
-    zero = np.zeros(len(names))
-    temperature = float(compiled.function("temperature")(zero, **params))
-    friction = float(compiled.function("friction")(zero, **params))
+    temperature, friction = landscape.temperature_and_friction(compiled, params)
     print(
         f"{compiled.kernel.meta['model']}: minimum-energy path, {args.images} images "
         f"(string method, {path.iterations} iterations)"
     )
     for point in path.points:
-        where = ", ".join(f"{n}={v:.6g}" for n, v in zip(names, point.x))
-        eigen = ", ".join(f"{v:.4g}" for v in point.eigenvalues)
-        print(f"  {point.kind:<8} {where}   E = {point.energy:.6g}   Hessian eigenvalues {eigen}")
+        print(f"  {point.describe(names)}")
     print(f"  barrier {path.barrier:.6g} = {path.barrier / temperature:.3g} T  (T = {temperature:g})")
     rise = sum(max(0.0, b.energy - a.energy) for a, b in zip(path.points, path.points[1:]))
     action = geometric_action(compiled, path.x, params)
@@ -509,21 +500,12 @@ def _summary_save_every(steps: int) -> int:
 
 
 def _run(args) -> int:
-    import numpy as np
-
     from actionc.run.compiled import compile
     from actionc.samplers import SAMPLERS
 
-    if args.dt is None:
-        if args.method not in SAMPLERS or args.steps is None:
-            print("actionc run: error: --dt is required (samplers may give --steps alone)", file=sys.stderr)
-            return EXIT_USAGE
-        try:
-            compiled = compile(args.file, args.method)
-            horizon = compiled.function("horizon")(np.zeros(len(compiled.names)), **dict(args.set))
-        except (ModelError, RunError, OSError) as error:
-            return _failure("run", error, args.file)
-        args.dt = float(horizon) / args.steps
+    if args.dt is None and (args.method not in SAMPLERS or args.steps is None):
+        print("actionc run: error: --dt is required (samplers may give --steps alone)", file=sys.stderr)
+        return EXIT_USAGE
     if args.t_end is not None:
         steps = round(args.t_end / args.dt)
         if steps < 1 or abs(steps * args.dt - args.t_end) > 1e-9 * args.t_end:
@@ -537,8 +519,9 @@ def _run(args) -> int:
     save_every = args.save_every or (1 if args.out else _summary_save_every(steps))
     try:
         compiled = compile(args.file, args.method)
+        dt = args.dt or compiled.horizon(**dict(args.set)) / steps  # a sampler's default: T over the steps
         result = compiled.run(
-            dt=args.dt,
+            dt=dt,
             steps=steps,
             particles=args.particles,
             seed=args.seed,

@@ -154,7 +154,8 @@ def _lower_sde(model: Model, common: dict) -> System:
     ito = stochastic.sde_of(model)  # Itô form
     has_noise = bool(model.noises)
     if model.data:
-        common = {**common, "mixture": _mixture(model, sympy.Integer(0)), "horizon": diffusion.horizon(model)}
+        mixture = _mixture(diffusion.components(model), sympy.Integer(0))
+        common = {**common, "mixture": mixture, "horizon": diffusion.horizon(model)}
     return System(
         state=model.state,
         drift=tuple(model.drift),
@@ -179,8 +180,9 @@ def _lower_sampler(model: Model, direction: str, common: dict, external_score: b
         )
     T = diffusion.horizon(model)
     sde = stochastic.sde_of(model)
-    if model.data:
-        stable = diffusion.stable_score(model)
+    gaussians = diffusion.components(model) if model.data else []
+    if gaussians:
+        stable = diffusion.stable_score(gaussians, model.state)
         score, log_density = sympy.Matrix(stable.score), stable.log_density
     else:
         log_density = sympy.log(model.density)
@@ -189,7 +191,9 @@ def _lower_sampler(model: Model, direction: str, common: dict, external_score: b
     flow = sde.drift - divergence_D / 2 - D * score / 2
     if direction == "likelihood":
         if model.data:  # tr(D ∇s) in closed form keeps the responsibilities stable
-            divergence_flow = reverse.divergence(sde.drift, model.state) - diffusion.score_divergence(model, D) / 2
+            divergence_flow = (
+                reverse.divergence(sde.drift, model.state) - diffusion.score_divergence(gaussians, model.state, D) / 2
+            )
         else:
             divergence_flow = reverse.divergence(flow, model.state)
         drift = (*flow, divergence_flow)
@@ -203,7 +207,7 @@ def _lower_sampler(model: Model, direction: str, common: dict, external_score: b
             log_density=log_density,
             **common,
         )
-    mixture = _mixture(model, T) if model.data else None
+    mixture = _mixture(gaussians, T) if gaussians else None
     common = {**common, "init": () if model.data else common["init"], "mixture": mixture, "horizon": T}
     return _backwards(model, sde, score, direction, common, log_density)
 
@@ -245,7 +249,7 @@ def _lower_external_score(model: Model, direction: str, common: dict) -> System:
     score_symbols = tuple(symbols.symbol(f"score_{x.name}") for x in model.state)
     score = sympy.Matrix(score_symbols)  # ∇log p at the model's time, supplied by the caller
     if model.data:
-        mixture = _mixture(model, T)
+        mixture = _mixture(diffusion.components(model), T)
     elif model.density is None and not model.init:
         try:
             noise = diffusion.marginal(model).noise.subs(t, T)
@@ -263,8 +267,8 @@ def _lower_external_score(model: Model, direction: str, common: dict) -> System:
     return _backwards(model, sde, score, direction, common)
 
 
-def _mixture(model: Model, at: sympy.Expr) -> Mixture:
-    gaussians = diffusion.components(model, at)
+def _mixture(gaussians: list, at: sympy.Expr) -> Mixture:
+    gaussians = diffusion.at_time(gaussians, at)
     return Mixture(
         tuple(g.weight for g in gaussians),
         tuple(tuple(g.mean) for g in gaussians),

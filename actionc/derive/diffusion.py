@@ -110,9 +110,9 @@ def _integrated(value: sympy.Expr, model: Model) -> sympy.Expr:
     return sympy.simplify(value)
 
 
-def components(model: Model, at: sympy.Expr | None = None) -> list[Gaussian]:
-    """The Gaussians of p_t (at time `at`, default the symbol t)."""
-    t = symbols.time
+def components(model: Model) -> list[Gaussian]:
+    """The Gaussians of p_t, functions of the time symbol t. Integrating
+    the forward SDE is the costly part: compute them once and pass them on."""
     marg = marginal(model)
     A = sympy.diag(*marg.scale)
     total = sum((c.weight for c in model.data), sympy.Integer(0))
@@ -121,17 +121,19 @@ def components(model: Model, at: sympy.Expr | None = None) -> list[Gaussian]:
         mean = A * sympy.Matrix(c.mean)
         cov = A * sympy.Matrix(c.cov) * A + marg.noise
         precision, log_det = _inverse(cov, sympy.Matrix(c.cov), marg, model, index)
-        gaussian = Gaussian(c.weight / total, mean, cov, precision, log_det)
-        if at is not None:
-            gaussian = Gaussian(
-                gaussian.weight,
-                mean.subs(t, at),
-                cov.subs(t, at),
-                precision.subs(t, at),
-                log_det.subs(t, at),
-            )
-        gaussians.append(gaussian)
+        gaussians.append(Gaussian(c.weight / total, mean, cov, precision, log_det))
     return gaussians
+
+
+def at_time(gaussians: list[Gaussian], time: sympy.Expr) -> list[Gaussian]:
+    """The same Gaussians with t replaced by `time`."""
+    t = symbols.time
+    return [
+        Gaussian(
+            g.weight, g.mean.subs(t, time), g.cov.subs(t, time), g.precision.subs(t, time), g.log_det.subs(t, time)
+        )
+        for g in gaussians
+    ]
 
 
 def _inverse(cov: sympy.Matrix, data_cov: sympy.Matrix, marg: Marginal, model: Model, index: int):
@@ -187,33 +189,33 @@ class StableScore:
     log_density: sympy.Expr
 
 
-def stable_score(model: Model, at: sympy.Expr | None = None) -> StableScore:
-    gaussians = components(model, at)
-    state = sympy.Matrix(model.state)
-    logs = [log_component(g, model.state) for g in gaussians]
-    directions = [-(g.precision * (state - g.mean)) for g in gaussians]
-    if len(gaussians) == 1:
-        return StableScore(tuple(directions[0]), logs[0])
+def _responsibilities(gaussians: list[Gaussian], state):
+    """Per component: log(w_k N_k), the direction u_k = −C_k⁻¹(x − m_k) and
+    the unnormalized responsibility exp(log(w_k N_k) − max); and the max and
+    the sum of the responsibilities. The max is an unevaluated Largest."""
+    x = sympy.Matrix(state)
+    logs = [log_component(g, state) for g in gaussians]
+    directions = [-(g.precision * (x - g.mean)) for g in gaussians]
     top = Largest(*logs)
     shifted = [sympy.exp(value - top) for value in logs]
-    total = sum(shifted, sympy.Integer(0))
+    return logs, directions, shifted, top, sum(shifted, sympy.Integer(0))
+
+
+def stable_score(gaussians: list[Gaussian], state) -> StableScore:
+    logs, directions, shifted, top, total = _responsibilities(gaussians, state)
+    if len(gaussians) == 1:
+        return StableScore(tuple(directions[0]), logs[0])
     score = sum((r * u for r, u in zip(shifted, directions)), sympy.zeros(len(state), 1)) / total
     return StableScore(tuple(score), top + sympy.log(total))
 
 
-def score_divergence(model: Model, D: sympy.Matrix, at: sympy.Expr | None = None) -> sympy.Expr:
+def score_divergence(gaussians: list[Gaussian], state, D: sympy.Matrix) -> sympy.Expr:
     """tr(D ∇s) for the mixture score s = Σ r_k u_k, D free of x:
     Σ r_k [−tr(D C_k⁻¹) + (u_k − s)ᵀ D u_k], with stable responsibilities."""
-    gaussians = components(model, at)
-    state = sympy.Matrix(model.state)
-    directions = [-(g.precision * (state - g.mean)) for g in gaussians]
     terms = [-(D * g.precision).trace() for g in gaussians]
     if len(gaussians) == 1:
         return terms[0]
-    logs = [log_component(g, model.state) for g in gaussians]
-    top = Largest(*logs)
-    shifted = [sympy.exp(value - top) for value in logs]
-    total = sum(shifted, sympy.Integer(0))
+    _, directions, shifted, _, total = _responsibilities(gaussians, state)
     s = sum((r * u for r, u in zip(shifted, directions)), sympy.zeros(len(state), 1)) / total
     return (
         sum((r * (term + ((u - s).T * D * u)[0]) for r, term, u in zip(shifted, terms, directions)), sympy.Integer(0))

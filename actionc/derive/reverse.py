@@ -58,10 +58,7 @@ def divergence(field: sympy.Matrix, state) -> sympy.Expr:
 
 def solves_fokker_planck(sde: Sde, density: sympy.Expr) -> bool:
     """Does the time-dependent density satisfy ∂p/∂t = L*p (symbolically)?"""
-    from actionc.derive.stochastic import fokker_planck
-
-    residual = sympy.diff(density, symbols.time) - fokker_planck(sde.drift, sde.diffusion, sde.state, density)
-    return sympy.simplify(sympy.expand(residual / density)) == 0
+    return solves_fokker_planck_log(sde, sympy.expand_log(sympy.log(density), force=True))
 
 
 def fokker_planck_log_residual(sde: Sde, log_density: sympy.Expr) -> sympy.Expr:

@@ -70,6 +70,11 @@ class Compiled:
         call.__doc__ = implementation.__doc__
         return call
 
+    def horizon(self, **params) -> float:
+        """The horizon T of a model with data or a density: samplers run the
+        model's time from T down to 0."""
+        return float(self.function("horizon")(np.zeros(len(self.names)), **params))
+
     def numba(self, name: str):
         """A model function of the kernel as a Numba function, callable from
         your own @njit code: drift(x, t, p) and advance(x, t, dt, p, s, c,

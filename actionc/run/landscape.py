@@ -38,6 +38,19 @@ class CriticalPoint:
     def kind(self) -> str:
         return {0: "minimum", 1: "saddle"}.get(self.index, f"index-{self.index} saddle")
 
+    def describe(self, names) -> str:
+        """One line: kind, position, energy, Hessian eigenvalues."""
+        where = ", ".join(f"{n}={v:.6g}" for n, v in zip(names, self.x))
+        eigen = ", ".join(f"{v:.4g}" for v in self.eigenvalues)
+        return f"{self.kind:<8} {where}   E = {self.energy:.6g}   Hessian eigenvalues {eigen}"
+
+
+def temperature_and_friction(compiled, params=None) -> tuple[float, float]:
+    """T and γ of an energy model's overdamped Langevin dynamics."""
+    zero = np.zeros(len(compiled.names))
+    params = params or {}
+    return float(compiled.function("temperature")(zero, **params)), float(compiled.function("friction")(zero, **params))
+
 
 def critical_points(compiled, low, high, per_axis: int = 12, params=None) -> list[CriticalPoint]:
     """Every critical point Newton finds from a grid of per_axis^n starts in

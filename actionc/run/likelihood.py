@@ -31,7 +31,7 @@ def log_likelihood(model, points, *, params=None, rtol: float = 1e-10, atol: flo
     if not np.isfinite(points).all():
         raise RunError("the points must be finite")
     params = dict(params or {})
-    horizon = float(compiled.function("horizon")(np.zeros(len(compiled.names)), **params))
+    horizon = compiled.horizon(**params)
     init = {name: points[:, k] for k, name in enumerate(names)}
     result = compiled.run(
         dt=horizon,

@@ -11,38 +11,47 @@ disk: it is compiled in each process (seconds), once per score function.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import itertools
-import json
 import sys
+from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
+from typing import Callable
 
 import numpy as np
 
+from actionc.codegen.kernel import Kernel
 from actionc.errors import RunError
+from actionc.run.compiled import Compiled
 from actionc.run.result import Result
-from actionc.run.simulate import simulate
 from actionc.samplers import SAMPLERS
 
 _loaded = itertools.count()
 
 
-class _ScoredKernel:
-    """A kernel module imported afresh, its score bound."""
+@dataclass(frozen=True)
+class _ScoredKernel(Kernel):
+    """A kernel whose module is imported afresh, its score bound: the
+    machine code depends on the function, so no two may share a module."""
 
-    def __init__(self, path: Path, score) -> None:
+    score: Callable | None = None
+
+    @functools.cached_property
+    def module(self) -> ModuleType:
         name = f"actionc_scored.k{next(_loaded)}"
-        spec = importlib.util.spec_from_file_location(name, path)
-        self.module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = self.module  # where Numba looks a function's module up
-        spec.loader.exec_module(self.module)
-        self.module.user_score = score
-        self.meta = json.loads(self.module.META)
+        spec = importlib.util.spec_from_file_location(name, self.path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module  # where Numba looks a function's module up
+        spec.loader.exec_module(module)
+        module.user_score = self.score
+        return module
 
 
-def sampler(model, score, method: str = "reverse-em"):
-    """The kernel of `model`'s sampler `method` (reverse-em, pc, pf-rk4,
-    pf-dopri5) driven by `score`, a Numba function score(x, t, out)."""
+def sampler(model, score, method: str = "reverse-em") -> Compiled:
+    """`model`'s sampler `method` (reverse-em, pc, pf-rk4, pf-dopri5) driven
+    by `score`, a Numba function score(x, t, out), ready to run."""
     from actionc.codegen import cache
     from actionc.codegen.integrators import choose
     from actionc.codegen.module import generate
@@ -58,22 +67,18 @@ def sampler(model, score, method: str = "reverse-em"):
     direction, integrator = SAMPLERS[method]
     system = lower(model, direction=direction, external_score=True)
     source = generate(system, choose(system, integrator), method)
-    return _ScoredKernel(cache.store_kernel(source), score)
+    return Compiled(_ScoredKernel(cache.store_kernel(source), score))
 
 
 def sample(model, score, *, method: str = "reverse-em", steps: int, particles: int, **options) -> Result:
     """Samples of p_0 from a score supplied at run time: `steps` steps from
     t = T down to 0. options: seed, params, threads, save_every, rtol, atol
     (see actionc.run.simulate)."""
-    kernel = sampler(model, score, method)
-    params = options.get("params") or {}
-    defaults = {name: value for name, value in kernel.meta["params"]}
-    values = [params.get(name, defaults[name]) for name in defaults]
-    n = len(kernel.meta["state"])
-    horizon = float(kernel.module.np_horizon(np.zeros(n), 0.0, np.array(values or [0.0])))
-    out = np.zeros(n)
+    compiled = sampler(model, score, method)
+    horizon = compiled.horizon(**(options.get("params") or {}))
+    n = len(compiled.names)
     try:  # compile and try the score alone first: its errors are the user's, not the kernel's
-        score(np.zeros(n), horizon, out)
+        score(np.zeros(n), horizon, np.zeros(n))
     except Exception as error:
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise RunError(
@@ -81,4 +86,4 @@ def sample(model, score, *, method: str = "reverse-em", steps: int, particles: i
             hint=f"it is called as score(x, t, out) with x, out float64 arrays of length {n} and t a float",
         ) from None
     options.setdefault("save_every", steps)
-    return simulate(kernel, dt=horizon / steps, steps=steps, particles=particles, **options)
+    return compiled.run(dt=horizon / steps, steps=steps, particles=particles, invariants=False, **options)

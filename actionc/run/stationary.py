@@ -200,16 +200,25 @@ class _DiscreteAction:
                     kinetic[a, b] += h * w * sa * sb / h**2 * vv
         return value, g, blocks, kinetic
 
+    def interior_gradient(self, q: np.ndarray) -> np.ndarray:
+        """∂S_d/∂q_k over the interior nodes."""
+        return _interior(self.segments(q, second=False)[1])
+
     def system(self, q: np.ndarray):
-        """The gradient over interior nodes, and the Hessian and kinetic
-        Hessian as (diagonal, upper) block lists."""
+        """The action, the segments' end gradients, the gradient over
+        interior nodes, and the Hessian and kinetic Hessian as (diagonal,
+        upper) block lists."""
         value, g, blocks, kinetic = self.segments(q)
-        gradient = g[1][:-1] + g[0][1:]
 
         def assemble(parts):
             return parts[1, 1][:-1] + parts[0, 0][1:], parts[0, 1][1:-1]
 
-        return value, gradient, assemble(blocks), assemble(kinetic)
+        return value, g, _interior(g), assemble(blocks), assemble(kinetic)
+
+
+def _interior(g: np.ndarray) -> np.ndarray:
+    """Each interior node's gradient: from the segment ending and the one starting there."""
+    return g[1][:-1] + g[0][1:]
 
 
 def _velocities(compiled, t, q, momenta, params) -> np.ndarray:
@@ -271,8 +280,7 @@ def stationary_path(
     params = dict(params or {})
     action = _DiscreteAction(compiled, t, rule, params)
     q, iterations = _newton(action, q, max_iterations)
-    value, gradient, (diagonal, upper), (k_diagonal, k_upper) = action.system(q)
-    _, g, _, _ = action.segments(q, second=False)
+    value, g, gradient, (diagonal, upper), (k_diagonal, k_upper) = action.system(q)
     momenta = np.concatenate([-g[0], g[1][-1:]])
     try:
         index = _BlockTridiagonal(diagonal, upper).index
@@ -298,7 +306,7 @@ def stationary_path(
 def _newton(action: _DiscreteAction, q: np.ndarray, max_iterations: int) -> tuple[np.ndarray, int]:
     hint = "try another guess, more nodes, or a shorter time"
     for iteration in range(max_iterations):
-        _, gradient, (diagonal, upper), _ = action.system(q)
+        _, _, gradient, (diagonal, upper), _ = action.system(q)
         try:
             step = _BlockTridiagonal(diagonal, upper).solve(gradient)
         except np.linalg.LinAlgError:
@@ -339,8 +347,7 @@ def _damped_step(action: _DiscreteAction, q, step, gradient) -> np.ndarray:
     for halving in range(12):
         trial = q.copy()
         trial[1:-1] -= 0.5**halving * step
-        _, g, _, _ = action.segments(trial, second=False)
-        new = g[1][:-1] + g[0][1:]
+        new = action.interior_gradient(trial)
         if np.all(np.isfinite(new)) and float(np.max(np.abs(new))) < size:
             return trial
     trial = q.copy()

@@ -76,7 +76,7 @@ def test_the_presets_match_their_integrated_equations():
 
 def test_the_score_is_the_gradient_of_the_log_density():
     model = actionc.load(EXAMPLES / "bimodal_ve.act")
-    stable = diffusion.stable_score(model)
+    stable = diffusion.stable_score(diffusion.components(model), model.state)
     x = symbol("x")
     direct = sympy.lambdify((x, time), sympy.diff(diffusion.log_density(model), x))
     written = sympy.lambdify((x, time), stable.score[0], modules=[{"Largest": max}, "math"])
