@@ -336,8 +336,9 @@ def c_step(x_pointer, t, dt, p_pointer, s_pointer, c_pointer):
         names.update({p.symbol: f"p[..., {k}]" for k, p in enumerate(system.params)})
         names[system.time] = "t"
         parts = ["import numpy\n"]
-        if system.external_score is not None:  # the drift needs the supplied score: not a NumPy function
+        if system.horizon is not None:
             parts.append(printer.array_function("np_horizon", [system.horizon], names, "The horizon T.", "scalar"))
+        if system.external_score is not None:  # the drift needs the supplied score: not a NumPy function
             return "\n\n".join(part.strip("\n") for part in parts) + "\n"
         drift = system.drift
         if system.mass_matrix is None:
@@ -368,8 +369,6 @@ def c_step(x_pointer, t, dt, p_pointer, s_pointer, c_pointer):
             parts.append(printer.array_function("np_score", system.score, names, "The score ∇ log p.", "vector"))
         if system.log_density is not None:
             parts.append(printer.array_function("np_log_density", [system.log_density], names, "log p.", "scalar"))
-        if system.horizon is not None:
-            parts.append(printer.array_function("np_horizon", [system.horizon], names, "The horizon T.", "scalar"))
         if system.gibbs is not None:
             gibbs = system.gibbs
             parts.append(printer.array_function("np_energy", [gibbs.energy], names, "The energy E(x).", "scalar"))
