@@ -6,6 +6,7 @@ code next to the file (cache=True). This module must not import SymPy.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib.util
 import json
@@ -13,6 +14,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
+
+from actionc.codegen import cache
 
 REQUIRED = ("META", "run_particles")
 
@@ -25,18 +28,34 @@ def load_module(path: Path) -> ModuleType:
     name = f"actionc_kernels.{path.stem}"
     if name in sys.modules:
         return sys.modules[name]
+    cache.sound(path)
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
         raise CacheError(f"cannot import {path}")
     module = importlib.util.module_from_spec(spec)
     try:
-        spec.loader.exec_module(module)
+        with _numba_cache_beside_the_kernel():
+            spec.loader.exec_module(module)
     except Exception as error:  # a broken file must be rebuilt, whatever broke it
         raise CacheError(f"cannot import {path}: {error}") from error
     if any(not hasattr(module, attribute) for attribute in REQUIRED):
         raise CacheError(f"{path} is not a kernel module")
     sys.modules[name] = module
     return module
+
+
+@contextlib.contextmanager
+def _numba_cache_beside_the_kernel():
+    """Numba keeps a kernel's compiled code in its __pycache__, inside the
+    checked cache folder, even where NUMBA_CACHE_DIR names another folder:
+    Numba chooses the folder when the module's functions are decorated."""
+    from numba.core import config
+
+    saved, config.CACHE_DIR = config.CACHE_DIR, ""
+    try:
+        yield
+    finally:
+        config.CACHE_DIR = saved
 
 
 @dataclass(frozen=True)
