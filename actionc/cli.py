@@ -14,7 +14,7 @@ import warnings
 from pathlib import Path
 from typing import Sequence
 
-from actionc import __version__
+from actionc.version import __version__
 from actionc.errors import ModelError, RunError
 
 # Heavy modules (SymPy, the parser) are imported inside the commands that
@@ -198,7 +198,7 @@ def _parser() -> argparse.ArgumentParser:
 def _critical(args) -> int:
 
     from actionc.run import landscape
-    from actionc.run.compiled import compile
+    from actionc.pipeline import compile
 
     try:
         compiled = compile(args.file)
@@ -234,7 +234,7 @@ def _action(args) -> int:
     import numpy as np
 
     from actionc.run.actions import actions_of
-    from actionc.run.compiled import compile
+    from actionc.pipeline import compile
     from actionc.run.result import Result
 
     try:
@@ -265,7 +265,7 @@ def _action(args) -> int:
 
 
 def _path(args) -> int:
-    from actionc.run.compiled import compile
+    from actionc.pipeline import compile
 
     try:
         compiled = compile(args.file)
@@ -381,7 +381,7 @@ def _transition_path(args, compiled, params) -> int:
 def _likelihood(args) -> int:
     import numpy as np
 
-    from actionc.run.likelihood import log_likelihood
+    from actionc.pipeline import log_likelihood
 
     try:
         try:
@@ -428,7 +428,7 @@ def _emit(args) -> int:
 
     try:
         if args.target in ("llvm", "so"):
-            from actionc.run.compiled import compile
+            from actionc.pipeline import compile
             from actionc.run.embed import shared_library
 
             compiled = compile(args.file, args.method)
@@ -438,15 +438,12 @@ def _emit(args) -> int:
                 library, header = shared_library(compiled, args.out, compiled.kernel.meta["model"])
                 print(f"wrote {library} and {header}", file=sys.stderr)
             return EXIT_OK
-        from actionc.codegen.c import emit_c
         from actionc.lang import load
-        from actionc.lower import lower
-        from actionc.samplers import SAMPLERS
+        from actionc.pipeline import c_source
 
         model = load(args.file)
         # a sampler's direction: reverse-em is the Euler–Maruyama step, pf-rk4 the RK4 step, of the emitted drift
-        direction = SAMPLERS[args.method][0] if args.method in SAMPLERS else "forward"
-        header, source = emit_c(lower(model, direction=direction), bake_params=args.bake_params)
+        header, source = c_source(model, args.method, bake_params=args.bake_params)
     except (ModelError, RunError, OSError) as error:
         return _failure("emit", error, args.file)
     out = Path(args.out)
@@ -507,10 +504,10 @@ def _summary_save_every(steps: int) -> int:
 
 
 def _run(args) -> int:
-    from actionc.run.compiled import compile
-    from actionc.samplers import SAMPLERS
+    from actionc.methods import decode
+    from actionc.pipeline import compile
 
-    if args.dt is None and (args.method not in SAMPLERS or args.steps is None):
+    if args.dt is None and (not decode(args.method).is_sampler or args.steps is None):
         print("actionc run: error: --dt is required (samplers may give --steps alone)", file=sys.stderr)
         return EXIT_USAGE
     if args.t_end is not None:

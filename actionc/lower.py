@@ -7,20 +7,24 @@ import sympy
 from actionc import symbols
 from actionc.derive import diffusion, mechanics, reverse, stochastic, thermo
 from actionc.errors import ModelError
+from actionc.methods import Direction
 from actionc.model import Kind, Model
-from actionc.samplers import LOGP_CHANGE
 from actionc.system import Gibbs, Initial, LangevinSplit, MassMatrix, Mixture, Parameter, SeparableSplit, System
 
 
 def lower(
-    model: Model, *, mass_matrix: bool | None = None, direction: str = "forward", external_score: bool = False
+    model: Model,
+    *,
+    mass_matrix: bool | None = None,
+    direction: Direction = Direction.FORWARD,
+    external_score: bool = False,
 ) -> System:
     """The first-order System of a model.
 
     Lagrangian models with more than mechanics.SYMBOLIC_SOLVE_MAX
     coordinates keep their mass matrix, solved numerically by the kernel;
     `mass_matrix=True/False` forces the choice (the System means the same
-    dynamics either way). `direction` other than "forward" (see actionc.samplers)
+    dynamics either way). `direction` other than forward (see actionc.methods)
     lowers an SDE model with a density p_t to its reverse-time SDE, its
     probability-flow ODE, or the flow with the integrated divergence;
     with `external_score` the score is not derived but supplied at run time
@@ -40,7 +44,7 @@ def lower(
         return _lower_hamiltonian(model, common)
     if model.kind is Kind.ENERGY:
         return _lower_energy(model, common)
-    if direction != "forward":
+    if direction is not Direction.FORWARD:
         return _lower_sampler(model, direction, common, external_score)
     return _lower_sde(model, common)
 
@@ -167,7 +171,7 @@ def _lower_sde(model: Model, common: dict) -> System:
     )
 
 
-def _lower_sampler(model: Model, direction: str, common: dict, external_score: bool = False) -> System:
+def _lower_sampler(model: Model, direction: Direction, common: dict, external_score: bool = False) -> System:
     """The reverse-time SDE, probability flow or likelihood flow of an SDE
     with a known density p_t (derive.reverse), its score in closed form."""
     if external_score:
@@ -189,7 +193,7 @@ def _lower_sampler(model: Model, direction: str, common: dict, external_score: b
         score = reverse.score(log_density, model.state)
     D, divergence_D = reverse.noise_parts(sde)
     flow = sde.drift - divergence_D / 2 - D * score / 2
-    if direction == "likelihood":
+    if direction is Direction.LIKELIHOOD:
         if model.data:  # tr(D ∇s) in closed form keeps the responsibilities stable
             divergence_flow = (
                 reverse.divergence(sde.drift, model.state) - diffusion.score_divergence(gaussians, model.state, D) / 2
@@ -198,7 +202,7 @@ def _lower_sampler(model: Model, direction: str, common: dict, external_score: b
             divergence_flow = reverse.divergence(flow, model.state)
         drift = (*flow, divergence_flow)
         return System(
-            state=(*model.state, symbols.symbol(LOGP_CHANGE)),
+            state=(*model.state, symbols.logp_change),
             drift=drift,
             ito_drift=drift,
             direction=direction,
@@ -212,14 +216,14 @@ def _lower_sampler(model: Model, direction: str, common: dict, external_score: b
     return _backwards(model, sde, score, direction, common, log_density)
 
 
-def _backwards(model: Model, sde, score: sympy.Matrix, direction: str, common: dict, log_density=None) -> System:
+def _backwards(model: Model, sde, score: sympy.Matrix, direction: Direction, common: dict, log_density=None) -> System:
     """The reverse-time SDE or the probability flow of `sde` given its score
     (at the model's time), in kernel time t: the model's time is T − t."""
     t = symbols.time
     backwards = {t: common["horizon"] - t}  # kernel time runs 0 → T while the model's runs T → 0
     D, divergence_D = reverse.noise_parts(sde)
     noise = {}
-    if direction == "flow":
+    if direction is Direction.FLOW:
         field = sde.drift - divergence_D / 2 - D * score / 2
     else:
         field = sde.drift - divergence_D - D * score
@@ -237,8 +241,8 @@ def _backwards(model: Model, sde, score: sympy.Matrix, direction: str, common: d
     )
 
 
-def _lower_external_score(model: Model, direction: str, common: dict) -> System:
-    if model.kind is not Kind.SDE or not model.noises or direction not in ("reverse", "flow"):
+def _lower_external_score(model: Model, direction: Direction, common: dict) -> System:
+    if model.kind is not Kind.SDE or not model.noises or direction not in (Direction.REVERSE, Direction.FLOW):
         raise model.error(
             "a score supplied at run time drives the reverse-time SDE or the probability flow of an SDE model",
             at=f"state {model.state[0].name}" if model.state else "model",

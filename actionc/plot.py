@@ -12,10 +12,10 @@ from pathlib import Path
 import numpy as np
 
 from actionc.errors import RunError
+from actionc.methods import decode
 from actionc.run.result import Result
 
 KINDS = ("auto", "trajectories", "phase", "histogram", "samples", "invariants")
-_SAMPLERS = ("reverse-em", "pc", "pf-rk4", "pf-dopri5")
 _FEW = 5  # particles drawn as lines
 
 
@@ -31,7 +31,7 @@ def _pyplot():
 
 
 def default_kind(result: Result) -> str:
-    if result.meta.get("method") in _SAMPLERS:
+    if decode(result.meta.get("method")).draws_samples:
         return "samples" if len(result.names) >= 2 else "histogram"
     kind = result.meta.get("kind")
     if kind in ("lagrangian", "hamiltonian"):
@@ -145,7 +145,7 @@ def _energy_function(result: Result):
     source = result.meta.get("source")
     if not source or result.meta.get("kind") != "energy":
         return None
-    from actionc.run.compiled import compile_text
+    from actionc.pipeline import compile_text
 
     compiled = compile_text(source)
     try:

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 import sympy
 
+from actionc.methods import Direction
+
 
 @dataclass(frozen=True)
 class Parameter:
@@ -122,7 +124,7 @@ class System:
     # the horizon T while the model's time is T − t; "likelihood" carries
     # the integrated divergence as a last state variable), the score
     # ∇log p (in kernel time), log p itself, and a mixture to start from
-    direction: str = "forward"
+    direction: Direction = Direction.FORWARD
     horizon: sympy.Expr | None = None
     score: tuple[sympy.Expr, ...] | None = None
     log_density: sympy.Expr | None = None

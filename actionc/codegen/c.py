@@ -21,7 +21,7 @@ from __future__ import annotations
 import sympy
 from sympy.printing.c import C99CodePrinter
 
-from actionc import __version__
+from actionc.version import __version__
 from actionc.codegen.printer import NumericLiterals, _temporaries
 from actionc.system import System
 

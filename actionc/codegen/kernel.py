@@ -1,4 +1,5 @@
-"""Loading a generated kernel module, and the compiled kernel object.
+"""The compiled kernel object, and the cache's two doors: source in,
+kernel out (build), and an index key in, kernel out (lookup).
 
 Importing a cached module is all a warm run does: Numba finds its compiled
 code next to the file (cache=True). This module must not import SymPy.
@@ -42,6 +43,32 @@ def load_module(path: Path) -> ModuleType:
         raise CacheError(f"{path} is not a kernel module")
     sys.modules[name] = module
     return module
+
+
+def build(source: str) -> Kernel:
+    """The kernel of a generated module's source, stored under its content hash."""
+    path = cache.store_kernel(source)
+    try:
+        load_module(path)
+    except CacheError:  # a stale or broken file of the same name: write it again
+        cache.discard(path)
+        path = cache.store_kernel(source)
+        load_module(path)
+    return Kernel(path)
+
+
+def lookup(key: str) -> Kernel | None:
+    """The kernel an index key names, if it is cached, intact and loads."""
+    name = cache.lookup(key)
+    path = cache.verified_kernel(name) if name is not None else None
+    if path is None:
+        return None
+    try:
+        load_module(path)
+    except CacheError:
+        cache.discard(path)
+        return None
+    return Kernel(path)
 
 
 @contextlib.contextmanager

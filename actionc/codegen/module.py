@@ -16,7 +16,7 @@ from importlib import resources
 
 import sympy
 
-from actionc import __version__
+from actionc.version import __version__
 from actionc.codegen import printer
 from actionc.codegen.integrators import FAILURES, Integrator
 from actionc.codegen.integrators.base import kernel_names, tuple_of

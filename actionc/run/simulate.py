@@ -20,7 +20,7 @@ from typing import Mapping
 import numba
 import numpy as np
 
-from actionc import __version__
+from actionc.version import __version__
 from actionc.codegen.kernel import Kernel
 from actionc.errors import RunError
 from actionc.run.result import Result

@@ -89,15 +89,15 @@ def _as_another_users(folder: Path, monkeypatch) -> None:
 def _plant(folder: Path, model_text: str, marker: Path) -> None:
     """What an attacker does: a kernel that writes `marker` when imported, stored under its
     correct content hash, and an index entry sending the model's key to it."""
-    from actionc.codegen import build
+    from actionc import pipeline
+    from actionc.methods import decode
 
-    honest = build.from_system(lower(actionc.parse(model_text)))
-    planted = honest.source + f"\nopen({str(marker)!r}, 'w').close()\n"
+    planted = pipeline.kernel_source(actionc.parse(model_text), decode(None)) + f"\nopen({str(marker)!r}, 'w').close()\n"
     name = cache.kernel_name(planted)
     (folder / "kernels").mkdir(parents=True, exist_ok=True)
     (folder / "index").mkdir(exist_ok=True)
     (folder / "kernels" / f"{name}.py").write_text(planted)
-    (folder / "index" / f"{build._key(model_text, None, None)}.json").write_text(f'{{"kernel": "{name}"}}')
+    (folder / "index" / f"{pipeline._index_key(model_text, decode(None), None)}.json").write_text(f'{{"kernel": "{name}"}}')
 
 
 PLANTED_MODEL = (EXAMPLES / "ornstein_uhlenbeck.act").read_text().replace("theta = 1", "theta = 1.375")

@@ -12,8 +12,7 @@ import pytest
 import actionc
 from actionc.cli import main
 from actionc.errors import RunError
-from actionc.run.likelihood import log_likelihood
-from actionc.run.sampling import sample
+from actionc.pipeline import log_likelihood, sample
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
 RING = EXAMPLES / "gaussian_ring.act"
