@@ -191,10 +191,10 @@ def _lower_sampler(model: Model, direction: Direction, common: dict, external_sc
     else:
         log_density = sympy.log(model.density)
         score = reverse.score(log_density, model.state)
-    D, divergence_D = reverse.noise_parts(sde)
-    flow = sde.drift - divergence_D / 2 - D * score / 2
+    flow = reverse.flow_velocity(sde, score)
     if direction is Direction.LIKELIHOOD:
         if model.data:  # tr(D ∇s) in closed form keeps the responsibilities stable
+            D, _ = reverse.noise_parts(sde)
             divergence_flow = (
                 reverse.divergence(sde.drift, model.state) - diffusion.score_divergence(gaussians, model.state, D) / 2
             )
@@ -221,12 +221,11 @@ def _backwards(model: Model, sde, score: sympy.Matrix, direction: Direction, com
     (at the model's time), in kernel time t: the model's time is T − t."""
     t = symbols.time
     backwards = {t: common["horizon"] - t}  # kernel time runs 0 → T while the model's runs T → 0
-    D, divergence_D = reverse.noise_parts(sde)
     noise = {}
     if direction is Direction.FLOW:
-        field = sde.drift - divergence_D / 2 - D * score / 2
+        field = reverse.flow_velocity(sde, score)
     else:
-        field = sde.drift - divergence_D - D * score
+        field = reverse.reverse_drift(sde, score)
         noise = {"diffusion": _rows(sde.diffusion.xreplace(backwards)), "noises": model.noises}
     drift = tuple(-v.xreplace(backwards) for v in field)
     return System(
