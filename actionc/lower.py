@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import sympy
 
 from actionc import symbols
-from actionc.derive import diffusion, mechanics, reverse, stochastic, thermo
+from actionc.derive import calculus, diffusion, mechanics, reverse, stochastic, thermo, variational
 from actionc.errors import ModelError
 from actionc.methods import Direction
 from actionc.model import Kind, Model
-from actionc.system import Gibbs, Initial, LangevinSplit, MassMatrix, Mixture, Parameter, SeparableSplit, System
+from actionc.system import (
+    DiscreteStep,
+    Gibbs,
+    Initial,
+    LangevinSplit,
+    MassMatrix,
+    Mixture,
+    Noise,
+    Parameter,
+    Requirement,
+    SeparableSplit,
+    System,
+)
 
 
 def lower(
@@ -49,6 +63,57 @@ def lower(
     return _lower_sde(model, common)
 
 
+def _system(**fields) -> System:
+    """A System with what follows from its fields computed once: the noise's
+    structure, ∇·f of SDEs, the Lagrangian's derivatives."""
+    state, diffusion_rows = fields["state"], fields.get("diffusion")
+    if diffusion_rows is not None:
+        n, m = len(state), len(fields["noises"])
+        milstein = stochastic.milstein_terms(diffusion_rows, state)
+        fields["noise"] = Noise(
+            diagonal=stochastic.is_diagonal(diffusion_rows, n, m),
+            additive=stochastic.is_additive(diffusion_rows, state),
+            commutative=stochastic.is_commutative(milstein, n, m),
+            milstein=milstein,
+        )
+        if fields.get("mass_matrix") is None:
+            fields["divergence"] = calculus.divergence(fields["ito_drift"], state)
+    if fields.get("lagrangian") is not None:
+        fields["lagrangian_gradient"] = calculus.gradient(fields["lagrangian"], state)
+        fields["lagrangian_hessian"] = calculus.symmetric_hessian(fields["lagrangian"], state)
+    return System(**fields)
+
+
+def equip(system: System, requirements) -> System:
+    """`system` with what an integrator needs beyond every System (its
+    Requirements): the drift's Jacobian, or a discrete Lagrangian step."""
+    added = {}
+    for requirement in requirements:
+        if requirement is Requirement.JACOBIAN:
+            added["jacobian"] = calculus.jacobian(system.drift, system.state)
+        else:
+            added["discrete"] = _discrete_step(system, requirement.value)
+    return dataclasses.replace(system, **added) if added else system
+
+
+def _discrete_step(system: System, rule: str) -> DiscreteStep:
+    n = len(system.state) // 2  # a lagrangian System's state is (q, q')
+    coordinates, velocities = system.state[:n], system.state[n:]
+    step = variational.discretize(system.lagrangian, coordinates, velocities, system.time, rule, system.forces)
+    momentum = calculus.gradient(system.lagrangian, velocities)
+    return DiscreteStep(
+        rule=rule,
+        start=step.start,
+        end=step.end,
+        step=step.step,
+        start_momentum=step.start_momentum,
+        end_momentum=step.end_momentum,
+        start_jacobian=tuple(e for row in calculus.jacobian(step.start_momentum, step.end) for e in row),
+        momentum=momentum,
+        momentum_jacobian=tuple(e for row in calculus.jacobian(momentum, velocities) for e in row),
+    )
+
+
 def _initial_values(model: Model) -> tuple[Initial, ...]:
     index = {x: i for i, x in enumerate(model.variables)}
     return tuple(Initial(index[i.target], i.distribution, i.args) for i in model.init)
@@ -63,7 +128,7 @@ def _lower_lagrangian(model: Model, mass_matrix: bool | None, common: dict) -> S
     state = model.coordinates + model.velocities
     if model.temperature is not None:
         sde, split = thermo.underdamped_langevin(model)
-        return System(
+        return _system(
             state=state,
             drift=tuple(sde.drift),
             ito_drift=tuple(sde.drift),
@@ -85,7 +150,7 @@ def _lower_lagrangian(model: Model, mass_matrix: bool | None, common: dict) -> S
     else:
         drift = (*model.velocities, *mechanics.accelerations(model, form))
         implicit = None
-    return System(
+    return _system(
         state=state,
         drift=drift,
         ito_drift=drift,
@@ -130,7 +195,7 @@ def _lower_hamiltonian(model: Model, common: dict) -> System:
         found = mechanics.separable_split(model.hamiltonian, model.coordinates, model.momenta)
         if found is not None:
             split = SeparableSplit(tuple(range(n)), tuple(range(n, 2 * n)), found.kinetic, found.potential)
-    return System(
+    return _system(
         state=state,
         drift=drift,
         ito_drift=drift,
@@ -142,8 +207,10 @@ def _lower_hamiltonian(model: Model, common: dict) -> System:
 
 def _lower_energy(model: Model, common: dict) -> System:
     sde = stochastic.sde_of(model)
-    gibbs = Gibbs(model.energy, thermo.temperature(model), thermo.friction(model))
-    return System(
+    gradient = calculus.gradient(model.energy, model.state)
+    hessian = calculus.jacobian(gradient, model.state)
+    gibbs = Gibbs(model.energy, thermo.temperature(model), thermo.friction(model), gradient, hessian)
+    return _system(
         state=model.state,
         drift=tuple(sde.drift),
         ito_drift=tuple(sde.drift),
@@ -160,7 +227,7 @@ def _lower_sde(model: Model, common: dict) -> System:
     if model.data:
         mixture = _mixture(diffusion.components(model), sympy.Integer(0))
         common = {**common, "mixture": mixture, "horizon": diffusion.horizon(model)}
-    return System(
+    return _system(
         state=model.state,
         drift=tuple(model.drift),
         ito_drift=tuple(ito.drift),
@@ -196,12 +263,12 @@ def _lower_sampler(model: Model, direction: Direction, common: dict, external_sc
         if model.data:  # tr(D ∇s) in closed form keeps the responsibilities stable
             D, _ = reverse.noise_parts(sde)
             divergence_flow = (
-                reverse.divergence(sde.drift, model.state) - diffusion.score_divergence(gaussians, model.state, D) / 2
+                calculus.divergence(sde.drift, model.state) - diffusion.score_divergence(gaussians, model.state, D) / 2
             )
         else:
-            divergence_flow = reverse.divergence(flow, model.state)
+            divergence_flow = calculus.divergence(flow, model.state)
         drift = (*flow, divergence_flow)
-        return System(
+        return _system(
             state=(*model.state, symbols.logp_change),
             drift=drift,
             ito_drift=drift,
@@ -228,7 +295,7 @@ def _backwards(model: Model, sde, score: sympy.Matrix, direction: Direction, com
         field = reverse.reverse_drift(sde, score)
         noise = {"diffusion": _rows(sde.diffusion.xreplace(backwards)), "noises": model.noises}
     drift = tuple(-v.xreplace(backwards) for v in field)
-    return System(
+    return _system(
         state=model.state,
         drift=drift,
         ito_drift=drift,

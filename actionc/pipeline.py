@@ -36,9 +36,11 @@ def kernel_source(model, method: Method, *, mass_matrix: bool | None = None, ext
     """Model + Method → the source of its kernel module."""
     from actionc.codegen.integrators import choose
     from actionc.codegen.module import generate
+    from actionc.lower import equip
 
     lowered = system(model, method, mass_matrix=mass_matrix, external_score=external_score)  # Model → System
     integrator = choose(lowered, method.integrator)  # System → Integrator
+    lowered = equip(lowered, integrator.requires)  # + what only this integrator needs (a Jacobian, …)
     return generate(lowered, integrator, method.label)  # → source
 
 

@@ -20,8 +20,7 @@ from actionc.version import __version__
 from actionc.codegen import printer
 from actionc.codegen.integrators import FAILURES, Integrator
 from actionc.codegen.integrators.base import kernel_names, tuple_of
-from actionc.codegen.integrators.stochastic import is_diagonal_noise, milstein_terms
-from actionc.system import System
+from actionc.system import Requirement, System
 
 SIGNATURE = "x, t, p"
 
@@ -109,7 +108,7 @@ class _Writer:
         return self.vector_function("diffusion_diagonal", values, "The diagonal of g(x, t): noise k drives state k.")
 
     def milstein(self) -> str:
-        terms = milstein_terms(self.system)
+        terms = self.system.noise.milstein
         values = [terms[i][j][k] for i in range(self.n) for j in range(self.m) for k in range(self.m)]
         return self.vector_function("milstein", values, "L^j g_ik = Σ_l g_lj ∂_l g_ik at [i*m*m + j*m + k].")
 
@@ -122,8 +121,7 @@ class _Writer:
         return self.vector_function("drift_momenta", [self.system.drift[i] for i in rows], "p' (a function of q).")
 
     def jacobian(self) -> str:
-        drift, state = self.system.drift, self.system.state
-        values = [sympy.diff(drift[i], state[j]) for i in range(self.n) for j in range(self.n)]
+        values = [e for row in self.system.jacobian for e in row]
         return self.vector_function("jacobian", values, "∂f_i/∂x_j at [i*n + j].")
 
     def score(self) -> str:
@@ -152,7 +150,7 @@ def score(x, t, p):
 
     def grad_energy(self) -> str:
         gibbs = self.system.gibbs
-        return self.vector_function("grad_energy", [sympy.diff(gibbs.energy, x) for x in self.system.state], "∇E(x).")
+        return self.vector_function("grad_energy", gibbs.gradient, "∇E(x).")
 
     def gibbs_constants(self) -> str:
         gibbs = self.system.gibbs
@@ -243,7 +241,7 @@ def score(x, t, p):
             needs.insert(0, "score")
         if "ito_drift" in needs and self.system.calculus == "ito":
             needs.insert(needs.index("ito_drift"), "drift")
-        if "diffusion" in needs and self.integrator.name == "euler-maruyama" and is_diagonal_noise(self.system):
+        if "diffusion" in needs and self.integrator.name == "euler-maruyama" and self.system.noise.diagonal:
             needs[needs.index("diffusion")] = "diffusion_diagonal"
         return list(dict.fromkeys(needs))
 
@@ -356,15 +354,15 @@ def c_step(x_pointer, t, dt, p_pointer, s_pointer, c_pointer):
             parts.append(printer.array_function("np_invariants", values, names, "The invariants.", "vector"))
         if system.lagrangian is not None:
             parts.append(printer.array_function("np_lagrangian", [system.lagrangian], names, "L(x, t).", "scalar"))
-            gradient = [sympy.diff(system.lagrangian, x) for x in system.state]
+            gradient = system.lagrangian_gradient
             parts.append(printer.array_function("np_lagrangian_gradient", gradient, names, "∂L/∂(q, q').", "vector"))
-            rows = [[sympy.diff(g, x) for x in system.state[: i + 1]] for i, g in enumerate(gradient)]
-            hessian = [rows[max(i, j)][min(i, j)] for i in range(self.n) for j in range(self.n)]  # symmetric
+            hessian = [e for row in system.lagrangian_hessian for e in row]
             shape = f"matrix:{self.n}x{self.n}"
             parts.append(printer.array_function("np_lagrangian_hessian", hessian, names, "∂²L/∂(q, q')².", shape))
-        if system.diffusion is not None and system.mass_matrix is None:
-            divergence = sum((sympy.diff(f, x) for f, x in zip(system.ito_drift, system.state)), sympy.Integer(0))
-            parts.append(printer.array_function("np_divergence", [divergence], names, "∇·f (Itô drift).", "scalar"))
+        if system.divergence is not None:
+            parts.append(
+                printer.array_function("np_divergence", [system.divergence], names, "∇·f (Itô drift).", "scalar")
+            )
         if system.score is not None and system.gibbs is None:
             parts.append(printer.array_function("np_score", system.score, names, "The score ∇ log p.", "vector"))
         if system.log_density is not None:
@@ -372,15 +370,14 @@ def c_step(x_pointer, t, dt, p_pointer, s_pointer, c_pointer):
         if system.gibbs is not None:
             gibbs = system.gibbs
             parts.append(printer.array_function("np_energy", [gibbs.energy], names, "The energy E(x).", "scalar"))
-            score = [-sympy.diff(gibbs.energy, x) / gibbs.temperature for x in system.state]
+            score = [-g / gibbs.temperature for g in gibbs.gradient]
             parts.append(printer.array_function("np_score", score, names, "The score −∇E/T.", "vector"))
             parts.append(
                 printer.array_function("np_temperature", [gibbs.temperature], names, "The temperature T.", "scalar")
             )
             parts.append(printer.array_function("np_friction", [gibbs.friction], names, "The friction γ.", "scalar"))
-            gradient = [sympy.diff(gibbs.energy, x) for x in system.state]
-            parts.append(printer.array_function("np_gradient", gradient, names, "∇E(x).", "vector"))
-            hessian = [sympy.diff(g, x) for g in gradient for x in system.state]
+            parts.append(printer.array_function("np_gradient", gibbs.gradient, names, "∇E(x).", "vector"))
+            hessian = [e for row in gibbs.hessian for e in row]
             shape = f"matrix:{self.n}x{self.n}"
             parts.append(printer.array_function("np_hessian", hessian, names, "The Hessian of E.", shape))
         return "\n\n".join(part.strip("\n") for part in parts) + "\n"
@@ -473,5 +470,10 @@ def run_particles(first, end, x, p, p_stride, s, c, stats, status, failed_at,
 
 def generate(system: System, integrator: Integrator, label: str | None = None) -> str:
     """The source of the kernel module for `system` advanced by `integrator`
-    (`label`: the method's name where it is more than the integrator's)."""
+    (`label`: the method's name where it is more than the integrator's).
+    The System carries what the integrator requires (actionc.lower.equip)."""
+    supplied = {Requirement.JACOBIAN: system.jacobian is not None}
+    for requirement in integrator.requires:
+        if not supplied.get(requirement, system.discrete is not None and system.discrete.rule == requirement.value):
+            raise ValueError(f"{integrator.name} needs {requirement.value} on the System: lower.equip() it first")
     return _Writer(system, integrator, label).source()

@@ -61,11 +61,6 @@ def probability_flow(sde: Sde, log_density: sympy.Expr) -> sympy.Matrix:
     return flow_velocity(sde, score(log_density, sde.state))
 
 
-def divergence(field: sympy.Matrix, state) -> sympy.Expr:
-    """∇·v, for the instantaneous change of variables d log p/dt = −∇·v."""
-    return sum((sympy.diff(v, x) for v, x in zip(field, state)), sympy.Integer(0))
-
-
 def solves_fokker_planck(sde: Sde, density: sympy.Expr) -> bool:
     """Does the time-dependent density satisfy ∂p/∂t = L*p (symbolically)?"""
     return solves_fokker_planck_log(sde, sympy.expand_log(sympy.log(density), force=True))
