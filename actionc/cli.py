@@ -14,8 +14,8 @@ import warnings
 from pathlib import Path
 from typing import Sequence
 
-from actionc.version import __version__
 from actionc.errors import ModelError, RunError
+from actionc.version import __version__
 
 # Heavy modules (SymPy, the parser) are imported inside the commands that
 # need them: a warm `actionc run` must not import SymPy at all.
@@ -197,8 +197,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def _critical(args) -> int:
 
-    from actionc.run import landscape
     from actionc.pipeline import compile
+    from actionc.run import landscape
 
     try:
         compiled = compile(args.file)
@@ -233,8 +233,8 @@ def _critical(args) -> int:
 def _action(args) -> int:
     import numpy as np
 
-    from actionc.run.actions import actions_of
     from actionc.pipeline import compile
+    from actionc.run.actions import actions_of
     from actionc.run.result import Result
 
     try:

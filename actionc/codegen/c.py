@@ -21,9 +21,9 @@ from __future__ import annotations
 import sympy
 from sympy.printing.c import C99CodePrinter
 
-from actionc.version import __version__
 from actionc.codegen.printer import NumericLiterals, _temporaries
 from actionc.system import System
+from actionc.version import __version__
 
 
 class _CPrinter(NumericLiterals, C99CodePrinter):

@@ -266,9 +266,7 @@ def sound(path: Path) -> None:
     """Before importing a kernel: delete its cache files that are not ours or
     not whole, so that Numba and Python rebuild them instead of failing."""
     companions = _companions(path)
-    if any(
-        not _private_file(f) or (f.suffix in (".nbi", ".nbc") and not _whole_pickles(f)) for f in companions
-    ):
+    if any(not _private_file(f) or (f.suffix in (".nbi", ".nbc") and not _whole_pickles(f)) for f in companions):
         for companion in companions:
             discard(companion)
 

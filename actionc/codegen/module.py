@@ -16,11 +16,11 @@ from importlib import resources
 
 import sympy
 
-from actionc.version import __version__
 from actionc.codegen import printer
 from actionc.codegen.integrators import FAILURES, Integrator
 from actionc.codegen.integrators.base import kernel_names, tuple_of
 from actionc.system import Requirement, System
+from actionc.version import __version__
 
 SIGNATURE = "x, t, p"
 

@@ -133,9 +133,8 @@ def milstein_terms(diffusion, state) -> tuple[tuple[tuple[sympy.Expr, ...], ...]
 
 def is_commutative(terms, n: int, m: int) -> bool:
     """L^j g^k = L^k g^j for all noises j, k: Milstein needs no Lévy areas."""
-    return all(
-        sympy.simplify(terms[i][j][k] - terms[i][k][j]) == 0 for i in range(n) for j in range(m) for k in range(j + 1, m)
-    )
+    pairs = ((i, j, k) for i in range(n) for j in range(m) for k in range(j + 1, m))
+    return all(sympy.simplify(terms[i][j][k] - terms[i][k][j]) == 0 for i, j, k in pairs)
 
 
 def is_diagonal(diffusion, n: int, m: int) -> bool:

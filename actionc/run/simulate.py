@@ -20,10 +20,10 @@ from typing import Mapping
 import numba
 import numpy as np
 
-from actionc.version import __version__
 from actionc.codegen.kernel import Kernel
 from actionc.errors import RunError
 from actionc.run.result import Result
+from actionc.version import __version__
 
 MAX_SAVES_GB = 4  # refuse runs whose saves alone would exhaust a laptop
 

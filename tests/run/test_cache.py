@@ -92,12 +92,14 @@ def _plant(folder: Path, model_text: str, marker: Path) -> None:
     from actionc import pipeline
     from actionc.methods import decode
 
-    planted = pipeline.kernel_source(actionc.parse(model_text), decode(None)) + f"\nopen({str(marker)!r}, 'w').close()\n"
+    honest = pipeline.kernel_source(actionc.parse(model_text), decode(None))
+    planted = honest + f"\nopen({str(marker)!r}, 'w').close()\n"
     name = cache.kernel_name(planted)
     (folder / "kernels").mkdir(parents=True, exist_ok=True)
     (folder / "index").mkdir(exist_ok=True)
     (folder / "kernels" / f"{name}.py").write_text(planted)
-    (folder / "index" / f"{pipeline._index_key(model_text, decode(None), None)}.json").write_text(f'{{"kernel": "{name}"}}')
+    key = pipeline._index_key(model_text, decode(None), None)
+    (folder / "index" / f"{key}.json").write_text(f'{{"kernel": "{name}"}}')
 
 
 PLANTED_MODEL = (EXAMPLES / "ornstein_uhlenbeck.act").read_text().replace("theta = 1", "theta = 1.375")
@@ -220,7 +222,9 @@ def test_numba_keeps_a_kernels_compiled_code_in_our_folder_whatever_numba_cache_
     elsewhere = tmp_path / "numba-elsewhere"
     environment = {**os.environ, "ACTIONC_CACHE_DIR": str(tmp_path / "cache"), "NUMBA_CACHE_DIR": str(elsewhere)}
     result = subprocess.run(
-        [sys.executable, "-c", WARM_RUN, str(EXAMPLES / "double_well.act")], capture_output=True, text=True,
+        [sys.executable, "-c", WARM_RUN, str(EXAMPLES / "double_well.act")],
+        capture_output=True,
+        text=True,
         env=environment,
     )
     assert result.returncode == 0, result.stderr
