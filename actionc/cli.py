@@ -625,7 +625,7 @@ def summary(model) -> str:
         variables = "state " + ", ".join(x.name for x in model.state)
     params = ", ".join(f"{p.name}={p.value:g}" for p in model.params) or "none"
     extra = ""
-    if model.data or model.density is not None:  # it can be sampled backwards
+    if model.has_density:  # it can be sampled backwards
         forward = f"forward {model.forward[0]}" if model.forward else "SDE equations"
         density = f"data: {len(model.data)} Gaussian(s)" if model.data else "a given density"
         extra = f"; {forward}, {density}"

@@ -10,7 +10,7 @@ from actionc import symbols
 from actionc.derive import calculus, diffusion, mechanics, reverse, stochastic, thermo, variational
 from actionc.errors import ModelError
 from actionc.methods import Direction
-from actionc.model import Kind, Model
+from actionc.model import Calculus, Kind, Model
 from actionc.system import (
     DiscreteStep,
     Gibbs,
@@ -47,7 +47,7 @@ def lower(
     """
     common = dict(
         name=model.name,
-        kind=model.kind.value,
+        kind=model.kind,
         params=tuple(Parameter(p.symbol, p.value) for p in model.params),
         time=symbols.time,
         init=_initial_values(model),
@@ -233,7 +233,7 @@ def _lower_sde(model: Model, common: dict) -> System:
         ito_drift=tuple(ito.drift),
         diffusion=model.diffusion if has_noise else None,
         noises=model.noises,
-        calculus=model.calculus.value if has_noise else "ito",
+        calculus=model.calculus if has_noise else Calculus.ITO,
         **common,
     )
 
@@ -243,7 +243,7 @@ def _lower_sampler(model: Model, direction: Direction, common: dict, external_sc
     with a known density p_t (derive.reverse), its score in closed form."""
     if external_score:
         return _lower_external_score(model, direction, common)
-    if model.kind is not Kind.SDE or (not model.data and model.density is None) or not model.noises:
+    if not model.runs_backwards:
         raise model.error(
             "sampling backwards needs an SDE model with noise and a density p_t",
             at=f"state {model.state[0].name}" if model.state else "model",

@@ -11,10 +11,10 @@ can tell a sampler without importing SymPy.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 
-class Direction(str, Enum):
+class Direction(StrEnum):
     """Which way a System runs. "reverse" and "flow" run the kernel's time t
     from 0 to the horizon T while the model's time is T − t; "likelihood"
     is the flow carrying the integrated divergence as a last state variable."""

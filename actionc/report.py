@@ -60,7 +60,7 @@ def available(model: Model, derivation: _Derivation | None = None) -> list[str]:
         keys = [k for k in keys if k not in ("freidlin_wentzell", "onsager_machlup")]
     if model.kind is Kind.SDE and model.calculus is not Calculus.STRATONOVICH:
         keys.remove("ito_drift")
-    if model.kind is Kind.SDE and (not (model.data or model.density is not None) or not model.noises):
+    if model.kind is Kind.SDE and not model.runs_backwards:
         keys = [k for k in keys if k not in ("log_density", "score", "reverse_sde", "probability_flow")]
     if model.kind is Kind.LAGRANGIAN and model.temperature is not None:
         keys = [k for k in keys if k not in ("hamiltonian", "hamilton_equations")]

@@ -19,6 +19,7 @@ from enum import Enum
 
 import sympy
 
+from actionc.kinds import Calculus, Kind
 from actionc.methods import Direction
 
 
@@ -141,7 +142,7 @@ class Mixture:
 @dataclass(frozen=True)
 class System:
     name: str
-    kind: str
+    kind: Kind
     state: tuple[sympy.Symbol, ...]
     params: tuple[Parameter, ...]
     time: sympy.Symbol
@@ -149,7 +150,7 @@ class System:
     ito_drift: tuple[sympy.Expr, ...]  # the same for Itô systems and ODEs
     diffusion: tuple[tuple[sympy.Expr, ...], ...] | None = None  # state × noise
     noises: tuple[str, ...] = ()
-    calculus: str = "ito"
+    calculus: Calculus = Calculus.ITO
     mass_matrix: MassMatrix | None = None
     separable: SeparableSplit | None = None
     langevin: LangevinSplit | None = None
@@ -196,8 +197,8 @@ class System:
             raise ValueError("the noise's structure comes with the diffusion")
         if (self.lagrangian is None) != (self.lagrangian_hessian is None):
             raise ValueError("a Lagrangian comes with its derivatives")
-        if self.calculus not in ("ito", "stratonovich"):
-            raise ValueError(f"unknown calculus {self.calculus!r}")
+        for name, kind in (("kind", Kind), ("calculus", Calculus), ("direction", Direction)):
+            object.__setattr__(self, name, kind(getattr(self, name)))  # a typo fails here, not in a template
         known = set(self.state) | {p.symbol for p in self.params} | {self.time}
         unknowns = set(self.mass_matrix.unknowns) if self.mass_matrix else set()
         unknowns |= set(self.external_score or ())

@@ -12,7 +12,7 @@ import actionc
 PACKAGE = Path(actionc.__file__).parent
 
 # leaves: small modules every part may use (no SymPy-heavy work, no stages)
-LEAVES = {"version", "errors", "symbols", "functions", "methods", "quadrature"}
+LEAVES = {"version", "errors", "symbols", "functions", "methods", "quadrature", "kinds"}
 
 # part -> the parts it may import (besides itself and the leaves)
 ALLOWED = {

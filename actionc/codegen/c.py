@@ -22,6 +22,7 @@ import sympy
 from sympy.printing.c import C99CodePrinter
 
 from actionc.codegen.printer import NumericLiterals, printed
+from actionc.kinds import Calculus
 from actionc.system import System
 from actionc.version import __version__
 
@@ -151,7 +152,7 @@ class _CWriter:
         decl = (
             f"void {name}_euler_maruyama_step(double *x, double t, double dt, const double *p, const double *normals)"
         )
-        drift = "ito_drift" if self.system.calculus == "stratonovich" else "drift"
+        drift = "ito_drift" if self.system.calculus is Calculus.STRATONOVICH else "drift"
         body = f"""{{
     double f[{n}], g[{n * m}];
     const double root = sqrt(dt);
@@ -174,7 +175,7 @@ class _CWriter:
         system, name = self.system, self.prefix
         guard = f"ACTIONC_{name.upper()}_H"
         items = self.functions()
-        if system.calculus == "stratonovich" and system.is_stochastic:
+        if system.calculus is Calculus.STRATONOVICH and system.is_stochastic:
             items.insert(1, self.ito_drift())
         params = ", ".join(f"{p.name} = {p.default!r}" for p in system.params) or "none"
         usage = "\n".join(

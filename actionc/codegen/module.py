@@ -19,6 +19,7 @@ import sympy
 from actionc.codegen import printer
 from actionc.codegen.integrators import FAILURES, Integrator
 from actionc.codegen.integrators.base import kernel_names, tuple_of
+from actionc.kinds import Calculus
 from actionc.system import Requirement, System
 from actionc.version import __version__
 
@@ -86,7 +87,7 @@ class _Writer:
         return self.vector_function("drift", self.system.drift, f"The drift f(x, t) ({self.system.calculus}).")
 
     def ito_drift(self) -> str:
-        if self.system.calculus == "ito":
+        if self.system.calculus is Calculus.ITO:
             return "ito_drift = drift  # Itô model: the drift is the Itô drift\n"
         return self.vector_function("ito_drift", self.system.ito_drift, "The Itô drift f + ½ Σ g_jk ∂_j g_ik.")
 
@@ -231,7 +232,7 @@ def score(x, t, p):
         needs = ["drift", *self.integrator.needs]
         if self.system.external_score is not None:
             needs.insert(0, "score")
-        if "ito_drift" in needs and self.system.calculus == "ito":
+        if "ito_drift" in needs and self.system.calculus is Calculus.ITO:
             needs.insert(needs.index("ito_drift"), "drift")
         if "diffusion" in needs and self.integrator.name == "euler-maruyama" and self.system.noise.diagonal:
             needs[needs.index("diffusion")] = "diffusion_diagonal"
@@ -338,7 +339,7 @@ def c_step(x_pointer, t, dt, p_pointer, s_pointer, c_pointer):
             parts.append(printer.array_function("np_drift", drift, names, "The drift f(x, t).", "vector"))
         else:
             parts.append(self.numpy_mass_matrix_drift(names))
-        if system.calculus == "stratonovich":
+        if system.calculus is Calculus.STRATONOVICH:
             parts.append(printer.array_function("np_ito_drift", system.ito_drift, names, "The Itô drift.", "vector"))
         if system.diffusion is not None:
             flat = [e for row in system.diffusion for e in row]

@@ -12,8 +12,7 @@ from actionc.codegen import cache
 from actionc.codegen.integrators import choose
 from actionc.codegen.module import generate
 from actionc.lower import lower
-
-EXAMPLES = Path(__file__).parents[2] / "examples"
+from tests.conftest import EXAMPLE_DIR
 
 WARM_RUN = """
 import sys, actionc
@@ -33,21 +32,21 @@ def run_in_fresh_process(cache_dir: Path, model: Path) -> str:
 
 
 def test_a_second_process_imports_no_sympy(tmp_path):
-    assert run_in_fresh_process(tmp_path, EXAMPLES / "pendulum.act") == "SYMPY 0"  # cold: derives and compiles
-    assert run_in_fresh_process(tmp_path, EXAMPLES / "pendulum.act") == "NO-SYMPY 0"  # warm: cache only
+    assert run_in_fresh_process(tmp_path, EXAMPLE_DIR / "pendulum.act") == "SYMPY 0"  # cold: derives and compiles
+    assert run_in_fresh_process(tmp_path, EXAMPLE_DIR / "pendulum.act") == "NO-SYMPY 0"  # warm: cache only
     assert list((tmp_path / "kernels" / "__pycache__").glob("*.nbi"))  # Numba's compiled code is cached too
 
 
 def test_the_same_system_generates_byte_identical_source():
-    system = lower(actionc.load(EXAMPLES / "muller_brown.act"))
+    system = lower(actionc.load(EXAMPLE_DIR / "muller_brown.act"))
     integrator = choose(system, None)
-    assert generate(system, integrator) == generate(lower(actionc.load(EXAMPLES / "muller_brown.act")), integrator)
+    assert generate(system, integrator) == generate(lower(actionc.load(EXAMPLE_DIR / "muller_brown.act")), integrator)
 
 
 def test_a_corrupted_kernel_file_is_rebuilt_not_trusted(tmp_path, monkeypatch):
     monkeypatch.setenv("ACTIONC_CACHE_DIR", str(tmp_path))
     model = tmp_path / "ou.act"
-    model.write_text((EXAMPLES / "ornstein_uhlenbeck.act").read_text().replace("theta = 1", "theta = 1.25"))
+    model.write_text((EXAMPLE_DIR / "ornstein_uhlenbeck.act").read_text().replace("theta = 1", "theta = 1.25"))
     first = actionc.compile(model)
     path = first.kernel.path
     path.write_text(path.read_text().replace("def advance", "def broken_advance"))
@@ -60,7 +59,7 @@ def test_a_corrupted_kernel_file_is_rebuilt_not_trusted(tmp_path, monkeypatch):
 def test_an_index_entry_pointing_nowhere_is_rebuilt(tmp_path, monkeypatch):
     monkeypatch.setenv("ACTIONC_CACHE_DIR", str(tmp_path))
     model = tmp_path / "gbm.act"
-    model.write_text((EXAMPLES / "geometric_brownian_motion.act").read_text().replace("mu = 0.05", "mu = 0.07"))
+    model.write_text((EXAMPLE_DIR / "geometric_brownian_motion.act").read_text().replace("mu = 0.05", "mu = 0.07"))
     compiled = actionc.compile(model)
     compiled.kernel.path.unlink()
     again = actionc.compile(model)
@@ -102,7 +101,7 @@ def _plant(folder: Path, model_text: str, marker: Path) -> None:
     (folder / "index" / f"{key}.json").write_text(f'{{"kernel": "{name}"}}')
 
 
-PLANTED_MODEL = (EXAMPLES / "ornstein_uhlenbeck.act").read_text().replace("theta = 1", "theta = 1.375")
+PLANTED_MODEL = (EXAMPLE_DIR / "ornstein_uhlenbeck.act").read_text().replace("theta = 1", "theta = 1.375")
 
 
 def test_a_cache_folder_others_can_write_into_is_refused_and_its_planted_code_never_runs(tmp_path, monkeypatch):
@@ -181,7 +180,7 @@ def _numba_files(folder: Path) -> list[Path]:
 
 @pytest.mark.parametrize("suffix", [".nbi", ".nbc"])
 def test_a_corrupted_numba_file_is_deleted_and_rebuilt_not_a_traceback(tmp_path, suffix):
-    model = EXAMPLES / "double_well.act"
+    model = EXAMPLE_DIR / "double_well.act"
     assert run_in_fresh_process(tmp_path, model) == "SYMPY 0"
     files = [f for f in _numba_files(tmp_path) if f.suffix == suffix]
     assert files
@@ -206,7 +205,7 @@ def _snapshot(folder: Path) -> dict:
 
 
 def test_a_read_only_prewarmed_cache_is_read_and_never_written(tmp_path):
-    model = EXAMPLES / "double_well.act"
+    model = EXAMPLE_DIR / "double_well.act"
     assert run_in_fresh_process(tmp_path, model) == "SYMPY 0"
     before = _snapshot(tmp_path)
     environment = {**os.environ, "ACTIONC_CACHE_DIR": str(tmp_path)}
@@ -222,7 +221,7 @@ def test_numba_keeps_a_kernels_compiled_code_in_our_folder_whatever_numba_cache_
     elsewhere = tmp_path / "numba-elsewhere"
     environment = {**os.environ, "ACTIONC_CACHE_DIR": str(tmp_path / "cache"), "NUMBA_CACHE_DIR": str(elsewhere)}
     result = subprocess.run(
-        [sys.executable, "-c", WARM_RUN, str(EXAMPLES / "double_well.act")],
+        [sys.executable, "-c", WARM_RUN, str(EXAMPLE_DIR / "double_well.act")],
         capture_output=True,
         text=True,
         env=environment,

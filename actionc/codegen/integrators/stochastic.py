@@ -8,6 +8,7 @@ stream, drawn in a fixed order, so a run is reproducible."""
 import math
 
 from actionc.codegen.integrators.base import Integrator, stochastic_only, tuple_of
+from actionc.kinds import Calculus
 from actionc.system import System
 
 
@@ -147,7 +148,7 @@ def _milstein_applies(system: System) -> str | None:
 def _heun_applies(system: System) -> str | None:
     if not system.is_stochastic:
         return "it integrates SDEs; this model has no noise"
-    if system.calculus != "stratonovich" and not system.noise.additive:
+    if system.calculus is not Calculus.STRATONOVICH and not system.noise.additive:
         return "it converges to the Stratonovich solution; this model is Itô with state-dependent noise"
     return None
 
