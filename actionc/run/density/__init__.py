@@ -1,6 +1,6 @@
 """Densities on grids: the Fokker–Planck equation of an SDE or energy model,
 solved by conservative finite volumes (docs/density.md)."""
 
-from actionc.run.density.solve import DensityResult, solve
+from actionc.run.density.solve import DensityResult, Problem, discretize, solve
 
-__all__ = ["DensityResult", "solve"]
+__all__ = ["DensityResult", "Problem", "discretize", "solve"]

@@ -128,6 +128,41 @@ def _centres_key(name: str) -> str:
     return f"grid_{name}" if name in RESERVED else name
 
 
+@dataclass(frozen=True)
+class Problem:
+    """A model's Fokker–Planck equation on a grid, ready to solve: the
+    coefficients, the parameter vector p, the initial density, and L(t)."""
+
+    name: str
+    kind: str
+    source: str
+    grid: Grid
+    fields: Coefficients
+    p: np.ndarray
+    initial: np.ndarray  # (*grid.shape)
+
+    def operator(self, t: float = 0.0):
+        """L at time t: dp/dt = L p on the flattened cells (SciPy CSR)."""
+        return assemble(self.grid, self.fields, t, self.p)
+
+    def energy(self) -> tuple[np.ndarray, float] | None:
+        """E at the cells (flattened) and T, for energy models."""
+        return None if self.fields.energy is None else _energy(self.fields, self.grid, self.p)
+
+
+def discretize(model, *, grid=None, boundary=None, params=None, initial=None) -> Problem:
+    """The Problem of `model` (an .act path or a Model); see `solve`."""
+    from actionc.lower import lower
+
+    model, source = _model_of(model)
+    system = lower(model)
+    fields = coefficients(system)
+    p = fields.vector(params)
+    grid = _grid(fields, system.names, grid, boundary, p)
+    p0 = _initial_density(fields, grid, p) if initial is None else _given_density(initial, grid)
+    return Problem(system.name, system.kind, source, grid, fields, p, p0)
+
+
 def solve(
     model,
     *,
@@ -149,24 +184,15 @@ def solve(
     initial: a density on the grid instead of the model's init. With
     `stationary` the null vector of the operator, with `eigenvalues` = K the
     K slowest decay rates (0 first) are computed too."""
-    from actionc.lower import lower
-
-    model, source = _model_of(model)
-    system = lower(model)
-    fields = coefficients(system)
-    p = fields.vector(params)
-    grid = _grid(fields, system.names, grid, boundary, p)
+    problem = discretize(model, grid=grid, boundary=boundary, params=params, initial=initial)
+    grid, fields = problem.grid, problem.fields
     steps, dt = _steps(t_end, dt, save_every, stationary or eigenvalues > 0)
-    p0 = _initial_density(fields, grid, p) if initial is None else _given_density(initial, grid)
-
-    def operator(t: float):
-        return assemble(grid, fields, t, p)
-
-    L = operator(0.0)
-    t, saves = evolve.implicit_euler(operator, p0.ravel(), dt, steps, save_every, fields.time_dependent)
+    L = problem.operator(0.0)
+    start = problem.initial.ravel()
+    t, saves = evolve.implicit_euler(problem.operator, start, dt, steps, save_every, fields.time_dependent)
     result = DensityResult(t, saves.reshape((len(t), *grid.shape)), grid, {})
     if fields.energy is not None:
-        energy, temperature = _energy(fields, grid, p)
+        energy, temperature = problem.energy()
         result.free_energy = evolve.free_energy(saves, energy, temperature, grid.volume)
         if grid.conserving:
             equilibrium = evolve.free_energy(evolve.gibbs(energy, temperature, grid.volume), energy, temperature, 1.0)
@@ -179,18 +205,18 @@ def solve(
         result.rates = evolve.slowest_eigenvalues(L, eigenvalues)
     result.meta = {
         "command": "density",
-        "model": system.name,
-        "kind": system.kind,
-        "state": list(system.names),
+        "model": problem.name,
+        "kind": problem.kind,
+        "state": list(grid.names),
         "scheme": "gibbs" if fields.gibbs_exact else "exponential-fitting",
         "grid": grid.to_meta(),
         "dt": dt,
         "steps": steps,
         "save_every": save_every,
-        "params": dict(zip(fields.params, p.tolist())),
+        "params": dict(zip(fields.params, problem.p.tolist())),
         "time_dependent": fields.time_dependent,
         "initial": "given" if initial is not None else "init",
-        "source": source,
+        "source": problem.source,
         "actionc": __version__,
     }
     return result
