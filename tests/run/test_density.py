@@ -1,15 +1,20 @@
 """The Fokker–Planck grid solver (actionc.run.density) against exact
 densities, exact discrete equilibria, Eyring–Kramers rates and particles."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from scipy import stats
 from scipy.sparse.linalg import expm_multiply
+from scipy.special import ndtr
 
 import actionc
 from actionc.run import landscape
 from actionc.run.density import discretize, solve
 from actionc.run.density.evolve import gibbs, implicit_euler, slowest_eigenvalues, stationary
+
+EXAMPLES = Path(__file__).parents[2] / "examples"
 
 OU = """model ou
 param theta = 1.5, mu = 0.2, sigma = 0.8
@@ -54,7 +59,12 @@ def test_ou_density_converges_to_the_exact_gaussian_at_second_order_in_the_grid_
         problem = discretize(model, grid={"x": (-2.0, 3.0, cells)})
         axis = problem.grid.axes[0]
         p = expm_multiply(problem.operator(), problem.initial.ravel(), start=0, stop=1.0, num=11, endpoint=True)
-        errors.append(max(np.abs(p[k] - ou_exact(axis.centres, t)).sum() * axis.spacing for k, t in ((2, 0.2), (5, 0.5), (10, 1.0))))
+        errors.append(
+            max(
+                np.abs(p[k] - ou_exact(axis.centres, t)).sum() * axis.spacing
+                for k, t in ((2, 0.2), (5, 0.5), (10, 1.0))
+            )
+        )
     orders = np.log2(np.array(errors[:-1]) / np.array(errors[1:]))
     assert np.all(np.abs(orders - 2) < 0.1), (errors, orders)
     assert errors[-1] < 1e-3
@@ -83,9 +93,7 @@ def test_the_operator_conserves_probability_and_is_an_m_matrix(text):
 
 def test_mass_is_conserved_to_round_off_and_p_stays_positive_at_large_steps():
     # T = 0.05: walls steep on the grid scale, and steps far beyond the explicit limit h²/2D
-    result = solve(
-        actionc.parse(DOUBLE_WELL), grid="x=-2:2:400", params={"T": 0.05}, t_end=50.0, dt=0.5, save_every=1
-    )
+    result = solve(actionc.parse(DOUBLE_WELL), grid="x=-2:2:400", params={"T": 0.05}, t_end=50.0, dt=0.5, save_every=1)
     assert np.abs(result.mass() - 1).max() < 1e-12
     assert result.p.min() >= 0
 
@@ -202,3 +210,19 @@ def test_the_density_is_the_histogram_of_particles_run_with_the_same_model():
     assert chi_square_pvalue(density, sample, -1) > 1e-3
     # negative control: the density at t = 0.5 is rejected by the same sample
     assert chi_square_pvalue(density, sample, 1) < 1e-6
+
+
+def test_state_and_time_dependent_noise_follows_its_exact_widening_gaussian():
+    # widening_noise.act: p_t = N(0, 1 + t) with D = (1 + x²)/2 and a drift
+    # depending on t: the divergence form ∂(D p) needs no derivative of D,
+    # and the operator is rebuilt at every step
+    model = actionc.load(str(EXAMPLES / "widening_noise.act"))
+    errors = []
+    for cells in (100, 200):
+        edges = np.linspace(-8.0, 8.0, cells + 1)
+        start = np.diff(ndtr(edges))  # N(0, 1) as cell masses
+        result = solve(model, grid=f"x=-8:8:{cells}", t_end=1.0, dt=1e-3, save_every=1000, initial=start)
+        exact = np.diff(ndtr(edges / np.sqrt(2))) / result.grid.volume
+        errors.append(np.abs(result.p[-1] - exact).sum() * result.grid.volume)
+    assert result.meta["time_dependent"]
+    assert errors[1] < 5e-4 and errors[0] / errors[1] > 3, errors

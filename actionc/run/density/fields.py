@@ -14,13 +14,12 @@ one per drift component, so the solver evaluates only what a face needs.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Callable
-
 import importlib.util
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
+from typing import Callable
 
 import numpy as np
 import sympy
@@ -88,7 +87,9 @@ def coefficients(system: System) -> Coefficients:
     namespace = vars(_load(cache.store_kernel(source)))
     state_or_time = set(system.state) | {system.time}
     coefficients_of_state = [*system.ito_drift, *flat]
-    constant_gibbs = gibbs is not None and not ((gibbs.temperature.free_symbols | gibbs.friction.free_symbols) & state_or_time)
+    constant_gibbs = gibbs is not None and not (
+        (gibbs.temperature.free_symbols | gibbs.friction.free_symbols) & state_or_time
+    )
     return Coefficients(
         names=system.names,
         params=system.param_defaults,

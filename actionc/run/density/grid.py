@@ -104,7 +104,9 @@ def parse_boundaries(text: str | None, names: tuple[str, ...]) -> dict[str, str]
     for item in _items(text):
         name, value = _assignment(item, names, "--boundary", "NAME=" + "|".join(BOUNDARIES))
         if value not in BOUNDARIES:
-            raise RunError(f"--boundary: unknown boundary '{value}' for {name}", hint=f"one of: {', '.join(BOUNDARIES)}")
+            raise RunError(
+                f"--boundary: unknown boundary '{value}' for {name}", hint=f"one of: {', '.join(BOUNDARIES)}"
+            )
         boundaries[name] = value
     return boundaries
 

@@ -1,8 +1,8 @@
 """actionc.density: the density p(x, t) of an SDE or energy model on a grid.
 
-    model ──lower──► System ──fields──► NumPy coefficients ──operator──► L
-    init ─► p(0) ──evolve (implicit Euler, sparse LU)──► p(t), F[p](t)
-    L ──► stationary density (null vector), slowest rates (shift-invert)
+model ──lower──► System ──fields──► NumPy coefficients ──operator──► L
+init ─► p(0) ──evolve (implicit Euler, sparse LU)──► p(t), F[p](t)
+L ──► stationary density (null vector), slowest rates (shift-invert)
 """
 
 from __future__ import annotations
@@ -252,8 +252,12 @@ def _grid(fields: Coefficients, names, grid, boundary, p) -> Grid:
         default = _default_box(fields, names, p)
         cells = CELLS[len(names)]
         given.update({name: (*default[name], cells) for name in missing})
-    return Grid(tuple(Axis(name, *map(float, given[name][:2]), int(given[name][2]), sides.get(name, "reflecting"))
-                      for name in names))
+    return Grid(
+        tuple(
+            Axis(name, *map(float, given[name][:2]), int(given[name][2]), sides.get(name, "reflecting"))
+            for name in names
+        )
+    )
 
 
 def _initial_spread(fields: Coefficients, names, p) -> dict[str, list[tuple[float, float]]]:
