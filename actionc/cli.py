@@ -183,7 +183,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     density.add_argument("file", metavar="FILE")
     density.add_argument("--grid", metavar="LIST", help="NAME=LOW:HIGH:CELLS,… (default: from the init and energy)")
-    density.add_argument("--boundary", metavar="LIST", help="NAME=reflecting|periodic|absorbing,… (default reflecting)")
+    density.add_argument(
+        "--boundary", metavar="LIST", help="NAME=reflecting|periodic|absorbing,… (default: reflecting)"
+    )
     density.add_argument("--t-end", type=_positive_float, help="end time")
     density.add_argument("--dt", type=_positive_float, help="implicit Euler step (default: t-end/1000)")
     density.add_argument("--save-every", type=_positive_count, default=1, metavar="K", help="save every K-th step")
