@@ -1,131 +1,27 @@
-"""actionc.density: the density p(x, t) of an SDE or energy model on a grid.
+"""The density p(x, t) of an SDE or energy model on a grid, in one place:
 
-model ──lower──► System ──fields──► NumPy coefficients ──operator──► L
-init ─► p(0) ──evolve (implicit Euler, sparse LU)──► p(t), F[p](t)
-L ──► stationary density (null vector), slowest rates (shift-invert)
+model ──lower──► System ──fields──► NumPy coefficients ──operator──► L(t)
+init ──initial──► p(0) ──evolve: implicit Euler, sparse LU──► p(t), F[p](t)
+L ──evolve──► stationary density (null vector), slowest rates (shift-invert)
 """
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from scipy.special import ndtr
 
 from actionc import __version__
 from actionc.errors import RunError
 from actionc.run.density import evolve
 from actionc.run.density.fields import Coefficients, coefficients
 from actionc.run.density.grid import Axis, Grid, parse_axes, parse_boundaries
+from actionc.run.density.initial import given_density, initial_density, initial_spread
 from actionc.run.density.operator import assemble
+from actionc.run.density.result import DensityResult
 
 CELLS = {1: 400, 2: 160, 3: 48}  # default cells per axis
-RESERVED = ("t", "p", "names", "meta", "free_energy", "relative_entropy", "stationary", "rates")
-
-
-@dataclass
-class DensityResult:
-    """Densities at the saves: p[save, i_x, i_y, …] integrates to 1 over the
-    cells (Σ p · cell volume), with the grid and what produced it."""
-
-    t: np.ndarray
-    p: np.ndarray
-    grid: Grid
-    meta: dict
-    free_energy: np.ndarray | None = None  # F[p] at each save (energy models)
-    relative_entropy: np.ndarray | None = None  # KL(p ‖ Gibbs) = (F − F_eq)/T
-    stationary: np.ndarray | None = None  # the null vector of L, on the grid
-    rates: np.ndarray | None = None  # −λ of the slowest eigenvalues, 0 first
-
-    @property
-    def names(self) -> tuple[str, ...]:
-        return self.grid.names
-
-    def centres(self, name: str) -> np.ndarray:
-        return self.grid.axes[self.names.index(name)].centres
-
-    def mass(self) -> np.ndarray:
-        """Σ p · volume at each save: 1 up to round-off unless a boundary absorbs."""
-        return self.p.reshape(len(self.t), -1).sum(axis=1) * self.grid.volume
-
-    def marginal(self, name: str, save: int = -1) -> np.ndarray:
-        """The density of one state variable at a save (the others integrated out)."""
-        k = self.names.index(name)
-        others = tuple(1 + j for j in range(len(self.names)) if j != k)
-        width = np.prod([a.spacing for j, a in enumerate(self.grid.axes) if j != k])
-        return self.p[save : save + 1 if save != -1 else None].sum(axis=others)[0] * width
-
-    def save(self, path: str | Path) -> None:
-        """An .npz like a run's: t, p, names, meta (JSON), and each axis's cell
-        centres under its state name (`grid_NAME` when the name is taken)."""
-        arrays = {
-            "t": self.t,
-            "p": self.p,
-            "names": np.array(self.names, dtype=np.str_),
-            "meta": np.array(json.dumps(self.meta, allow_nan=False), dtype=np.str_),
-        }
-        for axis in self.grid.axes:
-            arrays[_centres_key(axis.name)] = axis.centres
-        for key in ("free_energy", "relative_entropy", "stationary", "rates"):
-            if getattr(self, key) is not None:
-                arrays[key] = getattr(self, key)
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp.npz")
-        os.close(handle)
-        try:
-            np.savez(temporary, **arrays)
-            os.replace(temporary, path)
-        finally:
-            if os.path.exists(temporary):
-                os.unlink(temporary)
-
-    @classmethod
-    def load(cls, path: str | Path) -> DensityResult:
-        with np.load(path, allow_pickle=False) as data:
-            meta = json.loads(str(data["meta"]))
-            if meta.get("command") != "density":
-                raise ValueError("not a result of actionc density")
-            grid = Grid(tuple(Axis(**axis) for axis in meta["grid"]))
-            extra = {k: data[k] for k in ("free_energy", "relative_entropy", "stationary", "rates") if k in data}
-            return cls(t=data["t"], p=data["p"], grid=grid, meta=meta, **extra)
-
-    def summary(self) -> str:
-        meta = self.meta
-        mass = self.mass()
-        lines = [
-            f"{meta['model']}: Fokker–Planck on {self.grid.describe()}",
-            f"  {meta['scheme']} scheme; implicit Euler, {meta['steps']} steps of dt = {meta['dt']:g} "
-            f"(t = {self.t[-1]:g}, {len(self.t)} saves)",
-            f"  mass {mass[-1]:.15g} (change {mass[-1] - mass[0]:.3g}), min p {self.p.min():.3g}",
-        ]
-        for k, name in enumerate(self.names):
-            density = self.marginal(name)
-            x, h = self.centres(name), self.grid.axes[k].spacing
-            mean = (density * x).sum() * h / max(density.sum() * h, 1e-300)
-            std = np.sqrt(max((density * (x - mean) ** 2).sum() * h / max(density.sum() * h, 1e-300), 0.0))
-            lines.append(f"  {name}: final mean {mean:.6g}, std {std:.6g}")
-        if self.free_energy is not None:
-            steps = np.diff(self.free_energy)
-            lines.append(
-                f"  free energy F[p] {self.free_energy[0]:.6g} -> {self.free_energy[-1]:.6g} "
-                f"(largest step {steps.max() if steps.size else 0:.3g}: "
-                f"{'decreasing' if steps.size == 0 or steps.max() <= 0 else 'NOT monotone'})"
-            )
-        if self.stationary is not None:
-            lines.append(f"  stationary density: max {self.stationary.max():.6g}, min {self.stationary.min():.3g}")
-        if self.rates is not None:
-            rates = ", ".join(f"{r:.6g}" for r in self.rates)
-            lines.append(f"  slowest rates −λ: {rates}")
-        return "\n".join(lines)
-
-
-def _centres_key(name: str) -> str:
-    return f"grid_{name}" if name in RESERVED else name
 
 
 @dataclass(frozen=True)
@@ -159,7 +55,7 @@ def discretize(model, *, grid=None, boundary=None, params=None, initial=None) ->
     fields = coefficients(system)
     p = fields.vector(params)
     grid = _grid(fields, system.names, grid, boundary, p)
-    p0 = _initial_density(fields, grid, p) if initial is None else _given_density(initial, grid)
+    p0 = initial_density(fields, grid, p) if initial is None else given_density(initial, grid)
     return Problem(system.name, system.kind, source, grid, fields, p, p0)
 
 
@@ -260,33 +156,10 @@ def _grid(fields: Coefficients, names, grid, boundary, p) -> Grid:
     )
 
 
-def _initial_spread(fields: Coefficients, names, p) -> dict[str, list[tuple[float, float]]]:
-    """Intervals where the initial density lives, per state variable."""
-    values = np.atleast_1d(fields.initial(np.zeros(len(names)), 0.0, p))
-    spread: dict[str, list] = {name: [] for name in names}
-    at = 0
-    for distribution, index, count in fields.layout:
-        args = values[at : at + count]
-        at += count
-        if distribution == "value":
-            spread[names[index]].append((args[0], args[0]))
-        elif distribution == "normal":
-            spread[names[index]].append((args[0] - 6 * args[1], args[0] + 6 * args[1]))
-        elif distribution == "uniform":
-            spread[names[index]].append((args[0], args[1]))
-        else:  # a Gaussian of a mixture: weight, mean, covariance
-            n = len(names)
-            mean, cov = args[1 : 1 + n], args[1 + n :].reshape(n, n)
-            for k, name in enumerate(names):
-                width = 6 * np.sqrt(max(cov[k, k], 0.0))
-                spread[name].append((mean[k] - width, mean[k] + width))
-    return {name: intervals or [(0.0, 0.0)] for name, intervals in spread.items()}
-
-
 def _default_box(fields: Coefficients, names, p) -> dict[str, tuple[float, float]]:
     """Energy models: where E < min E + 20 T near the init (exp(−20) ≈ 2e-9);
     SDE models: the initial density's support widened by 5 on each side."""
-    spread = _initial_spread(fields, names, p)
+    spread = initial_spread(fields, names, p)
     box = {name: (min(a for a, _ in s) - 5.0, max(b for _, b in s) + 5.0) for name, s in spread.items()}
     if not fields.gibbs_exact:
         return box
@@ -308,72 +181,3 @@ def _energy(fields: Coefficients, grid: Grid, p) -> tuple[np.ndarray, float]:
     energy = np.asarray(fields.energy(points, 0.0, p)) + np.zeros(grid.shape)
     temperature = float(fields.temperature(points[(0,) * len(grid.shape)], 0.0, p))
     return energy.ravel(), temperature
-
-
-def _initial_density(fields: Coefficients, grid: Grid, p) -> np.ndarray:
-    """The model's init as cell averages: a value is a point mass shared by the
-    two nearest cells (so its mean is exact), a normal or uniform the exact
-    mass of each cell; a mixture of Gaussians its density at the centres.
-    Variables without init start at 0, as in `run`."""
-    names = grid.names
-    values = np.atleast_1d(fields.initial(np.zeros(len(names)), 0.0, p))
-    masses = {name: None for name in names}
-    mixture = np.zeros(grid.shape)
-    at = 0
-    for distribution, index, count in fields.layout:
-        args = values[at : at + count]
-        at += count
-        if distribution == "gaussian":
-            mixture += _gaussian(grid, args)
-        else:
-            axis = grid.axes[index]
-            masses[axis.name] = _axis_mass(axis, distribution, args)
-    if any(d == "gaussian" for d, _, _ in fields.layout):
-        density = mixture
-    else:
-        density = np.ones(())
-        for axis in grid.axes:
-            mass = masses[axis.name] if masses[axis.name] is not None else _axis_mass(axis, "value", [0.0])
-            density = np.multiply.outer(density, mass / axis.spacing)
-    total = density.sum() * grid.volume
-    if not total > 0.999:
-        raise RunError(
-            f"only {total:.3g} of the initial probability lies on the grid ({grid.describe()})",
-            hint="widen the grid with --grid NAME=LOW:HIGH:CELLS",
-        )
-    return density / total
-
-
-def _axis_mass(axis: Axis, distribution: str, args) -> np.ndarray:
-    edges, centres, h = axis.edges, axis.centres, axis.spacing
-    if distribution == "normal" and args[1] > 0:
-        return np.diff(ndtr((edges - args[0]) / args[1]))
-    if distribution == "uniform" and args[1] > args[0]:
-        overlap = np.clip(np.minimum(edges[1:], args[1]) - np.maximum(edges[:-1], args[0]), 0.0, None)
-        return overlap / (args[1] - args[0])
-    value = args[0]
-    if not axis.low <= value <= axis.high:
-        raise RunError(f"the initial value {axis.name} = {value:g} is outside the grid [{axis.low:g}, {axis.high:g}]")
-    mass = np.zeros(axis.cells)
-    s = np.clip((value - centres[0]) / h, 0.0, axis.cells - 1.0)
-    i = min(int(np.floor(s)), axis.cells - 2)
-    mass[i], mass[i + 1] = 1.0 - (s - i), s - i
-    return mass
-
-
-def _gaussian(grid: Grid, args) -> np.ndarray:
-    n = len(grid.axes)
-    weight, mean, cov = args[0], args[1 : 1 + n], args[1 + n :].reshape(n, n)
-    offset = grid.points() - mean
-    solved = np.linalg.solve(cov, offset.reshape(-1, n).T).T.reshape(offset.shape)
-    exponent = -0.5 * (offset * solved).sum(axis=-1)
-    return weight * np.exp(exponent) / np.sqrt((2 * np.pi) ** n * np.linalg.det(cov))
-
-
-def _given_density(initial, grid: Grid) -> np.ndarray:
-    density = np.asarray(initial, dtype=float)
-    if density.shape != grid.shape:
-        raise RunError(f"the initial density has shape {density.shape}, the grid {grid.shape}")
-    if not np.all(np.isfinite(density)) or density.min() < 0 or density.sum() <= 0:
-        raise RunError("the initial density must be finite, non-negative and not all zero")
-    return density / (density.sum() * grid.volume)

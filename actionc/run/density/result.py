@@ -1,0 +1,117 @@
+"""DensityResult: the densities of `actionc density` at its saves, with the
+grid and what produced them; saved as an .npz in the conventions of a run."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from actionc.run.density.grid import Axis, Grid
+
+RESERVED = ("t", "p", "names", "meta", "free_energy", "relative_entropy", "stationary", "rates")
+
+
+@dataclass
+class DensityResult:
+    """Densities at the saves: p[save, i_x, i_y, …] integrates to 1 over the
+    cells (Σ p · cell volume), with the grid and what produced it."""
+
+    t: np.ndarray
+    p: np.ndarray
+    grid: Grid
+    meta: dict
+    free_energy: np.ndarray | None = None  # F[p] at each save (energy models)
+    relative_entropy: np.ndarray | None = None  # KL(p ‖ Gibbs) = (F − F_eq)/T
+    stationary: np.ndarray | None = None  # the null vector of L, on the grid
+    rates: np.ndarray | None = None  # −λ of the slowest eigenvalues, 0 first
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return self.grid.names
+
+    def centres(self, name: str) -> np.ndarray:
+        return self.grid.axes[self.names.index(name)].centres
+
+    def mass(self) -> np.ndarray:
+        """Σ p · volume at each save: 1 up to round-off unless a boundary absorbs."""
+        return self.p.reshape(len(self.t), -1).sum(axis=1) * self.grid.volume
+
+    def marginal(self, name: str, save: int = -1) -> np.ndarray:
+        """The density of one state variable at a save (the others integrated out)."""
+        k = self.names.index(name)
+        others = tuple(1 + j for j in range(len(self.names)) if j != k)
+        width = np.prod([a.spacing for j, a in enumerate(self.grid.axes) if j != k])
+        return self.p[save : save + 1 if save != -1 else None].sum(axis=others)[0] * width
+
+    def save(self, path: str | Path) -> None:
+        """An .npz like a run's: t, p, names, meta (JSON), and each axis's cell
+        centres under its state name (`grid_NAME` when the name is taken)."""
+        arrays = {
+            "t": self.t,
+            "p": self.p,
+            "names": np.array(self.names, dtype=np.str_),
+            "meta": np.array(json.dumps(self.meta, allow_nan=False), dtype=np.str_),
+        }
+        for axis in self.grid.axes:
+            arrays[_centres_key(axis.name)] = axis.centres
+        for key in ("free_energy", "relative_entropy", "stationary", "rates"):
+            if getattr(self, key) is not None:
+                arrays[key] = getattr(self, key)
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp.npz")
+        os.close(handle)
+        try:
+            np.savez(temporary, **arrays)
+            os.replace(temporary, path)
+        finally:
+            if os.path.exists(temporary):
+                os.unlink(temporary)
+
+    @classmethod
+    def load(cls, path: str | Path) -> DensityResult:
+        with np.load(path, allow_pickle=False) as data:
+            meta = json.loads(str(data["meta"]))
+            if meta.get("command") != "density":
+                raise ValueError("not a result of actionc density")
+            grid = Grid(tuple(Axis(**axis) for axis in meta["grid"]))
+            extra = {k: data[k] for k in ("free_energy", "relative_entropy", "stationary", "rates") if k in data}
+            return cls(t=data["t"], p=data["p"], grid=grid, meta=meta, **extra)
+
+    def summary(self) -> str:
+        meta = self.meta
+        mass = self.mass()
+        lines = [
+            f"{meta['model']}: Fokker–Planck on {self.grid.describe()}",
+            f"  {meta['scheme']} scheme; implicit Euler, {meta['steps']} steps of dt = {meta['dt']:g} "
+            f"(t = {self.t[-1]:g}, {len(self.t)} saves)",
+            f"  mass {mass[-1]:.15g} (change {mass[-1] - mass[0]:.3g}), min p {self.p.min():.3g}",
+        ]
+        for k, name in enumerate(self.names):
+            density = self.marginal(name)
+            x, h = self.centres(name), self.grid.axes[k].spacing
+            mean = (density * x).sum() * h / max(density.sum() * h, 1e-300)
+            std = np.sqrt(max((density * (x - mean) ** 2).sum() * h / max(density.sum() * h, 1e-300), 0.0))
+            lines.append(f"  {name}: final mean {mean:.6g}, std {std:.6g}")
+        if self.free_energy is not None:
+            steps = np.diff(self.free_energy)
+            lines.append(
+                f"  free energy F[p] {self.free_energy[0]:.6g} -> {self.free_energy[-1]:.6g} "
+                f"(largest step {steps.max() if steps.size else 0:.3g}: "
+                f"{'decreasing' if steps.size == 0 or steps.max() <= 0 else 'NOT monotone'})"
+            )
+        if self.stationary is not None:
+            lines.append(f"  stationary density: max {self.stationary.max():.6g}, min {self.stationary.min():.3g}")
+        if self.rates is not None:
+            rates = ", ".join(f"{r:.6g}" for r in self.rates)
+            lines.append(f"  slowest rates −λ: {rates}")
+        return "\n".join(lines)
+
+
+def _centres_key(name: str) -> str:
+    return f"grid_{name}" if name in RESERVED else name
