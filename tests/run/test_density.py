@@ -226,3 +226,18 @@ def test_state_and_time_dependent_noise_follows_its_exact_widening_gaussian():
         errors.append(np.abs(result.p[-1] - exact).sum() * result.grid.volume)
     assert result.meta["time_dependent"]
     assert errors[1] < 5e-4 and errors[0] / errors[1] > 3, errors
+
+
+def test_correlated_noise_reaches_its_exact_gaussian_at_second_order():
+    # dx = −x dt + dW₁, dy = −y dt + c dW₁ + dW₂: off-diagonal D, stationary
+    # covariance Σ = g gᵀ/2 (the Lyapunov equation with drift −I)
+    model = actionc.parse("model corr\nparam c = 0.8\nstate x, y\ndx = -x dt + dW1\ndy = -y dt + c dW1 + dW2\n")
+    inverse = np.linalg.inv(np.array([[1.0, 0.8], [0.8, 1.64]]) / 2)
+    errors = []
+    for cells in (24, 48):
+        problem = discretize(model, grid={"x": (-4.0, 4.0, cells), "y": (-5.0, 5.0, cells)})
+        points = problem.grid.points().reshape(-1, 2)
+        exact = np.exp(-0.5 * np.einsum("ni,ij,nj->n", points, inverse, points))
+        exact /= exact.sum() * problem.grid.volume
+        errors.append(np.abs(stationary(problem.operator(), problem.grid.volume) - exact).sum() * problem.grid.volume)
+    assert errors[1] < 0.02 and errors[0] / errors[1] > 3.3, errors
