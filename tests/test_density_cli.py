@@ -79,7 +79,7 @@ def test_an_initial_density_from_a_file(tmp_path, capsys):
     np.save(start, np.r_[np.zeros(50), np.ones(50)])
     args = ["density", str(EXAMPLES / "ornstein_uhlenbeck.act"), "--grid", "x=-2:3:100", "--t-end", "0.01"]
     assert main([*args, "--init-density", str(start)]) == 0
-    assert "x: final mean 1.7" in capsys.readouterr().out  # the uniform on [0.5, 3] has mean 1.75
+    assert "x at t = 0.01: mean 1.7" in capsys.readouterr().out  # the uniform on [0.5, 3] has mean 1.75
     np.save(start, np.ones(7))
     assert main([*args, "--init-density", str(start)]) == 2
     assert "the initial density has shape (7,), the grid (100,)" in capsys.readouterr().err

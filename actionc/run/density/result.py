@@ -41,12 +41,14 @@ class DensityResult:
         """Σ p · volume at each save: 1 up to round-off unless a boundary absorbs."""
         return self.p.reshape(len(self.t), -1).sum(axis=1) * self.grid.volume
 
-    def marginal(self, name: str, save: int = -1) -> np.ndarray:
-        """The density of one state variable at a save (the others integrated out)."""
+    def marginal(self, name: str, save: int = -1, density: np.ndarray | None = None) -> np.ndarray:
+        """The density of one state variable (the others integrated out) at a
+        save, or of `density` on the grid (e.g. the stationary one)."""
         k = self.names.index(name)
-        others = tuple(1 + j for j in range(len(self.names)) if j != k)
-        width = np.prod([a.spacing for j, a in enumerate(self.grid.axes) if j != k])
-        return self.p[save : save + 1 if save != -1 else None].sum(axis=others)[0] * width
+        density = self.p[save] if density is None else density
+        others = tuple(j for j in range(len(self.names)) if j != k)
+        width = np.prod([self.grid.axes[j].spacing for j in others])
+        return density.sum(axis=others) * width
 
     def save(self, path: str | Path) -> None:
         """An .npz like a run's: t, p, names, meta (JSON), and each axis's cell
@@ -85,32 +87,37 @@ class DensityResult:
 
     def summary(self) -> str:
         meta = self.meta
-        mass = self.mass()
-        lines = [
-            f"{meta['model']}: Fokker–Planck on {self.grid.describe()}",
-            f"  {meta['scheme']} scheme; implicit Euler, {meta['steps']} steps of dt = {meta['dt']:g} "
-            f"(t = {self.t[-1]:g}, {len(self.t)} saves)",
-            f"  mass {mass[-1]:.15g} (change {mass[-1] - mass[0]:.3g}), min p {self.p.min():.3g}",
-        ]
-        for k, name in enumerate(self.names):
-            density = self.marginal(name)
-            x, h = self.centres(name), self.grid.axes[k].spacing
-            mean = (density * x).sum() * h / max(density.sum() * h, 1e-300)
-            std = np.sqrt(max((density * (x - mean) ** 2).sum() * h / max(density.sum() * h, 1e-300), 0.0))
-            lines.append(f"  {name}: final mean {mean:.6g}, std {std:.6g}")
-        if self.free_energy is not None:
-            steps = np.diff(self.free_energy)
+        lines = [f"{meta['model']}: Fokker–Planck on {self.grid.describe()}, {meta['scheme']} scheme"]
+        if meta["steps"]:
+            mass = self.mass()
+            lines.append(
+                f"  implicit Euler, {meta['steps']} steps of dt = {meta['dt']:g} (t = {self.t[-1]:g}, "
+                f"{len(self.t)} saves); mass {mass[-1]:.15g} (change {mass[-1] - mass[0]:.3g}), "
+                f"min p {self.p.min():.3g}"
+            )
+            lines += self._moments(f"at t = {self.t[-1]:g}", self.p[-1])
+        if self.free_energy is not None and meta["steps"]:
+            rise = np.diff(self.free_energy).max()
             lines.append(
                 f"  free energy F[p] {self.free_energy[0]:.6g} -> {self.free_energy[-1]:.6g} "
-                f"(largest step {steps.max() if steps.size else 0:.3g}: "
-                f"{'decreasing' if steps.size == 0 or steps.max() <= 0 else 'NOT monotone'})"
+                f"({'decreasing at every save' if rise <= 0 else f'NOT monotone: rises by {rise:.3g}'})"
             )
         if self.stationary is not None:
             lines.append(f"  stationary density: max {self.stationary.max():.6g}, min {self.stationary.min():.3g}")
+            lines += self._moments("stationary", self.stationary)
         if self.rates is not None:
-            rates = ", ".join(f"{r:.6g}" for r in self.rates)
-            lines.append(f"  slowest rates −λ: {rates}")
+            lines.append(f"  slowest rates −λ: {', '.join(f'{r:.6g}' for r in self.rates)}")
         return "\n".join(lines)
+
+    def _moments(self, label: str, density: np.ndarray) -> list[str]:
+        lines = []
+        for name in self.names:
+            marginal, x = self.marginal(name, density=density), self.centres(name)
+            weights = marginal / marginal.sum()
+            mean = (weights * x).sum()
+            std = np.sqrt((weights * (x - mean) ** 2).sum())
+            lines.append(f"  {name} {label}: mean {mean:.6g}, std {std:.6g}")
+        return lines
 
 
 def _centres_key(name: str) -> str:
