@@ -241,3 +241,13 @@ def test_correlated_noise_reaches_its_exact_gaussian_at_second_order():
         exact /= exact.sum() * problem.grid.volume
         errors.append(np.abs(stationary(problem.operator(), problem.grid.volume) - exact).sum() * problem.grid.volume)
     assert errors[1] < 0.02 and errors[0] / errors[1] > 3.3, errors
+
+
+@pytest.mark.parametrize("calculus, growth", [("ito", 0.0), ("stratonovich", 0.5**2 / 2)])
+def test_multiplicative_noise_moves_the_mean_only_in_stratonovich_calculus(calculus, growth):
+    # dS = σ S dW: E[S(t)] = 1 in Itô calculus, exp(σ²t/2) in Stratonovich
+    # (the Itô drift σ²S/2 the System carries)
+    text = f"model gbm\nparam sigma = 0.5\nstate S\nnoise {calculus}\ndS = 0 dt + sigma*S dW\ninit S = 1\n"
+    result = solve(actionc.parse(text), grid="S=0:6:600", t_end=1.0, dt=1e-3, save_every=1000)
+    mean = (result.p[-1] * result.centres("S")).sum() * result.grid.volume
+    assert mean == pytest.approx(np.exp(growth), abs=1e-3)
