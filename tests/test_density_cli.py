@@ -83,3 +83,17 @@ def test_an_initial_density_from_a_file(tmp_path, capsys):
     np.save(start, np.ones(7))
     assert main([*args, "--init-density", str(start)]) == 2
     assert "the initial density has shape (7,), the grid (100,)" in capsys.readouterr().err
+
+
+def test_a_singular_drift_or_a_huge_grid_is_a_clear_error(tmp_path, capsys):
+    singular = tmp_path / "singular.act"
+    singular.write_text("model singular\nstate x\ndx = -x dt + sqrt(x) dW\ninit x = 1\n")
+    assert main(["density", str(singular), "--grid", "x=-1:2:30", "--t-end", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "the noise is not real at x = -0.95 (t = 0)" in err and "Traceback" not in err
+    singular.write_text("model singular\nstate x\ndx = 1/x dt + dW\ninit x = 1\n")
+    assert main(["density", str(singular), "--grid", "x=-1:2:30", "--t-end", "1"]) == 2
+    assert "the drift along x is not finite at x = 0 (t = 0)" in capsys.readouterr().err
+    huge = ["--grid", "x=-3:3:3000,y=-3:3:3000", "--t-end", "1"]
+    assert main(["density", str(EXAMPLES / "double_well.act"), *huge]) == 2
+    assert "a grid of 9000000 cells is too large" in capsys.readouterr().err

@@ -38,6 +38,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sparse
 
+from actionc.errors import RunError
 from actionc.run.density.fields import Coefficients
 from actionc.run.density.grid import Grid
 
@@ -54,10 +55,14 @@ def bernoulli(z: np.ndarray) -> np.ndarray:
 def assemble(grid: Grid, coefficients: Coefficients, t: float, p: np.ndarray) -> sparse.csr_matrix:
     """L at time t with parameter vector p."""
     centres = grid.points()
-    D = np.asarray(coefficients.diffusion(centres, t, p))
+    D = _evaluate(coefficients.diffusion, centres, t, p, grid, "the diffusion")
+    negative = np.diagonal(D, axis1=-2, axis2=-1) < 0
+    if negative.any():  # D = ½ g gᵀ of an imaginary g, e.g. sqrt(x) at x < 0
+        at = ", ".join(f"{n} = {v:.6g}" for n, v in zip(grid.names, centres[tuple(np.argwhere(negative)[0][:-1])]))
+        raise RunError(f"the noise is not real at {at} (t = {t:g})", hint="keep the grid where the noise is defined")
     gibbs = coefficients.gibbs_exact
     if gibbs:
-        energy = np.asarray(coefficients.energy(centres, t, p)) + np.zeros(grid.shape)
+        energy = _evaluate(coefficients.energy, centres, t, p, grid, "the energy")
         temperature = float(coefficients.temperature(centres[(0,) * len(grid.shape)], t, p))
     index = np.arange(grid.size).reshape(grid.shape)
     rows, cols, values = [], [], []
@@ -76,16 +81,15 @@ def assemble(grid: Grid, coefficients: Coefficients, t: float, p: np.ndarray) ->
             z = -(E[b] - E[a]) / temperature
             alpha, beta = Dkk[a] / h * bernoulli(-z), Dkk[b] / h * bernoulli(z)
         else:
-            faces = _face_points(centres, k, h, a.shape[k])
-            drift = np.asarray(coefficients.drift[k](faces, t, p)) + np.zeros(a.shape)
+            faces = _face_points(centres, k, axis.edges[1 : a.shape[k] + 1])
+            drift = _evaluate(coefficients.drift[k], faces, t, p, grid, f"the drift along {axis.name}")
             alpha, beta = _fitted(drift, Dkk[a], Dkk[b], h)
         add(a, a, -alpha / h), add(a, b, beta / h), add(b, a, alpha / h), add(b, b, -beta / h)
         if axis.boundary == "absorbing":
             for end, sign in ((0, -1.0), (n - 1, 1.0)):
                 cells = np.take(index, [end], axis=k)
-                where = np.take(centres, [end], axis=k).copy()
-                where[..., k] += sign * h / 2
-                drift = np.asarray(coefficients.drift[k](where, t, p)) + np.zeros(cells.shape)
+                where = _face_points(np.take(centres, [end], axis=k), k, axis.edges[[0 if sign < 0 else n]])
+                drift = _evaluate(coefficients.drift[k], where, t, p, grid, f"the drift along {axis.name}")
                 Dc = D[..., k, k].ravel()[cells]
                 alpha, beta = _fitted(drift, Dc, Dc, h)
                 add(cells, cells, -(alpha if sign > 0 else beta) / h)  # out through the face: p = 0 beyond
@@ -97,6 +101,21 @@ def assemble(grid: Grid, coefficients: Coefficients, t: float, p: np.ndarray) ->
         (np.concatenate(values), (np.concatenate(rows), np.concatenate(cols))), shape=(grid.size, grid.size)
     )
     return L.tocsr()
+
+
+def _evaluate(function, points: np.ndarray, t: float, p: np.ndarray, grid: Grid, what: str) -> np.ndarray:
+    """function(points, t, p), every value finite, or a RunError saying where not."""
+    with np.errstate(all="ignore"):
+        values = np.asarray(function(points, t, p), dtype=float)
+    values = values + np.zeros(points.shape[:-1] + values.shape[points.ndim - 1 :])
+    bad = ~np.isfinite(values)
+    if bad.any():
+        where = np.argwhere(bad.reshape(points.shape[:-1] + (-1,)).any(axis=-1))[0]
+        at = ", ".join(f"{name} = {value:.6g}" for name, value in zip(grid.names, points[tuple(where)]))
+        raise RunError(
+            f"{what} is not finite at {at} (t = {t:g})", hint="move the grid away from the singularity with --grid"
+        )
+    return values
 
 
 def _fitted(drift, D_a, D_b, h):
@@ -119,10 +138,13 @@ def _neighbours(index: np.ndarray, k: int, n: int, periodic: bool):
     return a, b
 
 
-def _face_points(centres: np.ndarray, k: int, h: float, count: int) -> np.ndarray:
-    """The centres of the upper faces of the first `count` cells along k."""
-    faces = np.take(centres, np.arange(count), axis=k).copy()
-    faces[..., k] += h / 2
+def _face_points(centres: np.ndarray, k: int, edges: np.ndarray) -> np.ndarray:
+    """Face centres: the cell centres of the first len(edges) cells along k
+    with coordinate k moved to `edges` (computed as low + i h, exactly)."""
+    faces = np.take(centres, np.arange(len(edges)), axis=k).copy()
+    shape = [1] * (faces.ndim - 1)
+    shape[k] = len(edges)
+    faces[..., k] = edges.reshape(shape)
     return faces
 
 

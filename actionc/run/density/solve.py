@@ -22,6 +22,7 @@ from actionc.run.density.operator import assemble
 from actionc.run.density.result import DensityResult
 
 CELLS = {1: 400, 2: 160, 3: 48}  # default cells per axis
+MAX_CELLS = 1 << 22  # a sparse LU of 4 M cells already needs gigabytes
 
 
 @dataclass(frozen=True)
@@ -148,12 +149,18 @@ def _grid(fields: Coefficients, names, grid, boundary, p) -> Grid:
         default = _default_box(fields, names, p)
         cells = CELLS[len(names)]
         given.update({name: (*default[name], cells) for name in missing})
-    return Grid(
+    result = Grid(
         tuple(
             Axis(name, *map(float, given[name][:2]), int(given[name][2]), sides.get(name, "reflecting"))
             for name in names
         )
     )
+    if result.size > MAX_CELLS:
+        raise RunError(
+            f"a grid of {result.size} cells is too large to factorize (at most {MAX_CELLS})",
+            hint="fewer cells per axis, or particles: actionc run",
+        )
+    return result
 
 
 def _default_box(fields: Coefficients, names, p) -> dict[str, tuple[float, float]]:
