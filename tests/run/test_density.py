@@ -251,3 +251,40 @@ def test_multiplicative_noise_moves_the_mean_only_in_stratonovich_calculus(calcu
     result = solve(actionc.parse(text), grid="S=0:6:600", t_end=1.0, dt=1e-3, save_every=1000)
     mean = (result.p[-1] * result.centres("S")).sum() * result.grid.volume
     assert mean == pytest.approx(np.exp(growth), abs=1e-3)
+
+
+def test_a_tilted_periodic_potential_reaches_riskens_current_carrying_stationary_density():
+    # dx = (F − sin x) dt + sqrt(2T) dW on a circle: a steady state with a
+    # current, p(x) ∝ e^{−Φ(x)/T} ∫_x^{x+2π} e^{Φ(y)/T} dy, Φ = −cos x − F x
+    # (Risken, The Fokker–Planck Equation, §11.2)
+    from scipy.integrate import quad
+
+    F, T = 0.6, 0.4
+    model = actionc.parse("model tilted\nparam F = 0.6, T = 0.4\nstate x\ndx = (F - sin(x)) dt + sqrt(2*T) dW\n")
+
+    def phi(x):
+        return -np.cos(x) - F * x
+
+    errors = []
+    for cells in (50, 100):
+        problem = discretize(model, grid={"x": (-np.pi, np.pi, cells)}, boundary="x=periodic")
+        axis = problem.grid.axes[0]
+        exact = np.array(
+            [np.exp(-phi(x) / T) * quad(lambda y: np.exp(phi(y) / T), x, x + 2 * np.pi)[0] for x in axis.centres]
+        )
+        exact /= exact.sum() * axis.spacing
+        errors.append(np.abs(stationary(problem.operator(), axis.spacing) - exact).sum() * axis.spacing)
+    assert errors[1] < 5e-4 and 3.5 < errors[0] / errors[1] < 4.5, errors
+
+
+def test_three_dimensional_linear_drift_has_its_gaussian_exactly_at_the_cells():
+    # with a linear drift and constant noise the fitted flux balances the
+    # Gaussian exactly across every face: z = h f(face)/D = −h x_face/σ²
+    model = actionc.parse(
+        "model ou3\nstate x, y, z\ndx = -x dt + dW1\ndy = -2*y dt + dW2\ndz = -(z - 1) dt + 0.5 dW3\n"
+    )
+    problem = discretize(model, grid={"x": (-3.0, 3.0, 14), "y": (-2.0, 2.0, 12), "z": (-0.5, 2.5, 10)})
+    points = problem.grid.points().reshape(-1, 3) - np.array([0.0, 0.0, 1.0])
+    exact = np.exp(-0.5 * (points**2 / np.array([0.5, 0.25, 0.125])).sum(axis=1))
+    exact /= exact.sum() * problem.grid.volume
+    assert np.abs(stationary(problem.operator(), problem.grid.volume) - exact).max() < 1e-12 * exact.max()
