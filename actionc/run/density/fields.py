@@ -45,7 +45,6 @@ class Coefficients:
     time_dependent: bool  # drift or diffusion depends on t: the operator is rebuilt every step
     energy: Callable | None  # E(x), for the free energy and the exact Gibbs scheme
     temperature: Callable | None
-    friction: Callable | None
     gibbs_exact: bool  # drift −∇E/γ with constant T and γ: the Scharfetter–Gummel flux is exact for exp(−E/T)
     initial: Callable  # the Initial and Mixture arguments, flattened in the order of `layout`
     layout: tuple[tuple[str, int, int], ...]  # (distribution, state index or -1, argument count)
@@ -71,7 +70,12 @@ def coefficients(system: System) -> Coefficients:
     names[system.time] = "t"
     g = sympy.Matrix(system.diffusion)
     D = g * g.T / 2
-    parts = ["import numpy\n"]
+    parts = [
+        f"# The Fokker–Planck coefficients of model '{system.name}' ({system.kind}) for actionc density,\n"
+        "# printed from its System. Do not edit: it is rebuilt from the model.\n"
+        f"# x = ({', '.join(system.names)}), p = ({', '.join(p.name for p in system.params)})\n"
+        "import numpy\n"
+    ]
     for k, f in enumerate(system.ito_drift):
         parts.append(printer.array_function(f"drift_{k}", [f], names, f"Itô drift along {system.names[k]}.", "scalar"))
     flat = [D[i, j] for i in range(n) for j in range(n)]
@@ -80,7 +84,6 @@ def coefficients(system: System) -> Coefficients:
     if gibbs is not None:
         parts.append(printer.array_function("energy", [gibbs.energy], names, "The energy E(x).", "scalar"))
         parts.append(printer.array_function("temperature", [gibbs.temperature], names, "T.", "scalar"))
-        parts.append(printer.array_function("friction", [gibbs.friction], names, "γ.", "scalar"))
     layout, arguments = _initial_layout(system)
     parts.append(printer.array_function("initial", arguments or [0], names, "Initial-value arguments.", "vector"))
     source = "\n\n".join(part.strip("\n") for part in parts) + "\n"
@@ -99,7 +102,6 @@ def coefficients(system: System) -> Coefficients:
         time_dependent=any(system.time in e.free_symbols for e in coefficients_of_state),
         energy=namespace.get("energy"),
         temperature=namespace.get("temperature"),
-        friction=namespace.get("friction"),
         gibbs_exact=constant_gibbs,
         initial=namespace["initial"],
         layout=layout,

@@ -84,7 +84,8 @@ def assemble(grid: Grid, coefficients: Coefficients, t: float, p: np.ndarray) ->
             faces = _face_points(centres, k, axis.edges[1 : a.shape[k] + 1])
             drift = _evaluate(coefficients.drift[k], faces, t, p, grid, f"the drift along {axis.name}")
             alpha, beta = _fitted(drift, Dkk[a], Dkk[b], h)
-        add(a, a, -alpha / h), add(a, b, beta / h), add(b, a, alpha / h), add(b, b, -beta / h)
+        for row, column, rate in ((a, a, -alpha), (a, b, beta), (b, a, alpha), (b, b, -beta)):
+            add(row, column, rate / h)  # a loses J/h, b gains it
         if axis.boundary == "absorbing":
             for end, sign in ((0, -1.0), (n - 1, 1.0)):
                 cells = np.take(index, [end], axis=k)
