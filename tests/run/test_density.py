@@ -288,3 +288,17 @@ def test_three_dimensional_linear_drift_has_its_gaussian_exactly_at_the_cells():
     exact = np.exp(-0.5 * (points**2 / np.array([0.5, 0.25, 0.125])).sum(axis=1))
     exact /= exact.sum() * problem.grid.volume
     assert np.abs(stationary(problem.operator(), problem.grid.volume) - exact).max() < 1e-12 * exact.max()
+
+
+def test_a_density_result_round_trips_through_npz_and_xarray(tmp_path):
+    from actionc.run.density import DensityResult
+
+    result = solve(actionc.parse(DOUBLE_WELL), grid="x=-2:2:40", t_end=1.0, dt=0.1, save_every=5, eigenvalues=2)
+    result.save(tmp_path / "dw.npz")
+    loaded = DensityResult.load(tmp_path / "dw.npz")
+    assert np.array_equal(loaded.p, result.p) and np.array_equal(loaded.rates, result.rates)
+    assert loaded.grid == result.grid and loaded.meta == result.meta
+    xarray = pytest.importorskip("xarray")
+    dataset = loaded.to_xarray()
+    assert isinstance(dataset, xarray.Dataset) and dataset["p"].dims == ("time", "x")
+    assert float(dataset["p"].sel(time=1.0).integrate("x")) == pytest.approx(1, abs=1e-3)

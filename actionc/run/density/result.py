@@ -85,6 +85,19 @@ class DensityResult:
             extra = {k: data[k] for k in ("free_energy", "relative_entropy", "stationary", "rates") if k in data}
             return cls(t=data["t"], p=data["p"], grid=grid, meta=meta, **extra)
 
+    def to_xarray(self):
+        """An xarray.Dataset: p over (time, one dimension per state variable),
+        the cell centres as coordinates (needs xarray installed)."""
+        try:
+            import xarray
+        except ImportError as error:
+            raise ImportError("to_xarray needs xarray: pip install xarray") from error
+        coords = {"time": self.t, **{axis.name: axis.centres for axis in self.grid.axes}}
+        data = {"p": (("time", *self.names), self.p)}
+        if self.free_energy is not None:
+            data["free_energy"] = (("time",), self.free_energy)
+        return xarray.Dataset(data, coords=coords, attrs={"meta": json.dumps(self.meta)})
+
     def summary(self) -> str:
         meta = self.meta
         lines = [f"{meta['model']}: Fokker–Planck on {self.grid.describe()}, {meta['scheme']} scheme"]
