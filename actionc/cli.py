@@ -440,6 +440,8 @@ def _plot(args) -> int:
 def _density(args) -> int:
     import numpy as np
 
+    from actionc.lang import load
+    from actionc.lower import lower
     from actionc.run.density import solve
 
     if args.t_end is None and not (args.stationary or args.eigenvalues):
@@ -452,8 +454,10 @@ def _density(args) -> int:
                 initial = np.load(args.init_density, allow_pickle=False)
             except (OSError, ValueError) as error:
                 return _failure("density", OSError(f"not a NumPy array file ({error})"), args.init_density)
+        model = load(args.file)
         result = solve(
-            args.file,
+            lower(model),
+            source=model.source or "",
             t_end=args.t_end,
             dt=args.dt,
             save_every=args.save_every,

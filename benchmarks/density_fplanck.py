@@ -8,7 +8,7 @@ T = 0.5, γ = 1) on [−2.5, 2.5]² with N² cells (fplanck's nodes are our cell
 centres), reflecting walls, from a Gaussian at (−1, 0) of std 0.2, to t = 1
 in `steps` steps.
 
-- actionc: `solve` from the .act file — parsing, lowering, code generation,
+- actionc: from the .act file — parsing, lowering, code generation,
   assembly, one sparse LU, `steps` implicit Euler steps (save every 100th).
 - fplanck: its constructor (potential given as a NumPy function, the
   operator assembled in Python) and `propagate_interval(…, Nsteps=steps)`,
@@ -30,6 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
+import actionc
+from actionc.lower import lower
 from actionc.run.density import solve
 
 EXAMPLE = Path(__file__).parents[1] / "examples" / "double_well.act"
@@ -56,7 +58,7 @@ def main() -> None:
 
     start = time.perf_counter()
     ours = solve(
-        EXAMPLE,
+        lower(actionc.load(str(EXAMPLE))),
         grid=f"x={-HALF_WIDTH}:{HALF_WIDTH}:{n},y={-HALF_WIDTH}:{HALF_WIDTH}:{n}",
         params={"T": T},
         initial=initial(X, Y),

@@ -13,6 +13,7 @@ import numpy as np  # noqa: E402
 from scipy.sparse.linalg import expm_multiply  # noqa: E402
 
 import actionc  # noqa: E402
+from actionc.lower import lower  # noqa: E402
 from actionc.plot import plot_density  # noqa: E402
 from actionc.run import landscape  # noqa: E402
 from actionc.run.density import discretize, solve  # noqa: E402
@@ -41,7 +42,7 @@ def ou_convergence():
     print("OU: L1 error of p at t = 0.2, 0.5, 1 (max), time integration exact")
     rows = []
     for cells in (40, 80, 160, 320):
-        problem = discretize(model, grid={"x": (-2.0, 3.0, cells)})
+        problem = discretize(lower(model), grid={"x": (-2.0, 3.0, cells)})
         axis = problem.grid.axes[0]
         p = expm_multiply(problem.operator(), problem.initial.ravel(), start=0, stop=1.0, num=11, endpoint=True)
         error = 0.0
@@ -58,14 +59,20 @@ def ou_convergence():
 
 def double_well_1d():
     model = actionc.parse(WELL)
-    density = solve(model, grid="x=-2.2:2.2:400", t_end=5.0, dt=0.005, save_every=100, eigenvalues=4)
+    density = solve(lower(model), grid="x=-2.2:2.2:400", t_end=5.0, dt=0.005, save_every=100, eigenvalues=4)
     run = actionc.compile(model, "euler-maruyama").run(dt=0.005, steps=1000, particles=20000, seed=1, save_every=100)
     plot_density(density, OUT / "density_double_well_1d.png", run)
     print("double well 1-D, T = 0.3: slowest rates", density.rates)
 
 
 def double_well_2d():
-    density = solve(ROOT / "examples" / "double_well.act", t_end=4.0, dt=0.01, save_every=20, stationary=True)
+    density = solve(
+        lower(actionc.load(str(ROOT / "examples" / "double_well.act"))),
+        t_end=4.0,
+        dt=0.01,
+        save_every=20,
+        stationary=True,
+    )
     plot_density(density, OUT / "density_double_well.png")
     print("double well 2-D: F from", density.free_energy[0], "to", density.free_energy[-1])
 
@@ -76,7 +83,7 @@ def rates_against_kramers_and_particles():
     temperatures = np.array([0.5, 0.4, 0.3, 0.25, 0.2, 0.15, 0.1, 0.07, 0.05])
     grid, kramers = [], []
     for T in temperatures:
-        problem = discretize(model, grid={"x": (-2.0, 2.0, 800)}, params={"T": T})
+        problem = discretize(lower(model), grid={"x": (-2.0, 2.0, 800)}, params={"T": T})
         grid.append(slowest_eigenvalues(problem.operator(), 2)[1])
         points = landscape.critical_points(compiled, -2.0, 2.0, params={"T": T})
         minimum = next(p for p in points if p.index == 0)

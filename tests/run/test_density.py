@@ -10,8 +10,10 @@ from scipy.sparse.linalg import expm_multiply
 from scipy.special import ndtr
 
 import actionc
+from actionc.lower import lower
 from actionc.run import landscape
-from actionc.run.density import discretize, solve
+from actionc.run.density import discretize as discretize_system
+from actionc.run.density import solve as solve_system
 from actionc.run.density.evolve import gibbs, implicit_euler, slowest_eigenvalues, stationary
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
@@ -42,6 +44,14 @@ dx = (-x^3 - a*y) dt + s dW1
 dy = (-y + a*x^3) dt + s dW2
 init x = 1, y = 0
 """
+
+
+def discretize(model, **options):
+    return discretize_system(lower(model), **options)
+
+
+def solve(model, **options):
+    return solve_system(lower(model), **options)
 
 
 def ou_exact(x, t):

@@ -1,6 +1,6 @@
-"""The density p(x, t) of an SDE or energy model on a grid, in one place:
+"""The density p(x, t) of an SDE or energy model on a grid, from its System:
 
-model ──lower──► System ──fields──► NumPy coefficients ──operator──► L(t)
+System ──fields──► NumPy coefficients ──operator──► L(t)
 init ──initial──► p(0) ──evolve: implicit Euler, sparse LU──► p(t), F[p](t)
 L ──evolve──► stationary density (null vector), slowest rates (shift-invert)
 """
@@ -8,7 +8,6 @@ L ──evolve──► stationary density (null vector), slowest rates (shift-i
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
@@ -20,6 +19,7 @@ from actionc.run.density.grid import Axis, Grid, parse_axes, parse_boundaries
 from actionc.run.density.initial import given_density, initial_density, initial_spread
 from actionc.run.density.operator import assemble
 from actionc.run.density.result import DensityResult
+from actionc.system import System
 
 CELLS = {1: 400, 2: 160, 3: 48}  # default cells per axis
 MAX_CELLS = 1 << 22  # a sparse LU of 4 M cells already needs gigabytes
@@ -47,12 +47,8 @@ class Problem:
         return None if self.fields.energy is None else _energy(self.fields, self.grid, self.p)
 
 
-def discretize(model, *, grid=None, boundary=None, params=None, initial=None) -> Problem:
-    """The Problem of `model` (an .act path or a Model); see `solve`."""
-    from actionc.lower import lower
-
-    model, source = _model_of(model)
-    system = lower(model)
+def discretize(system: System, *, grid=None, boundary=None, params=None, initial=None, source: str = "") -> Problem:
+    """The Problem of a System (lowered from an SDE or energy model); see `solve`."""
     fields = coefficients(system)
     p = fields.vector(params)
     grid = _grid(fields, system.names, grid, boundary, p)
@@ -61,7 +57,7 @@ def discretize(model, *, grid=None, boundary=None, params=None, initial=None) ->
 
 
 def solve(
-    model,
+    system: System,
     *,
     t_end: float | None = None,
     dt: float | None = None,
@@ -72,8 +68,10 @@ def solve(
     initial: np.ndarray | None = None,
     stationary: bool = False,
     eigenvalues: int = 0,
+    source: str = "",
 ) -> DensityResult:
-    """Solve the Fokker–Planck equation of `model` (an .act path or a Model).
+    """Solve the Fokker–Planck equation of a System (an SDE or energy model
+    lowered by actionc.lower; `source`, the model's text, goes into meta).
 
     grid: "x=-3:3:200,…" or {name: (low, high, cells)}, missing axes get a
     default; boundary: "x=periodic,…" or {name: boundary}; t_end and dt (default
@@ -81,7 +79,7 @@ def solve(
     initial: a density on the grid instead of the model's init. With
     `stationary` the null vector of the operator, with `eigenvalues` = K the
     K slowest decay rates (0 first) are computed too."""
-    problem = discretize(model, grid=grid, boundary=boundary, params=params, initial=initial)
+    problem = discretize(system, grid=grid, boundary=boundary, params=params, initial=initial, source=source)
     grid, fields = problem.grid, problem.fields
     steps, dt = _steps(t_end, dt, save_every, stationary or eigenvalues > 0)
     L = problem.operator(0.0)
@@ -92,8 +90,9 @@ def solve(
         energy, temperature = problem.energy()
         result.free_energy = evolve.free_energy(saves, energy, temperature, grid.volume)
         if grid.conserving:
-            equilibrium = evolve.free_energy(evolve.gibbs(energy, temperature, grid.volume), energy, temperature, 1.0)
-            result.relative_entropy = (result.free_energy - equilibrium * grid.volume) / temperature
+            equilibrium = evolve.gibbs(energy, temperature, grid.volume)
+            F_eq = evolve.free_energy(equilibrium, energy, temperature, grid.volume)  # −T log Z
+            result.relative_entropy = (result.free_energy - F_eq) / temperature
     if stationary:
         if not grid.conserving or fields.time_dependent:
             raise RunError("a stationary density needs reflecting or periodic boundaries and a time-independent model")
@@ -117,14 +116,6 @@ def solve(
         "actionc": __version__,
     }
     return result
-
-
-def _model_of(model):
-    from actionc.lang import load
-
-    if isinstance(model, (str, Path)):
-        model = load(str(model))
-    return model, model.source or ""
 
 
 def _steps(t_end, dt, save_every, analysis_only) -> tuple[int, float]:
