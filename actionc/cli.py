@@ -185,12 +185,31 @@ def _parser() -> argparse.ArgumentParser:
     likelihood.add_argument("--out", metavar="LOGP.npy", help="also write the values")
     likelihood.set_defaults(handler=_likelihood)
 
+    density = commands.add_parser(
+        "density", help="solve the Fokker–Planck equation of an SDE or energy model on a grid (docs/density.md)"
+    )
+    density.add_argument("file", metavar="FILE")
+    density.add_argument("--grid", metavar="LIST", help="NAME=LOW:HIGH:CELLS,… (default: from the init and energy)")
+    density.add_argument(
+        "--boundary", metavar="LIST", help="NAME=reflecting|periodic|absorbing,… (default: reflecting)"
+    )
+    density.add_argument("--t-end", type=_positive_float, help="end time")
+    density.add_argument("--dt", type=_positive_float, help="implicit Euler step (default: t-end/1000)")
+    density.add_argument("--save-every", type=_positive_count, default=1, metavar="K", help="save every K-th step")
+    density.add_argument("--set", action="append", default=[], type=_assignment, metavar="NAME=VALUE")
+    density.add_argument("--init-density", metavar="P0.npy", help="start from this density on the grid")
+    density.add_argument("--stationary", action="store_true", help="also the stationary density (null vector)")
+    density.add_argument("--eigenvalues", type=_positive_count, metavar="K", help="also the K slowest decay rates")
+    density.add_argument("--out", metavar="PATH", help="write t, p, the grid axes, meta to an .npz file")
+    density.set_defaults(handler=_density)
+
     plot = commands.add_parser("plot", help="draw a result (.npz from actionc run --out)")
     plot.add_argument("result", metavar="RESULT.npz")
     plot.add_argument(
         "--kind", choices=["auto", "trajectories", "phase", "histogram", "samples", "invariants"], default="auto"
     )
     plot.add_argument("--out", metavar="FIG.png", help="default: RESULT_KIND.png next to the result")
+    plot.add_argument("--run", metavar="RUN.npz", help="density results: overlay this run's particle histogram")
     plot.set_defaults(handler=_plot)
     return parser
 
@@ -408,6 +427,8 @@ def _plot(args) -> int:
     from actionc.plot import default_kind, plot
     from actionc.run.result import Result
 
+    if _is_density(args.result):
+        return _plot_density(args)
     try:
         result = Result.load(args.result)
     except (OSError, ValueError, KeyError) as error:
@@ -417,6 +438,81 @@ def _plot(args) -> int:
     out = args.out or str(Path(args.result).with_suffix("")) + f"_{kind}.png"
     try:
         plot(result, kind, out)
+    except RunError as error:
+        return _failure("plot", error, args.result)
+    print(f"wrote {out}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _density(args) -> int:
+    import numpy as np
+
+    from actionc.lang import load
+    from actionc.methods import decode
+    from actionc.pipeline import system
+    from actionc.run.density import solve
+
+    if args.t_end is None and not (args.stationary or args.eigenvalues):
+        print("actionc density: error: give --t-end, --stationary or --eigenvalues", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        initial = None
+        if args.init_density:
+            try:
+                initial = np.load(args.init_density, allow_pickle=False)
+            except (OSError, ValueError) as error:
+                return _failure("density", OSError(f"not a NumPy array file ({error})"), args.init_density)
+        model = load(args.file)
+        result = solve(
+            system(model, decode(None)),
+            source=model.source or "",
+            t_end=args.t_end,
+            dt=args.dt,
+            save_every=args.save_every,
+            grid=args.grid,
+            boundary=args.boundary,
+            params=dict(args.set),
+            initial=initial,
+            stationary=args.stationary,
+            eigenvalues=args.eigenvalues or 0,
+        )
+    except (ModelError, RunError, OSError) as error:
+        return _failure("density", error, args.file)
+    print(result.summary())
+    if args.out:
+        result.save(args.out)
+        cells = " × ".join(map(str, result.grid.shape))
+        print(f"wrote {args.out} ({len(result.t)} saves on {cells} cells)", file=sys.stderr)
+    return EXIT_OK
+
+
+def _is_density(path: str) -> bool:
+    """A result of actionc density (its meta says so), not of actionc run."""
+    import json
+
+    import numpy as np
+
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return json.loads(str(data["meta"])).get("command") == "density"
+    except (OSError, ValueError, KeyError):
+        return False
+
+
+def _plot_density(args) -> int:
+    from actionc.plot import plot_density
+    from actionc.run.density import DensityResult
+    from actionc.run.result import Result
+
+    try:
+        result = DensityResult.load(args.result)
+        run = Result.load(args.run) if args.run else None
+    except (OSError, ValueError, KeyError) as error:
+        print(f"{args.run or args.result}: error: cannot read the result ({error})", file=sys.stderr)
+        return EXIT_ERROR
+    out = args.out or str(Path(args.result).with_suffix("")) + "_density.png"
+    try:
+        plot_density(result, out, run)
     except RunError as error:
         return _failure("plot", error, args.result)
     print(f"wrote {out}", file=sys.stderr)
