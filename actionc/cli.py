@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Sequence
 
 from actionc import __version__
-from actionc.errors import ModelError, RunError
+from actionc.errors import ModelError, OutputError, RunError
 
 # Heavy modules (SymPy, the parser) are imported inside the commands that
 # need them: a warm `actionc run` must not import SymPy at all.
@@ -492,23 +492,30 @@ def _assignment(text: str) -> tuple[str, float]:
 
 def _summary_save_every(steps: int) -> int:
     """A divisor of steps giving about 100 saves: the summary's invariant
-    drift needs some, the memory of a large ensemble needs few."""
-    for k in range(max(1, steps // 100), steps + 1):
+    drift needs some, the memory of a large ensemble needs few. The search
+    is bounded (a prime number of steps has no divisor near steps / 100):
+    else the fewest saves, the first and the last."""
+    near = max(1, steps // 100)
+    for k in range(near, min(steps, near + 10_000) + 1):
         if steps % k == 0:
             return k
-    return 1
+    return steps
+
+
+MAX_STEPS = 2**62  # step counters are 64-bit integers in the kernels
 
 
 def _run(args) -> int:
     from actionc.run.compiled import compile
+    from actionc.run.result import check_output, partial_output
     from actionc.samplers import SAMPLERS
 
     if args.dt is None and (args.method not in SAMPLERS or args.steps is None):
         print("actionc run: error: --dt is required (samplers may give --steps alone)", file=sys.stderr)
         return EXIT_USAGE
     if args.t_end is not None:
-        steps = round(args.t_end / args.dt)
-        if steps < 1 or abs(steps * args.dt - args.t_end) > 1e-9 * args.t_end:
+        steps = round(min(args.t_end / args.dt, MAX_STEPS))  # 1e300 / 1e-300 is inf
+        if steps < MAX_STEPS and (steps < 1 or abs(steps * args.dt - args.t_end) > 1e-9 * args.t_end):
             print(
                 f"actionc run: error: --t-end {args.t_end:g} is not a whole number of steps of --dt {args.dt:g}",
                 file=sys.stderr,
@@ -516,6 +523,15 @@ def _run(args) -> int:
             return EXIT_USAGE
     else:
         steps = args.steps
+    if steps >= MAX_STEPS:
+        print("actionc run: error: too many steps (at most 2^62 - 1): a larger --dt or a shorter run", file=sys.stderr)
+        return EXIT_USAGE
+    replacing = False
+    if args.out:
+        try:  # before the run, so that no work is lost to an output that cannot be written
+            replacing = check_output(args.out).exists()
+        except OutputError as error:
+            return _failure("run", error, args.out)
     save_every = args.save_every or (1 if args.out else _summary_save_every(steps))
     try:
         compiled = compile(args.file, args.method)
@@ -534,6 +550,14 @@ def _run(args) -> int:
         )
     except (ModelError, RunError, OSError) as error:
         return _failure("run", error, args.file)
+    except MemoryError:
+        print(
+            "actionc run: error: out of memory",
+            "hint: fewer --particles, or fewer saves (a larger --save-every)",
+            sep="\n",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
     if result.diverged:
         first = result.meta["failures"][0]
         print(
@@ -542,16 +566,29 @@ def _run(args) -> int:
             "they are frozen at their last finite state. Try a smaller --dt or another --method.",
             file=sys.stderr,
         )
+    complete = result.meta["complete"]
     if args.out:
-        result.save(args.out)
+        out = args.out if complete or not replacing else partial_output(args.out)
+        try:
+            result.save(out)
+        except OutputError as error:
+            _failure("run", error, str(out))
+            print(result.summary())
+            print(
+                "the result above was computed but not written; the same command with --out where it can be "
+                "written gives the same result (the same --seed, the same numbers)",
+                file=sys.stderr,
+            )
+            return EXIT_ERROR
         print(
-            f"wrote {args.out} ({len(result.t)} saves × {result.x.shape[1]} particles × {len(result.names)} state)",
+            f"wrote {out} ({len(result.t)} saves × {result.x.shape[1]} particles × {len(result.names)} state)",
             file=sys.stderr,
         )
     else:
         print(result.summary())
-    if not result.meta["complete"]:
-        print("interrupted: the output holds the steps completed so far (meta complete = false)", file=sys.stderr)
+    if not complete:
+        kept = f"; {args.out} is left as it was" if args.out and replacing else ""
+        print(f"interrupted: the output holds the steps completed so far (meta complete = false){kept}", file=sys.stderr)
         return 130
     return EXIT_OK
 
@@ -593,6 +630,9 @@ def _failure(command: str, error: Exception, path: str) -> int:
     if isinstance(error, RunError):
         print(f"actionc {command}: error: {error}", file=sys.stderr)
         return EXIT_USAGE
+    if isinstance(error, OutputError):
+        print(f"actionc {command}: error: {error}", file=sys.stderr)
+        return EXIT_ERROR
     reason = error.strerror if isinstance(error, OSError) and error.strerror else error
     print(f"{path}: error: cannot read file: {reason}", file=sys.stderr)
     return EXIT_ERROR

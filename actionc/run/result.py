@@ -10,13 +10,17 @@ meta   dict                        model, method, dt, seed, params,
 
 from __future__ import annotations
 
+import glob
 import json
 import os
-import tempfile
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
+
+from actionc.errors import OutputError
 
 
 @dataclass
@@ -27,6 +31,7 @@ class Result:
     meta: dict
     invariant_names: list[str] = field(default_factory=list)
     invariants: np.ndarray | None = None  # (saves, particles, invariants), when computed
+    failed: np.ndarray | None = None  # (particles,) bool: diverged or failed, from the run (not saved)
 
     @property
     def diverged(self) -> int:
@@ -37,9 +42,8 @@ class Result:
         return self.x[:, :, self.names.index(name)]
 
     def save(self, path: str | Path) -> None:
-        """Write an .npz (t, x, names, meta as strict JSON), atomically:
-        loadable with allow_pickle=False."""
-        path = Path(path)
+        """Write an .npz (t, x, names, meta as strict JSON), loadable with
+        allow_pickle=False, by the rules of `write_atomically`."""
         arrays = {
             "t": self.t,
             "x": self.x,
@@ -49,15 +53,7 @@ class Result:
         if self.invariants is not None:
             arrays["invariants"] = self.invariants
             arrays["invariant_names"] = np.array(self.invariant_names, dtype=np.str_)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp.npz")
-        os.close(handle)
-        try:
-            np.savez(temporary, **arrays)
-            os.replace(temporary, path)
-        finally:
-            if os.path.exists(temporary):
-                os.unlink(temporary)
+        write_atomically(path, lambda handle: np.savez(handle, **arrays))
 
     @classmethod
     def load(cls, path: str | Path) -> Result:
@@ -85,30 +81,49 @@ class Result:
 
     def summary(self) -> str:
         """Final mean and standard deviation of each state variable, and the
-        drift of each invariant."""
-        final = self.x[-1]
+        drift of each invariant, over the particles that did not diverge
+        (their frozen states can be huge: they would make the spread inf)."""
+        kept = ~self._failed_particles()
+        final = self.x[-1, kept]
         lines = [
             f"{self.meta['model']}: {self.meta['method']}, {self.meta['particles']} particle(s), "
             f"{self.meta['steps']} steps of dt = {self.meta['dt']:g} (t = {self.t[-1]:g})"
             + ("" if self.meta["complete"] else "  [incomplete: interrupted]"),
         ]
+        if not kept.any():
+            lines.append("  every particle diverged: no mean or spread to show")
+            return "\n".join(lines)
         width = max(len(n) for n in self.names)
         lines.append(f"  {'':<{width}}  {'mean':>14}  {'std':>14}")
-        for k, name in enumerate(self.names):
-            lines.append(f"  {name:<{width}}  {final[:, k].mean():>14.6g}  {final[:, k].std():>14.6g}")
-        if self.invariants is not None and self.invariant_names:
-            lines.append("  invariant drift, max over particles of |I(t) − I(0)| (relative to |I(0)|):")
-            start = self.invariants[0]
-            change = np.abs(self.invariants - start).max(axis=(0, 1))
-            scale = np.maximum(np.abs(start).max(axis=0), 1e-300)
-            for k, name in enumerate(self.invariant_names):
-                lines.append(f"  {name:<{width}}  {change[k]:>14.3g}  ({change[k] / scale[k]:.3g} relative)")
+        with np.errstate(over="ignore", invalid="ignore"):  # values near the float limit give inf, not warnings
+            for k, name in enumerate(self.names):
+                lines.append(f"  {name:<{width}}  {final[:, k].mean():>14.6g}  {final[:, k].std():>14.6g}")
+            if self.invariants is not None and self.invariant_names:
+                lines.append("  invariant drift, max over particles of |I(t) − I(0)| (relative to |I(0)|):")
+                invariants = self.invariants[:, kept]
+                start = invariants[0]
+                change = np.abs(invariants - start).max(axis=(0, 1))
+                scale = np.maximum(np.abs(start).max(axis=0), 1e-300)
+                for k, name in enumerate(self.invariant_names):
+                    lines.append(f"  {name:<{width}}  {change[k]:>14.3g}  ({change[k] / scale[k]:.3g} relative)")
         stats = self.meta.get("stats") or {}
         if "acceptance_rate" in stats:
             lines.append(f"  acceptance rate {stats['acceptance_rate']:.3f}")
         if self.diverged:
-            lines.append(f"  {self.diverged} particle(s) diverged (frozen at their last finite state)")
+            lines.append(
+                f"  {self.diverged} particle(s) diverged (frozen at their last finite state), "
+                f"left out of the lines above: {int(kept.sum())} summarized"
+            )
         return "\n".join(lines)
+
+    def _failed_particles(self) -> np.ndarray:
+        """Which particles diverged or failed: from the run, or for a loaded
+        result from meta's failures (which lists at most 100)."""
+        if self.failed is not None:
+            return self.failed
+        mask = np.zeros(self.x.shape[1], dtype=bool)
+        mask[[f["particle"] for f in self.meta.get("failures", [])]] = True
+        return mask
 
     def _repr_html_(self) -> str:
         """A short table for notebooks: what ran, and the final mean and spread."""
@@ -124,3 +139,86 @@ class Result:
             f"of dt = {meta['dt']:g}, t = {self.t[-1]:g}{diverged}{status}</p>"
             f"<table><tr><th>state</th><th>final mean</th><th>final std</th></tr>{rows}</table>"
         )
+
+
+# ---- outputs ---------------------------------------------------------------
+
+
+def check_output(path: str | Path) -> Path:
+    """The file an output to `path` will replace, after refusing what must
+    not be written (called before a run, so no work is lost): a directory,
+    anything that is not a regular file (a device such as /dev/null, a
+    FIFO, a socket), a folder that does not exist or is not writable. A
+    symlink is followed: the file it points to is replaced, the link stays."""
+    target = Path(os.path.realpath(path))
+    try:
+        mode = os.stat(target).st_mode
+    except FileNotFoundError:
+        mode = None
+    except OSError as error:
+        raise OutputError(f"cannot write {path}: {error.strerror}") from None
+    if mode is not None and stat.S_ISDIR(mode):
+        raise OutputError(f"{path} is a directory", hint=f"name a file in it, e.g. {Path(path) / 'run.npz'}")
+    if mode is not None and not stat.S_ISREG(mode):
+        raise OutputError(
+            f"{path} is not a regular file (a device, FIFO or socket): refusing to replace it",
+            hint="give the path of a regular file",
+        )
+    folder = target.parent
+    if not folder.is_dir():
+        raise OutputError(f"cannot write {path}: the folder {folder} does not exist", hint=f"mkdir -p {folder}")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise OutputError(f"cannot write {path}: the folder {folder} is not writable")
+    return target
+
+
+def write_atomically(path: str | Path, write: Callable) -> None:
+    """Write a file at `path` with write(binary handle): a reader sees the
+    old file or the new one, never half of one. The new file keeps the
+    mode of the file it replaces. The temporary, `.NAME.PID.tmp` beside the
+    target, is removed on any error; one left by a killed process is
+    removed by the next write of the same output."""
+    target = check_output(path)
+    _remove_stale_temporaries(target)
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        mode = stat.S_IMODE(os.stat(target).st_mode) if target.exists() else None
+        temporary.unlink(missing_ok=True)  # a leftover of a process that had our pid
+        with os.fdopen(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), "wb") as handle:
+            write(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if mode is not None:
+            os.chmod(temporary, mode)
+        os.replace(temporary, target)
+    except OSError as error:
+        raise OutputError(f"cannot write {path}: {error.strerror or error}") from None
+    finally:
+        if temporary.exists():
+            temporary.unlink()
+
+
+def _remove_stale_temporaries(target: Path) -> None:
+    for leftover in target.parent.glob(f".{glob.escape(target.name)}.*.tmp"):
+        pid = leftover.name[len(target.name) + 2 : -len(".tmp")]
+        if pid.isdigit() and not _alive(int(pid)):
+            leftover.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it exists, as another user's
+        pass
+    return True
+
+
+def partial_output(path: str | Path) -> Path:
+    """Where an interrupted run writes when `path` already holds a file:
+    NAME.partial.npz beside it, so a complete result is never replaced by
+    an incomplete one."""
+    path = Path(path)
+    stem = path.name[: -len(".npz")] if path.name.endswith(".npz") else path.name
+    return path.with_name(f"{stem}.partial.npz")

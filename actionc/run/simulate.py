@@ -11,7 +11,9 @@ from __future__ import annotations
 import difflib
 import math
 import os
+import signal
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -26,6 +28,7 @@ from actionc.errors import RunError
 from actionc.run.result import Result
 
 MAX_SAVES_GB = 4  # refuse runs whose saves alone would exhaust a laptop
+CHUNK_SECONDS = 0.1  # of compute between two looks at Ctrl-C (and progress updates)
 
 
 @dataclass
@@ -103,7 +106,8 @@ def simulate(
     fixed = (state.x, p, p_stride, state.streams, state.control, state.stats, state.status, state.failed_at)
     initial = (np.uint64(seed), override, values)
     no_saves = np.empty((0, particles, n))
-    _run_blocks(module.run_particles, threads, particles, (*fixed, 0.0, float(dt), 0, 0, 1, no_saves, *initial))
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        _run_blocks(pool, module.run_particles, threads, particles, (*fixed, 0.0, float(dt), 0, 0, 1, no_saves, *initial))
     _initial_overrides(names, dict.fromkeys(per_particle, 0.0))  # the names exist
     for name, column in per_particle.items():
         state.x[:, names.index(name)] = column
@@ -113,29 +117,75 @@ def simulate(
     n_saves = steps // save_every
     saves = np.empty((n_saves + 1, particles, n))
     saves[0] = state.x
-    done, complete = 0, True
+    done, between_chunks = 0, True
     bar = _Progress(steps, enabled=progress)
-    if chunk_steps is not None and (chunk_steps < 1 or chunk_steps % save_every):
-        raise RunError("chunk_steps must be a positive multiple of save_every")
-    chunk = chunk_steps or save_every
+    if chunk_steps is not None and chunk_steps < 1:
+        raise RunError("chunk_steps must be a positive number of steps")
+    chunk = chunk_steps or 1  # grows to about CHUNK_SECONDS of compute
     try:
-        while done < steps:
-            count = min(chunk, steps - done)
-            first_save = done // save_every + 1
-            started = time.perf_counter()
-            saves_here = saves[first_save : first_save + count // save_every]
-            arguments = (*fixed, 0.0, float(dt), done, count, save_every, saves_here, *initial)
-            _run_blocks(module.run_particles, threads, particles, arguments)
-            done += count
-            bar.update(done)
-            if chunk_steps is None:
-                chunk = _next_chunk(chunk, count, time.perf_counter() - started, save_every)
-    except KeyboardInterrupt:
-        complete = False
+        with _CtrlC() as ctrl_c, ThreadPoolExecutor(max_workers=threads) as pool:
+            while done < steps and not ctrl_c.pressed:
+                count, local_every, rows = _chunk(done, min(chunk, steps - done), save_every)
+                first_save = done // save_every + 1
+                started = time.perf_counter()
+                saves_here = saves[first_save : first_save + rows]
+                arguments = (*fixed, 0.0, float(dt), done, count, local_every, saves_here, *initial)
+                between_chunks = False
+                _run_blocks(pool, module.run_particles, threads, particles, arguments)
+                done += count
+                between_chunks = True
+                bar.update(done)
+                if chunk_steps is None:
+                    chunk = _next_chunk(chunk, count, time.perf_counter() - started)
+    except KeyboardInterrupt:  # not through _CtrlC (a second Ctrl-C, another handler): keep the saves so far
+        pass
     finally:
         bar.close()
     saved = done // save_every + 1
-    return _result(meta, state, saves[:saved], dt, done, save_every, seed, param_values, complete, model_hash)
+    times = np.arange(saved) * (save_every * dt)
+    if done % save_every and between_chunks:  # stopped between two saves: keep where it stopped, too
+        saves[saved] = state.x
+        saved, times = saved + 1, np.append(times, done * dt)
+    return _result(meta, state, saves[:saved], times, dt, done, steps, save_every, seed, param_values, model_hash)
+
+
+class _CtrlC:
+    """Ctrl-C during a run is noted and acted on after the chunk in flight
+    (about CHUNK_SECONDS): every particle then stops at the same step. A
+    second Ctrl-C stops at once. Only where Python's own handler would
+    turn SIGINT into KeyboardInterrupt (the main thread, not ignored)."""
+
+    def __enter__(self):
+        self.pressed, self.previous = False, None
+        main = threading.current_thread() is threading.main_thread()
+        if main and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+            self.previous = signal.signal(signal.SIGINT, self._note)
+        return self
+
+    def _note(self, signum, frame) -> None:
+        if self.pressed:
+            raise KeyboardInterrupt
+        self.pressed = True
+
+    def __exit__(self, *exception) -> None:
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
+
+
+def _chunk(done: int, count: int, save_every: int) -> tuple[int, int, int]:
+    """(steps, save_every, saves) of the next kernel call from step `done`:
+    whole save intervals from a save, or else a piece of one interval that
+    saves once if it ends on a save (the kernel counts its saves from its
+    first step). So a chunk can be shorter than save_every, and Ctrl-C is
+    noticed within a chunk's time however rarely the run saves."""
+    into = done % save_every
+    if into == 0 and count >= save_every:
+        count -= count % save_every
+        return count, save_every, count // save_every
+    count = min(count, save_every - into)
+    if into + count == save_every:
+        return count, count, 1
+    return count, count + 1, 0  # never reaches a save
 
 
 def _threads(threads: int | None) -> int:
@@ -147,29 +197,26 @@ def _threads(threads: int | None) -> int:
     return int(threads)
 
 
-def _run_blocks(function, threads: int, particles: int, arguments: tuple) -> None:
+def _run_blocks(pool, function, threads: int, particles: int, arguments: tuple) -> None:
     """Call function(first, end, *arguments) on blocks of particles from
-    `threads` threads (the kernel releases the GIL). More blocks than
-    threads even out particles that cost more (rejections, adaptive steps).
-    Which thread runs which block never changes a result."""
+    `threads` threads of `pool` (the kernel releases the GIL). More blocks
+    than threads even out particles that cost more (rejections, adaptive
+    steps). Which thread runs which block never changes a result."""
     if threads == 1 or particles < 2:
         function(0, particles, *arguments)
         return
     blocks = min(particles, 4 * threads)
     edges = np.linspace(0, particles, blocks + 1).astype(np.int64)
-    with ThreadPoolExecutor(max_workers=threads) as pool:
-        futures = [pool.submit(function, int(a), int(b), *arguments) for a, b in zip(edges[:-1], edges[1:]) if b > a]
-        for future in futures:
-            future.result()
+    futures = [pool.submit(function, int(a), int(b), *arguments) for a, b in zip(edges[:-1], edges[1:]) if b > a]
+    for future in futures:
+        future.result()
 
 
-def _next_chunk(chunk: int, count: int, seconds: float, save_every: int) -> int:
-    """Aim for chunks of about a quarter second: progress, and Ctrl-C."""
+def _next_chunk(chunk: int, count: int, seconds: float) -> int:
+    """Aim for chunks of about CHUNK_SECONDS: progress, and Ctrl-C."""
     if seconds <= 0:
         return chunk * 4
-    target = int(count * 0.25 / seconds)
-    target = max(save_every, min(chunk * 4, target))
-    return target - target % save_every or save_every
+    return max(1, min(chunk * 4, int(count * CHUNK_SECONDS / seconds)))
 
 
 def _check_numbers(**values) -> None:
@@ -230,13 +277,14 @@ def _initial_overrides(names: list[str], init: Mapping[str, float]):
     return override, values
 
 
-def _result(meta, state: _Particles, saves, dt, done, save_every, seed, params, complete, model_hash) -> Result:
+def _result(meta, state: _Particles, saves, times, dt, done, steps, save_every, seed, params, model_hash) -> Result:
     failures = []
     for i in np.flatnonzero(state.status):
         code = str(int(state.status[i]))
         reason = meta["failures"].get(code, ["failed", ""])[0]
         step = int(state.failed_at[i])
         failures.append({"particle": int(i), "step": step, "time": step * dt, "reason": reason})
+    failures.sort(key=lambda failure: (failure["step"], failure["particle"]))  # the earliest first
     stats = {name: float(state.stats[:, k].sum()) for k, name in enumerate(meta["stats"])}
     if "accepted" in stats and stats.get("proposed"):
         stats["acceptance_rate"] = stats["accepted"] / stats["proposed"]
@@ -254,11 +302,11 @@ def _result(meta, state: _Particles, saves, dt, done, save_every, seed, params, 
         "diverged": len(failures),
         "failures": failures[:100],
         "stats": stats,
-        "complete": bool(complete),
+        "complete": done == steps,
         "versions": {"actionc": __version__, "numba": numba.__version__, "numpy": np.__version__},
     }
-    times = np.arange(saves.shape[0]) * (save_every * dt)
-    return Result(t=times, x=saves, names=list(meta["state"]), meta=info, invariant_names=list(meta["invariants"]))
+    names, invariants = list(meta["state"]), list(meta["invariants"])
+    return Result(t=times, x=saves, names=names, meta=info, invariant_names=invariants, failed=state.status != 0)
 
 
 class _Progress:

@@ -1,0 +1,271 @@
+"""Regression tests of issue 19 on the run side: outputs that never destroy
+what they should not, clear errors for impossible requests and crafted
+result files, Ctrl-C answered within a chunk, honest divergence reports."""
+
+import json
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import actionc
+from actionc.cli import main
+from actionc.run import result as result_module
+from actionc.run import simulate
+
+EXAMPLES = Path(__file__).parents[1] / "examples"
+DOUBLE_WELL = EXAMPLES / "double_well.act"
+BLOWUP = "model blowup\nparam a = 1\nstate x\ndx = a*x^2 dt\ninit x = 1\n"  # x = 1/(1 - a t)
+
+
+def run(out, *extra):
+    return main(["run", str(DOUBLE_WELL), "--dt", "1e-3", "--steps", "10", "--particles", "3", "--out", str(out), *extra])
+
+
+# ---- outputs ----------------------------------------------------------------
+
+
+def test_a_device_as_out_is_refused_and_left_alone(capsys):
+    before = os.stat("/dev/null")
+    assert run("/dev/null") == 1
+    err = capsys.readouterr().err
+    assert "not a regular file" in err and "Traceback" not in err
+    after = os.stat("/dev/null")
+    assert stat.S_ISCHR(after.st_mode) and after.st_ino == before.st_ino
+
+
+def test_a_fifo_as_out_is_refused(tmp_path, capsys):
+    fifo = tmp_path / "pipe.npz"
+    os.mkfifo(fifo)
+    assert run(fifo) == 1
+    assert "not a regular file" in capsys.readouterr().err and stat.S_ISFIFO(os.stat(fifo).st_mode)
+
+
+def test_a_directory_as_out_is_one_clear_error(tmp_path, capsys):
+    assert run(tmp_path) == 1
+    err = capsys.readouterr().err
+    assert "is a directory" in err and "hint: name a file in it" in err
+
+
+def test_a_missing_folder_is_an_error_with_a_hint_not_created(tmp_path, capsys):
+    out = tmp_path / "no" / "such" / "run.npz"
+    assert run(out) == 1
+    err = capsys.readouterr().err
+    assert "does not exist" in err and f"mkdir -p {out.parent}" in err
+    assert not (tmp_path / "no").exists()
+
+
+def test_a_read_only_folder_is_one_clear_error(tmp_path, capsys, monkeypatch):
+    # root may write anywhere: make the folder's refusal what os reports
+    monkeypatch.setattr(result_module.os, "access", lambda path, mode: False)
+    assert run(tmp_path / "run.npz") == 1
+    err = capsys.readouterr().err
+    assert "not writable" in err and "Traceback" not in err
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
+def test_a_really_read_only_folder_is_one_clear_error(tmp_path, capsys):
+    folder = tmp_path / "ro"
+    folder.mkdir(mode=0o555)
+    assert run(folder / "run.npz") == 1
+    assert "not writable" in capsys.readouterr().err
+
+
+def test_a_failing_write_says_how_to_rerun_and_keeps_the_old_file(tmp_path, capsys, monkeypatch):
+    out = tmp_path / "run.npz"
+    out.write_bytes(b"old")
+
+    def full(handle, **arrays):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(result_module.np, "savez", full)
+    assert run(out) == 1
+    captured = capsys.readouterr()
+    assert "No space left on device" in captured.err and "same command with --out" in captured.err
+    assert "mean" in captured.out  # the computed result is shown, not silently lost
+    assert out.read_bytes() == b"old" and [p.name for p in tmp_path.iterdir()] == ["run.npz"]
+
+
+def test_a_full_disk_under_ulimit_is_one_clear_error(tmp_path):
+    out = tmp_path / "big.npz"
+    assert run(out) == 0  # compiles the kernel into the session's cache
+    out.unlink()
+    command = [sys.executable, "-m", "actionc.cli", "run", str(DOUBLE_WELL), "--dt", "1e-3", "--steps", "100"]
+    command += ["--particles", "1000", "--out", str(out)]
+    limited = subprocess.run(
+        ["bash", "-c", 'ulimit -f 16 && exec "$@"', "bash", *command], capture_output=True, text=True, timeout=120
+    )
+    assert limited.returncode == 1, limited.stderr
+    assert "File too large" in limited.stderr and "Traceback" not in limited.stderr
+    assert not out.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_replacing_a_file_keeps_its_mode(tmp_path):
+    out = tmp_path / "run.npz"
+    out.write_bytes(b"old")
+    out.chmod(0o644)
+    assert run(out) == 0
+    assert stat.S_IMODE(out.stat().st_mode) == 0o644
+    with np.load(out, allow_pickle=False) as data:
+        assert data["x"].shape == (11, 3, 2)
+
+
+def test_a_new_file_gets_the_mode_the_umask_allows(tmp_path):
+    previous = os.umask(0o022)
+    try:
+        assert run(tmp_path / "run.npz") == 0
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE((tmp_path / "run.npz").stat().st_mode) == 0o644
+
+
+def test_a_symlink_is_followed_the_link_stays(tmp_path):
+    target, link = tmp_path / "target.npz", tmp_path / "link.npz"
+    target.write_bytes(b"old")
+    link.symlink_to(target.name)
+    assert run(link) == 0
+    assert link.is_symlink() and os.readlink(link) == target.name
+    with np.load(target, allow_pickle=False) as data:
+        assert "x" in data
+
+
+def test_a_stale_temporary_of_a_dead_process_is_removed_by_the_next_write(tmp_path):
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    stale = tmp_path / f".run.npz.{int(dead.stdout)}.tmp"
+    stale.write_bytes(b"half a file")
+    alive = tmp_path / f".run.npz.{os.getppid()}.tmp"  # a live process's: it may still be writing
+    alive.write_bytes(b"in progress")
+    assert run(tmp_path / "run.npz") == 0
+    assert not stale.exists() and alive.exists()
+
+
+class _CtrlCAfterTwoChunks(simulate._CtrlC):
+    """Ctrl-C, as the run sees it, after its second chunk."""
+
+    looks = 0
+
+    @property
+    def pressed(self):
+        type(self).looks += 1
+        return type(self).looks > 2
+
+    @pressed.setter
+    def pressed(self, value):
+        pass
+
+
+@pytest.fixture
+def ctrl_c(monkeypatch):
+    _CtrlCAfterTwoChunks.looks = 0
+    monkeypatch.setattr(simulate, "_CtrlC", _CtrlCAfterTwoChunks)
+
+
+def test_ctrl_c_never_replaces_a_complete_result(tmp_path, capsys, ctrl_c):
+    out = tmp_path / "run.npz"
+    out.write_bytes(b"a complete result")
+    assert run(out, "--steps", "1000") == 130
+    err = capsys.readouterr().err
+    partial = tmp_path / "run.partial.npz"
+    assert f"wrote {partial}" in err and f"{out} is left as it was" in err
+    assert out.read_bytes() == b"a complete result"
+    with np.load(partial, allow_pickle=False) as data:
+        meta = json.loads(str(data["meta"]))
+        assert meta["complete"] is False and 0 < meta["steps"] < 1000
+        assert data["t"][-1] == pytest.approx(meta["steps"] * 1e-3)
+
+
+def test_ctrl_c_writes_the_output_itself_when_there_was_none(tmp_path, capsys, ctrl_c):
+    out = tmp_path / "run.npz"
+    assert run(out, "--steps", "1000") == 130
+    assert not (tmp_path / "run.partial.npz").exists()
+    with np.load(out, allow_pickle=False) as data:
+        assert json.loads(str(data["meta"]))["complete"] is False
+
+
+def test_an_interrupted_run_ends_with_the_state_where_it_stopped(ctrl_c):
+    compiled = actionc.compile(DOUBLE_WELL)
+    whole = compiled.run(dt=1e-3, steps=14, particles=4, save_every=14, chunk_steps=14)  # one look, not pressed
+    _CtrlCAfterTwoChunks.looks = 0
+    result = compiled.run(dt=1e-3, steps=1000, particles=4, save_every=1000, chunk_steps=7)
+    assert result.meta["complete"] is False and result.meta["steps"] == 14
+    assert list(result.t) == pytest.approx([0.0, 0.014])
+    assert np.array_equal(result.x[-1], whole.x[-1])
+
+
+# ---- the chunks of a run ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 100, 333])
+def test_chunks_shorter_than_a_save_interval_give_identical_bits(chunk):
+    compiled = actionc.compile(EXAMPLES / "stochastic_lorenz.act")
+    settings = dict(dt=1e-3, steps=400, particles=8, seed=7, save_every=100)
+    whole = compiled.run(**settings, chunk_steps=400).x
+    assert np.array_equal(compiled.run(**settings, chunk_steps=chunk).x, whole)
+
+
+def test_a_diverging_particle_freezes_at_the_same_save_whatever_the_chunks(tmp_path):
+    path = tmp_path / "blowup.act"
+    path.write_text(BLOWUP)
+    compiled = actionc.compile(path, "rk4")
+    settings = dict(dt=0.01, steps=200, particles=3, params={"a": np.array([1.0, 0.0, 2.0])}, save_every=10)
+    whole = compiled.run(**settings, chunk_steps=200)
+    pieces = compiled.run(**settings, chunk_steps=3)
+    assert np.array_equal(whole.x, pieces.x) and whole.meta["failures"] == pieces.meta["failures"]
+
+
+def test_the_chunk_plan_covers_each_step_once_and_saves_on_the_grid():
+    for save_every in (1, 5, 100):
+        done, saves = 0, []
+        for size in [1, 4, 16, 3, 64, 256, 7, 1000] * 3:
+            count, local_every, rows = simulate._chunk(done, min(size, 600 - done), save_every)
+            saves += [done + (k + 1) * local_every for k in range(rows)]
+            assert rows == 0 or (done + rows * local_every) % save_every == 0
+            done += count
+            if done == 600:
+                break
+        assert done == 600 and saves == list(range(save_every, 601, save_every))
+
+
+# ---- requests ----------------------------------------------------------------------------
+
+
+def test_an_end_time_of_too_many_steps_is_a_usage_error(capsys):
+    assert main(["run", str(DOUBLE_WELL), "--dt", "1e-300", "--t-end", "1e300"]) == 2
+    err = capsys.readouterr().err
+    assert "too many steps" in err and "Traceback" not in err
+
+
+def test_a_prime_number_of_steps_finds_its_summary_saves_quickly():
+    from actionc.cli import _summary_save_every
+
+    assert _summary_save_every(1_000_000_007) == 1_000_000_007  # prime: the first and the last save
+    assert _summary_save_every(1000) == 10
+
+
+# ---- divergence -------------------------------------------------------------------------
+
+
+def test_the_summary_leaves_out_diverged_particles_without_warnings(tmp_path, recwarn):
+    path = tmp_path / "blowup.act"
+    path.write_text(BLOWUP)
+    compiled = actionc.compile(path, "rk4")
+    result = compiled.run(dt=0.01, steps=200, particles=3, params={"a": np.array([1.0, 0.0, 2.0])}, save_every=10)
+    summary = result.summary()
+    assert "inf" not in summary and "nan" not in summary
+    assert "2 particle(s) diverged" in summary and "1 summarized" in summary
+    row = next(line for line in summary.splitlines() if line.strip().startswith("x "))
+    assert row.split()[1:] == ["1", "0"]  # a = 0: x stays 1
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+
+
+def test_first_diverged_is_the_earliest_step_not_the_lowest_index(tmp_path, capsys):
+    path = tmp_path / "blowup.act"
+    path.write_text(BLOWUP)
+    compiled = actionc.compile(path, "rk4")
+    result = compiled.run(dt=0.01, steps=200, particles=3, params={"a": np.array([1.0, 0.0, 2.0])}, save_every=10)
+    steps = [f["step"] for f in result.meta["failures"]]
+    assert steps == sorted(steps) and result.meta["failures"][0]["particle"] == 2  # a = 2 blows up at t = 1/2
