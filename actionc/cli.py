@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Sequence
@@ -24,7 +25,7 @@ EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_join_negative_numbers(sys.argv[1:] if argv is None else list(argv)))
     if args.command is None:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
@@ -36,6 +37,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # `actionc check … | head`: stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
+
+
+def _join_negative_numbers(argv: list[str]) -> list[str]:
+    """`--dt -1e-3` as `--dt=-1e-3`: argparse takes a token like -1e-3 for
+    a flag ("expected one argument"); joined, the value reaches the check
+    that says why it is refused."""
+    joined: list[str] = []
+    for token in argv:
+        if joined and joined[-1].startswith("--") and "=" not in joined[-1] and _flag_like_number(token):
+            joined[-1] += "=" + token
+        else:
+            joined.append(token)
+    return joined
+
+
+def _flag_like_number(token: str) -> bool:
+    """A negative number argparse does not read as one (it does -1 and -.5)."""
+    try:
+        float(token)
+    except ValueError:
+        return False
+    return token.startswith("-") and not re.fullmatch(r"-\d+|-\d*\.\d+", token)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -76,7 +99,7 @@ def _parser() -> argparse.ArgumentParser:
         help="integrator (default: the model's natural one); models with data or a density also sample: "
         "reverse-em, pc, pf-rk4, pf-dopri5 (from t = T back to 0)",
     )
-    run.add_argument("--dt", type=_positive_float, help="time step (samplers: default the horizon T over --steps)")
+    run.add_argument("--dt", type=_time_step, help="time step (samplers: default the horizon T over --steps)")
     length = run.add_mutually_exclusive_group(required=True)
     length.add_argument("--steps", type=_count, help="number of steps")
     length.add_argument("--t-end", type=_positive_float, help="end time (a whole number of steps)")
@@ -460,6 +483,19 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _time_step(text: str) -> float:
+    try:
+        negative = float(text) < 0
+    except ValueError:
+        negative = False  # _positive_float says what is wrong
+    if negative:
+        raise argparse.ArgumentTypeError(
+            f"a time step must be positive, got {text!r}: a run goes forward in time from t = 0 (a sampler such as "
+            "--method reverse-em runs a model backwards by itself)"
+        )
+    return _positive_float(text)
+
+
 def _count(text: str) -> int:
     try:
         value = int(text)
@@ -471,7 +507,10 @@ def _count(text: str) -> int:
 
 
 def _positive_count(text: str) -> int:
-    value = _count(text)
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a whole number ≥ 1, got {text!r}")
     return value

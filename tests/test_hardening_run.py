@@ -269,3 +269,44 @@ def test_first_diverged_is_the_earliest_step_not_the_lowest_index(tmp_path, caps
     result = compiled.run(dt=0.01, steps=200, particles=3, params={"a": np.array([1.0, 0.0, 2.0])}, save_every=10)
     steps = [f["step"] for f in result.meta["failures"]]
     assert steps == sorted(steps) and result.meta["failures"][0]["particle"] == 2  # a = 2 blows up at t = 1/2
+
+
+# ---- flags ------------------------------------------------------------------------------------
+
+
+def test_a_negative_particle_count_asks_for_at_least_one(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["run", str(DOUBLE_WELL), "--dt", "1e-3", "--steps", "3", "--particles", "-5"])
+    assert exit_.value.code == 2 and "expected a whole number ≥ 1, got '-5'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("flags", [["--dt=-1e-3"], ["--dt", "-1e-3"], ["--dt", "-1"]])
+def test_a_negative_time_step_is_refused_saying_why(flags, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["run", str(DOUBLE_WELL), *flags, "--steps", "3"])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and "a time step must be positive" in err and "expected one argument" not in err
+
+
+def test_negative_numbers_argparse_reads_itself_are_left_alone(capsys):
+    assert main(["critical", str(DOUBLE_WELL), "--box", "-2", "2"]) == 0
+    assert "critical point(s) in [-2, 2]^2" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "example, assignment, message",
+    [
+        ("double_well", "T=-1", "the temperature is -1, and must be ≥ 0"),
+        ("langevin_oscillator", "T=-1", "the noise is not a number"),
+        ("langevin_oscillator", "gamma=-1", "the noise is not a number"),
+    ],
+)
+def test_a_negative_temperature_or_friction_is_an_error_at_set(example, assignment, message, capsys):
+    argv = ["run", str(EXAMPLES / f"{example}.act"), "--dt", "1e-3", "--steps", "3", "--set", assignment]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert f"--set {assignment}: {message}" in err and "diverged" not in err
+
+
+def test_a_positive_temperature_still_runs(capsys):
+    assert main(["run", str(EXAMPLES / "langevin_oscillator.act"), "--dt", "1e-3", "--steps", "3", "--set", "T=2"]) == 0

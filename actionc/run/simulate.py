@@ -113,6 +113,8 @@ def simulate(
         state.x[:, names.index(name)] = column
     if not np.isfinite(state.x).all():
         raise RunError("the initial state is not finite", hint="check the init values and the parameters")
+    if params:
+        _check_overrides(module, state.x[: p.shape[0]], p, _parameters(dict(meta["params"]), {}, 1)[0], params)
 
     n_saves = steps // save_every
     saves = np.empty((n_saves + 1, particles, n))
@@ -258,6 +260,27 @@ def _parameters(defaults: dict, overrides: Mapping, particles: int):
         p[:, k] = value
         recorded[name] = value.tolist() if value.ndim else float(value)
     return p, (1 if sweep else 0), recorded
+
+
+def _check_overrides(module, x: np.ndarray, p: np.ndarray, defaults: np.ndarray, overrides: Mapping) -> None:
+    """A negative temperature or friction is an error of the --set that
+    made it, not a run of particles that all diverge: checked directly in
+    an energy model, and elsewhere as noise that is a number with the
+    defaults and not one with the overrides (√(2γT) of a negative T)."""
+    given = ", ".join(f"{k}={v:g}" if np.ndim(v) == 0 else f"{k}=[…]" for k, v in overrides.items())
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        for name in ("temperature", "friction"):
+            function = getattr(module, f"np_{name}", None)
+            if function is not None and np.any(function(x, 0.0, p) < 0):
+                value = float(np.min(function(x, 0.0, p)))
+                raise RunError(f"--set {given}: the {name} is {value:g}, and must be ≥ 0")
+        diffusion = getattr(module, "np_diffusion", None)
+        if diffusion is not None:
+            if np.isfinite(diffusion(x, 0.0, defaults)).all() and not np.isfinite(diffusion(x, 0.0, p)).all():
+                raise RunError(
+                    f"--set {given}: the noise is not a number with these values",
+                    hint="a temperature and a friction must be ≥ 0 (the noise is √(2 γ T))",
+                )
 
 
 def _initial_overrides(names: list[str], init: Mapping[str, float]):
