@@ -310,3 +310,19 @@ def test_a_negative_temperature_or_friction_is_an_error_at_set(example, assignme
 
 def test_a_positive_temperature_still_runs(capsys):
     assert main(["run", str(EXAMPLES / "langevin_oscillator.act"), "--dt", "1e-3", "--steps", "3", "--set", "T=2"]) == 0
+
+
+def test_the_memory_guard_counts_particle_states_and_streams_not_only_saves(capsys):
+    # 2 saves × 1.2e8 particles × 2 states is 3.6 GiB of saves, under the limit; the particles'
+    # states, streams and counters take 8 GiB more: refused before anything is allocated
+    argv = ["run", str(DOUBLE_WELL), "--dt", "1e-3", "--steps", "1", "--particles", "120000000"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "would need 11.7 GiB" in err and "saves 3.6" in err and "random streams 8.2" in err
+
+
+def test_the_memory_guard_counts_the_invariants():
+    meta = {"state": ["q", "q_dot"], "invariants": ["energy"] * 10, "control": 0, "stats": [], "params": []}
+    simulate._check_memory(meta, n_saves=1000, particles=20_000, swept=False)  # 0.3 + 3.0 GiB: under 4
+    with pytest.raises(actionc.errors.RunError, match="invariants 14.9"):
+        simulate._check_memory(meta, n_saves=1000, particles=100_000, swept=False)

@@ -27,7 +27,7 @@ from actionc.codegen.kernel import Kernel
 from actionc.errors import RunError
 from actionc.run.result import Result
 
-MAX_SAVES_GB = 4  # refuse runs whose saves alone would exhaust a laptop
+MAX_MEMORY_GB = 4  # refuse runs whose arrays would exhaust a laptop
 CHUNK_SECONDS = 0.1  # of compute between two looks at Ctrl-C (and progress updates)
 
 
@@ -75,13 +75,7 @@ def simulate(
             f"--steps {steps} is not a multiple of --save-every {save_every}",
             hint="choose steps as a whole number of saves",
         )
-    n_saves = steps // save_every + 1
-    gigabytes = n_saves * particles * n * 8 / 2**30
-    if gigabytes > MAX_SAVES_GB:
-        raise RunError(
-            f"saving {n_saves} states of {particles} particles would take {gigabytes:.1f} GiB of memory",
-            hint=f"save fewer: a larger --save-every (the limit is {MAX_SAVES_GB} GiB)",
-        )
+    _check_memory(meta, steps // save_every + 1, particles, swept=any(np.ndim(v) > 0 for v in (params or {}).values()))
     p, p_stride, param_values = _parameters(dict(meta["params"]), params or {}, particles)
     init = dict(init or {})
     per_particle = {k: np.asarray(v, float) for k, v in init.items() if np.ndim(v) > 0}
@@ -188,6 +182,25 @@ def _chunk(done: int, count: int, save_every: int) -> tuple[int, int, int]:
     if into + count == save_every:
         return count, count, 1
     return count, count + 1, 0  # never reaches a save
+
+
+def _check_memory(meta, n_saves: int, particles: int, swept: bool) -> None:
+    """Refuse, before allocating anything, a run whose arrays would take
+    more than MAX_MEMORY_GB: the saves, the invariants at every save (and
+    as much again while they are evaluated), and per particle its state,
+    random stream, control, counters, status and swept parameters."""
+    n, gib = len(meta["state"]), 2**30
+    saves = n_saves * particles * n * 8 / gib
+    invariants = 2 * n_saves * particles * len(meta["invariants"]) * 8 / gib
+    columns = n + 4 + meta["control"] + max(1, len(meta["stats"])) + 1 + (len(meta["params"]) if swept else 0)
+    state = particles * (8 * columns + 1) / gib  # + 1: the int8 status
+    total = saves + invariants + state
+    if total > MAX_MEMORY_GB:
+        raise RunError(
+            f"this run would need {total:.1f} GiB of memory: saves {saves:.1f}, invariants {invariants:.1f}, "
+            f"particle states and random streams {state:.1f}",
+            hint=f"fewer --particles, or fewer saves: a larger --save-every (the limit is {MAX_MEMORY_GB} GiB)",
+        )
 
 
 def _threads(threads: int | None) -> int:
