@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Sequence
 
 from actionc import __version__
-from actionc.errors import ModelError, OutputError, RunError
+from actionc.errors import ModelError, OutputError, ResultFileError, RunError
 
 # Heavy modules (SymPy, the parser) are imported inside the commands that
 # need them: a warm `actionc run` must not import SymPy at all.
@@ -254,15 +254,16 @@ def _action(args) -> int:
     from actionc.run.result import Result
 
     try:
-        compiled = compile(args.file)
         result = Result.load(args.result)
-        if result.meta.get("model") != compiled.kernel.meta["model"]:
-            raise RunError(f"{args.result} is a run of '{result.meta.get('model')}', not of {args.file}")
+    except (ResultFileError, OSError) as error:
+        return _failure("action", error, args.result)
+    try:
+        compiled = compile(args.file)
+        if result.meta["model"] != compiled.kernel.meta["model"]:
+            raise RunError(f"{args.result} is a run of '{result.meta['model']}', not of {args.file}")
         values = actions_of(compiled, result)
     except (ModelError, RunError, OSError) as error:
         return _failure("action", error, args.file)
-    except (KeyError, ValueError) as error:  # not an npz of actionc run
-        return _failure("action", OSError(f"not a result of actionc run ({error})"), args.result)
     quadrature = "trapezoid rule" if "action" in values else "midpoint rule"
     count = result.x.shape[1]
     print(
@@ -295,6 +296,8 @@ def _path(args) -> int:
             f"'actionc path' needs a lagrangian model or an energy model with a temperature, not a {kind} model",
             hint="for the actions of simulated paths of an SDE, see 'actionc action'",
         )
+    except ResultFileError as error:
+        return _failure("path", error, args.guess)
     except (ModelError, RunError, OSError) as error:
         return _failure("path", error, args.file)
 
@@ -330,7 +333,7 @@ def _stationary_path(args, compiled, params) -> int:
     if args.t_end is None:
         raise RunError("a stationary path of a lagrangian model needs --t-end, the time of its end point")
     if args.guess:
-        saved = Result.load(args.guess)
+        saved = _saved_path(args.guess, coordinates)
         times = saved.t + args.t0
 
         def guess(t):
@@ -351,6 +354,22 @@ def _stationary_path(args, compiled, params) -> int:
         path.to_result(compiled.kernel.meta["model"], {**compiled.params, **params}, names).save(args.out)
         print(f"wrote {args.out}")
     return EXIT_OK
+
+
+def _saved_path(path: str, coordinates: list[str]):
+    """A result to start a stationary path from (--guess): one whose state
+    begins with the model's coordinates."""
+    from actionc.run.result import Result
+
+    try:
+        saved = Result.load(path)
+    except OSError as error:
+        raise ResultFileError(f"cannot read it ({error.strerror or error})") from None
+    if saved.names[: len(coordinates)] != coordinates:
+        raise ResultFileError(
+            f"its state ({', '.join(saved.names)}) does not begin with the coordinates ({', '.join(coordinates)})"
+        )
+    return saved
 
 
 def _transition_path(args, compiled, params) -> int:
@@ -426,14 +445,13 @@ def _plot(args) -> int:
 
     try:
         result = Result.load(args.result)
-    except (OSError, ValueError, KeyError) as error:
-        print(f"{args.result}: error: not a result of actionc run ({error})", file=sys.stderr)
-        return EXIT_ERROR
+    except (ResultFileError, OSError) as error:
+        return _failure("plot", error, args.result)
     kind = default_kind(result) if args.kind == "auto" else args.kind
     out = args.out or str(Path(args.result).with_suffix("")) + f"_{kind}.png"
     try:
         plot(result, kind, out)
-    except RunError as error:
+    except (RunError, OutputError, ResultFileError) as error:
         return _failure("plot", error, args.result)
     print(f"wrote {out}", file=sys.stderr)
     return EXIT_OK
@@ -671,6 +689,9 @@ def _failure(command: str, error: Exception, path: str) -> int:
         return EXIT_USAGE
     if isinstance(error, OutputError):
         print(f"actionc {command}: error: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    if isinstance(error, ResultFileError):
+        print(f"{path}: error: {error}", file=sys.stderr)
         return EXIT_ERROR
     reason = error.strerror if isinstance(error, OSError) and error.strerror else error
     print(f"{path}: error: cannot read file: {reason}", file=sys.stderr)

@@ -114,3 +114,12 @@ class OutputError(Exception):
 
     def __str__(self) -> str:
         return self.message + (f"\nhint: {self.hint}" if self.hint else "")
+
+
+class ResultFileError(ValueError):
+    """A file given as a result of `actionc run` that is not one: not an
+    .npz, arrays missing or of the wrong shape, meta that is not what a run
+    writes. The CLI reports it as a file error (exit 1)."""
+
+    def __str__(self) -> str:
+        return f"not a result of actionc run: {self.args[0]}"

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-from actionc.errors import RunError
-from actionc.run.result import Result
+from actionc.errors import ModelError, ResultFileError, RunError
+from actionc.run.result import Result, write_atomically
 
 KINDS = ("auto", "trajectories", "phase", "histogram", "samples", "invariants")
 _SAMPLERS = ("reverse-em", "pc", "pf-rk4", "pf-dopri5")
@@ -59,7 +59,10 @@ def plot(result: Result, kind: str = "auto", out: str | Path | None = None):
     figure.suptitle(f"{result.meta['model']} — {result.meta['method']}, {result.meta['particles']} particle(s)")
     figure.tight_layout()
     if out is not None:
-        figure.savefig(out, dpi=110)
+        file_format = Path(out).suffix.lstrip(".").lower() or "png"
+        if file_format not in figure.canvas.get_supported_filetypes():
+            raise RunError(f"cannot draw a .{file_format} file", hint="use .png, .svg or .pdf")
+        write_atomically(out, lambda handle: figure.savefig(handle, dpi=110, format=file_format))
         plt.close(figure)
     return figure
 
@@ -147,12 +150,17 @@ def _energy_function(result: Result):
         return None
     from actionc.run.compiled import compile_text
 
-    compiled = compile_text(source)
+    try:
+        compiled = compile_text(source)
+    except ModelError as error:
+        raise ResultFileError(f"the model text in its meta does not load:\n{error}") from None
     try:
         energy, temperature = compiled.function("energy"), compiled.function("temperature")
     except AttributeError:  # no temperature: no Gibbs density
         return None
     params = {k: v for k, v in result.meta["params"].items() if not isinstance(v, list)}
+    if set(params) - set(compiled.params):
+        raise ResultFileError(f"the parameters in its meta ({', '.join(params)}) are not its model's")
     return lambda x: energy(x, **params) / temperature(x, **params)
 
 

@@ -326,3 +326,147 @@ def test_the_memory_guard_counts_the_invariants():
     simulate._check_memory(meta, n_saves=1000, particles=20_000, swept=False)  # 0.3 + 3.0 GiB: under 4
     with pytest.raises(actionc.errors.RunError, match="invariants 14.9"):
         simulate._check_memory(meta, n_saves=1000, particles=100_000, swept=False)
+
+
+# ---- crafted result files --------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def saved_runs(tmp_path_factory):
+    """A real run of the pendulum (lagrangian) and of the double well (energy), as arrays."""
+    folder = tmp_path_factory.mktemp("runs")
+    runs = {}
+    for name in ("pendulum", "double_well"):
+        out = folder / f"{name}.npz"
+        argv = ["run", str(EXAMPLES / f"{name}.act"), "--dt", "0.01", "--steps", "20", "--particles", "3"]
+        assert main([*argv, "--out", str(out)]) == 0
+        with np.load(out, allow_pickle=False) as data:
+            runs[name] = {key: data[key] for key in data.files}
+    return runs
+
+
+def _meta(arrays, **changes):
+    meta = json.loads(str(arrays["meta"]))
+    meta.update(changes)
+    return {**arrays, "meta": np.array(json.dumps(meta), dtype=np.str_)}
+
+
+def _meta_without(arrays, key):
+    meta = json.loads(str(arrays["meta"]))
+    del meta[key]
+    return np.array(json.dumps(meta), dtype=np.str_)
+
+
+CRAFTED = {
+    "meta not an object": lambda a: {**a, "meta": np.array("[1, 2]", dtype=np.str_)},
+    "meta not JSON": lambda a: {**a, "meta": np.array("{model", dtype=np.str_)},
+    "meta deeply nested": lambda a: {**a, "meta": np.array("[" * 100_000 + "]" * 100_000, dtype=np.str_)},
+    "no model key": lambda a: {**a, "meta": _meta_without(a, "model")},
+    "model not a string": lambda a: _meta(a, model=3),
+    "1-D x": lambda a: {**a, "x": a["x"][:, 0, 0]},
+    "x of other saves": lambda a: {**a, "x": a["x"][:-1]},
+    "NaN in x": lambda a: {**a, "x": np.where(a["x"] == a["x"].flat[0], np.nan, a["x"])},
+    "empty names": lambda a: {**a, "names": np.array(["", ""], dtype=np.str_)},
+    "no names": lambda a: {k: v for k, v in a.items() if k != "names"},
+    "names of other length": lambda a: {**a, "names": np.array(["q"], dtype=np.str_)},
+    "t not increasing": lambda a: {**a, "t": a["t"][::-1]},
+    "particles miscounted": lambda a: _meta(a, particles=7),
+    "a parameter not a number": lambda a: _meta(a, params={"T": "hot"}),
+    "a failure of no particle": lambda a: _meta(a, failures=[{"particle": 99}], diverged=1),
+}
+
+
+def _write(path, arrays):
+    np.savez(path, **arrays)
+    return path
+
+
+def _commands(name, path):
+    model = str(EXAMPLES / f"{name}.act")
+    yield ["plot", str(path), "--out", str(path.with_suffix(".png"))]
+    yield ["action", model, str(path)]
+    if name == "pendulum":
+        yield ["path", model, "--from", "th=0", "--to", "th=1", "--t-end", "1", "--nodes", "20", "--guess", str(path)]
+
+
+@pytest.mark.parametrize("case", CRAFTED)
+def test_every_crafted_result_file_is_one_clear_error(case, saved_runs, tmp_path, capsys):
+    for name, arrays in saved_runs.items():
+        path = _write(tmp_path / f"{name}.npz", CRAFTED[case](arrays))
+        for argv in _commands(name, path):
+            assert main(argv) == 1, (case, argv)
+            err = capsys.readouterr().err
+            assert f"{path}: error: not a result of actionc run:" in err and "Traceback" not in err, (case, argv)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"", b"garbage, not a zip", b"PK\x03\x04 a cut zip"],
+    ids=["empty file", "garbage", "cut zip"],
+)
+def test_a_file_that_is_no_npz_is_one_clear_error(content, saved_runs, tmp_path, capsys):
+    path = tmp_path / "pendulum.npz"
+    path.write_bytes(content)
+    for argv in _commands("pendulum", path):
+        assert main(argv) == 1, argv
+        assert "not a result of actionc run" in capsys.readouterr().err
+
+
+def test_a_single_array_is_no_result(tmp_path, capsys):
+    path = tmp_path / "x.npz"
+    with open(path, "wb") as handle:
+        np.save(handle, np.zeros(3))
+    assert main(["plot", str(path)]) == 1
+    assert "a single array, not an .npz archive" in capsys.readouterr().err
+
+
+def test_bad_model_text_in_meta_is_a_clear_error_of_plot(saved_runs, tmp_path, capsys):
+    path = _write(tmp_path / "dw.npz", _meta(saved_runs["double_well"], source="model ?? broken"))
+    assert main(["plot", str(path), "--kind", "histogram", "--out", str(tmp_path / "h.png")]) == 1
+    err = capsys.readouterr().err
+    assert "the model text in its meta does not load" in err and "<string>:1:" in err
+
+
+def test_parameters_of_another_model_in_meta_are_clear_errors(saved_runs, tmp_path, capsys):
+    arrays = _meta(saved_runs["double_well"], params={"nope": 1.0})
+    path = _write(tmp_path / "dw.npz", arrays)
+    assert main(["plot", str(path), "--out", str(tmp_path / "h.png")]) == 1
+    assert "are not its model's" in capsys.readouterr().err
+    assert main(["action", str(DOUBLE_WELL), str(path)]) == 2
+    assert "not this model's" in capsys.readouterr().err
+
+
+def test_a_guess_of_another_model_is_refused(saved_runs, tmp_path, capsys):
+    path = _write(tmp_path / "dw.npz", saved_runs["double_well"])
+    argv = ["path", str(EXAMPLES / "pendulum.act"), "--from", "th=0", "--to", "th=1", "--t-end", "1", "--guess", str(path)]
+    assert main(argv) == 1
+    assert "does not begin with the coordinates (th)" in capsys.readouterr().err
+
+
+def test_the_real_results_still_load_plot_and_act(saved_runs, tmp_path, capsys):
+    for name, arrays in saved_runs.items():
+        path = _write(tmp_path / f"{name}.npz", arrays)
+        for argv in _commands(name, path):
+            assert main(argv) == 0, argv
+
+
+# ---- a parameter named like a state variable ----------------------------------------------
+
+
+PARAM_X = {
+    "lagrangian": "model px\nparam x = 2\ncoord q\nlagrangian = x*q'^2/2 - q^2/2\ninit q = 1\n",
+    "energy": "model ex\nparam x = 2, T = 1\nstate y\nenergy = x*y^2/2\ntemperature = T\n",
+}
+
+
+@pytest.mark.parametrize("kind", PARAM_X)
+def test_a_parameter_named_x_runs_and_plots(kind, tmp_path, capsys):
+    model = tmp_path / "m.act"
+    model.write_text(PARAM_X[kind])
+    out = tmp_path / "m.npz"
+    assert main(["run", str(model), "--dt", "0.01", "--steps", "10", "--particles", "20", "--out", str(out)]) == 0
+    assert main(["plot", str(out)]) == 0
+    compiled = actionc.compile(model)
+    name = "lagrangian" if kind == "lagrangian" else "energy"
+    state = np.array([1.0, 1.0]) if kind == "lagrangian" else np.array([1.0])
+    assert compiled.function(name)(state, x=4.0) == pytest.approx(4 / 2 - 1 / 2 if kind == "lagrangian" else 4 / 2)

@@ -58,7 +58,7 @@ class Compiled:
             raise AttributeError(f"no function '{name}' for this model; it has: {', '.join(self.functions)}")
         defaults = self.params
 
-        def call(x, t=0.0, **params):
+        def call(x, /, t=0.0, **params):  # x positional-only: a parameter may be named x
             unknown = set(params) - set(defaults)
             if unknown:
                 raise TypeError(f"unknown parameters: {', '.join(sorted(unknown))}")

@@ -14,13 +14,14 @@ import glob
 import json
 import os
 import stat
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
-from actionc.errors import OutputError
+from actionc.errors import OutputError, ResultFileError
 
 
 @dataclass
@@ -57,17 +58,22 @@ class Result:
 
     @classmethod
     def load(cls, path: str | Path) -> Result:
-        with np.load(path, allow_pickle=False) as data:
-            invariants = data["invariants"] if "invariants" in data else None
-            names = [str(n) for n in data["invariant_names"]] if "invariant_names" in data else []
-            return cls(
-                t=data["t"],
-                x=data["x"],
-                names=[str(n) for n in data["names"]],
-                meta=json.loads(str(data["meta"])),
-                invariant_names=names,
-                invariants=invariants,
-            )
+        """Read a result written by `save`, checking what it holds (a
+        crafted or damaged file is a ResultFileError saying what is wrong)."""
+        try:
+            data = np.load(path, allow_pickle=False)
+            if not isinstance(data, np.lib.npyio.NpzFile):
+                raise ResultFileError("a single array, not an .npz archive")
+            with data:
+                missing = [key for key in ("t", "x", "names", "meta") if key not in data]
+                if missing:
+                    raise ResultFileError(f"no '{missing[0]}' array")
+                arrays = {key: data[key] for key in data.files if key in _ARRAYS}
+        except ResultFileError:
+            raise
+        except (ValueError, EOFError, zipfile.BadZipFile, RecursionError) as error:
+            raise ResultFileError(f"not an .npz archive of plain arrays ({error or type(error).__name__})") from None
+        return _checked(arrays)
 
     def to_xarray(self):
         """An xarray.Dataset with dimensions (time, particle), one variable
@@ -139,6 +145,76 @@ class Result:
             f"of dt = {meta['dt']:g}, t = {self.t[-1]:g}{diverged}{status}</p>"
             f"<table><tr><th>state</th><th>final mean</th><th>final std</th></tr>{rows}</table>"
         )
+
+
+# ---- reading results back -----------------------------------------------------
+
+_ARRAYS = ("t", "x", "names", "meta", "invariants", "invariant_names")
+
+
+def _checked(arrays: dict) -> Result:
+    """A Result of the arrays of a result file, or a ResultFileError naming
+    the first thing that is not as `Result.save` writes it."""
+    t, x, names, text = arrays["t"], arrays["x"], arrays["names"], arrays["meta"]
+    if t.ndim != 1 or t.dtype.kind not in "fiu" or t.size == 0 or not np.all(np.diff(t) > 0):
+        raise ResultFileError("'t' is not an increasing 1-D array of times")
+    if x.ndim != 3 or x.dtype.kind not in "fiu" or x.shape[0] != t.size or 0 in x.shape:
+        raise ResultFileError(f"'x' is not an array (saves = {t.size}) × particles × state, but {x.shape}")
+    if not np.isfinite(x).all() or not np.isfinite(t).all():
+        raise ResultFileError("'x' or 't' holds values that are not finite")
+    if names.ndim != 1 or names.dtype.kind != "U" or len(names) != x.shape[2] or not all(n.strip() for n in names):
+        raise ResultFileError(f"'names' is not {x.shape[2]} state variable name(s)")
+    if text.ndim != 0 or text.dtype.kind != "U":
+        raise ResultFileError("'meta' is not a JSON text")
+    try:
+        meta = json.loads(str(text))
+    except (ValueError, RecursionError) as error:
+        raise ResultFileError(f"'meta' is not JSON ({error})") from None
+    _check_meta(meta, x.shape[1])
+    invariants, invariant_names = arrays.get("invariants"), arrays.get("invariant_names")
+    if (invariants is None) != (invariant_names is None):
+        raise ResultFileError("'invariants' and 'invariant_names' come together")
+    if invariants is not None:
+        if invariant_names.ndim != 1 or invariant_names.dtype.kind != "U":
+            raise ResultFileError("'invariant_names' is not a list of names")
+        if invariants.dtype.kind != "f" or invariants.shape != x.shape[:2] + (len(invariant_names),):
+            raise ResultFileError(f"'invariants' is not saves × particles × {len(invariant_names)} numbers")
+    return Result(
+        t=t.astype(float),
+        x=x.astype(float),
+        names=[str(n) for n in names],
+        meta=meta,
+        invariant_names=[str(n) for n in invariant_names] if invariant_names is not None else [],
+        invariants=invariants,
+    )
+
+
+def _check_meta(meta, particles: int) -> None:
+    if not isinstance(meta, dict):
+        raise ResultFileError("'meta' is not a JSON object")
+    expected = {"model": str, "kind": str, "method": str, "particles": int, "steps": int, "dt": (int, float)}
+    expected |= {"params": dict, "diverged": int, "failures": list, "complete": bool}
+    for key, kind in expected.items():
+        if key not in meta:
+            raise ResultFileError(f"no '{key}' in its meta")
+        if not isinstance(meta[key], kind) or (kind is int and isinstance(meta[key], bool)):
+            raise ResultFileError(f"'{key}' in its meta is {type(meta[key]).__name__}")
+    if not meta["model"].strip():
+        raise ResultFileError("'model' in its meta is empty")
+    if meta["particles"] != particles:
+        raise ResultFileError(f"its meta says {meta['particles']} particle(s), 'x' holds {particles}")
+    for name, value in meta["params"].items():
+        values = value if isinstance(value, list) else [value]
+        numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
+        if not numbers or (isinstance(value, list) and len(value) != particles):
+            raise ResultFileError(f"parameter '{name}' in its meta is not a number or one number per particle")
+    for failure in meta["failures"]:
+        if not isinstance(failure, dict) or not isinstance(failure.get("particle"), int):
+            raise ResultFileError("its meta's failures are not a list of {particle, step, time, reason}")
+        if not 0 <= failure["particle"] < particles:
+            raise ResultFileError(f"its meta lists a failure of particle {failure['particle']}, of {particles}")
+    if not isinstance(meta.get("stats", {}), dict) or not isinstance(meta.get("source", ""), str):
+        raise ResultFileError("'stats' or 'source' in its meta is not what a run writes")
 
 
 # ---- outputs ---------------------------------------------------------------
