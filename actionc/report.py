@@ -108,8 +108,11 @@ def derive(model: Model, what: list[str] | None = None) -> dict[str, object]:
 
 
 def _invertible_noise(derivation: _Derivation) -> bool:
-    g = derivation.sde.diffusion
-    return g is not None and (g * g.T).det() != 0
+    try:
+        paths.inverse_diffusion_tensor(derivation.sde)
+    except ValueError:
+        return False
+    return True
 
 
 def _named(symbols_, values) -> dict[str, sympy.Expr]:

@@ -470,3 +470,16 @@ def test_a_parameter_named_x_runs_and_plots(kind, tmp_path, capsys):
     name = "lagrangian" if kind == "lagrangian" else "energy"
     state = np.array([1.0, 1.0]) if kind == "lagrangian" else np.array([1.0])
     assert compiled.function(name)(state, x=4.0) == pytest.approx(4 / 2 - 1 / 2 if kind == "lagrangian" else 4 / 2)
+
+
+# ---- derivations the CLI asks for ---------------------------------------------------------
+
+
+def test_degenerate_noise_that_only_simplifies_to_singular_has_no_path_action(tmp_path, capsys):
+    # D = g gᵀ has det ≠ 0 as written, but sin² + cos² = 1 makes the two rows of g equal
+    model = tmp_path / "deg.act"
+    model.write_text("model deg\nstate x, y\ndx = -x dt + dW1 + dW2\ndy = -y dt + (sin(x)^2 + cos(x)^2) dW1 + dW2\n")
+    assert main(["derive", str(model)]) == 0
+    assert "Freidlin" not in capsys.readouterr().out
+    assert main(["derive", str(model), "--what", "freidlin_wentzell"]) == 2
+    assert "'freidlin_wentzell' does not apply" in capsys.readouterr().err
