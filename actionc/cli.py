@@ -37,6 +37,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # `actionc check … | head`: stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
+    except AssertionError as error:  # compiling a kernel outside `run` (emit, path, …): the same limit
+        from actionc.run.simulate import beyond_tuple_limit
+
+        if not beyond_tuple_limit(error):
+            raise
+        print(f"actionc {args.command}: error: a model this large is beyond what Numba compiles", file=sys.stderr)
+        print("hint: at most 30 state variables (26 with dopri5, 15 coordinates with variational)", file=sys.stderr)
+        return EXIT_USAGE
 
 
 def _join_negative_numbers(argv: list[str]) -> list[str]:

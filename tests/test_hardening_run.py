@@ -483,3 +483,28 @@ def test_degenerate_noise_that_only_simplifies_to_singular_has_no_path_action(tm
     assert "Freidlin" not in capsys.readouterr().out
     assert main(["derive", str(model), "--what", "freidlin_wentzell"]) == 2
     assert "'freidlin_wentzell' does not apply" in capsys.readouterr().err
+
+
+# ---- models beyond what Numba compiles ----------------------------------------------------------
+
+
+def _decay(n: int) -> str:
+    names = ", ".join(f"x{i}" for i in range(n))
+    return f"model wide\nstate {names}\n" + "".join(f"dx{i} = -x{i} dt + dW{i}\n" for i in range(n))
+
+
+@pytest.mark.parametrize("n, method", [(31, "euler-maruyama"), (27, "dopri5")])
+def test_a_model_beyond_numbas_tuple_limit_is_refused_clearly(n, method, tmp_path, capsys):
+    model = tmp_path / "wide.act"
+    model.write_text(_decay(n) if method != "dopri5" else _decay(n).replace(" + dW", " # dW"))
+    assert main(["run", str(model), "--dt", "0.01", "--steps", "2", "--method", method]) == 2
+    err = capsys.readouterr().err
+    assert f"with {n} state variables and method {method} is beyond what Numba compiles" in err
+    assert "Traceback" not in err and "AssertionError" not in err
+
+
+@pytest.mark.slow  # two minutes of LLVM for 30 state variables
+def test_thirty_state_variables_still_run(tmp_path, capsys):
+    model = tmp_path / "wide.act"
+    model.write_text(_decay(30))
+    assert main(["run", str(model), "--dt", "0.01", "--steps", "2"]) == 0

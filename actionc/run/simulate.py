@@ -15,6 +15,7 @@ import signal
 import sys
 import threading
 import time
+import traceback
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Mapping
@@ -100,8 +101,14 @@ def simulate(
     fixed = (state.x, p, p_stride, state.streams, state.control, state.stats, state.status, state.failed_at)
     initial = (np.uint64(seed), override, values)
     no_saves = np.empty((0, particles, n))
-    with ThreadPoolExecutor(max_workers=threads) as pool:
-        _run_blocks(pool, module.run_particles, threads, particles, (*fixed, 0.0, float(dt), 0, 0, 1, no_saves, *initial))
+    try:  # the first call compiles the kernel
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            arguments = (*fixed, 0.0, float(dt), 0, 0, 1, no_saves, *initial)
+            _run_blocks(pool, module.run_particles, threads, particles, arguments)
+    except AssertionError as error:
+        if not beyond_tuple_limit(error):
+            raise
+        raise too_large(meta) from None
     _initial_overrides(names, dict.fromkeys(per_particle, 0.0))  # the names exist
     for name, column in per_particle.items():
         state.x[:, names.index(name)] = column
@@ -182,6 +189,23 @@ def _chunk(done: int, count: int, save_every: int) -> tuple[int, int, int]:
     if into + count == save_every:
         return count, count, 1
     return count, count + 1, 0  # never reaches a save
+
+
+def beyond_tuple_limit(error: BaseException) -> bool:
+    """Whether Numba failed on a tuple of more than 30 values: on Python
+    3.11+ such a tuple is built as a list first, and Numba's rewrite of that
+    (peep_hole_list_to_tuple) asserts. Kernels keep a particle's state in
+    tuples, so about 30 state variables are the limit (fewer for methods
+    with wider tuples: dopri5, variational), until indexed models."""
+    return any(frame.name == "peep_hole_list_to_tuple" for frame in traceback.extract_tb(error.__traceback__))
+
+
+def too_large(meta) -> RunError:
+    return RunError(
+        f"'{meta['model']}' with {len(meta['state'])} state variables and method {meta['method']} is beyond what "
+        "Numba compiles: a kernel keeps a particle's state in tuples, and Numba refuses tuples of more than 30 values",
+        hint="at most 30 state variables (26 with dopri5, 15 coordinates with variational) until indexed models",
+    )
 
 
 def _check_memory(meta, n_saves: int, particles: int, swept: bool) -> None:
