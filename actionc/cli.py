@@ -292,7 +292,11 @@ def _action(args) -> int:
 def _path(args) -> int:
     from actionc.run.compiled import compile
 
+    from actionc.run.result import check_output
+
     try:
+        if args.out:
+            check_output(args.out)  # before the work
         compiled = compile(args.file)
         params = _known_params(compiled, dict(args.set))
         kind = compiled.kernel.meta["kind"]
@@ -306,7 +310,7 @@ def _path(args) -> int:
         )
     except ResultFileError as error:
         return _failure("path", error, args.guess)
-    except (ModelError, RunError, OSError) as error:
+    except (ModelError, RunError, OutputError, OSError) as error:
         return _failure("path", error, args.file)
 
 
@@ -385,6 +389,7 @@ def _transition_path(args, compiled, params) -> int:
 
     from actionc.run import landscape
     from actionc.run.actions import geometric_action
+    from actionc.run.result import write_atomically
 
     names = compiled.names
     start, end = _point_of(names, args.start, "--from"), _point_of(names, args.end, "--to")
@@ -407,16 +412,16 @@ def _transition_path(args, compiled, params) -> int:
             f"back {landscape.kramers_rate(b, saddle, temperature, friction):.4g}"
         )
     if args.out:
-        np.savez(
-            args.out,
-            x=path.x,
-            energy=path.energy,
-            arclength=path.arclength,
-            names=np.array(names, dtype=np.str_),
-            points=np.array([p.x for p in path.points]),
-            point_energies=np.array([p.energy for p in path.points]),
-            point_kinds=np.array([p.kind for p in path.points], dtype=np.str_),
-        )
+        arrays = {
+            "x": path.x,
+            "energy": path.energy,
+            "arclength": path.arclength,
+            "names": np.array(names, dtype=np.str_),
+            "points": np.array([p.x for p in path.points]),
+            "point_energies": np.array([p.energy for p in path.points]),
+            "point_kinds": np.array([p.kind for p in path.points], dtype=np.str_),
+        }
+        write_atomically(args.out, lambda handle: np.savez(handle, **arrays))
         print(f"wrote {args.out}")
     return EXIT_OK
 
@@ -425,14 +430,17 @@ def _likelihood(args) -> int:
     import numpy as np
 
     from actionc.run.likelihood import log_likelihood
+    from actionc.run.result import check_output, write_atomically
 
     try:
+        if args.out:
+            check_output(args.out)  # before the work
         try:
             points = np.load(args.points, allow_pickle=False)
         except ValueError as error:
             raise OSError(f"not a NumPy array file ({error})") from None
         values = log_likelihood(args.file, points, params=dict(args.set), rtol=args.rtol, atol=args.atol)
-    except (ModelError, RunError) as error:
+    except (ModelError, RunError, OutputError) as error:
         return _failure("likelihood", error, args.file)
     except OSError as error:
         return _failure("likelihood", error, args.points)
@@ -440,7 +448,10 @@ def _likelihood(args) -> int:
     for point, value in zip(np.atleast_2d(points), values):
         print("  " + ", ".join(f"{v:.6g}" for v in point) + f"  ->  {value:.10g}")
     if args.out:
-        np.save(args.out, values)
+        try:
+            write_atomically(args.out, lambda handle: np.save(handle, values))
+        except OutputError as error:
+            return _failure("likelihood", error, args.out)
         print(f"wrote {args.out}")
     return EXIT_OK
 
@@ -491,10 +502,20 @@ def _emit(args) -> int:
         header, source = emit_c(lower(model, direction=direction), bake_params=args.bake_params)
     except (ModelError, RunError, OSError) as error:
         return _failure("emit", error, args.file)
+    from actionc.run.result import write_atomically
+
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    for suffix, text in ((".h", header), (".c", source)):
-        (out / f"{model.name}{suffix}").write_text(text, encoding="utf-8")
+    try:
+        if not out.is_dir():
+            try:
+                out.mkdir(parents=True)
+            except OSError as error:
+                raise OutputError(f"cannot create the folder {out}: {error.strerror or error}") from None
+            print(f"created {out}/", file=sys.stderr)
+        for suffix, text in ((".h", header), (".c", source)):
+            write_atomically(out / f"{model.name}{suffix}", lambda handle, text=text: handle.write(text.encode()))
+    except OutputError as error:
+        return _failure("emit", error, args.out)
     print(f"wrote {out / model.name}.h and {out / model.name}.c", file=sys.stderr)
     return EXIT_OK
 

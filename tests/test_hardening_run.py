@@ -508,3 +508,39 @@ def test_thirty_state_variables_still_run(tmp_path, capsys):
     model = tmp_path / "wide.act"
     model.write_text(_decay(30))
     assert main(["run", str(model), "--dt", "0.01", "--steps", "2"]) == 0
+
+
+# ---- the other commands' outputs --------------------------------------------------------------
+
+
+def test_path_out_onto_a_directory_is_refused_before_the_work(tmp_path, capsys):
+    argv = ["path", str(DOUBLE_WELL), "--from", "x=-1", "y=0", "--to", "x=1", "y=0", "--out", str(tmp_path)]
+    assert main(argv) == 1
+    err = capsys.readouterr()
+    assert "is a directory" in err.err and err.out == ""
+
+
+def test_likelihood_out_into_a_missing_folder_is_refused_before_the_work(tmp_path, capsys):
+    points = tmp_path / "points.npy"
+    np.save(points, np.zeros((2, 1)))
+    out = tmp_path / "no" / "logp.npy"
+    assert main(["likelihood", str(EXAMPLES / "ou_reverse.act"), str(points), "--out", str(out)]) == 1
+    assert f"mkdir -p {out.parent}" in capsys.readouterr().err
+
+
+def test_likelihood_writes_exactly_the_path_it_is_given(tmp_path, capsys):
+    points = tmp_path / "points.npy"
+    np.save(points, np.zeros((2, 1)))
+    out = tmp_path / "logp"  # np.save would have written logp.npy
+    assert main(["likelihood", str(EXAMPLES / "ou_reverse.act"), str(points), "--out", str(out)]) == 0
+    assert np.load(out).shape == (2,)
+
+
+def test_emit_says_when_it_creates_a_folder_and_refuses_a_file_in_its_place(tmp_path, capsys):
+    out = tmp_path / "new" / "c"
+    assert main(["emit", str(DOUBLE_WELL), "--out", str(out)]) == 0
+    assert f"created {out}/" in capsys.readouterr().err and (out / "double_well.c").exists()
+    blocked = tmp_path / "file"
+    blocked.write_text("x")
+    assert main(["emit", str(DOUBLE_WELL), "--out", str(blocked)]) == 1
+    assert "cannot create the folder" in capsys.readouterr().err and blocked.read_text() == "x"
