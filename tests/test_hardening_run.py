@@ -167,20 +167,20 @@ def ctrl_c(monkeypatch):
 def test_ctrl_c_never_replaces_a_complete_result(tmp_path, capsys, ctrl_c):
     out = tmp_path / "run.npz"
     out.write_bytes(b"a complete result")
-    assert run(out, "--steps", "1000") == 130
+    assert run(out, "--steps", "1000000", "--save-every", "1000") == 130  # 2 chunks: at most 17 × 33333 steps
     err = capsys.readouterr().err
     partial = tmp_path / "run.partial.npz"
     assert f"wrote {partial}" in err and f"{out} is left as it was" in err
     assert out.read_bytes() == b"a complete result"
     with np.load(partial, allow_pickle=False) as data:
         meta = json.loads(str(data["meta"]))
-        assert meta["complete"] is False and 0 < meta["steps"] < 1000
+        assert meta["complete"] is False and 0 < meta["steps"] < 1000000
         assert data["t"][-1] == pytest.approx(meta["steps"] * 1e-3)
 
 
 def test_ctrl_c_writes_the_output_itself_when_there_was_none(tmp_path, capsys, ctrl_c):
     out = tmp_path / "run.npz"
-    assert run(out, "--steps", "1000") == 130
+    assert run(out, "--steps", "1000000", "--save-every", "1000") == 130  # 2 chunks: at most 17 × 33333 steps
     assert not (tmp_path / "run.partial.npz").exists()
     with np.load(out, allow_pickle=False) as data:
         assert json.loads(str(data["meta"]))["complete"] is False

@@ -124,7 +124,7 @@ def simulate(
     bar = _Progress(steps, enabled=progress)
     if chunk_steps is not None and chunk_steps < 1:
         raise RunError("chunk_steps must be a positive number of steps")
-    chunk = chunk_steps or 1  # grows to about CHUNK_SECONDS of compute
+    chunk = chunk_steps or max(1, 100_000 // particles)  # about a millisecond; grows to CHUNK_SECONDS
     try:
         with _CtrlC() as ctrl_c, ThreadPoolExecutor(max_workers=threads) as pool:
             while done < steps and not ctrl_c.pressed:
@@ -140,7 +140,7 @@ def simulate(
                 bar.update(done)
                 if chunk_steps is None:
                     chunk = _next_chunk(chunk, count, time.perf_counter() - started)
-    except KeyboardInterrupt:  # not through _CtrlC (a second Ctrl-C, another handler): keep the saves so far
+    except KeyboardInterrupt:  # from a handler other than _CtrlC's: keep the saves so far
         pass
     finally:
         bar.close()
@@ -154,9 +154,10 @@ def simulate(
 
 class _CtrlC:
     """Ctrl-C during a run is noted and acted on after the chunk in flight
-    (about CHUNK_SECONDS): every particle then stops at the same step. A
-    second Ctrl-C stops at once. Only where Python's own handler would
-    turn SIGINT into KeyboardInterrupt (the main thread, not ignored)."""
+    (about CHUNK_SECONDS; a kernel cannot be stopped inside a chunk anyway):
+    every particle then stops at the same step. Only where Python's own
+    handler would turn SIGINT into KeyboardInterrupt (the main thread, SIGINT
+    not ignored)."""
 
     def __enter__(self):
         self.pressed, self.previous = False, None
@@ -166,8 +167,6 @@ class _CtrlC:
         return self
 
     def _note(self, signum, frame) -> None:
-        if self.pressed:
-            raise KeyboardInterrupt
         self.pressed = True
 
     def __exit__(self, *exception) -> None:
@@ -254,8 +253,8 @@ def _run_blocks(pool, function, threads: int, particles: int, arguments: tuple) 
 def _next_chunk(chunk: int, count: int, seconds: float) -> int:
     """Aim for chunks of about CHUNK_SECONDS: progress, and Ctrl-C."""
     if seconds <= 0:
-        return chunk * 4
-    return max(1, min(chunk * 4, int(count * CHUNK_SECONDS / seconds)))
+        return chunk * 16
+    return max(1, min(chunk * 16, int(count * CHUNK_SECONDS / seconds)))
 
 
 def _check_numbers(**values) -> None:
