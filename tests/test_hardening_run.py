@@ -29,12 +29,13 @@ def run(out, *extra):
 # ---- outputs ----------------------------------------------------------------
 
 
-def test_a_device_as_out_is_refused_and_left_alone(capsys):
-    before = os.stat("/dev/null")
-    assert run("/dev/null") == 1
+@pytest.mark.parametrize("device", ["/dev/null", "/dev/full"])
+def test_a_device_as_out_is_refused_and_left_alone(device, capsys):
+    before = os.stat(device)
+    assert run(device) == 1
     err = capsys.readouterr().err
     assert "not a regular file" in err and "Traceback" not in err
-    after = os.stat("/dev/null")
+    after = os.stat(device)
     assert stat.S_ISCHR(after.st_mode) and after.st_ino == before.st_ino
 
 
@@ -269,6 +270,21 @@ def test_first_diverged_is_the_earliest_step_not_the_lowest_index(tmp_path, caps
     result = compiled.run(dt=0.01, steps=200, particles=3, params={"a": np.array([1.0, 0.0, 2.0])}, save_every=10)
     steps = [f["step"] for f in result.meta["failures"]]
     assert steps == sorted(steps) and result.meta["failures"][0]["particle"] == 2  # a = 2 blows up at t = 1/2
+
+
+def test_the_cli_names_the_earliest_divergence_first(tmp_path, capsys):
+    # x = x0 / (1 - x0 t) from x0 in [1, 3]: the particles that start highest blow up first, whatever their index
+    path = tmp_path / "blowup.act"
+    path.write_text(BLOWUP.replace("init x = 1", "init x = uniform(1, 3)"))
+    argv = ["run", str(path), "--method", "rk4", "--dt", "0.01", "--steps", "200", "--particles", "40", "--seed", "1"]
+    assert main(argv) == 0
+    err = capsys.readouterr().err
+    failures = actionc.compile(path, "rk4").run(dt=0.01, steps=200, particles=40, seed=1).meta["failures"]
+    step = {f["particle"]: f["step"] for f in failures}
+    earliest = min(step.values())
+    assert step[0] > earliest  # the lowest index is not the first to diverge
+    named = int(err.split("first: particle ")[1].split()[0])
+    assert step[named] == earliest and f"at step {earliest}," in err
 
 
 # ---- flags ------------------------------------------------------------------------------------
