@@ -291,7 +291,6 @@ def _action(args) -> int:
 
 def _path(args) -> int:
     from actionc.run.compiled import compile
-
     from actionc.run.result import check_output
 
     try:
@@ -336,7 +335,6 @@ def _point_of(names: list[str], given: list[tuple[str, float]], flag: str) -> li
 def _stationary_path(args, compiled, params) -> int:
     import numpy as np
 
-    from actionc.run.result import Result
     from actionc.run.stationary import stationary_path
 
     names = compiled.names
@@ -674,7 +672,9 @@ def _run(args) -> int:
         print(result.summary())
     if not complete:
         kept = f"; {args.out} is left as it was" if args.out and replacing else ""
-        print(f"interrupted: the output holds the steps completed so far (meta complete = false){kept}", file=sys.stderr)
+        print(
+            f"interrupted: the output holds the steps completed so far (meta complete = false){kept}", file=sys.stderr
+        )
         return 130
     return EXIT_OK
 

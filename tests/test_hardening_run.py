@@ -23,7 +23,9 @@ BLOWUP = "model blowup\nparam a = 1\nstate x\ndx = a*x^2 dt\ninit x = 1\n"  # x 
 
 
 def run(out, *extra):
-    return main(["run", str(DOUBLE_WELL), "--dt", "1e-3", "--steps", "10", "--particles", "3", "--out", str(out), *extra])
+    return main(
+        ["run", str(DOUBLE_WELL), "--dt", "1e-3", "--steps", "10", "--particles", "3", "--out", str(out), *extra]
+    )
 
 
 # ---- outputs ----------------------------------------------------------------
@@ -454,7 +456,18 @@ def test_parameters_of_another_model_in_meta_are_clear_errors(saved_runs, tmp_pa
 
 def test_a_guess_of_another_model_is_refused(saved_runs, tmp_path, capsys):
     path = _write(tmp_path / "dw.npz", saved_runs["double_well"])
-    argv = ["path", str(EXAMPLES / "pendulum.act"), "--from", "th=0", "--to", "th=1", "--t-end", "1", "--guess", str(path)]
+    argv = [
+        "path",
+        str(EXAMPLES / "pendulum.act"),
+        "--from",
+        "th=0",
+        "--to",
+        "th=1",
+        "--t-end",
+        "1",
+        "--guess",
+        str(path),
+    ]
     assert main(argv) == 1
     assert "does not begin with the coordinates (th)" in capsys.readouterr().err
 
