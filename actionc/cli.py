@@ -38,12 +38,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
     except AssertionError as error:  # compiling a kernel outside `run` (emit, path, …): the same limit
-        from actionc.run.simulate import beyond_tuple_limit
+        from actionc.run.simulate import TUPLE_LIMIT, beyond_tuple_limit
 
         if not beyond_tuple_limit(error):
             raise
         print(f"actionc {args.command}: error: a model this large is beyond what Numba compiles", file=sys.stderr)
-        print("hint: at most 30 state variables (26 with dopri5, 15 coordinates with variational)", file=sys.stderr)
+        print(f"hint: {TUPLE_LIMIT}", file=sys.stderr)
         return EXIT_USAGE
 
 
@@ -477,6 +477,8 @@ def _plot(args) -> int:
 def _emit(args) -> int:
     from pathlib import Path
 
+    from actionc.run.result import write_atomically
+
     try:
         if args.target in ("llvm", "so"):
             from actionc.run.compiled import compile
@@ -500,8 +502,6 @@ def _emit(args) -> int:
         header, source = emit_c(lower(model, direction=direction), bake_params=args.bake_params)
     except (ModelError, RunError, OSError) as error:
         return _failure("emit", error, args.file)
-    from actionc.run.result import write_atomically
-
     out = Path(args.out)
     try:
         if not out.is_dir():

@@ -573,3 +573,20 @@ def test_emit_says_when_it_creates_a_folder_and_refuses_a_file_in_its_place(tmp_
     blocked.write_text("x")
     assert main(["emit", str(DOUBLE_WELL), "--out", str(blocked)]) == 1
     assert "cannot create the folder" in capsys.readouterr().err and blocked.read_text() == "x"
+
+
+def test_an_array_header_claiming_petabytes_is_one_clear_error(tmp_path, capsys):
+    import io
+    import zipfile
+
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(header, {"descr": "<f8", "fortran_order": False, "shape": (10**7,) * 3})
+    path = tmp_path / "huge.npz"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("x.npy", header.getvalue())
+        for key, value in {"t": np.arange(3.0), "names": np.array(["a"]), "meta": np.array("{}")}.items():
+            member = io.BytesIO()
+            np.save(member, value)
+            archive.writestr(f"{key}.npy", member.getvalue())
+    assert main(["plot", str(path)]) == 1
+    assert "not a result of actionc run" in capsys.readouterr().err

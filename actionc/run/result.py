@@ -15,6 +15,7 @@ import json
 import os
 import stat
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -71,7 +72,7 @@ class Result:
                 arrays = {key: data[key] for key in data.files if key in _ARRAYS}
         except ResultFileError:
             raise
-        except (ValueError, EOFError, zipfile.BadZipFile, RecursionError) as error:
+        except (ValueError, EOFError, MemoryError, zipfile.BadZipFile, zlib.error) as error:
             raise ResultFileError(f"not an .npz archive of plain arrays ({error or type(error).__name__})") from None
         return _checked(arrays)
 

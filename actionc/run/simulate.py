@@ -29,6 +29,7 @@ from actionc.errors import RunError
 from actionc.run.result import Result
 
 MAX_MEMORY_GB = 4  # refuse runs whose arrays would exhaust a laptop
+TUPLE_LIMIT = "at most 30 state variables (26 with dopri5, 15 coordinates with variational) until indexed models"
 CHUNK_SECONDS = 0.1  # of compute between two looks at Ctrl-C (and progress updates)
 
 
@@ -203,7 +204,7 @@ def too_large(meta) -> RunError:
     return RunError(
         f"'{meta['model']}' with {len(meta['state'])} state variables and method {meta['method']} is beyond what "
         "Numba compiles: a kernel keeps a particle's state in tuples, and Numba refuses tuples of more than 30 values",
-        hint="at most 30 state variables (26 with dopri5, 15 coordinates with variational) until indexed models",
+        hint=TUPLE_LIMIT,
     )
 
 
