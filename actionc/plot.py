@@ -194,11 +194,15 @@ def _gibbs_marginal(energy, sample: np.ndarray, k: int, edges: np.ndarray):
 def _invariants(result: Result, plt):
     if result.invariants is None or not result.invariant_names:
         raise RunError("this result has no invariants to plot", hint="mechanical models without friction have some")
+    kept = ~result.diverged_particles()  # frozen near the float limit, their drift is no measure of the method
+    if not kept.any():
+        raise RunError("every particle diverged: no invariant drift to plot")
     figure, axis = plt.subplots(figsize=(7, 4))
-    start = result.invariants[0]
+    invariants = result.invariants[:, kept]
+    start = invariants[0]
     scale = np.maximum(np.abs(start), 1e-300)
     for k, name in enumerate(result.invariant_names):
-        drift = np.abs(result.invariants[:, :, k] - start[:, k]) / scale[:, k]
+        drift = np.abs(invariants[:, :, k] - start[:, k]) / scale[:, k]
         axis.semilogy(result.t[1:], np.maximum(drift.max(axis=1)[1:], 1e-17), label=f"{name}: max over particles")
     axis.set_xlabel("t")
     axis.set_ylabel("|I(t) − I(0)| / |I(0)|")

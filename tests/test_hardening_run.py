@@ -265,6 +265,23 @@ def test_the_summary_leaves_out_diverged_particles_without_warnings(tmp_path, re
     assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
 
 
+def test_a_diverging_particle_spoils_neither_the_invariants_nor_their_plot(tmp_path, recwarn):
+    # V = q²/2 − q⁴/4: q = 0.5 oscillates in the well, q = 3 is pushed to infinity in finite time
+    path = tmp_path / "quartic.act"
+    path.write_text("model quartic\ncoord q\nlagrangian = q'^2/2 - q^2/2 + q^4/4\n")
+    compiled = actionc.compile(path, "rk4")
+    result = compiled.run(dt=0.01, steps=2000, particles=2, init={"q": np.array([0.5, 3.0])}, save_every=10)
+    assert result.diverged == 1 and "energy" in result.invariant_names
+    summary = result.summary()
+    assert "1 summarized" in summary and " nan" not in summary and " inf" not in summary
+    pytest.importorskip("matplotlib")
+    from actionc.plot import plot
+
+    plot(result, "invariants", tmp_path / "drift.png")
+    assert (tmp_path / "drift.png").stat().st_size > 0
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+
+
 def test_first_diverged_is_the_earliest_step_not_the_lowest_index(tmp_path, capsys):
     path = tmp_path / "blowup.act"
     path.write_text(BLOWUP)

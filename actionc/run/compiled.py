@@ -100,7 +100,8 @@ class Compiled:
         if self.model_source:
             result.meta["source"] = self.model_source
         if invariants and result.invariant_names:
-            result.invariants = self.evaluate_invariants(result)
+            with np.errstate(over="ignore", invalid="ignore"):  # diverged particles, frozen near the float limit
+                result.invariants = self.evaluate_invariants(result)
         return result
 
     def evaluate_invariants(self, result: Result) -> np.ndarray:

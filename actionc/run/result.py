@@ -90,7 +90,7 @@ class Result:
         """Final mean and standard deviation of each state variable, and the
         drift of each invariant, over the particles that did not diverge
         (their frozen states can be huge: they would make the spread inf)."""
-        kept = ~self._failed_particles()
+        kept = ~self.diverged_particles()
         final = self.x[-1, kept]
         lines = [
             f"{self.meta['model']}: {self.meta['method']}, {self.meta['particles']} particle(s), "
@@ -123,9 +123,9 @@ class Result:
             )
         return "\n".join(lines)
 
-    def _failed_particles(self) -> np.ndarray:
-        """Which particles diverged or failed: from the run, or for a loaded
-        result from meta's failures (which lists at most 100)."""
+    def diverged_particles(self) -> np.ndarray:
+        """Which particles diverged or failed, (particles,) bool: from the
+        run, or for a loaded result from meta's failures (at most 100)."""
         if self.failed is not None:
             return self.failed
         mask = np.zeros(self.x.shape[1], dtype=bool)
