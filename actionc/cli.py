@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import warnings
 from pathlib import Path
 from typing import Sequence
 
-from actionc.errors import ModelError, RunError
+from actionc.errors import ModelError, OutputError, ResultFileError, RunError
 from actionc.version import __version__
 
 # Heavy modules (SymPy, the parser) are imported inside the commands that
@@ -25,7 +26,7 @@ EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_join_negative_numbers(sys.argv[1:] if argv is None else list(argv)))
     if args.command is None:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
@@ -38,6 +39,36 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # `actionc check … | head`: stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
+    except AssertionError as error:  # compiling a kernel outside `run` (emit, path, …): the same limit
+        from actionc.run.simulate import TUPLE_LIMIT, beyond_tuple_limit
+
+        if not beyond_tuple_limit(error):
+            raise
+        print(f"actionc {args.command}: error: a model this large is beyond what Numba compiles", file=sys.stderr)
+        print(f"hint: {TUPLE_LIMIT}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def _join_negative_numbers(argv: list[str]) -> list[str]:
+    """`--dt -1e-3` as `--dt=-1e-3`: argparse takes a token like -1e-3 for
+    a flag ("expected one argument"); joined, the value reaches the check
+    that says why it is refused."""
+    joined: list[str] = []
+    for token in argv:
+        if joined and joined[-1].startswith("--") and "=" not in joined[-1] and _flag_like_number(token):
+            joined[-1] += "=" + token
+        else:
+            joined.append(token)
+    return joined
+
+
+def _flag_like_number(token: str) -> bool:
+    """A negative number argparse does not read as one (it does -1 and -.5)."""
+    try:
+        float(token)
+    except ValueError:
+        return False
+    return token.startswith("-") and not re.fullmatch(r"-\d+|-\d*\.\d+", token)
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
@@ -83,7 +114,7 @@ def _parser() -> argparse.ArgumentParser:
         help="integrator (default: the model's natural one); models with data or a density also sample: "
         "reverse-em, pc, pf-rk4, pf-dopri5 (from t = T back to 0)",
     )
-    run.add_argument("--dt", type=_positive_float, help="time step (samplers: default the horizon T over --steps)")
+    run.add_argument("--dt", type=_time_step, help="time step (samplers: default the horizon T over --steps)")
     length = run.add_mutually_exclusive_group(required=True)
     length.add_argument("--steps", type=_count, help="number of steps")
     length.add_argument("--t-end", type=_positive_float, help="end time (a whole number of steps)")
@@ -257,15 +288,16 @@ def _action(args) -> int:
     from actionc.run.result import Result
 
     try:
-        compiled = compile(args.file)
         result = Result.load(args.result)
-        if result.meta.get("model") != compiled.kernel.meta["model"]:
-            raise RunError(f"{args.result} is a run of '{result.meta.get('model')}', not of {args.file}")
+    except (ResultFileError, OSError) as error:
+        return _failure("action", error, args.result)
+    try:
+        compiled = compile(args.file)
+        if result.meta["model"] != compiled.kernel.meta["model"]:
+            raise RunError(f"{args.result} is a run of '{result.meta['model']}', not of {args.file}")
         values = actions_of(compiled, result)
     except (ModelError, RunError, OSError) as error:
         return _failure("action", error, args.file)
-    except (KeyError, ValueError) as error:  # not an npz of actionc run
-        return _failure("action", OSError(f"not a result of actionc run ({error})"), args.result)
     quadrature = "trapezoid rule" if "action" in values else "midpoint rule"
     count = result.x.shape[1]
     print(
@@ -285,8 +317,11 @@ def _action(args) -> int:
 
 def _path(args) -> int:
     from actionc.pipeline import compile
+    from actionc.run.result import check_output
 
     try:
+        if args.out:
+            check_output(args.out)  # before the work
         compiled = compile(args.file)
         params = _known_params(compiled, dict(args.set))
         kind = compiled.kernel.meta["kind"]
@@ -298,7 +333,9 @@ def _path(args) -> int:
             f"'actionc path' needs a lagrangian model or an energy model with a temperature, not a {kind} model",
             hint="for the actions of simulated paths of an SDE, see 'actionc action'",
         )
-    except (ModelError, RunError, OSError) as error:
+    except ResultFileError as error:
+        return _failure("path", error, args.guess)
+    except (ModelError, RunError, OutputError, OSError) as error:
         return _failure("path", error, args.file)
 
 
@@ -324,7 +361,6 @@ def _point_of(names: list[str], given: list[tuple[str, float]], flag: str) -> li
 def _stationary_path(args, compiled, params) -> int:
     import numpy as np
 
-    from actionc.run.result import Result
     from actionc.run.stationary import stationary_path
 
     names = compiled.names
@@ -333,7 +369,7 @@ def _stationary_path(args, compiled, params) -> int:
     if args.t_end is None:
         raise RunError("a stationary path of a lagrangian model needs --t-end, the time of its end point")
     if args.guess:
-        saved = Result.load(args.guess)
+        saved = _saved_path(args.guess, coordinates)
         times = saved.t + args.t0
 
         def guess(t):
@@ -356,11 +392,28 @@ def _stationary_path(args, compiled, params) -> int:
     return EXIT_OK
 
 
+def _saved_path(path: str, coordinates: list[str]):
+    """A result to start a stationary path from (--guess): one whose state
+    begins with the model's coordinates."""
+    from actionc.run.result import Result
+
+    try:
+        saved = Result.load(path)
+    except OSError as error:
+        raise ResultFileError(f"cannot read it ({error.strerror or error})") from None
+    if saved.names[: len(coordinates)] != coordinates:
+        raise ResultFileError(
+            f"its state ({', '.join(saved.names)}) does not begin with the coordinates ({', '.join(coordinates)})"
+        )
+    return saved
+
+
 def _transition_path(args, compiled, params) -> int:
     import numpy as np
 
     from actionc.run import landscape
     from actionc.run.actions import geometric_action
+    from actionc.run.result import write_atomically
 
     names = compiled.names
     start, end = _point_of(names, args.start, "--from"), _point_of(names, args.end, "--to")
@@ -383,16 +436,16 @@ def _transition_path(args, compiled, params) -> int:
             f"back {landscape.kramers_rate(b, saddle, temperature, friction):.4g}"
         )
     if args.out:
-        np.savez(
-            args.out,
-            x=path.x,
-            energy=path.energy,
-            arclength=path.arclength,
-            names=np.array(names, dtype=np.str_),
-            points=np.array([p.x for p in path.points]),
-            point_energies=np.array([p.energy for p in path.points]),
-            point_kinds=np.array([p.kind for p in path.points], dtype=np.str_),
-        )
+        arrays = {
+            "x": path.x,
+            "energy": path.energy,
+            "arclength": path.arclength,
+            "names": np.array(names, dtype=np.str_),
+            "points": np.array([p.x for p in path.points]),
+            "point_energies": np.array([p.energy for p in path.points]),
+            "point_kinds": np.array([p.kind for p in path.points], dtype=np.str_),
+        }
+        write_atomically(args.out, lambda handle: np.savez(handle, **arrays))
         print(f"wrote {args.out}")
     return EXIT_OK
 
@@ -401,14 +454,17 @@ def _likelihood(args) -> int:
     import numpy as np
 
     from actionc.pipeline import log_likelihood
+    from actionc.run.result import check_output, write_atomically
 
     try:
+        if args.out:
+            check_output(args.out)  # before the work
         try:
             points = np.load(args.points, allow_pickle=False)
         except ValueError as error:
             raise OSError(f"not a NumPy array file ({error})") from None
         values = log_likelihood(args.file, points, params=dict(args.set), rtol=args.rtol, atol=args.atol)
-    except (ModelError, RunError) as error:
+    except (ModelError, RunError, OutputError) as error:
         return _failure("likelihood", error, args.file)
     except OSError as error:
         return _failure("likelihood", error, args.points)
@@ -416,7 +472,10 @@ def _likelihood(args) -> int:
     for point, value in zip(np.atleast_2d(points), values):
         print("  " + ", ".join(f"{v:.6g}" for v in point) + f"  ->  {value:.10g}")
     if args.out:
-        np.save(args.out, values)
+        try:
+            write_atomically(args.out, lambda handle: np.save(handle, values))
+        except OutputError as error:
+            return _failure("likelihood", error, args.out)
         print(f"wrote {args.out}")
     return EXIT_OK
 
@@ -431,14 +490,13 @@ def _plot(args) -> int:
         return _plot_density(args)
     try:
         result = Result.load(args.result)
-    except (OSError, ValueError, KeyError) as error:
-        print(f"{args.result}: error: not a result of actionc run ({error})", file=sys.stderr)
-        return EXIT_ERROR
+    except (ResultFileError, OSError) as error:
+        return _failure("plot", error, args.result)
     kind = default_kind(result) if args.kind == "auto" else args.kind
     out = args.out or str(Path(args.result).with_suffix("")) + f"_{kind}.png"
     try:
         plot(result, kind, out)
-    except RunError as error:
+    except (RunError, OutputError, ResultFileError) as error:
         return _failure("plot", error, args.result)
     print(f"wrote {out}", file=sys.stderr)
     return EXIT_OK
@@ -494,9 +552,10 @@ def _is_density(path: str) -> bool:
 
     try:
         with np.load(path, allow_pickle=False) as data:
-            return json.loads(str(data["meta"])).get("command") == "density"
-    except (OSError, ValueError, KeyError):
+            meta = json.loads(str(data["meta"]))
+    except Exception:  # whatever is wrong with the file, Result.load says it clearly
         return False
+    return isinstance(meta, dict) and meta.get("command") == "density"
 
 
 def _plot_density(args) -> int:
@@ -522,6 +581,8 @@ def _plot_density(args) -> int:
 def _emit(args) -> int:
     from pathlib import Path
 
+    from actionc.run.result import write_atomically
+
     try:
         if args.target in ("llvm", "so"):
             from actionc.pipeline import compile
@@ -543,9 +604,17 @@ def _emit(args) -> int:
     except (ModelError, RunError, OSError) as error:
         return _failure("emit", error, args.file)
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    for suffix, text in ((".h", header), (".c", source)):
-        (out / f"{model.name}{suffix}").write_text(text, encoding="utf-8")
+    try:
+        if not out.is_dir():
+            try:
+                out.mkdir(parents=True)
+            except OSError as error:
+                raise OutputError(f"cannot create the folder {out}: {error.strerror or error}") from None
+            print(f"created {out}/", file=sys.stderr)
+        for suffix, text in ((".h", header), (".c", source)):
+            write_atomically(out / f"{model.name}{suffix}", lambda handle, text=text: handle.write(text.encode()))
+    except OutputError as error:
+        return _failure("emit", error, args.out)
     print(f"wrote {out / model.name}.h and {out / model.name}.c", file=sys.stderr)
     return EXIT_OK
 
@@ -560,6 +629,19 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _time_step(text: str) -> float:
+    try:
+        negative = float(text) < 0
+    except ValueError:
+        negative = False  # _positive_float says what is wrong
+    if negative:
+        raise argparse.ArgumentTypeError(
+            f"a time step must be positive, got {text!r}: a run goes forward in time from t = 0 (a sampler such as "
+            "--method reverse-em runs a model backwards by itself)"
+        )
+    return _positive_float(text)
+
+
 def _count(text: str) -> int:
     try:
         value = int(text)
@@ -571,7 +653,10 @@ def _count(text: str) -> int:
 
 
 def _positive_count(text: str) -> int:
-    value = _count(text)
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a whole number ≥ 1, got {text!r}")
     return value
@@ -592,23 +677,30 @@ def _assignment(text: str) -> tuple[str, float]:
 
 def _summary_save_every(steps: int) -> int:
     """A divisor of steps giving about 100 saves: the summary's invariant
-    drift needs some, the memory of a large ensemble needs few."""
-    for k in range(max(1, steps // 100), steps + 1):
+    drift needs some, the memory of a large ensemble needs few. The search
+    is bounded (a prime number of steps has no divisor near steps / 100):
+    else the fewest saves, the first and the last."""
+    near = max(1, steps // 100)
+    for k in range(near, min(steps, near + 10_000) + 1):
         if steps % k == 0:
             return k
-    return 1
+    return steps
+
+
+MAX_STEPS = 2**62  # step counters are 64-bit integers in the kernels
 
 
 def _run(args) -> int:
     from actionc.methods import decode
     from actionc.pipeline import compile
+    from actionc.run.result import check_output, partial_output
 
     if args.dt is None and (not decode(args.method).is_sampler or args.steps is None):
         print("actionc run: error: --dt is required (samplers may give --steps alone)", file=sys.stderr)
         return EXIT_USAGE
     if args.t_end is not None:
-        steps = round(args.t_end / args.dt)
-        if steps < 1 or abs(steps * args.dt - args.t_end) > 1e-9 * args.t_end:
+        steps = round(min(args.t_end / args.dt, MAX_STEPS))  # 1e300 / 1e-300 is inf
+        if steps < MAX_STEPS and (steps < 1 or abs(steps * args.dt - args.t_end) > 1e-9 * args.t_end):
             print(
                 f"actionc run: error: --t-end {args.t_end:g} is not a whole number of steps of --dt {args.dt:g}",
                 file=sys.stderr,
@@ -616,6 +708,15 @@ def _run(args) -> int:
             return EXIT_USAGE
     else:
         steps = args.steps
+    if steps >= MAX_STEPS:
+        print("actionc run: error: too many steps (at most 2^62 - 1): a larger --dt or a shorter run", file=sys.stderr)
+        return EXIT_USAGE
+    replacing = False
+    if args.out:
+        try:  # before the run, so that no work is lost to an output that cannot be written
+            replacing = check_output(args.out).exists()
+        except OutputError as error:
+            return _failure("run", error, args.out)
     save_every = args.save_every or (1 if args.out else _summary_save_every(steps))
     try:
         compiled = compile(args.file, args.method)
@@ -634,6 +735,14 @@ def _run(args) -> int:
         )
     except (ModelError, RunError, OSError) as error:
         return _failure("run", error, args.file)
+    except MemoryError:
+        print(
+            "actionc run: error: out of memory",
+            "hint: fewer --particles, or fewer saves (a larger --save-every)",
+            sep="\n",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
     if result.diverged:
         first = result.meta["failures"][0]
         print(
@@ -642,16 +751,31 @@ def _run(args) -> int:
             "they are frozen at their last finite state. Try a smaller --dt or another --method.",
             file=sys.stderr,
         )
+    complete = result.meta["complete"]
     if args.out:
-        result.save(args.out)
+        out = args.out if complete or not replacing else partial_output(args.out)
+        try:
+            result.save(out)
+        except OutputError as error:
+            _failure("run", error, str(out))
+            print(result.summary())
+            print(
+                "the result above was computed but not written; the same command with --out where it can be "
+                "written gives the same result (the same --seed, the same numbers)",
+                file=sys.stderr,
+            )
+            return EXIT_ERROR
         print(
-            f"wrote {args.out} ({len(result.t)} saves × {result.x.shape[1]} particles × {len(result.names)} state)",
+            f"wrote {out} ({len(result.t)} saves × {result.x.shape[1]} particles × {len(result.names)} state)",
             file=sys.stderr,
         )
     else:
         print(result.summary())
-    if not result.meta["complete"]:
-        print("interrupted: the output holds the steps completed so far (meta complete = false)", file=sys.stderr)
+    if not complete:
+        kept = f"; {args.out} is left as it was" if args.out and replacing else ""
+        print(
+            f"interrupted: the output holds the steps completed so far (meta complete = false){kept}", file=sys.stderr
+        )
         return 130
     return EXIT_OK
 
@@ -693,6 +817,12 @@ def _failure(command: str, error: Exception, path: str) -> int:
     if isinstance(error, RunError):
         print(f"actionc {command}: error: {error}", file=sys.stderr)
         return EXIT_USAGE
+    if isinstance(error, OutputError):
+        print(f"actionc {command}: error: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    if isinstance(error, ResultFileError):
+        print(f"{path}: error: {error}", file=sys.stderr)
+        return EXIT_ERROR
     reason = error.strerror if isinstance(error, OSError) and error.strerror else error
     print(f"{path}: error: cannot read file: {reason}", file=sys.stderr)
     return EXIT_ERROR

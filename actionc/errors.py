@@ -101,3 +101,25 @@ class RunError(ValueError):
 
 class MethodError(RunError):
     """A method that does not exist, or does not fit the model."""
+
+
+class OutputError(Exception):
+    """An output that cannot be written, or must not be replaced: a missing
+    or read-only folder, a directory or device in its place, a full disk.
+    The CLI reports it as a run error (exit 1) and says how to rerun."""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message, self.hint = message, hint
+
+    def __str__(self) -> str:
+        return self.message + (f"\nhint: {self.hint}" if self.hint else "")
+
+
+class ResultFileError(ValueError):
+    """A file given as a result of `actionc run` that is not one: not an
+    .npz, arrays missing or of the wrong shape, meta that is not what a run
+    writes. The CLI reports it as a file error (exit 1)."""
+
+    def __str__(self) -> str:
+        return f"not a result of actionc run: {self.args[0]}"

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import numpy as np
 
-from actionc.errors import RunError
+from actionc.errors import ModelError, ResultFileError, RunError
 from actionc.methods import decode
-from actionc.run.result import Result
+from actionc.run.result import Result, write_atomically
 
 KINDS = ("auto", "trajectories", "phase", "histogram", "samples", "invariants")
 _FEW = 5  # particles drawn as lines
@@ -59,7 +59,10 @@ def plot(result: Result, kind: str = "auto", out: str | Path | None = None):
     figure.suptitle(f"{result.meta['model']} — {result.meta['method']}, {result.meta['particles']} particle(s)")
     figure.tight_layout()
     if out is not None:
-        figure.savefig(out, dpi=110)
+        file_format = Path(out).suffix.lstrip(".").lower() or "png"
+        if file_format not in figure.canvas.get_supported_filetypes():
+            raise RunError(f"cannot draw a .{file_format} file", hint="use .png, .svg or .pdf")
+        write_atomically(out, lambda handle: figure.savefig(handle, dpi=110, format=file_format))
         plt.close(figure)
     return figure
 
@@ -147,12 +150,17 @@ def _energy_function(result: Result):
         return None
     from actionc.pipeline import compile_text
 
-    compiled = compile_text(source)
+    try:
+        compiled = compile_text(source)
+    except ModelError as error:
+        raise ResultFileError(f"the model text in its meta does not load:\n{error}") from None
     try:
         energy, temperature = compiled.function("energy"), compiled.function("temperature")
     except AttributeError:  # no temperature: no Gibbs density
         return None
     params = {k: v for k, v in result.meta["params"].items() if not isinstance(v, list)}
+    if set(params) - set(compiled.params):
+        raise ResultFileError(f"the parameters in its meta ({', '.join(params)}) are not its model's")
     return lambda x: energy(x, **params) / temperature(x, **params)
 
 
@@ -186,11 +194,15 @@ def _gibbs_marginal(energy, sample: np.ndarray, k: int, edges: np.ndarray):
 def _invariants(result: Result, plt):
     if result.invariants is None or not result.invariant_names:
         raise RunError("this result has no invariants to plot", hint="mechanical models without friction have some")
+    kept = ~result.diverged_particles()  # frozen near the float limit, their drift is no measure of the method
+    if not kept.any():
+        raise RunError("every particle diverged: no invariant drift to plot")
     figure, axis = plt.subplots(figsize=(7, 4))
-    start = result.invariants[0]
+    invariants = result.invariants[:, kept]
+    start = invariants[0]
     scale = np.maximum(np.abs(start), 1e-300)
     for k, name in enumerate(result.invariant_names):
-        drift = np.abs(result.invariants[:, :, k] - start[:, k]) / scale[:, k]
+        drift = np.abs(invariants[:, :, k] - start[:, k]) / scale[:, k]
         axis.semilogy(result.t[1:], np.maximum(drift.max(axis=1)[1:], 1e-17), label=f"{name}: max over particles")
     axis.set_xlabel("t")
     axis.set_ylabel("|I(t) − I(0)| / |I(0)|")

@@ -49,8 +49,11 @@ class _Derivation:
 
     @functools.cached_property
     def invertible_noise(self) -> bool:
-        g = self.sde.diffusion
-        return g is not None and (g * g.T).det() != 0
+        try:
+            paths.inverse_diffusion_tensor(self.sde)
+        except ValueError:
+            return False
+        return True
 
 
 @dataclass(frozen=True)

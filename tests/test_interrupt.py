@@ -45,3 +45,28 @@ def test_an_interrupted_run_writes_its_saves_marked_incomplete(tmp_path):
     assert meta["complete"] is False
     assert x.shape[0] == t.shape[0] >= 2 and np.isfinite(x).all()
     assert meta["steps"] == (t.shape[0] - 1) * 1000
+
+
+def test_ctrl_c_without_out_is_answered_within_a_chunk_of_a_tenth_of_a_second(tmp_path):
+    # without --out a run saves every steps/100 steps: 10^6 steps of 2000 particles, seconds
+    # of compute that Ctrl-C used to wait for; now the chunks are about 0.1 s whatever the saves
+    environment = {**os.environ, "ACTIONC_CACHE_DIR": str(tmp_path / "cache")}
+    command = [sys.executable, "-m", "actionc.cli", "run", str(EXAMPLE), "--dt", "1e-3"]
+    subprocess.run([*command, "--steps", "10"], env=environment, check=True, capture_output=True)  # compile
+    process = subprocess.Popen(
+        [*command, "--steps", "100000000", "--particles", "2000"],
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    time.sleep(3.0)
+    sent = time.perf_counter()
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    latency = time.perf_counter() - sent
+    assert process.returncode == 130, err
+    assert latency < 2.0, f"{latency:.1f} s from Ctrl-C to exit"  # 0.1 s chunks, plus exit, on a loaded machine
+    header = out.splitlines()[0]
+    assert "[incomplete: interrupted]" in header and "(t = 0)" not in header  # the state where it stopped

@@ -53,6 +53,13 @@ def sde_actions(compiled, t: np.ndarray, x: np.ndarray, params: dict | None = No
 def actions_of(compiled, result) -> dict[str, np.ndarray]:
     """The actions of every particle's saved trajectory in a Result."""
     params = _params(result.meta["params"], result.x.shape[1])
+    unknown = set(params) - set(compiled.params)
+    if unknown or result.names != compiled.names:
+        state, names = ", ".join(compiled.names), ", ".join(compiled.params) or "none"
+        raise RunError(
+            "the result's state and parameters are not this model's",
+            hint=f"the model has state {state} and parameters {names}",
+        )
     if result.meta["kind"] == "lagrangian" and "lagrangian" in compiled.functions:
         return {"action": lagrangian_action(compiled, result.t, result.x, params)}
     return sde_actions(compiled, result.t, result.x, params)

@@ -56,7 +56,7 @@ class Compiled:
             raise AttributeError(f"no function '{name}' for this model; it has: {', '.join(self.functions)}")
         defaults = self.params
 
-        def call(x, t=0.0, **params):
+        def call(x, /, t=0.0, **params):  # x positional-only: a parameter may be named x
             unknown = set(params) - set(defaults)
             if unknown:
                 raise TypeError(f"unknown parameters: {', '.join(sorted(unknown))}")
@@ -98,7 +98,8 @@ class Compiled:
         if self.model_source:
             result.meta["source"] = self.model_source
         if invariants and result.invariant_names:
-            result.invariants = self.evaluate_invariants(result)
+            with np.errstate(over="ignore", invalid="ignore"):  # diverged particles, frozen near the float limit
+                result.invariants = self.evaluate_invariants(result)
         return result
 
     def evaluate_invariants(self, result: Result) -> np.ndarray:

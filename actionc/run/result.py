@@ -10,13 +10,19 @@ meta   dict                        model, method, dt, seed, params,
 
 from __future__ import annotations
 
+import glob
 import json
 import os
-import tempfile
+import stat
+import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
+
+from actionc.errors import OutputError, ResultFileError
 
 
 @dataclass
@@ -27,6 +33,7 @@ class Result:
     meta: dict
     invariant_names: list[str] = field(default_factory=list)
     invariants: np.ndarray | None = None  # (saves, particles, invariants), when computed
+    failed: np.ndarray | None = None  # (particles,) bool: diverged or failed, from the run (not saved)
 
     @property
     def diverged(self) -> int:
@@ -37,9 +44,8 @@ class Result:
         return self.x[:, :, self.names.index(name)]
 
     def save(self, path: str | Path) -> None:
-        """Write an .npz (t, x, names, meta as strict JSON), atomically:
-        loadable with allow_pickle=False."""
-        path = Path(path)
+        """Write an .npz (t, x, names, meta as strict JSON), loadable with
+        allow_pickle=False, by the rules of `write_atomically`."""
         arrays = {
             "t": self.t,
             "x": self.x,
@@ -49,29 +55,26 @@ class Result:
         if self.invariants is not None:
             arrays["invariants"] = self.invariants
             arrays["invariant_names"] = np.array(self.invariant_names, dtype=np.str_)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp.npz")
-        os.close(handle)
-        try:
-            np.savez(temporary, **arrays)
-            os.replace(temporary, path)
-        finally:
-            if os.path.exists(temporary):
-                os.unlink(temporary)
+        write_atomically(path, lambda handle: np.savez(handle, **arrays))
 
     @classmethod
     def load(cls, path: str | Path) -> Result:
-        with np.load(path, allow_pickle=False) as data:
-            invariants = data["invariants"] if "invariants" in data else None
-            names = [str(n) for n in data["invariant_names"]] if "invariant_names" in data else []
-            return cls(
-                t=data["t"],
-                x=data["x"],
-                names=[str(n) for n in data["names"]],
-                meta=json.loads(str(data["meta"])),
-                invariant_names=names,
-                invariants=invariants,
-            )
+        """Read a result written by `save`, checking what it holds (a
+        crafted or damaged file is a ResultFileError saying what is wrong)."""
+        try:
+            data = np.load(path, allow_pickle=False)
+            if not isinstance(data, np.lib.npyio.NpzFile):
+                raise ResultFileError("a single array, not an .npz archive")
+            with data:
+                missing = [key for key in ("t", "x", "names", "meta") if key not in data]
+                if missing:
+                    raise ResultFileError(f"no '{missing[0]}' array")
+                arrays = {key: data[key] for key in data.files if key in _ARRAYS}
+        except ResultFileError:
+            raise
+        except (ValueError, EOFError, MemoryError, zipfile.BadZipFile, zlib.error) as error:
+            raise ResultFileError(f"not an .npz archive of plain arrays ({error or type(error).__name__})") from None
+        return _checked(arrays)
 
     def to_xarray(self):
         """An xarray.Dataset with dimensions (time, particle), one variable
@@ -85,30 +88,49 @@ class Result:
 
     def summary(self) -> str:
         """Final mean and standard deviation of each state variable, and the
-        drift of each invariant."""
-        final = self.x[-1]
+        drift of each invariant, over the particles that did not diverge
+        (their frozen states can be huge: they would make the spread inf)."""
+        kept = ~self.diverged_particles()
+        final = self.x[-1, kept]
         lines = [
             f"{self.meta['model']}: {self.meta['method']}, {self.meta['particles']} particle(s), "
             f"{self.meta['steps']} steps of dt = {self.meta['dt']:g} (t = {self.t[-1]:g})"
             + ("" if self.meta["complete"] else "  [incomplete: interrupted]"),
         ]
+        if not kept.any():
+            lines.append("  every particle diverged: no mean or spread to show")
+            return "\n".join(lines)
         width = max(len(n) for n in self.names)
         lines.append(f"  {'':<{width}}  {'mean':>14}  {'std':>14}")
-        for k, name in enumerate(self.names):
-            lines.append(f"  {name:<{width}}  {final[:, k].mean():>14.6g}  {final[:, k].std():>14.6g}")
-        if self.invariants is not None and self.invariant_names:
-            lines.append("  invariant drift, max over particles of |I(t) − I(0)| (relative to |I(0)|):")
-            start = self.invariants[0]
-            change = np.abs(self.invariants - start).max(axis=(0, 1))
-            scale = np.maximum(np.abs(start).max(axis=0), 1e-300)
-            for k, name in enumerate(self.invariant_names):
-                lines.append(f"  {name:<{width}}  {change[k]:>14.3g}  ({change[k] / scale[k]:.3g} relative)")
+        with np.errstate(over="ignore", invalid="ignore"):  # values near the float limit give inf, not warnings
+            for k, name in enumerate(self.names):
+                lines.append(f"  {name:<{width}}  {final[:, k].mean():>14.6g}  {final[:, k].std():>14.6g}")
+            if self.invariants is not None and self.invariant_names:
+                lines.append("  invariant drift, max over particles of |I(t) − I(0)| (relative to |I(0)|):")
+                invariants = self.invariants[:, kept]
+                start = invariants[0]
+                change = np.abs(invariants - start).max(axis=(0, 1))
+                scale = np.maximum(np.abs(start).max(axis=0), 1e-300)
+                for k, name in enumerate(self.invariant_names):
+                    lines.append(f"  {name:<{width}}  {change[k]:>14.3g}  ({change[k] / scale[k]:.3g} relative)")
         stats = self.meta.get("stats") or {}
         if "acceptance_rate" in stats:
             lines.append(f"  acceptance rate {stats['acceptance_rate']:.3f}")
         if self.diverged:
-            lines.append(f"  {self.diverged} particle(s) diverged (frozen at their last finite state)")
+            lines.append(
+                f"  {self.diverged} particle(s) diverged (frozen at their last finite state), "
+                f"left out of the lines above: {int(kept.sum())} summarized"
+            )
         return "\n".join(lines)
+
+    def diverged_particles(self) -> np.ndarray:
+        """Which particles diverged or failed, (particles,) bool: from the
+        run, or for a loaded result from meta's failures (at most 100)."""
+        if self.failed is not None:
+            return self.failed
+        mask = np.zeros(self.x.shape[1], dtype=bool)
+        mask[[f["particle"] for f in self.meta.get("failures", [])]] = True
+        return mask
 
     def _repr_html_(self) -> str:
         """A short table for notebooks: what ran, and the final mean and spread."""
@@ -124,3 +146,156 @@ class Result:
             f"of dt = {meta['dt']:g}, t = {self.t[-1]:g}{diverged}{status}</p>"
             f"<table><tr><th>state</th><th>final mean</th><th>final std</th></tr>{rows}</table>"
         )
+
+
+# ---- reading results back -----------------------------------------------------
+
+_ARRAYS = ("t", "x", "names", "meta", "invariants", "invariant_names")
+
+
+def _checked(arrays: dict) -> Result:
+    """A Result of the arrays of a result file, or a ResultFileError naming
+    the first thing that is not as `Result.save` writes it."""
+    t, x, names, text = arrays["t"], arrays["x"], arrays["names"], arrays["meta"]
+    if t.ndim != 1 or t.dtype.kind not in "fiu" or t.size == 0 or not np.all(np.diff(t) > 0):
+        raise ResultFileError("'t' is not an increasing 1-D array of times")
+    if x.ndim != 3 or x.dtype.kind not in "fiu" or x.shape[0] != t.size or 0 in x.shape:
+        raise ResultFileError(f"'x' is not an array (saves = {t.size}) × particles × state, but {x.shape}")
+    if not np.isfinite(x).all() or not np.isfinite(t).all():
+        raise ResultFileError("'x' or 't' holds values that are not finite")
+    if names.ndim != 1 or names.dtype.kind != "U" or len(names) != x.shape[2] or not all(n.strip() for n in names):
+        raise ResultFileError(f"'names' is not {x.shape[2]} state variable name(s)")
+    if text.ndim != 0 or text.dtype.kind != "U":
+        raise ResultFileError("'meta' is not a JSON text")
+    try:
+        meta = json.loads(str(text))
+    except (ValueError, RecursionError) as error:
+        raise ResultFileError(f"'meta' is not JSON ({error})") from None
+    _check_meta(meta, x.shape[1])
+    invariants, invariant_names = arrays.get("invariants"), arrays.get("invariant_names")
+    if (invariants is None) != (invariant_names is None):
+        raise ResultFileError("'invariants' and 'invariant_names' come together")
+    if invariants is not None:
+        if invariant_names.ndim != 1 or invariant_names.dtype.kind != "U":
+            raise ResultFileError("'invariant_names' is not a list of names")
+        if invariants.dtype.kind != "f" or invariants.shape != x.shape[:2] + (len(invariant_names),):
+            raise ResultFileError(f"'invariants' is not saves × particles × {len(invariant_names)} numbers")
+    return Result(
+        t=t.astype(float),
+        x=x.astype(float),
+        names=[str(n) for n in names],
+        meta=meta,
+        invariant_names=[str(n) for n in invariant_names] if invariant_names is not None else [],
+        invariants=invariants,
+    )
+
+
+def _check_meta(meta, particles: int) -> None:
+    if not isinstance(meta, dict):
+        raise ResultFileError("'meta' is not a JSON object")
+    expected = {"model": str, "kind": str, "method": str, "particles": int, "steps": int, "dt": (int, float)}
+    expected |= {"params": dict, "diverged": int, "failures": list, "complete": bool}
+    for key, kind in expected.items():
+        if key not in meta:
+            raise ResultFileError(f"no '{key}' in its meta")
+        if not isinstance(meta[key], kind) or (kind is int and isinstance(meta[key], bool)):
+            raise ResultFileError(f"'{key}' in its meta is {type(meta[key]).__name__}")
+    if not meta["model"].strip():
+        raise ResultFileError("'model' in its meta is empty")
+    if meta["particles"] != particles:
+        raise ResultFileError(f"its meta says {meta['particles']} particle(s), 'x' holds {particles}")
+    for name, value in meta["params"].items():
+        values = value if isinstance(value, list) else [value]
+        numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
+        if not numbers or (isinstance(value, list) and len(value) != particles):
+            raise ResultFileError(f"parameter '{name}' in its meta is not a number or one number per particle")
+    for failure in meta["failures"]:
+        if not isinstance(failure, dict) or not isinstance(failure.get("particle"), int):
+            raise ResultFileError("its meta's failures are not a list of {particle, step, time, reason}")
+        if not 0 <= failure["particle"] < particles:
+            raise ResultFileError(f"its meta lists a failure of particle {failure['particle']}, of {particles}")
+    if not isinstance(meta.get("stats", {}), dict) or not isinstance(meta.get("source", ""), str):
+        raise ResultFileError("'stats' or 'source' in its meta is not what a run writes")
+
+
+# ---- outputs ---------------------------------------------------------------
+
+
+def check_output(path: str | Path) -> Path:
+    """The file an output to `path` will replace, after refusing what must
+    not be written (called before a run, so no work is lost): a directory,
+    anything that is not a regular file (a device such as /dev/null, a
+    FIFO, a socket), a folder that does not exist or is not writable. A
+    symlink is followed: the file it points to is replaced, the link stays."""
+    target = Path(os.path.realpath(path))
+    try:
+        mode = os.stat(target).st_mode
+    except FileNotFoundError:
+        mode = None
+    except OSError as error:
+        raise OutputError(f"cannot write {path}: {error.strerror}") from None
+    if mode is not None and stat.S_ISDIR(mode):
+        raise OutputError(f"{path} is a directory", hint=f"name a file in it, e.g. {Path(path) / 'run.npz'}")
+    if mode is not None and not stat.S_ISREG(mode):
+        raise OutputError(
+            f"{path} is not a regular file (a device, FIFO or socket): refusing to replace it",
+            hint="give the path of a regular file",
+        )
+    folder = target.parent
+    if not folder.is_dir():
+        raise OutputError(f"cannot write {path}: the folder {folder} does not exist", hint=f"mkdir -p {folder}")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise OutputError(f"cannot write {path}: the folder {folder} is not writable")
+    return target
+
+
+def write_atomically(path: str | Path, write: Callable) -> None:
+    """Write a file at `path` with write(binary handle): a reader sees the
+    old file or the new one, never half of one. The new file keeps the
+    mode of the file it replaces. The temporary, `.NAME.PID.tmp` beside the
+    target, is removed on any error; one left by a killed process is
+    removed by the next write of the same output."""
+    target = check_output(path)
+    _remove_stale_temporaries(target)
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        mode = stat.S_IMODE(os.stat(target).st_mode) if target.exists() else None
+        temporary.unlink(missing_ok=True)  # a leftover of a process that had our pid
+        with os.fdopen(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), "wb") as handle:
+            write(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if mode is not None:
+            os.chmod(temporary, mode)
+        os.replace(temporary, target)
+    except OSError as error:
+        raise OutputError(f"cannot write {path}: {error.strerror or error}") from None
+    finally:
+        if temporary.exists():
+            temporary.unlink()
+
+
+def _remove_stale_temporaries(target: Path) -> None:
+    for leftover in target.parent.glob(f".{glob.escape(target.name)}.*.tmp"):
+        pid = leftover.name[len(target.name) + 2 : -len(".tmp")]
+        if pid.isdigit() and not _alive(int(pid)):
+            leftover.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it exists, as another user's
+        pass
+    return True
+
+
+def partial_output(path: str | Path) -> Path:
+    """Where an interrupted run writes when `path` already holds a file:
+    NAME.partial.npz beside it, so a complete result is never replaced by
+    an incomplete one."""
+    path = Path(path)
+    stem = path.name[: -len(".npz")] if path.name.endswith(".npz") else path.name
+    return path.with_name(f"{stem}.partial.npz")

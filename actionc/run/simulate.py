@@ -11,8 +11,11 @@ from __future__ import annotations
 import difflib
 import math
 import os
+import signal
 import sys
+import threading
 import time
+import traceback
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Mapping
@@ -25,7 +28,9 @@ from actionc.errors import RunError
 from actionc.run.result import Result
 from actionc.version import __version__
 
-MAX_SAVES_GB = 4  # refuse runs whose saves alone would exhaust a laptop
+MAX_MEMORY_GB = 4  # refuse runs whose arrays would exhaust a laptop
+TUPLE_LIMIT = "at most 30 state variables (26 with dopri5, 15 coordinates with variational) until indexed models"
+CHUNK_SECONDS = 0.1  # of compute between two looks at Ctrl-C (and progress updates)
 
 
 @dataclass
@@ -72,13 +77,7 @@ def simulate(
             f"--steps {steps} is not a multiple of --save-every {save_every}",
             hint="choose steps as a whole number of saves",
         )
-    n_saves = steps // save_every + 1
-    gigabytes = n_saves * particles * n * 8 / 2**30
-    if gigabytes > MAX_SAVES_GB:
-        raise RunError(
-            f"saving {n_saves} states of {particles} particles would take {gigabytes:.1f} GiB of memory",
-            hint=f"save fewer: a larger --save-every (the limit is {MAX_SAVES_GB} GiB)",
-        )
+    _check_memory(meta, steps // save_every + 1, particles, swept=any(np.ndim(v) > 0 for v in (params or {}).values()))
     p, p_stride, param_values = _parameters(dict(meta["params"]), params or {}, particles)
     init = dict(init or {})
     per_particle = {k: np.asarray(v, float) for k, v in init.items() if np.ndim(v) > 0}
@@ -103,39 +102,129 @@ def simulate(
     fixed = (state.x, p, p_stride, state.streams, state.control, state.stats, state.status, state.failed_at)
     initial = (np.uint64(seed), override, values)
     no_saves = np.empty((0, particles, n))
-    _run_blocks(module.run_particles, threads, particles, (*fixed, 0.0, float(dt), 0, 0, 1, no_saves, *initial))
+    try:  # the first call compiles the kernel
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            arguments = (*fixed, 0.0, float(dt), 0, 0, 1, no_saves, *initial)
+            _run_blocks(pool, module.run_particles, threads, particles, arguments)
+    except AssertionError as error:
+        if not beyond_tuple_limit(error):
+            raise
+        raise too_large(meta) from None
     _initial_overrides(names, dict.fromkeys(per_particle, 0.0))  # the names exist
     for name, column in per_particle.items():
         state.x[:, names.index(name)] = column
     if not np.isfinite(state.x).all():
         raise RunError("the initial state is not finite", hint="check the init values and the parameters")
+    if params:
+        _check_overrides(module, state.x[: p.shape[0]], p, _parameters(dict(meta["params"]), {}, 1)[0], params)
 
     n_saves = steps // save_every
     saves = np.empty((n_saves + 1, particles, n))
     saves[0] = state.x
-    done, complete = 0, True
+    done, between_chunks = 0, True
     bar = _Progress(steps, enabled=progress)
-    if chunk_steps is not None and (chunk_steps < 1 or chunk_steps % save_every):
-        raise RunError("chunk_steps must be a positive multiple of save_every")
-    chunk = chunk_steps or save_every
+    if chunk_steps is not None and chunk_steps < 1:
+        raise RunError("chunk_steps must be a positive number of steps")
+    chunk = chunk_steps or max(1, 100_000 // particles)  # about a millisecond; grows to CHUNK_SECONDS
     try:
-        while done < steps:
-            count = min(chunk, steps - done)
-            first_save = done // save_every + 1
-            started = time.perf_counter()
-            saves_here = saves[first_save : first_save + count // save_every]
-            arguments = (*fixed, 0.0, float(dt), done, count, save_every, saves_here, *initial)
-            _run_blocks(module.run_particles, threads, particles, arguments)
-            done += count
-            bar.update(done)
-            if chunk_steps is None:
-                chunk = _next_chunk(chunk, count, time.perf_counter() - started, save_every)
-    except KeyboardInterrupt:
-        complete = False
+        with _CtrlC() as ctrl_c, ThreadPoolExecutor(max_workers=threads) as pool:
+            while done < steps and not ctrl_c.pressed:
+                count, local_every, rows = _chunk(done, min(chunk, steps - done), save_every)
+                first_save = done // save_every + 1
+                started = time.perf_counter()
+                saves_here = saves[first_save : first_save + rows]
+                arguments = (*fixed, 0.0, float(dt), done, count, local_every, saves_here, *initial)
+                between_chunks = False
+                _run_blocks(pool, module.run_particles, threads, particles, arguments)
+                done += count
+                between_chunks = True
+                bar.update(done)
+                if chunk_steps is None:
+                    chunk = _next_chunk(chunk, count, time.perf_counter() - started)
+    except KeyboardInterrupt:  # from a handler other than _CtrlC's: keep the saves so far
+        pass
     finally:
         bar.close()
     saved = done // save_every + 1
-    return _result(meta, state, saves[:saved], dt, done, save_every, seed, param_values, complete, model_hash)
+    times = np.arange(saved) * (save_every * dt)
+    if done % save_every and between_chunks:  # stopped between two saves: keep where it stopped, too
+        saves[saved] = state.x
+        saved, times = saved + 1, np.append(times, done * dt)
+    return _result(meta, state, saves[:saved], times, dt, done, steps, save_every, seed, param_values, model_hash)
+
+
+class _CtrlC:
+    """Ctrl-C during a run is noted and acted on after the chunk in flight
+    (about CHUNK_SECONDS; a kernel cannot be stopped inside a chunk anyway):
+    every particle then stops at the same step. Only where Python's own
+    handler would turn SIGINT into KeyboardInterrupt (the main thread, SIGINT
+    not ignored)."""
+
+    def __enter__(self):
+        self.pressed, self.previous = False, None
+        main = threading.current_thread() is threading.main_thread()
+        if main and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+            self.previous = signal.signal(signal.SIGINT, self._note)
+        return self
+
+    def _note(self, signum, frame) -> None:
+        self.pressed = True
+
+    def __exit__(self, *exception) -> None:
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
+
+
+def _chunk(done: int, count: int, save_every: int) -> tuple[int, int, int]:
+    """(steps, save_every, saves) of the next kernel call from step `done`:
+    whole save intervals from a save, or else a piece of one interval that
+    saves once if it ends on a save (the kernel counts its saves from its
+    first step). So a chunk can be shorter than save_every, and Ctrl-C is
+    noticed within a chunk's time however rarely the run saves."""
+    into = done % save_every
+    if into == 0 and count >= save_every:
+        count -= count % save_every
+        return count, save_every, count // save_every
+    count = min(count, save_every - into)
+    if into + count == save_every:
+        return count, count, 1
+    return count, count + 1, 0  # never reaches a save
+
+
+def beyond_tuple_limit(error: BaseException) -> bool:
+    """Whether Numba failed on a tuple of more than 30 values: on Python
+    3.11+ such a tuple is built as a list first, and Numba's rewrite of that
+    (peep_hole_list_to_tuple) asserts. Kernels keep a particle's state in
+    tuples, so about 30 state variables are the limit (fewer for methods
+    with wider tuples: dopri5, variational), until indexed models."""
+    return any(frame.name == "peep_hole_list_to_tuple" for frame in traceback.extract_tb(error.__traceback__))
+
+
+def too_large(meta) -> RunError:
+    return RunError(
+        f"'{meta['model']}' with {len(meta['state'])} state variables and method {meta['method']} is beyond what "
+        "Numba compiles: a kernel keeps a particle's state in tuples, and Numba refuses tuples of more than 30 values",
+        hint=TUPLE_LIMIT,
+    )
+
+
+def _check_memory(meta, n_saves: int, particles: int, swept: bool) -> None:
+    """Refuse, before allocating anything, a run whose arrays would take
+    more than MAX_MEMORY_GB: the saves, the invariants at every save (and
+    as much again while they are evaluated), and per particle its state,
+    random stream, control, counters, status and swept parameters."""
+    n, gib = len(meta["state"]), 2**30
+    saves = n_saves * particles * n * 8 / gib
+    invariants = 2 * n_saves * particles * len(meta["invariants"]) * 8 / gib
+    columns = n + 4 + meta["control"] + max(1, len(meta["stats"])) + 1 + (len(meta["params"]) if swept else 0)
+    state = particles * (8 * columns + 1) / gib  # + 1: the int8 status
+    total = saves + invariants + state
+    if total > MAX_MEMORY_GB:
+        raise RunError(
+            f"this run would need {total:.1f} GiB of memory: saves {saves:.1f}, invariants {invariants:.1f}, "
+            f"particle states and random streams {state:.1f}",
+            hint=f"fewer --particles, or fewer saves: a larger --save-every (the limit is {MAX_MEMORY_GB} GiB)",
+        )
 
 
 def _threads(threads: int | None) -> int:
@@ -147,29 +236,26 @@ def _threads(threads: int | None) -> int:
     return int(threads)
 
 
-def _run_blocks(function, threads: int, particles: int, arguments: tuple) -> None:
+def _run_blocks(pool, function, threads: int, particles: int, arguments: tuple) -> None:
     """Call function(first, end, *arguments) on blocks of particles from
-    `threads` threads (the kernel releases the GIL). More blocks than
-    threads even out particles that cost more (rejections, adaptive steps).
-    Which thread runs which block never changes a result."""
+    `threads` threads of `pool` (the kernel releases the GIL). More blocks
+    than threads even out particles that cost more (rejections, adaptive
+    steps). Which thread runs which block never changes a result."""
     if threads == 1 or particles < 2:
         function(0, particles, *arguments)
         return
     blocks = min(particles, 4 * threads)
     edges = np.linspace(0, particles, blocks + 1).astype(np.int64)
-    with ThreadPoolExecutor(max_workers=threads) as pool:
-        futures = [pool.submit(function, int(a), int(b), *arguments) for a, b in zip(edges[:-1], edges[1:]) if b > a]
-        for future in futures:
-            future.result()
+    futures = [pool.submit(function, int(a), int(b), *arguments) for a, b in zip(edges[:-1], edges[1:]) if b > a]
+    for future in futures:
+        future.result()
 
 
-def _next_chunk(chunk: int, count: int, seconds: float, save_every: int) -> int:
-    """Aim for chunks of about a quarter second: progress, and Ctrl-C."""
+def _next_chunk(chunk: int, count: int, seconds: float) -> int:
+    """Aim for chunks of about CHUNK_SECONDS: progress, and Ctrl-C."""
     if seconds <= 0:
-        return chunk * 4
-    target = int(count * 0.25 / seconds)
-    target = max(save_every, min(chunk * 4, target))
-    return target - target % save_every or save_every
+        return chunk * 16
+    return max(1, min(chunk * 16, int(count * CHUNK_SECONDS / seconds)))
 
 
 def _check_numbers(**values) -> None:
@@ -213,6 +299,27 @@ def _parameters(defaults: dict, overrides: Mapping, particles: int):
     return p, (1 if sweep else 0), recorded
 
 
+def _check_overrides(module, x: np.ndarray, p: np.ndarray, defaults: np.ndarray, overrides: Mapping) -> None:
+    """A negative temperature or friction is an error of the --set that
+    made it, not a run of particles that all diverge: checked directly in
+    an energy model, and elsewhere as noise that is a number with the
+    defaults and not one with the overrides (√(2γT) of a negative T)."""
+    given = ", ".join(f"{k}={v:g}" if np.ndim(v) == 0 else f"{k}=[…]" for k, v in overrides.items())
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        for name in ("temperature", "friction"):
+            function = getattr(module, f"np_{name}", None)
+            if function is not None and np.any(function(x, 0.0, p) < 0):
+                value = float(np.min(function(x, 0.0, p)))
+                raise RunError(f"--set {given}: the {name} is {value:g}, and must be ≥ 0")
+        diffusion = getattr(module, "np_diffusion", None)
+        if diffusion is not None:
+            if np.isfinite(diffusion(x, 0.0, defaults)).all() and not np.isfinite(diffusion(x, 0.0, p)).all():
+                raise RunError(
+                    f"--set {given}: the noise is not a number with these values",
+                    hint="a temperature and a friction must be ≥ 0 (the noise is √(2 γ T))",
+                )
+
+
 def _initial_overrides(names: list[str], init: Mapping[str, float]):
     override = np.zeros(len(names), dtype=np.bool_)
     values = np.zeros(len(names))
@@ -230,13 +337,14 @@ def _initial_overrides(names: list[str], init: Mapping[str, float]):
     return override, values
 
 
-def _result(meta, state: _Particles, saves, dt, done, save_every, seed, params, complete, model_hash) -> Result:
+def _result(meta, state: _Particles, saves, times, dt, done, steps, save_every, seed, params, model_hash) -> Result:
     failures = []
     for i in np.flatnonzero(state.status):
         code = str(int(state.status[i]))
         reason = meta["failures"].get(code, ["failed", ""])[0]
         step = int(state.failed_at[i])
         failures.append({"particle": int(i), "step": step, "time": step * dt, "reason": reason})
+    failures.sort(key=lambda failure: (failure["step"], failure["particle"]))  # the earliest first
     stats = {name: float(state.stats[:, k].sum()) for k, name in enumerate(meta["stats"])}
     if "accepted" in stats and stats.get("proposed"):
         stats["acceptance_rate"] = stats["accepted"] / stats["proposed"]
@@ -254,11 +362,11 @@ def _result(meta, state: _Particles, saves, dt, done, save_every, seed, params, 
         "diverged": len(failures),
         "failures": failures[:100],
         "stats": stats,
-        "complete": bool(complete),
+        "complete": done == steps,
         "versions": {"actionc": __version__, "numba": numba.__version__, "numpy": np.__version__},
     }
-    times = np.arange(saves.shape[0]) * (save_every * dt)
-    return Result(t=times, x=saves, names=list(meta["state"]), meta=info, invariant_names=list(meta["invariants"]))
+    names, invariants = list(meta["state"]), list(meta["invariants"])
+    return Result(t=times, x=saves, names=names, meta=info, invariant_names=invariants, failed=state.status != 0)
 
 
 class _Progress:
