@@ -509,11 +509,14 @@ def _density(args) -> int:
     from actionc.methods import decode
     from actionc.pipeline import system
     from actionc.run.density import solve
+    from actionc.run.result import check_output
 
     if args.t_end is None and not (args.stationary or args.eigenvalues):
         print("actionc density: error: give --t-end, --stationary or --eigenvalues", file=sys.stderr)
         return EXIT_USAGE
     try:
+        if args.out:
+            check_output(args.out)  # before the work
         initial = None
         if args.init_density:
             try:
@@ -534,11 +537,14 @@ def _density(args) -> int:
             stationary=args.stationary,
             eigenvalues=args.eigenvalues or 0,
         )
-    except (ModelError, RunError, OSError) as error:
+    except (ModelError, RunError, OutputError, OSError) as error:
         return _failure("density", error, args.file)
     print(result.summary())
     if args.out:
-        result.save(args.out)
+        try:
+            result.save(args.out)
+        except OutputError as error:
+            return _failure("density", error, args.out)
         cells = " × ".join(map(str, result.grid.shape))
         print(f"wrote {args.out} ({len(result.t)} saves on {cells} cells)", file=sys.stderr)
     return EXIT_OK
@@ -565,10 +571,12 @@ def _plot_density(args) -> int:
 
     try:
         result = DensityResult.load(args.result)
+    except (ResultFileError, OSError) as error:
+        return _failure("plot", error, args.result)
+    try:
         run = Result.load(args.run) if args.run else None
-    except (OSError, ValueError, KeyError) as error:
-        print(f"{args.run or args.result}: error: cannot read the result ({error})", file=sys.stderr)
-        return EXIT_ERROR
+    except (ResultFileError, OSError) as error:
+        return _failure("plot", error, args.run)
     out = args.out or str(Path(args.result).with_suffix("")) + "_density.png"
     try:
         plot_density(result, out, run)
