@@ -74,3 +74,19 @@ def test_fokker_planck_is_the_adjoint_of_the_generator():
         rho * stochastic.generator(sde.drift, sde.diffusion, sde.state, phi), (x, -sympy.oo, sympy.oo)
     )
     assert sympy.simplify(left - right) == 0
+
+
+def test_noise_commutativity_is_decided_for_polynomial_and_trigonometric_noise():
+    from actionc.derive.stochastic import is_commutative, milstein_terms
+
+    x, y = symbol("x"), symbol("y")
+
+    def commutes(g) -> bool:
+        return is_commutative(milstein_terms(g, (x, y)), 2, len(g[0]))
+
+    assert commutes(((x, 0), (0, y)))  # diagonal, each noise on its own variable
+    assert not commutes(((y, 0), (0, x)))  # L^1 g^2 ≠ L^2 g^1: visible as a polynomial
+    assert commutes(((1, 0), (0, 1)))  # additive
+    # commutative only once sin² + cos² = 1 is used: simplify still decides it
+    assert commutes(((sympy.sin(x) ** 2 + sympy.cos(x) ** 2, 0), (0, 1)))
+    assert not commutes(((sympy.sin(y), 0), (0, sympy.cos(x))))
