@@ -30,7 +30,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
-    warnings.showwarning = _show_warning
+    shown, warnings.showwarning = warnings.showwarning, _show_warning
     try:
         return args.handler(args)
     except KeyboardInterrupt:
@@ -47,6 +47,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"actionc {args.command}: error: a model this large is beyond what Numba compiles", file=sys.stderr)
         print(f"hint: {TUPLE_LIMIT}", file=sys.stderr)
         return EXIT_USAGE
+    finally:
+        warnings.showwarning = shown  # main() is also called in-process (tests, scripts)
 
 
 def _join_negative_numbers(argv: list[str]) -> list[str]:

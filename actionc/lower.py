@@ -87,12 +87,14 @@ def _system(**fields) -> System:
 def equip(system: System, requirements) -> System:
     """`system` with what an integrator needs beyond every System (its
     Requirements): the drift's Jacobian, or a discrete Lagrangian step."""
+    supply = {
+        Requirement.JACOBIAN: lambda: {"jacobian": calculus.jacobian(system.drift, system.state)},
+        Requirement.MIDPOINT_STEP: lambda: {"discrete": _discrete_step(system, "midpoint")},
+        Requirement.TRAPEZOID_STEP: lambda: {"discrete": _discrete_step(system, "trapezoid")},
+    }
     added = {}
     for requirement in requirements:
-        if requirement is Requirement.JACOBIAN:
-            added["jacobian"] = calculus.jacobian(system.drift, system.state)
-        else:
-            added["discrete"] = _discrete_step(system, requirement.value)
+        added.update(supply[requirement]())
     return dataclasses.replace(system, **added) if added else system
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from actionc.codegen import cache
 from actionc.codegen.kernel import Kernel, build, lookup
 from actionc.errors import RunError
-from actionc.methods import Method, decode
+from actionc.methods import SAMPLERS, Method, decode
 from actionc.run.compiled import Compiled
 from actionc.run.result import Result
 from actionc.version import __version__
@@ -73,7 +73,9 @@ def _fingerprint() -> str:
     edited checkout, another release) is never looked up by this one."""
     package = Path(__file__).resolve().parent
     files = sorted(package.rglob("*.py")) + sorted(package.rglob("*.lark"))
-    return cache.digest(*(f"{f.relative_to(package)}:{f.read_text(encoding='utf-8')}" for f in files))
+    checkout_grammar = package.parent / "grammar" / "actionc.lark"  # a checkout keeps it beside the package
+    files += [checkout_grammar] if checkout_grammar.is_file() else []
+    return cache.digest(*(f"{f.relative_to(package.parent)}:{f.read_text(encoding='utf-8')}" for f in files))
 
 
 def _index_key(text: str, method: Method, mass_matrix: bool | None) -> str:
@@ -119,7 +121,8 @@ def sampler(model, score, method: str = "reverse-em") -> Compiled:
     if not hasattr(score, "py_func"):
         raise RunError("the score must be a Numba function: @numba.njit def score(x, t, out)")
     if not decoded.draws_samples:
-        raise RunError(f"unknown sampler '{method}'; the samplers are: reverse-em, pc, pf-rk4, pf-dopri5")
+        names = ", ".join(name for name, m in SAMPLERS.items() if m.draws_samples)
+        raise RunError(f"unknown sampler '{method}'; the samplers are: {names}")
     if isinstance(model, (str, Path)):
         from actionc.lang import load
 

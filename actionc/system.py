@@ -122,11 +122,22 @@ class DiscreteStep:
 
 
 class Requirement(Enum):
-    """What an integrator needs beyond every System: lower adds it on request."""
+    """What an integrator needs beyond every System: lower adds it on request
+    (actionc.lower.equip), and the code generator checks it is there."""
 
     JACOBIAN = "the drift's Jacobian"
-    MIDPOINT_STEP = "midpoint"  # the discrete Lagrangian step by this quadrature rule
-    TRAPEZOID_STEP = "trapezoid"
+    MIDPOINT_STEP = "the midpoint discrete Lagrangian step"
+    TRAPEZOID_STEP = "the trapezoidal discrete Lagrangian step"
+
+    @property
+    def rule(self) -> str | None:
+        """The quadrature rule of a discrete Lagrangian step (actionc.quadrature)."""
+        return {Requirement.MIDPOINT_STEP: "midpoint", Requirement.TRAPEZOID_STEP: "trapezoid"}.get(self)
+
+    def met_by(self, system: System) -> bool:
+        if self is Requirement.JACOBIAN:
+            return system.jacobian is not None
+        return system.discrete is not None and system.discrete.rule == self.rule
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from actionc.codegen import printer
 from actionc.codegen.integrators import FAILURES, Integrator
 from actionc.codegen.integrators.base import kernel_names, tuple_of
 from actionc.kinds import Calculus
-from actionc.system import Requirement, System
+from actionc.system import System
 from actionc.version import __version__
 
 SIGNATURE = "x, t, p"
@@ -473,8 +473,7 @@ def generate(system: System, integrator: Integrator, label: str | None = None) -
     """The source of the kernel module for `system` advanced by `integrator`
     (`label`: the method's name where it is more than the integrator's).
     The System carries what the integrator requires (actionc.lower.equip)."""
-    supplied = {Requirement.JACOBIAN: system.jacobian is not None}
     for requirement in integrator.requires:
-        if not supplied.get(requirement, system.discrete is not None and system.discrete.rule == requirement.value):
+        if not requirement.met_by(system):
             raise ValueError(f"{integrator.name} needs {requirement.value} on the System: lower.equip() it first")
     return _Writer(system, integrator, label).source()

@@ -127,7 +127,7 @@ def _variational(name: str, rule: Requirement, summary: str) -> Integrator:
         summary=summary,
         stochastic=False,
         applies=_applies,
-        source=_source(rule.value),
+        source=_source(rule.rule),
         requires=(rule,),
         stats=("newton_iterations",),
         control=lambda system: len(system.discrete.start) + 1,  # the discrete momentum, and "started"
