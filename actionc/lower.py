@@ -171,20 +171,11 @@ def _forces(model: Model) -> tuple[sympy.Expr, ...] | None:
 
 
 def _lagrangian_separable(model: Model, form: mechanics.MassMatrixForm) -> SeparableSplit | None:
-    """L = ½ q'ᵀ M q' − V(q) with constant M and nothing else acting: then
-    q' = v and v' = −M⁻¹∇V(q) is a separable (partitioned) system."""
-    if model.forces or model.dissipation is not None or model.lagrangian.has(symbols.time):
+    found = mechanics.lagrangian_separable_split(model, form)
+    if found is None:
         return None
-    variables = set(model.coordinates) | set(model.velocities)
-    if form.matrix.free_symbols & variables:
-        return None
-    v = sympy.Matrix(model.velocities)
-    kinetic = (v.T * form.matrix * v)[0] / 2
-    V = sympy.expand(kinetic - model.lagrangian)
-    if V.free_symbols & set(model.velocities):
-        return None
-    n = len(model.coordinates)
-    return SeparableSplit(tuple(range(n)), tuple(range(n, 2 * n)), sympy.expand(kinetic), V)
+    n = len(model.coordinates)  # the state is (q, q'): the velocities play the momenta
+    return SeparableSplit(tuple(range(n)), tuple(range(n, 2 * n)), found.kinetic, found.potential)
 
 
 def _lower_hamiltonian(model: Model, common: dict) -> System:

@@ -282,6 +282,22 @@ def separable_split(H: sympy.Expr, coordinates, momenta) -> SeparableSplit | Non
     return SeparableSplit(kinetic=T, potential=V)
 
 
+def lagrangian_separable_split(model: Model, form: MassMatrixForm) -> SeparableSplit | None:
+    """L = ½ q'ᵀ M q' − V(q) with constant M and nothing else acting: then
+    q' = v and v' = −M⁻¹∇V(q) is a separable (partitioned) system."""
+    if model.forces or model.dissipation is not None or model.lagrangian.has(symbols.time):
+        return None
+    variables = set(model.coordinates) | set(model.velocities)
+    if form.matrix.free_symbols & variables:
+        return None
+    v = sympy.Matrix(model.velocities)
+    kinetic = (v.T * form.matrix * v)[0] / 2
+    V = sympy.expand(kinetic - model.lagrangian)
+    if V.free_symbols & set(model.velocities):
+        return None
+    return SeparableSplit(kinetic=sympy.expand(kinetic), potential=V)
+
+
 # ---- invariants ---------------------------------------------------------------
 
 
