@@ -99,8 +99,8 @@ def equip(system: System, requirements) -> System:
 
 
 def _discrete_step(system: System, rule: str) -> DiscreteStep:
-    n = len(system.state) // 2  # a lagrangian System's state is (q, q')
-    coordinates, velocities = system.state[:n], system.state[n:]
+    coordinates = tuple(system.state[i] for i in system.coordinates)
+    velocities = tuple(system.state[i] for i in system.conjugates)
     step = variational.discretize(system.lagrangian, coordinates, velocities, system.time, rule, system.forces)
     momentum = calculus.gradient(system.lagrangian, velocities)
     return DiscreteStep(
@@ -132,6 +132,8 @@ def _lower_lagrangian(model: Model, mass_matrix: bool | None, common: dict) -> S
         sde, split = thermo.underdamped_langevin(model)
         return _system(
             state=state,
+            coordinates=tuple(range(n)),
+            conjugates=tuple(range(n, 2 * n)),
             drift=tuple(sde.drift),
             ito_drift=tuple(sde.drift),
             diffusion=_rows(sde.diffusion),
@@ -154,6 +156,8 @@ def _lower_lagrangian(model: Model, mass_matrix: bool | None, common: dict) -> S
         implicit = None
     return _system(
         state=state,
+        coordinates=tuple(range(n)),
+        conjugates=tuple(range(n, 2 * n)),
         drift=drift,
         ito_drift=drift,
         mass_matrix=implicit,
@@ -190,6 +194,8 @@ def _lower_hamiltonian(model: Model, common: dict) -> System:
             split = SeparableSplit(tuple(range(n)), tuple(range(n, 2 * n)), found.kinetic, found.potential)
     return _system(
         state=state,
+        coordinates=tuple(range(n)),
+        conjugates=tuple(range(n, 2 * n)),
         drift=drift,
         ito_drift=drift,
         separable=split,

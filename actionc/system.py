@@ -171,6 +171,10 @@ class System:
     discrete: DiscreteStep | None = None  # on request (Requirement.*_STEP)
     divergence: sympy.Expr | None = None  # ∇·f of the Itô drift, for SDEs without a mass matrix
     invariants: tuple[tuple[str, sympy.Expr], ...] = ()
+    # mechanical models: where the coordinates q sit in the state, and their
+    # conjugates — velocities q' (lagrangian) or momenta p (hamiltonian)
+    coordinates: tuple[int, ...] = ()
+    conjugates: tuple[int, ...] = ()
     # the Lagrangian L(x, t) of a lagrangian model, in its state (q, q_dot):
     # the density of the action S = ∫ L dt along a trajectory
     lagrangian: sympy.Expr | None = None
@@ -217,6 +221,14 @@ class System:
             stray = expr.free_symbols - known - unknowns
             if stray:
                 raise ValueError(f"{self.name}: drift or diffusion uses unknown symbols {sorted(map(str, stray))}")
+
+    @property
+    def coordinate_names(self) -> tuple[str, ...]:
+        return tuple(self.state[i].name for i in self.coordinates)
+
+    @property
+    def conjugate_names(self) -> tuple[str, ...]:
+        return tuple(self.state[i].name for i in self.conjugates)
 
     @property
     def names(self) -> tuple[str, ...]:
