@@ -23,7 +23,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING
 
-__version__ = "0.1.0"
+from actionc.version import __version__
 
 _EXPORTS = {
     "ModelError": "actionc.errors",
@@ -32,7 +32,9 @@ _EXPORTS = {
     "parse": "actionc.lang",
     "load": "actionc.lang",
     "format_model": "actionc.lang",
-    "compile": "actionc.run.compiled",
+    "compile": "actionc.pipeline",
+    "sample": "actionc.pipeline",
+    "log_likelihood": "actionc.pipeline",
     "Compiled": "actionc.run.compiled",
     "Result": "actionc.run.result",
     "RunError": "actionc.errors",
@@ -46,6 +48,8 @@ __all__ = [
     "load",
     "format_model",
     "compile",
+    "sample",
+    "log_likelihood",
     "Compiled",
     "Result",
     "RunError",
@@ -56,7 +60,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from actionc.errors import ModelError, RunError
     from actionc.lang import format_model, load, parse
     from actionc.model import Kind, Model
-    from actionc.run.compiled import Compiled, compile
+    from actionc.pipeline import compile, log_likelihood, sample
+    from actionc.run.compiled import Compiled
     from actionc.run.result import Result
 
 

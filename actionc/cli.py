@@ -11,11 +11,12 @@ import argparse
 import os
 import re
 import sys
+import warnings
 from pathlib import Path
 from typing import Sequence
 
-from actionc import __version__
 from actionc.errors import ModelError, OutputError, ResultFileError, RunError
+from actionc.version import __version__
 
 # Heavy modules (SymPy, the parser) are imported inside the commands that
 # need them: a warm `actionc run` must not import SymPy at all.
@@ -29,6 +30,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
+    warnings.showwarning = _show_warning
     try:
         return args.handler(args)
     except KeyboardInterrupt:
@@ -67,6 +69,11 @@ def _flag_like_number(token: str) -> bool:
     except ValueError:
         return False
     return token.startswith("-") and not re.fullmatch(r"-\d+|-\d*\.\d+", token)
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Warnings (an untrusted kernel cache, say) as one line, without Python's source location."""
+    print(f"warning: {message}", file=sys.stderr)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -209,20 +216,39 @@ def _parser() -> argparse.ArgumentParser:
     likelihood.add_argument("--out", metavar="LOGP.npy", help="also write the values")
     likelihood.set_defaults(handler=_likelihood)
 
+    density = commands.add_parser(
+        "density", help="solve the Fokker–Planck equation of an SDE or energy model on a grid (docs/density.md)"
+    )
+    density.add_argument("file", metavar="FILE")
+    density.add_argument("--grid", metavar="LIST", help="NAME=LOW:HIGH:CELLS,… (default: from the init and energy)")
+    density.add_argument(
+        "--boundary", metavar="LIST", help="NAME=reflecting|periodic|absorbing,… (default: reflecting)"
+    )
+    density.add_argument("--t-end", type=_positive_float, help="end time")
+    density.add_argument("--dt", type=_positive_float, help="implicit Euler step (default: t-end/1000)")
+    density.add_argument("--save-every", type=_positive_count, default=1, metavar="K", help="save every K-th step")
+    density.add_argument("--set", action="append", default=[], type=_assignment, metavar="NAME=VALUE")
+    density.add_argument("--init-density", metavar="P0.npy", help="start from this density on the grid")
+    density.add_argument("--stationary", action="store_true", help="also the stationary density (null vector)")
+    density.add_argument("--eigenvalues", type=_positive_count, metavar="K", help="also the K slowest decay rates")
+    density.add_argument("--out", metavar="PATH", help="write t, p, the grid axes, meta to an .npz file")
+    density.set_defaults(handler=_density)
+
     plot = commands.add_parser("plot", help="draw a result (.npz from actionc run --out)")
     plot.add_argument("result", metavar="RESULT.npz")
     plot.add_argument(
         "--kind", choices=["auto", "trajectories", "phase", "histogram", "samples", "invariants"], default="auto"
     )
     plot.add_argument("--out", metavar="FIG.png", help="default: RESULT_KIND.png next to the result")
+    plot.add_argument("--run", metavar="RUN.npz", help="density results: overlay this run's particle histogram")
     plot.set_defaults(handler=_plot)
     return parser
 
 
 def _critical(args) -> int:
 
+    from actionc.pipeline import compile
     from actionc.run import landscape
-    from actionc.run.compiled import compile
 
     try:
         compiled = compile(args.file)
@@ -257,8 +283,8 @@ def _critical(args) -> int:
 def _action(args) -> int:
     import numpy as np
 
+    from actionc.pipeline import compile
     from actionc.run.actions import actions_of
-    from actionc.run.compiled import compile
     from actionc.run.result import Result
 
     try:
@@ -290,7 +316,7 @@ def _action(args) -> int:
 
 
 def _path(args) -> int:
-    from actionc.run.compiled import compile
+    from actionc.pipeline import compile
     from actionc.run.result import check_output
 
     try:
@@ -427,7 +453,7 @@ def _transition_path(args, compiled, params) -> int:
 def _likelihood(args) -> int:
     import numpy as np
 
-    from actionc.run.likelihood import log_likelihood
+    from actionc.pipeline import log_likelihood
     from actionc.run.result import check_output, write_atomically
 
     try:
@@ -460,6 +486,8 @@ def _plot(args) -> int:
     from actionc.plot import default_kind, plot
     from actionc.run.result import Result
 
+    if _is_density(args.result):
+        return _plot_density(args)
     try:
         result = Result.load(args.result)
     except (ResultFileError, OSError) as error:
@@ -474,6 +502,91 @@ def _plot(args) -> int:
     return EXIT_OK
 
 
+def _density(args) -> int:
+    import numpy as np
+
+    from actionc.lang import load
+    from actionc.methods import decode
+    from actionc.pipeline import system
+    from actionc.run.density import solve
+    from actionc.run.result import check_output
+
+    if args.t_end is None and not (args.stationary or args.eigenvalues):
+        print("actionc density: error: give --t-end, --stationary or --eigenvalues", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        if args.out:
+            check_output(args.out)  # before the work
+        initial = None
+        if args.init_density:
+            try:
+                initial = np.load(args.init_density, allow_pickle=False)
+            except (OSError, ValueError) as error:
+                return _failure("density", OSError(f"not a NumPy array file ({error})"), args.init_density)
+        model = load(args.file)
+        result = solve(
+            system(model, decode(None)),
+            source=model.source or "",
+            t_end=args.t_end,
+            dt=args.dt,
+            save_every=args.save_every,
+            grid=args.grid,
+            boundary=args.boundary,
+            params=dict(args.set),
+            initial=initial,
+            stationary=args.stationary,
+            eigenvalues=args.eigenvalues or 0,
+        )
+    except (ModelError, RunError, OutputError, OSError) as error:
+        return _failure("density", error, args.file)
+    print(result.summary())
+    if args.out:
+        try:
+            result.save(args.out)
+        except OutputError as error:
+            return _failure("density", error, args.out)
+        cells = " × ".join(map(str, result.grid.shape))
+        print(f"wrote {args.out} ({len(result.t)} saves on {cells} cells)", file=sys.stderr)
+    return EXIT_OK
+
+
+def _is_density(path: str) -> bool:
+    """A result of actionc density (its meta says so), not of actionc run."""
+    import json
+
+    import numpy as np
+
+    try:
+        data = np.load(path, allow_pickle=False)
+        if not isinstance(data, np.lib.npyio.NpzFile):
+            return False
+        with data:
+            meta = json.loads(str(data["meta"]))
+    except Exception:  # noqa: BLE001 - whatever it is, Result.load will say what is wrong with it
+        return False
+    return isinstance(meta, dict) and meta.get("command") == "density"
+
+
+def _plot_density(args) -> int:
+    from actionc.plot import plot_density
+    from actionc.run.density import DensityResult
+    from actionc.run.result import Result
+
+    try:
+        result = DensityResult.load(args.result)
+        run = Result.load(args.run) if args.run else None
+    except (OSError, ValueError, KeyError, TypeError) as error:  # ResultFileError is a ValueError
+        print(f"{args.run or args.result}: error: cannot read the result ({error})", file=sys.stderr)
+        return EXIT_ERROR
+    out = args.out or str(Path(args.result).with_suffix("")) + "_density.png"
+    try:
+        plot_density(result, out, run)
+    except (RunError, OutputError) as error:
+        return _failure("plot", error, args.result)
+    print(f"wrote {out}", file=sys.stderr)
+    return EXIT_OK
+
+
 def _emit(args) -> int:
     from pathlib import Path
 
@@ -481,7 +594,7 @@ def _emit(args) -> int:
 
     try:
         if args.target in ("llvm", "so"):
-            from actionc.run.compiled import compile
+            from actionc.pipeline import compile
             from actionc.run.embed import shared_library
 
             compiled = compile(args.file, args.method)
@@ -491,15 +604,12 @@ def _emit(args) -> int:
                 library, header = shared_library(compiled, args.out, compiled.kernel.meta["model"])
                 print(f"wrote {library} and {header}", file=sys.stderr)
             return EXIT_OK
-        from actionc.codegen.c import emit_c
         from actionc.lang import load
-        from actionc.lower import lower
-        from actionc.samplers import SAMPLERS
+        from actionc.pipeline import c_source
 
         model = load(args.file)
         # a sampler's direction: reverse-em is the Euler–Maruyama step, pf-rk4 the RK4 step, of the emitted drift
-        direction = SAMPLERS[args.method][0] if args.method in SAMPLERS else "forward"
-        header, source = emit_c(lower(model, direction=direction), bake_params=args.bake_params)
+        header, source = c_source(model, args.method, bake_params=args.bake_params)
     except (ModelError, RunError, OSError) as error:
         return _failure("emit", error, args.file)
     out = Path(args.out)
@@ -590,11 +700,11 @@ MAX_STEPS = 2**62  # step counters are 64-bit integers in the kernels
 
 
 def _run(args) -> int:
-    from actionc.run.compiled import compile
+    from actionc.methods import decode
+    from actionc.pipeline import compile
     from actionc.run.result import check_output, partial_output
-    from actionc.samplers import SAMPLERS
 
-    if args.dt is None and (args.method not in SAMPLERS or args.steps is None):
+    if args.dt is None and (not decode(args.method).is_sampler or args.steps is None):
         print("actionc run: error: --dt is required (samplers may give --steps alone)", file=sys.stderr)
         return EXIT_USAGE
     if args.t_end is not None:
@@ -750,7 +860,7 @@ def summary(model) -> str:
         variables = "state " + ", ".join(x.name for x in model.state)
     params = ", ".join(f"{p.name}={p.value:g}" for p in model.params) or "none"
     extra = ""
-    if model.data or model.density is not None:  # it can be sampled backwards
+    if model.has_density:  # it can be sampled backwards
         forward = f"forward {model.forward[0]}" if model.forward else "SDE equations"
         density = f"data: {len(model.data)} Gaussian(s)" if model.data else "a given density"
         extra = f"; {forward}, {density}"

@@ -2,25 +2,43 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import sympy
 
 from actionc import symbols
-from actionc.derive import diffusion, mechanics, reverse, stochastic, thermo
+from actionc.derive import calculus, diffusion, mechanics, reverse, stochastic, thermo, variational
 from actionc.errors import ModelError
-from actionc.model import Kind, Model
-from actionc.samplers import LOGP_CHANGE
-from actionc.system import Gibbs, Initial, LangevinSplit, MassMatrix, Mixture, Parameter, SeparableSplit, System
+from actionc.methods import Direction
+from actionc.model import Calculus, Kind, Model
+from actionc.system import (
+    DiscreteStep,
+    Gibbs,
+    Initial,
+    LangevinSplit,
+    MassMatrix,
+    Mixture,
+    Noise,
+    Parameter,
+    Requirement,
+    SeparableSplit,
+    System,
+)
 
 
 def lower(
-    model: Model, *, mass_matrix: bool | None = None, direction: str = "forward", external_score: bool = False
+    model: Model,
+    *,
+    mass_matrix: bool | None = None,
+    direction: Direction = Direction.FORWARD,
+    external_score: bool = False,
 ) -> System:
     """The first-order System of a model.
 
     Lagrangian models with more than mechanics.SYMBOLIC_SOLVE_MAX
     coordinates keep their mass matrix, solved numerically by the kernel;
     `mass_matrix=True/False` forces the choice (the System means the same
-    dynamics either way). `direction` other than "forward" (see actionc.samplers)
+    dynamics either way). `direction` other than forward (see actionc.methods)
     lowers an SDE model with a density p_t to its reverse-time SDE, its
     probability-flow ODE, or the flow with the integrated divergence;
     with `external_score` the score is not derived but supplied at run time
@@ -29,7 +47,7 @@ def lower(
     """
     common = dict(
         name=model.name,
-        kind=model.kind.value,
+        kind=model.kind,
         params=tuple(Parameter(p.symbol, p.value) for p in model.params),
         time=symbols.time,
         init=_initial_values(model),
@@ -40,9 +58,60 @@ def lower(
         return _lower_hamiltonian(model, common)
     if model.kind is Kind.ENERGY:
         return _lower_energy(model, common)
-    if direction != "forward":
+    if direction is not Direction.FORWARD:
         return _lower_sampler(model, direction, common, external_score)
     return _lower_sde(model, common)
+
+
+def _system(**fields) -> System:
+    """A System with what follows from its fields computed once: the noise's
+    structure, ∇·f of SDEs, the Lagrangian's derivatives."""
+    state, diffusion_rows = fields["state"], fields.get("diffusion")
+    if diffusion_rows is not None:
+        n, m = len(state), len(fields["noises"])
+        milstein = stochastic.milstein_terms(diffusion_rows, state)
+        fields["noise"] = Noise(
+            diagonal=stochastic.is_diagonal(diffusion_rows, n, m),
+            additive=stochastic.is_additive(diffusion_rows, state),
+            commutative=stochastic.is_commutative(milstein, n, m),
+            milstein=milstein,
+        )
+        if fields.get("mass_matrix") is None:
+            fields["divergence"] = calculus.divergence(fields["ito_drift"], state)
+    if fields.get("lagrangian") is not None:
+        fields["lagrangian_gradient"] = calculus.gradient(fields["lagrangian"], state)
+        fields["lagrangian_hessian"] = calculus.symmetric_hessian(fields["lagrangian"], state)
+    return System(**fields)
+
+
+def equip(system: System, requirements) -> System:
+    """`system` with what an integrator needs beyond every System (its
+    Requirements): the drift's Jacobian, or a discrete Lagrangian step."""
+    added = {}
+    for requirement in requirements:
+        if requirement is Requirement.JACOBIAN:
+            added["jacobian"] = calculus.jacobian(system.drift, system.state)
+        else:
+            added["discrete"] = _discrete_step(system, requirement.value)
+    return dataclasses.replace(system, **added) if added else system
+
+
+def _discrete_step(system: System, rule: str) -> DiscreteStep:
+    n = len(system.state) // 2  # a lagrangian System's state is (q, q')
+    coordinates, velocities = system.state[:n], system.state[n:]
+    step = variational.discretize(system.lagrangian, coordinates, velocities, system.time, rule, system.forces)
+    momentum = calculus.gradient(system.lagrangian, velocities)
+    return DiscreteStep(
+        rule=rule,
+        start=step.start,
+        end=step.end,
+        step=step.step,
+        start_momentum=step.start_momentum,
+        end_momentum=step.end_momentum,
+        start_jacobian=tuple(e for row in calculus.jacobian(step.start_momentum, step.end) for e in row),
+        momentum=momentum,
+        momentum_jacobian=tuple(e for row in calculus.jacobian(momentum, velocities) for e in row),
+    )
 
 
 def _initial_values(model: Model) -> tuple[Initial, ...]:
@@ -59,7 +128,7 @@ def _lower_lagrangian(model: Model, mass_matrix: bool | None, common: dict) -> S
     state = model.coordinates + model.velocities
     if model.temperature is not None:
         sde, split = thermo.underdamped_langevin(model)
-        return System(
+        return _system(
             state=state,
             drift=tuple(sde.drift),
             ito_drift=tuple(sde.drift),
@@ -81,7 +150,7 @@ def _lower_lagrangian(model: Model, mass_matrix: bool | None, common: dict) -> S
     else:
         drift = (*model.velocities, *mechanics.accelerations(model, form))
         implicit = None
-    return System(
+    return _system(
         state=state,
         drift=drift,
         ito_drift=drift,
@@ -126,7 +195,7 @@ def _lower_hamiltonian(model: Model, common: dict) -> System:
         found = mechanics.separable_split(model.hamiltonian, model.coordinates, model.momenta)
         if found is not None:
             split = SeparableSplit(tuple(range(n)), tuple(range(n, 2 * n)), found.kinetic, found.potential)
-    return System(
+    return _system(
         state=state,
         drift=drift,
         ito_drift=drift,
@@ -138,8 +207,10 @@ def _lower_hamiltonian(model: Model, common: dict) -> System:
 
 def _lower_energy(model: Model, common: dict) -> System:
     sde = stochastic.sde_of(model)
-    gibbs = Gibbs(model.energy, thermo.temperature(model), thermo.friction(model))
-    return System(
+    gradient = calculus.gradient(model.energy, model.state)
+    hessian = calculus.jacobian(gradient, model.state)
+    gibbs = Gibbs(model.energy, thermo.temperature(model), thermo.friction(model), gradient, hessian)
+    return _system(
         state=model.state,
         drift=tuple(sde.drift),
         ito_drift=tuple(sde.drift),
@@ -156,23 +227,23 @@ def _lower_sde(model: Model, common: dict) -> System:
     if model.data:
         mixture = _mixture(diffusion.components(model), sympy.Integer(0))
         common = {**common, "mixture": mixture, "horizon": diffusion.horizon(model)}
-    return System(
+    return _system(
         state=model.state,
         drift=tuple(model.drift),
         ito_drift=tuple(ito.drift),
         diffusion=model.diffusion if has_noise else None,
         noises=model.noises,
-        calculus=model.calculus.value if has_noise else "ito",
+        calculus=model.calculus if has_noise else Calculus.ITO,
         **common,
     )
 
 
-def _lower_sampler(model: Model, direction: str, common: dict, external_score: bool = False) -> System:
+def _lower_sampler(model: Model, direction: Direction, common: dict, external_score: bool = False) -> System:
     """The reverse-time SDE, probability flow or likelihood flow of an SDE
     with a known density p_t (derive.reverse), its score in closed form."""
     if external_score:
         return _lower_external_score(model, direction, common)
-    if model.kind is not Kind.SDE or (not model.data and model.density is None) or not model.noises:
+    if not model.runs_backwards:
         raise model.error(
             "sampling backwards needs an SDE model with noise and a density p_t",
             at=f"state {model.state[0].name}" if model.state else "model",
@@ -187,18 +258,18 @@ def _lower_sampler(model: Model, direction: str, common: dict, external_score: b
     else:
         log_density = sympy.log(model.density)
         score = reverse.score(log_density, model.state)
-    D, divergence_D = reverse.noise_parts(sde)
-    flow = sde.drift - divergence_D / 2 - D * score / 2
-    if direction == "likelihood":
+    flow = reverse.flow_velocity(sde, score)
+    if direction is Direction.LIKELIHOOD:
         if model.data:  # tr(D ∇s) in closed form keeps the responsibilities stable
+            D, _ = reverse.noise_parts(sde)
             divergence_flow = (
-                reverse.divergence(sde.drift, model.state) - diffusion.score_divergence(gaussians, model.state, D) / 2
+                calculus.divergence(sde.drift, model.state) - diffusion.score_divergence(gaussians, model.state, D) / 2
             )
         else:
-            divergence_flow = reverse.divergence(flow, model.state)
+            divergence_flow = calculus.divergence(flow, model.state)
         drift = (*flow, divergence_flow)
-        return System(
-            state=(*model.state, symbols.symbol(LOGP_CHANGE)),
+        return _system(
+            state=(*model.state, symbols.logp_change),
             drift=drift,
             ito_drift=drift,
             direction=direction,
@@ -212,20 +283,19 @@ def _lower_sampler(model: Model, direction: str, common: dict, external_score: b
     return _backwards(model, sde, score, direction, common, log_density)
 
 
-def _backwards(model: Model, sde, score: sympy.Matrix, direction: str, common: dict, log_density=None) -> System:
+def _backwards(model: Model, sde, score: sympy.Matrix, direction: Direction, common: dict, log_density=None) -> System:
     """The reverse-time SDE or the probability flow of `sde` given its score
     (at the model's time), in kernel time t: the model's time is T − t."""
     t = symbols.time
     backwards = {t: common["horizon"] - t}  # kernel time runs 0 → T while the model's runs T → 0
-    D, divergence_D = reverse.noise_parts(sde)
     noise = {}
-    if direction == "flow":
-        field = sde.drift - divergence_D / 2 - D * score / 2
+    if direction is Direction.FLOW:
+        field = reverse.flow_velocity(sde, score)
     else:
-        field = sde.drift - divergence_D - D * score
+        field = reverse.reverse_drift(sde, score)
         noise = {"diffusion": _rows(sde.diffusion.xreplace(backwards)), "noises": model.noises}
     drift = tuple(-v.xreplace(backwards) for v in field)
-    return System(
+    return _system(
         state=model.state,
         drift=drift,
         ito_drift=drift,
@@ -237,8 +307,8 @@ def _backwards(model: Model, sde, score: sympy.Matrix, direction: str, common: d
     )
 
 
-def _lower_external_score(model: Model, direction: str, common: dict) -> System:
-    if model.kind is not Kind.SDE or not model.noises or direction not in ("reverse", "flow"):
+def _lower_external_score(model: Model, direction: Direction, common: dict) -> System:
+    if model.kind is not Kind.SDE or not model.noises or direction not in (Direction.REVERSE, Direction.FLOW):
         raise model.error(
             "a score supplied at run time drives the reverse-time SDE or the probability flow of an SDE model",
             at=f"state {model.state[0].name}" if model.state else "model",

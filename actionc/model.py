@@ -8,31 +8,15 @@ as symbols), which is what `actionc fmt` prints.
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass, field
 from typing import Mapping
 
 import sympy
 
 from actionc.errors import ModelError, Span
+from actionc.kinds import Calculus, Kind
 
-
-class Kind(enum.Enum):
-    """What a model's dynamics is, decided by what it declares."""
-
-    LAGRANGIAN = "lagrangian"
-    HAMILTONIAN = "hamiltonian"
-    ENERGY = "energy"
-    SDE = "sde"
-
-    @property
-    def is_mechanical(self) -> bool:
-        return self in (Kind.LAGRANGIAN, Kind.HAMILTONIAN)
-
-
-class Calculus(enum.Enum):
-    ITO = "ito"
-    STRATONOVICH = "stratonovich"
+__all__ = ["Calculus", "Kind", "Model"]
 
 
 @dataclass(frozen=True)
@@ -148,6 +132,16 @@ class Model:
     @property
     def force_map(self) -> dict[sympy.Symbol, sympy.Expr]:
         return dict(self.forces)
+
+    @property
+    def has_density(self) -> bool:
+        """p_t is known: from data (a Gaussian mixture pushed by a linear forward SDE) or given."""
+        return bool(self.data) or self.density is not None
+
+    @property
+    def runs_backwards(self) -> bool:
+        """It can be sampled backwards: an SDE with noise and a density p_t."""
+        return self.kind is Kind.SDE and self.has_density and bool(self.noises)
 
     def _repr_latex_(self) -> str:
         """The model's dynamics as LaTeX, for notebooks."""

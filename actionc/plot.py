@@ -1,5 +1,5 @@
 """Pictures of results: trajectories, phase portraits, histograms against the
-exact Gibbs marginal, and invariant drift. Needs matplotlib (the `plot`
+exact Gibbs marginal, invariant drift, and densities of `actionc density`. Needs matplotlib (the `plot`
 extra: pip install "actionc[plot]").
 
     actionc plot run.npz [--kind auto|trajectories|phase|histogram|invariants] [--out fig.png]
@@ -12,10 +12,10 @@ from pathlib import Path
 import numpy as np
 
 from actionc.errors import ModelError, ResultFileError, RunError
+from actionc.methods import decode
 from actionc.run.result import Result, write_atomically
 
 KINDS = ("auto", "trajectories", "phase", "histogram", "samples", "invariants")
-_SAMPLERS = ("reverse-em", "pc", "pf-rk4", "pf-dopri5")
 _FEW = 5  # particles drawn as lines
 
 
@@ -31,7 +31,7 @@ def _pyplot():
 
 
 def default_kind(result: Result) -> str:
-    if result.meta.get("method") in _SAMPLERS:
+    if decode(result.meta.get("method")).draws_samples:
         return "samples" if len(result.names) >= 2 else "histogram"
     kind = result.meta.get("kind")
     if kind in ("lagrangian", "hamiltonian"):
@@ -59,12 +59,17 @@ def plot(result: Result, kind: str = "auto", out: str | Path | None = None):
     figure.suptitle(f"{result.meta['model']} — {result.meta['method']}, {result.meta['particles']} particle(s)")
     figure.tight_layout()
     if out is not None:
-        file_format = Path(out).suffix.lstrip(".").lower() or "png"
-        if file_format not in figure.canvas.get_supported_filetypes():
-            raise RunError(f"cannot draw a .{file_format} file", hint="use .png, .svg or .pdf")
-        write_atomically(out, lambda handle: figure.savefig(handle, dpi=110, format=file_format))
-        plt.close(figure)
+        _save(figure, out, plt)
     return figure
+
+
+def _save(figure, out: str | Path, plt) -> None:
+    """Write the figure by the output rules of actionc.run.result (format by extension)."""
+    file_format = Path(out).suffix.lstrip(".").lower() or "png"
+    if file_format not in figure.canvas.get_supported_filetypes():
+        raise RunError(f"cannot draw a .{file_format} file", hint="use .png, .svg or .pdf")
+    write_atomically(out, lambda handle: figure.savefig(handle, dpi=110, format=file_format))
+    plt.close(figure)
 
 
 def _label(name: str) -> str:
@@ -148,7 +153,7 @@ def _energy_function(result: Result):
     source = result.meta.get("source")
     if not source or result.meta.get("kind") != "energy":
         return None
-    from actionc.run.compiled import compile_text
+    from actionc.pipeline import compile_text
 
     try:
         compiled = compile_text(source)
@@ -207,4 +212,64 @@ def _invariants(result: Result, plt):
     axis.set_xlabel("t")
     axis.set_ylabel("|I(t) − I(0)| / |I(0)|")
     axis.legend(fontsize=8)
+    return figure
+
+
+def plot_density(result, out: str | Path | None = None, run: Result | None = None):
+    """Draw an `actionc density` result: 1-D, p(x) at several saves (the
+    stationary density dashed, `run`'s particle histogram at the nearest save
+    overlaid); 2-D and 3-D, heat maps of the first and last save (3-D: the
+    marginal of the first two variables, `run`'s particles as dots); energy
+    models, the free energy along the solution."""
+    plt = _pyplot()
+    names = result.names
+    if run is not None and not set(names) <= set(run.names):
+        raise RunError(f"the run has state {', '.join(run.names)}, the density {', '.join(names)}")
+    panels = 2 if result.free_energy is not None else 1
+    if len(names) > 1:
+        panels += 1
+    figure, axes = plt.subplots(1, panels, figsize=(4.8 * panels, 4.2), squeeze=False)
+    axes = list(axes[0])
+    last = len(result.t) - 1
+    near = None if run is None else int(np.argmin(np.abs(run.t - result.t[last])))
+    if len(names) == 1:
+        axis, x = axes[0], result.centres(names[0])
+        chosen = sorted(set(np.linspace(0, last, min(6, last + 1)).round().astype(int)))
+        for index in chosen:
+            color = plt.cm.viridis(index / max(last, 1))
+            axis.plot(x, result.p[index], lw=1.3, color=color, label=f"t = {result.t[index]:g}")
+        if result.stationary is not None:
+            axis.plot(x, result.stationary, "k--", lw=1, label="stationary")
+        if near is not None:
+            values = run[names[0]][near]
+            axis.hist(values, bins=60, density=True, alpha=0.35, color="C3", label=f"run, t = {run.t[near]:g}")
+        visible = x[result.p.max(axis=0) > 1e-4 * result.p.max()]  # the grid's empty margins are not shown
+        axis.set_xlim(visible.min(), visible.max())
+        axis.set_xlabel(_label(names[0]))
+        axis.set_ylabel("p")
+        axis.legend(fontsize=8)
+    else:
+        for axis, index in ((axes[0], 0), (axes[1], last)):
+            density = result.p[index]
+            if density.ndim == 3:  # the marginal of the first two variables
+                density = density.sum(axis=2) * result.grid.axes[2].spacing
+            first, second = result.grid.axes[:2]
+            mesh = axis.pcolormesh(first.edges, second.edges, density.T, shading="flat", cmap="viridis")
+            figure.colorbar(mesh, ax=axis, fraction=0.046)
+            if near is not None and index == last:
+                dots = run[first.name][near][:2000], run[second.name][near][:2000]
+                axis.plot(*dots, "w.", ms=1, alpha=0.5, label=f"run, t = {run.t[near]:g}")
+                axis.legend(fontsize=8, loc="upper right")
+            axis.set_title(f"t = {result.t[index]:g}", fontsize=10)
+            axis.set_xlabel(_label(first.name))
+            axis.set_ylabel(_label(second.name))
+    if result.free_energy is not None:
+        axis = axes[-1]
+        axis.plot(result.t, result.free_energy, "k.-", ms=3)
+        axis.set_xlabel("t")
+        axis.set_ylabel("F[p] = ∫ p (E + T log p) dx")
+    figure.suptitle(f"{result.meta['model']} — Fokker–Planck density ({result.meta['scheme']} scheme)", fontsize=10)
+    figure.tight_layout()
+    if out is not None:
+        _save(figure, out, plt)
     return figure

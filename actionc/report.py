@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import json
+from dataclasses import dataclass
 from typing import Callable
 
 import sympy
@@ -14,57 +15,9 @@ from actionc.derive import diffusion, mechanics, paths, reverse, stochastic, the
 from actionc.lang.fmt import ActPrinter
 from actionc.model import Calculus, Kind, Model
 
-# key -> (title, the kinds it applies to)
-DERIVATIONS: dict[str, tuple[str, tuple[Kind, ...]]] = {
-    "state": ("State", tuple(Kind)),
-    "euler_lagrange": ("Euler–Lagrange equations (each = 0)", (Kind.LAGRANGIAN,)),
-    "accelerations": ("Accelerations", (Kind.LAGRANGIAN,)),
-    "mass_matrix": ("Mass matrix M in M q'' = F", (Kind.LAGRANGIAN,)),
-    "forcing": ("Forcing F in M q'' = F", (Kind.LAGRANGIAN,)),
-    "momenta": ("Conjugate momenta", (Kind.LAGRANGIAN,)),
-    "hamiltonian": ("Hamiltonian", (Kind.LAGRANGIAN, Kind.HAMILTONIAN)),
-    "hamilton_equations": ("Hamilton's equations", (Kind.LAGRANGIAN, Kind.HAMILTONIAN)),
-    "invariants": ("Invariants", (Kind.LAGRANGIAN, Kind.HAMILTONIAN)),
-    "log_density": ("Log density log p (energy models: −E/T, unnormalized)", (Kind.ENERGY, Kind.SDE)),
-    "score": ("Score ∇ log p", (Kind.ENERGY, Kind.SDE)),
-    "reverse_sde": ("Reverse-time SDE drift f − ∇·D − D ∇log p_t (same g, t from T down to 0)", (Kind.SDE,)),
-    "probability_flow": ("Probability-flow ODE dx/dt = f − ½∇·D − ½ D ∇log p_t", (Kind.SDE,)),
-    "drift": ("Drift f in dx = f dt + g dW", tuple(Kind)),
-    "ito_drift": ("Itô drift", (Kind.SDE,)),
-    "diffusion": ("Diffusion g (rows: state, columns: noises)", (Kind.LAGRANGIAN, Kind.ENERGY, Kind.SDE)),
-    "fokker_planck": ("Fokker–Planck operator ∂p/∂t = L*p", (Kind.LAGRANGIAN, Kind.ENERGY, Kind.SDE)),
-    "generator": ("Backward generator L f", (Kind.LAGRANGIAN, Kind.ENERGY, Kind.SDE)),
-    "freidlin_wentzell": ("Freidlin–Wentzell action density ½(x'−f)ᵀD⁻¹(x'−f)", (Kind.ENERGY, Kind.SDE)),
-    "onsager_machlup": ("Onsager–Machlup action density, L_FW + ½∇·f", (Kind.ENERGY, Kind.SDE)),
-}
-
-# Large lagrangian systems: derivations that invert the mass matrix
-# symbolically are only computed when asked for by name.
-_INVERTING = {"accelerations", "hamiltonian", "hamilton_equations", "drift", "diffusion", "fokker_planck", "generator"}
-
 
 class NotApplicable(ValueError):
     """A derivation asked for by name does not apply to this model."""
-
-
-def available(model: Model, derivation: _Derivation | None = None) -> list[str]:
-    """The derivations that apply to `model`, in report order."""
-    derivation = derivation or _Derivation(model)
-    keys = [key for key, (_, kinds) in DERIVATIONS.items() if model.kind in kinds]
-    stochastic_model = model.kind in (Kind.ENERGY, Kind.SDE) or model.temperature is not None
-    if not stochastic_model:
-        keys = [k for k in keys if k not in ("diffusion", "fokker_planck", "generator")]
-    if model.kind is Kind.ENERGY and model.temperature is None:
-        keys = [k for k in keys if k not in ("diffusion", "fokker_planck", "generator")]
-    if model.kind in (Kind.ENERGY, Kind.SDE) and not _invertible_noise(derivation):
-        keys = [k for k in keys if k not in ("freidlin_wentzell", "onsager_machlup")]
-    if model.kind is Kind.SDE and model.calculus is not Calculus.STRATONOVICH:
-        keys.remove("ito_drift")
-    if model.kind is Kind.SDE and (not (model.data or model.density is not None) or not model.noises):
-        keys = [k for k in keys if k not in ("log_density", "score", "reverse_sde", "probability_flow")]
-    if model.kind is Kind.LAGRANGIAN and model.temperature is not None:
-        keys = [k for k in keys if k not in ("hamiltonian", "hamilton_equations")]
-    return keys
 
 
 class _Derivation:
@@ -88,31 +41,36 @@ class _Derivation:
     def form(self) -> mechanics.MassMatrixForm:
         return mechanics.mass_matrix_form(self.model)
 
+    @functools.cached_property
+    def noisy(self) -> bool:
+        """The model's dynamics has noise: a diffusion, a Fokker–Planck operator."""
+        model = self.model
+        return model.kind is Kind.SDE or model.temperature is not None
 
-def derive(model: Model, what: list[str] | None = None) -> dict[str, object]:
-    """The requested derivations (default: all that apply) as SymPy objects."""
-    derivation = _Derivation(model)
-    keys = available(model, derivation)
-    if what is None:
-        large = model.kind is Kind.LAGRANGIAN and len(model.coordinates) > mechanics.SYMBOLIC_SOLVE_MAX
-        what = [k for k in keys if not (large and k in _INVERTING)]
-    else:
-        for key in what:
-            if key not in DERIVATIONS:
-                raise NotApplicable(f"unknown derivation '{key}'; known: {', '.join(DERIVATIONS)}")
-            if key not in keys:
-                raise NotApplicable(
-                    f"'{key}' does not apply to the {model.kind.value} model '{model.name}'; it has: {', '.join(keys)}"
-                )
-    return {key: _COMPUTE[key](derivation) for key in what}
+    @functools.cached_property
+    def invertible_noise(self) -> bool:
+        try:
+            paths.inverse_diffusion_tensor(self.sde)
+        except ValueError:
+            return False
+        return True
 
 
-def _invertible_noise(derivation: _Derivation) -> bool:
-    try:
-        paths.inverse_diffusion_tensor(derivation.sde)
-    except ValueError:
-        return False
-    return True
+@dataclass(frozen=True)
+class Row:
+    """One derivation of `actionc derive`: its key, title, the kinds of model
+    it applies to (and a further condition), how it is computed, and how its
+    values are labelled — by the model's variables (`rows`) or by one symbol
+    (`symbol`: text and LaTeX)."""
+
+    key: str
+    title: str
+    kinds: tuple[Kind, ...]
+    compute: Callable[[_Derivation], object]
+    when: Callable[[_Derivation], bool] = lambda d: True
+    rows: Callable[[Model], tuple] | None = None
+    symbol: tuple[str, str] | None = None
+    inverting: bool = False  # inverts the mass matrix: computed for large systems only when asked for
 
 
 def _named(symbols_, values) -> dict[str, sympy.Expr]:
@@ -133,31 +91,197 @@ def _generator(d: _Derivation):
     return stochastic.generator(sde.drift, sde.diffusion, sde.state, stochastic.test_function(sde.state))
 
 
-_COMPUTE: dict[str, Callable[[_Derivation], object]] = {
-    "state": lambda d: [x.name for x in d.model.variables],
-    "euler_lagrange": lambda d: mechanics.euler_lagrange(d.model),
-    "accelerations": lambda d: _named(d.model.coordinates, mechanics.accelerations(d.model, d.form)),
-    "mass_matrix": lambda d: _rows(d.form.matrix),
-    "forcing": lambda d: list(d.form.forcing),
-    "momenta": lambda d: _named(d.model.coordinates, mechanics.momenta(d.model)),
-    "hamiltonian": lambda d: mechanics.hamiltonian_of(d.model),
-    "hamilton_equations": lambda d: {x.name: e for x, e in mechanics.hamilton_equations(d.model).items()},
-    "invariants": lambda d: mechanics.invariants(d.model, d.form if d.model.kind is Kind.LAGRANGIAN else None),
-    "log_density": lambda d: d.log_density,
-    "score": lambda d: (
-        thermo.score(d.model) if d.model.kind is Kind.ENERGY else list(reverse.score(d.log_density, d.model.state))
+def _score(d: _Derivation):
+    if d.model.kind is Kind.ENERGY:
+        return thermo.score(d.model)
+    return list(reverse.score(d.log_density, d.model.state))
+
+
+ALL, MECHANICS, NOISY = tuple(Kind), (Kind.LAGRANGIAN, Kind.HAMILTONIAN), (Kind.LAGRANGIAN, Kind.ENERGY, Kind.SDE)
+FIRST_ORDER = (Kind.ENERGY, Kind.SDE)
+
+
+def _coordinates(model: Model) -> tuple:
+    return model.coordinates
+
+
+def _variables(model: Model) -> tuple:
+    return model.variables
+
+
+def _has_hamiltonian(d: _Derivation) -> bool:
+    # underdamped Langevin has no Hamiltonian flow to show
+    return d.model.kind is not Kind.LAGRANGIAN or d.model.temperature is None
+
+
+def _has_density(d: _Derivation) -> bool:
+    return d.model.kind is not Kind.SDE or d.model.runs_backwards
+
+
+ROWS: tuple[Row, ...] = (
+    Row("state", "State", ALL, lambda d: [x.name for x in d.model.variables]),
+    Row(
+        "euler_lagrange",
+        "Euler–Lagrange equations (each = 0)",
+        (Kind.LAGRANGIAN,),
+        lambda d: mechanics.euler_lagrange(d.model),
+        rows=_coordinates,
     ),
-    "reverse_sde": lambda d: list(reverse.reverse_sde(d.sde, d.log_density).drift),
-    "probability_flow": lambda d: list(reverse.probability_flow(d.sde, d.log_density)),
+    Row(
+        "accelerations",
+        "Accelerations",
+        (Kind.LAGRANGIAN,),
+        lambda d: _named(d.model.coordinates, mechanics.accelerations(d.model, d.form)),
+        inverting=True,
+    ),
+    Row(
+        "mass_matrix",
+        "Mass matrix M in M q'' = F",
+        (Kind.LAGRANGIAN,),
+        lambda d: _rows(d.form.matrix),
+        rows=_coordinates,
+    ),
+    Row("forcing", "Forcing F in M q'' = F", (Kind.LAGRANGIAN,), lambda d: list(d.form.forcing), rows=_coordinates),
+    Row(
+        "momenta",
+        "Conjugate momenta",
+        (Kind.LAGRANGIAN,),
+        lambda d: _named(d.model.coordinates, mechanics.momenta(d.model)),
+    ),
+    Row(
+        "hamiltonian",
+        "Hamiltonian",
+        MECHANICS,
+        lambda d: mechanics.hamiltonian_of(d.model),
+        when=_has_hamiltonian,
+        symbol=("H", "H"),
+        inverting=True,
+    ),
+    Row(
+        "hamilton_equations",
+        "Hamilton's equations",
+        MECHANICS,
+        lambda d: {x.name: e for x, e in mechanics.hamilton_equations(d.model).items()},
+        when=_has_hamiltonian,
+        inverting=True,
+    ),
+    Row(
+        "invariants",
+        "Invariants",
+        MECHANICS,
+        lambda d: mechanics.invariants(d.model, d.form if d.model.kind is Kind.LAGRANGIAN else None),
+    ),
+    Row(
+        "log_density",
+        "Log density log p (energy models: −E/T, unnormalized)",
+        FIRST_ORDER,
+        lambda d: d.log_density,
+        when=_has_density,
+        symbol=("log p", r"\log p"),
+    ),
+    Row("score", "Score ∇ log p", FIRST_ORDER, _score, when=_has_density, rows=_variables),
+    Row(
+        "reverse_sde",
+        "Reverse-time SDE drift f − ∇·D − D ∇log p_t (same g, t from T down to 0)",
+        (Kind.SDE,),
+        lambda d: list(reverse.reverse_sde(d.sde, d.log_density).drift),
+        when=_has_density,
+        rows=_variables,
+    ),
+    Row(
+        "probability_flow",
+        "Probability-flow ODE dx/dt = f − ½∇·D − ½ D ∇log p_t",
+        (Kind.SDE,),
+        lambda d: list(reverse.probability_flow(d.sde, d.log_density)),
+        when=_has_density,
+        rows=_variables,
+    ),
     # SDE models show their drift as written (in their calculus); others the derived one
-    "drift": lambda d: list(d.model.drift) if d.model.kind is Kind.SDE else list(d.sde.drift),
-    "ito_drift": lambda d: list(d.sde.drift),
-    "diffusion": lambda d: _rows(d.sde.diffusion),
-    "fokker_planck": _fokker_planck,
-    "generator": _generator,
-    "freidlin_wentzell": lambda d: paths.freidlin_wentzell(d.sde),
-    "onsager_machlup": lambda d: paths.onsager_machlup(d.sde),
-}
+    Row(
+        "drift",
+        "Drift f in dx = f dt + g dW",
+        ALL,
+        lambda d: list(d.model.drift) if d.model.kind is Kind.SDE else list(d.sde.drift),
+        rows=_variables,
+        inverting=True,
+    ),
+    Row(
+        "ito_drift",
+        "Itô drift",
+        (Kind.SDE,),
+        lambda d: list(d.sde.drift),
+        when=lambda d: d.model.calculus is Calculus.STRATONOVICH,
+        rows=_variables,
+    ),
+    Row(
+        "diffusion",
+        "Diffusion g (rows: state, columns: noises)",
+        NOISY,
+        lambda d: _rows(d.sde.diffusion),
+        when=lambda d: d.noisy,
+        rows=_variables,
+        inverting=True,
+    ),
+    Row(
+        "fokker_planck",
+        "Fokker–Planck operator ∂p/∂t = L*p",
+        NOISY,
+        _fokker_planck,
+        when=lambda d: d.noisy,
+        symbol=("∂p/∂t", r"\partial_t p"),
+        inverting=True,
+    ),
+    Row(
+        "generator",
+        "Backward generator L f",
+        NOISY,
+        _generator,
+        when=lambda d: d.noisy,
+        symbol=("L f", r"\mathcal{L} f"),
+        inverting=True,
+    ),
+    Row(
+        "freidlin_wentzell",
+        "Freidlin–Wentzell action density ½(x'−f)ᵀD⁻¹(x'−f)",
+        FIRST_ORDER,
+        lambda d: paths.freidlin_wentzell(d.sde),
+        when=lambda d: d.invertible_noise,
+        symbol=("L_FW", r"L_{\mathrm{FW}}"),
+    ),
+    Row(
+        "onsager_machlup",
+        "Onsager–Machlup action density, L_FW + ½∇·f",
+        FIRST_ORDER,
+        lambda d: paths.onsager_machlup(d.sde),
+        when=lambda d: d.invertible_noise,
+        symbol=("L_OM", r"L_{\mathrm{OM}}"),
+    ),
+)
+DERIVATIONS: dict[str, Row] = {row.key: row for row in ROWS}
+
+
+def available(model: Model, derivation: _Derivation | None = None) -> list[str]:
+    """The derivations that apply to `model`, in report order."""
+    derivation = derivation or _Derivation(model)
+    return [row.key for row in ROWS if model.kind in row.kinds and row.when(derivation)]
+
+
+def derive(model: Model, what: list[str] | None = None) -> dict[str, object]:
+    """The requested derivations (default: all that apply) as SymPy objects."""
+    derivation = _Derivation(model)
+    keys = available(model, derivation)
+    if what is None:
+        large = model.kind is Kind.LAGRANGIAN and len(model.coordinates) > mechanics.SYMBOLIC_SOLVE_MAX
+        what = [k for k in keys if not (large and DERIVATIONS[k].inverting)]
+    else:
+        for key in what:
+            if key not in DERIVATIONS:
+                raise NotApplicable(f"unknown derivation '{key}'; known: {', '.join(DERIVATIONS)}")
+            if key not in keys:
+                raise NotApplicable(
+                    f"'{key}' does not apply to the {model.kind.value} model '{model.name}'; it has: {', '.join(keys)}"
+                )
+    return {key: DERIVATIONS[key].compute(derivation) for key in what}
 
 
 # ---- formats ---------------------------------------------------------------
@@ -196,33 +320,12 @@ def _labels(model: Model, key: str, value) -> list[tuple[str, object]]:
         if key == "hamilton_equations":
             return [(f"{name}'", v) for name, v in value.items()]
         return list(value.items())
-    rows = {
-        "euler_lagrange": model.coordinates,
-        "forcing": model.coordinates,
-        "mass_matrix": model.coordinates,
-        "score": model.variables,
-        "reverse_sde": model.variables,
-        "probability_flow": model.variables,
-        "drift": model.variables,
-        "ito_drift": model.variables,
-        "diffusion": model.variables,
-    }
-    if key in rows:
-        return [(x.name, v) for x, v in zip(rows[key], value)]
+    row = DERIVATIONS[key]
+    if row.rows is not None:
+        return [(x.name, v) for x, v in zip(row.rows(model), value)]
     if key == "state":
         return [("", ", ".join(value))]
-    return [(_SINGLE[key][0], value)]
-
-
-# labels of single-expression derivations: (text, LaTeX)
-_SINGLE = {
-    "hamiltonian": ("H", "H"),
-    "log_density": ("log p", r"\log p"),
-    "fokker_planck": ("∂p/∂t", r"\partial_t p"),
-    "generator": ("L f", r"\mathcal{L} f"),
-    "freidlin_wentzell": ("L_FW", r"L_{\mathrm{FW}}"),
-    "onsager_machlup": ("L_OM", r"L_{\mathrm{OM}}"),
-}
+    return [(row.symbol[0], value)]
 
 
 def to_text(model: Model, results: dict[str, object]) -> str:
@@ -238,7 +341,7 @@ def to_text(model: Model, results: dict[str, object]) -> str:
     prime = _primes(model)
     blocks = [f"{model.name} ({model.kind.value})" + (f' — "{model.doc}"' if model.doc else "")]
     for key, value in results.items():
-        title = DERIVATIONS[key][0]
+        title = DERIVATIONS[key].title
         lines = [title]
         pairs = _labels(model, key, value)
         width = max((len(prime.get(label, label)) for label, _ in pairs), default=0)
@@ -272,9 +375,9 @@ def to_latex(model: Model, results: dict[str, object]) -> str:
         return sympy.latex(value, symbol_names=names)
 
     def label_tex(label: str) -> str:
-        for text, tex in _SINGLE.values():
-            if label == text:
-                return tex
+        for row in ROWS:
+            if row.symbol is not None and label == row.symbol[0]:
+                return row.symbol[1]
         if label.endswith("''"):
             return rf"\ddot{{{sympy.latex(symbols.symbol(label[:-2]))}}}"
         if label.endswith("'"):
@@ -283,7 +386,7 @@ def to_latex(model: Model, results: dict[str, object]) -> str:
 
     out = [f"% {model.name} ({model.kind.value}), derived by actionc"]
     for key, value in results.items():
-        out.append(f"% {DERIVATIONS[key][0]}")
+        out.append(f"% {DERIVATIONS[key].title}")
         out.append(r"\begin{align*}")
         rows = []
         for label, expr in _labels(model, key, value):

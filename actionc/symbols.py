@@ -39,3 +39,6 @@ def acceleration(coordinate: sympy.Symbol) -> sympy.Symbol:
 
 
 time = symbol(TIME)
+
+# the likelihood flow's last state variable: ∫ ∇·v ds along the flow
+logp_change = symbol("logp_change")

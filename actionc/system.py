@@ -5,15 +5,22 @@
 Everything an integrator may need is here as data: the state and parameter
 symbols, drift and diffusion, the calculus, structure hints (a separable
 Hamiltonian split, a Langevin split, a Gibbs density, a mass matrix to solve
-numerically), invariants to monitor, and initial values. A System is built
-by actionc.lower, checked when constructed, and never changed.
+numerically, the noise's structure), the derivatives the kernel evaluates,
+invariants to monitor, and initial values. A System is built by
+actionc.lower, checked when constructed, and never changed; what only some
+integrators need (a drift Jacobian, a discrete Lagrangian step) lower adds
+on request (Requirement), as a new System.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import Enum
 
 import sympy
+
+from actionc.kinds import Calculus, Kind
+from actionc.methods import Direction
 
 
 @dataclass(frozen=True)
@@ -81,6 +88,45 @@ class Gibbs:
     energy: sympy.Expr
     temperature: sympy.Expr
     friction: sympy.Expr
+    gradient: tuple[sympy.Expr, ...]  # ∇E
+    hessian: tuple[tuple[sympy.Expr, ...], ...]  # ∂²E/∂x_i∂x_j
+
+
+@dataclass(frozen=True)
+class Noise:
+    """The structure of the diffusion g (Kloeden & Platen §10.3): what the
+    SDE integrators test and use."""
+
+    diagonal: bool  # one noise per state variable, nothing off the diagonal
+    additive: bool  # g does not depend on the state
+    commutative: bool  # L^j g^k = L^k g^j: Milstein needs no Lévy areas
+    milstein: tuple[tuple[tuple[sympy.Expr, ...], ...], ...]  # L^j g_ik = Σ_l g_lj ∂_l g_ik at [i][j][k]
+
+
+@dataclass(frozen=True)
+class DiscreteStep:
+    """One step of a variational integrator (Marsden & West 2001): the
+    discrete momenta at both ends of a step of L_d(q_k, q_{k+1}, h), in the
+    symbols `start` = q_k, `end` = q_{k+1} and `step` = h, with what
+    Newton's method on p_k = −D1 L_d − f⁻ needs."""
+
+    rule: str
+    start: tuple[sympy.Symbol, ...]
+    end: tuple[sympy.Symbol, ...]
+    step: sympy.Symbol
+    start_momentum: tuple[sympy.Expr, ...]  # p_k = −D1 L_d − f⁻
+    end_momentum: tuple[sympy.Expr, ...]  # p_{k+1} = D2 L_d + f⁺
+    start_jacobian: tuple[sympy.Expr, ...]  # ∂p_k/∂q_{k+1} at [i*n + j]
+    momentum: tuple[sympy.Expr, ...]  # ∂L/∂q'
+    momentum_jacobian: tuple[sympy.Expr, ...]  # ∂²L/∂q'_i∂q'_j at [i*n + j]
+
+
+class Requirement(Enum):
+    """What an integrator needs beyond every System: lower adds it on request."""
+
+    JACOBIAN = "the drift's Jacobian"
+    MIDPOINT_STEP = "midpoint"  # the discrete Lagrangian step by this quadrature rule
+    TRAPEZOID_STEP = "trapezoid"
 
 
 @dataclass(frozen=True)
@@ -96,7 +142,7 @@ class Mixture:
 @dataclass(frozen=True)
 class System:
     name: str
-    kind: str
+    kind: Kind
     state: tuple[sympy.Symbol, ...]
     params: tuple[Parameter, ...]
     time: sympy.Symbol
@@ -104,11 +150,15 @@ class System:
     ito_drift: tuple[sympy.Expr, ...]  # the same for Itô systems and ODEs
     diffusion: tuple[tuple[sympy.Expr, ...], ...] | None = None  # state × noise
     noises: tuple[str, ...] = ()
-    calculus: str = "ito"
+    calculus: Calculus = Calculus.ITO
     mass_matrix: MassMatrix | None = None
     separable: SeparableSplit | None = None
     langevin: LangevinSplit | None = None
     gibbs: Gibbs | None = None
+    noise: Noise | None = None  # with the diffusion, always
+    jacobian: tuple[tuple[sympy.Expr, ...], ...] | None = None  # ∂f_i/∂x_j, on request (Requirement.JACOBIAN)
+    discrete: DiscreteStep | None = None  # on request (Requirement.*_STEP)
+    divergence: sympy.Expr | None = None  # ∇·f of the Itô drift, for SDEs without a mass matrix
     invariants: tuple[tuple[str, sympy.Expr], ...] = ()
     # the Lagrangian L(x, t) of a lagrangian model, in its state (q, q_dot):
     # the density of the action S = ∫ L dt along a trajectory
@@ -116,13 +166,16 @@ class System:
     # its non-conservative generalized forces Q(x, t) (declared forces and
     # −∂D/∂q' of a dissipation function); None when nothing but L acts
     forces: tuple[sympy.Expr, ...] | None = None
+    # ∂L/∂(q, q') and its (symmetric) Hessian, with the Lagrangian
+    lagrangian_gradient: tuple[sympy.Expr, ...] | None = None
+    lagrangian_hessian: tuple[tuple[sympy.Expr, ...], ...] | None = None
     init: tuple[Initial, ...] = ()
     # diffusion models and SDEs with a density p_t: which way the System
     # runs ("forward"; "reverse" and "flow" run the kernel time t from 0 to
     # the horizon T while the model's time is T − t; "likelihood" carries
     # the integrated divergence as a last state variable), the score
     # ∇log p (in kernel time), log p itself, and a mixture to start from
-    direction: str = "forward"
+    direction: Direction = Direction.FORWARD
     horizon: sympy.Expr | None = None
     score: tuple[sympy.Expr, ...] | None = None
     log_density: sympy.Expr | None = None
@@ -140,8 +193,12 @@ class System:
                 raise ValueError("diffusion must be state × noise")
         elif self.noises:
             raise ValueError("noises without a diffusion matrix")
-        if self.calculus not in ("ito", "stratonovich"):
-            raise ValueError(f"unknown calculus {self.calculus!r}")
+        if (self.diffusion is None) != (self.noise is None):
+            raise ValueError("the noise's structure comes with the diffusion")
+        if (self.lagrangian is None) != (self.lagrangian_hessian is None):
+            raise ValueError("a Lagrangian comes with its derivatives")
+        for name, kind in (("kind", Kind), ("calculus", Calculus), ("direction", Direction)):
+            object.__setattr__(self, name, kind(getattr(self, name)))  # a typo fails here, not in a template
         known = set(self.state) | {p.symbol for p in self.params} | {self.time}
         unknowns = set(self.mass_matrix.unknowns) if self.mass_matrix else set()
         unknowns |= set(self.external_score or ())

@@ -1,5 +1,11 @@
+from pathlib import Path
+
 import pytest
 from hypothesis import HealthCheck, settings
+
+# the shipped examples, which many tests run: one list for all of them
+EXAMPLE_DIR = Path(__file__).parents[1] / "examples"
+EXAMPLES = sorted(EXAMPLE_DIR.glob("*.act"))
 
 # Fuzz and property tests: reproducible in CI, no deadline (SymPy's first
 # calls are slow), more examples on demand with HYPOTHESIS_PROFILE=thorough.

@@ -2,18 +2,17 @@
 
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from actionc.cli import main
+from tests.conftest import EXAMPLE_DIR
 
-EXAMPLES = Path(__file__).parents[1] / "examples"
-PENDULUM = EXAMPLES / "pendulum.act"
+PENDULUM = EXAMPLE_DIR / "pendulum.act"
 
 
 def test_check_prints_one_summary_line_per_file_in_order(capsys):
-    files = [str(EXAMPLES / "pendulum.act"), str(EXAMPLES / "double_well.act")]
+    files = [str(EXAMPLE_DIR / "pendulum.act"), str(EXAMPLE_DIR / "double_well.act")]
     assert main(["check", *files]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out == [
@@ -23,7 +22,7 @@ def test_check_prints_one_summary_line_per_file_in_order(capsys):
 
 
 def test_check_lists_every_example(capsys):
-    files = sorted(str(p) for p in EXAMPLES.glob("*.act"))
+    files = sorted(str(p) for p in EXAMPLE_DIR.glob("*.act"))
     assert main(["check", *files]) == 0
     out = capsys.readouterr().out.splitlines()
     assert [line.split(":")[0] for line in out] == files
@@ -56,7 +55,7 @@ def test_bad_usage_exits_2(argv):
 
 
 def test_fmt_prints_the_canonical_form(capsys):
-    assert main(["fmt", str(EXAMPLES / "ornstein_uhlenbeck.act")]) == 0
+    assert main(["fmt", str(EXAMPLE_DIR / "ornstein_uhlenbeck.act")]) == 0
     out = capsys.readouterr().out
     assert "dx = theta*(mu - x) dt + sigma dW\n" in out
     assert out.startswith("# The Ornstein-Uhlenbeck process")

@@ -1,15 +1,13 @@
 """`actionc derive`: every example in every format, and the JSON contract."""
 
 import json
-from pathlib import Path
 
 import pytest
 import sympy
 
 from actionc.cli import main
 from actionc.symbols import symbol
-
-EXAMPLES = sorted((Path(__file__).parents[1] / "examples").glob("*.act"))
+from tests.conftest import EXAMPLES
 
 
 @pytest.mark.parametrize("fmt", ["text", "latex", "json"])

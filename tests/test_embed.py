@@ -12,9 +12,9 @@ import pytest
 
 import actionc
 from actionc.cli import main
+from tests.conftest import EXAMPLE_DIR
 from tests.run.reference import Stream
 
-EXAMPLES = Path(__file__).parents[1] / "examples"
 STRICT = ["gcc", "-Wall", "-Wextra", "-Werror", "-std=c99", "-O2"]
 needs_gcc = pytest.mark.skipif(shutil.which("gcc") is None, reason="needs gcc")
 
@@ -42,7 +42,7 @@ int main(int argc, char **argv)
 
 def emit(name: str, tmp_path: Path, method: str | None = None) -> Path:
     options = ["--method", method] if method else []
-    assert main(["emit", str(EXAMPLES / f"{name}.act"), "--out", str(tmp_path), *options]) == 0
+    assert main(["emit", str(EXAMPLE_DIR / f"{name}.act"), "--out", str(tmp_path), *options]) == 0
     return tmp_path
 
 
@@ -76,7 +76,7 @@ def driver(name: str, step: str, tmp_path: Path, method: str | None = None) -> P
 )
 def test_the_c_step_agrees_with_the_numba_kernel(name, step, method, dt, steps, tmp_path):
     program = driver(name, step, tmp_path, method if method.startswith("pf-") else None)
-    compiled = actionc.compile(EXAMPLES / f"{name}.act", method)
+    compiled = actionc.compile(EXAMPLE_DIR / f"{name}.act", method)
     result = compiled.run(dt=dt, steps=steps, save_every=steps)
     start = [repr(float(v)) for v in result.x[0, 0]]
     output = subprocess.run([str(program), str(steps), repr(dt), *start], check=True, capture_output=True, text=True)
@@ -101,14 +101,14 @@ def pointer(array: np.ndarray):
 )
 def test_the_c_euler_maruyama_step_with_the_same_normals_agrees(name, noises, tmp_path):
     c = shared_library(name, tmp_path)
-    compiled = actionc.compile(EXAMPLES / f"{name}.act", "euler-maruyama")
+    compiled = actionc.compile(EXAMPLE_DIR / f"{name}.act", "euler-maruyama")
     dt, steps, seed = 1e-3, 50, 6
     result = compiled.run(dt=dt, steps=steps, particles=2, seed=seed, save_every=steps)
     p = np.array([value for value in compiled.params.values()] or [0.0])
     for particle in range(2):
         stream = Stream(compiled, seed, particle)
         x = result.x[0, particle].copy()
-        stream.replay_initial_draws(actionc.load(EXAMPLES / f"{name}.act"))
+        stream.replay_initial_draws(actionc.load(EXAMPLE_DIR / f"{name}.act"))
         step = getattr(c, f"{name}_euler_maruyama_step")
         for k in range(steps):
             normals = np.array([stream.normal() for _ in range(noises)])
@@ -118,14 +118,14 @@ def test_the_c_euler_maruyama_step_with_the_same_normals_agrees(name, noises, tm
 
 @needs_gcc
 def test_baked_parameters_compile_and_leave_no_parameter_reads(tmp_path):
-    assert main(["emit", str(EXAMPLES / "pendulum.act"), "--out", str(tmp_path), "--bake-params"]) == 0
+    assert main(["emit", str(EXAMPLE_DIR / "pendulum.act"), "--out", str(tmp_path), "--bake-params"]) == 0
     source = (tmp_path / "pendulum.c").read_text()
     assert "p[" not in source.split("pendulum_drift", 1)[1].split("}", 1)[0]
     subprocess.run([*STRICT, "-c", str(tmp_path / "pendulum.c"), "-o", str(tmp_path / "p.o")], check=True)
 
 
 def test_the_cfunc_drift_is_callable_through_ctypes():
-    compiled = actionc.compile(EXAMPLES / "double_pendulum.act", "rk4")
+    compiled = actionc.compile(EXAMPLE_DIR / "double_pendulum.act", "rk4")
     drift = compiled.cfunc("drift")
     x, p, out = np.array([2.0, 2.5, 0.1, -0.3]), np.array(list(compiled.params.values())), np.zeros(4)
     drift.ctypes(pointer(x), 0.0, pointer(p), pointer(out))
@@ -134,7 +134,7 @@ def test_the_cfunc_drift_is_callable_through_ctypes():
 
 
 def test_a_users_njit_code_can_call_the_models_drift():
-    compiled = actionc.compile(EXAMPLES / "henon_heiles.act", "leapfrog")
+    compiled = actionc.compile(EXAMPLE_DIR / "henon_heiles.act", "leapfrog")
     drift = compiled.numba("drift")
 
     @numba.njit
@@ -147,7 +147,7 @@ def test_a_users_njit_code_can_call_the_models_drift():
 
 
 def test_the_llvm_target_prints_the_ir_of_a_step(capsys):
-    assert main(["emit", str(EXAMPLES / "pendulum.act"), "--target", "llvm"]) == 0
+    assert main(["emit", str(EXAMPLE_DIR / "pendulum.act"), "--target", "llvm"]) == 0
     out = capsys.readouterr().out
     assert "define" in out and "c_step" in out
 
@@ -176,13 +176,14 @@ int main(void)
 )
 def test_the_shared_library_is_standalone_and_equals_the_kernel(name, method, tmp_path):
     assert (
-        main(["emit", str(EXAMPLES / f"{name}.act"), "--target", "so", "--method", method, "--out", str(tmp_path)]) == 0
+        main(["emit", str(EXAMPLE_DIR / f"{name}.act"), "--target", "so", "--method", method, "--out", str(tmp_path)])
+        == 0
     )
     library = tmp_path / f"lib{name}.so"
     undefined = subprocess.run(["nm", "-u", str(library)], capture_output=True, text=True).stdout.split()
     assert not [s for s in undefined if s not in ("U", "w") and "GLIBC" not in s and not s.startswith(("_ITM", "__"))]
 
-    compiled = actionc.compile(EXAMPLES / f"{name}.act", method)
+    compiled = actionc.compile(EXAMPLE_DIR / f"{name}.act", method)
     dt, steps = 1e-2, 100
     result = compiled.run(dt=dt, steps=steps, save_every=steps)
     start = ", ".join(repr(float(v)) for v in result.x[0, 0])
@@ -226,13 +227,13 @@ def test_the_shared_library_is_standalone_and_equals_the_kernel(name, method, tm
 @needs_gcc
 def test_a_kernel_that_needs_the_numba_runtime_is_refused_with_a_hint(tmp_path, capsys):
     # the chain keeps a mass matrix: its drift allocates, which needs Numba's runtime
-    code = main(["emit", str(EXAMPLES / "chain6.act"), "--target", "so", "--out", str(tmp_path)])
+    code = main(["emit", str(EXAMPLE_DIR / "chain6.act"), "--target", "so", "--out", str(tmp_path)])
     assert code == 2
     assert "--target c" in capsys.readouterr().err
 
 
 @needs_gcc
-@pytest.mark.parametrize("path", sorted(EXAMPLES.glob("*.act")), ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", sorted(EXAMPLE_DIR.glob("*.act")), ids=lambda p: p.stem)
 def test_every_examples_c_compiles_without_warnings(path, tmp_path):
     assert main(["emit", str(path), "--out", str(tmp_path)]) == 0
     subprocess.run([*STRICT, "-c", str(tmp_path / f"{path.stem}.c"), "-o", str(tmp_path / "m.o")], check=True)

@@ -1,13 +1,10 @@
 """Every shipped example parses, checks, and says what it models."""
 
-from pathlib import Path
-
 import pytest
 
 import actionc
 from actionc import Kind
-
-EXAMPLES = sorted((Path(__file__).parents[1] / "examples").glob("*.act"))
+from tests.conftest import EXAMPLES
 
 
 def test_the_examples_cover_every_kind():

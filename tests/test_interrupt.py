@@ -6,11 +6,12 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
-EXAMPLE = Path(__file__).parents[1] / "examples" / "double_well.act"
+from tests.conftest import EXAMPLE_DIR
+
+EXAMPLE = EXAMPLE_DIR / "double_well.act"
 
 
 def test_an_interrupted_run_writes_its_saves_marked_incomplete(tmp_path):

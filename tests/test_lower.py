@@ -2,7 +2,6 @@
 dynamics as the symbolic solution."""
 
 import random
-from pathlib import Path
 
 import pytest
 import sympy
@@ -13,8 +12,7 @@ from actionc.lower import lower
 from actionc.symbols import symbol
 from actionc.system import System
 from actionc.testing.text import pendulum_chain
-
-EXAMPLES = sorted((Path(__file__).parents[1] / "examples").glob("*.act"))
+from tests.conftest import EXAMPLES
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=[p.stem for p in EXAMPLES])

@@ -1,8 +1,6 @@
 """Pictures: every plot kind renders to PNG; the lexer tokenizes every
 example without error tokens; notebooks get LaTeX and HTML."""
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -12,8 +10,8 @@ from actionc.errors import RunError
 
 pytest.importorskip("matplotlib")
 from actionc.plot import plot  # noqa: E402
+from tests.conftest import EXAMPLES
 
-EXAMPLES = sorted((Path(__file__).parents[1] / "examples").glob("*.act"))
 PNG = b"\x89PNG"
 
 

@@ -2,14 +2,12 @@
 and clear errors for impossible requests."""
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from actionc.cli import main
-
-EXAMPLES = sorted((Path(__file__).parents[1] / "examples").glob("*.act"))
+from tests.conftest import EXAMPLES
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=[p.stem for p in EXAMPLES])

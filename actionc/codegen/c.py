@@ -21,9 +21,10 @@ from __future__ import annotations
 import sympy
 from sympy.printing.c import C99CodePrinter
 
-from actionc import __version__
-from actionc.codegen.printer import NumericLiterals, _temporaries
+from actionc.codegen.printer import NumericLiterals, printed
+from actionc.kinds import Calculus
 from actionc.system import System
+from actionc.version import __version__
 
 
 class _CPrinter(NumericLiterals, C99CodePrinter):
@@ -40,13 +41,13 @@ class _CPrinter(NumericLiterals, C99CodePrinter):
         return "".join(f"fmax({a}, " for a in rest) + last + ")" * len(rest)
 
 
-def _body(expressions, names: dict, targets: list[str]) -> list[str]:
-    expressions = [sympy.Integer(e) if isinstance(e, int) else e for e in expressions]
-    replacements, reduced = sympy.cse(expressions, symbols=_temporaries(), order="canonical")
-    printer = _CPrinter({**names, **{s: s.name for s, _ in replacements}})
-    lines = [f"    const double {s.name} = {printer.doprint(v)};" for s, v in replacements]
-    lines += [f"    {target} = {printer.doprint(v)};" for target, v in zip(targets, reduced)]
-    return lines
+def _body(expressions, names: dict, targets: list[str] | None) -> list[str]:
+    """Statements assigning the expressions to the targets (None: return the one value)."""
+    temporaries, values = printed(_CPrinter, expressions, names)
+    lines = [f"    const double {name} = {text};" for name, text in temporaries]
+    if targets is None:
+        return lines + [f"    return {values[0]};"]
+    return lines + [f"    {target} = {text};" for target, text in zip(targets, values)]
 
 
 class _CWriter:
@@ -69,15 +70,14 @@ class _CWriter:
         items.append(self.drift())
         if system.diffusion is not None:
             flat = [e for row in system.diffusion for e in row]
-            items.append(self.vector("diffusion", flat, "g(x, t): n × m, row-major (g[i*m + k])", "double *g"))
+            items.append(self.vector("diffusion", flat, "g(x, t): n × m, row-major (g[i*m + k])", "g"))
         if system.invariants:
             values = [e for _, e in system.invariants]
             names = ", ".join(name for name, _ in system.invariants)
-            items.append(self.vector("invariants", values, f"the invariants ({names})", "double *out"))
+            items.append(self.vector("invariants", values, f"the invariants ({names})", "out"))
         if system.gibbs is not None:
             decl = f"double {self.prefix}_energy(const double *x, double t, const double *p)"
-            body = _body([system.gibbs.energy], self.names, ["return_value"])
-            body = [line.replace("    return_value = ", "    return ") for line in body]
+            body = _body([system.gibbs.energy], self.names, None)
             items.append(
                 (f"/* E(x): the energy */\n{decl};", decl + "\n{\n    (void)t; (void)p;\n" + "\n".join(body) + "\n}")
             )
@@ -89,16 +89,16 @@ class _CWriter:
             items.append(self.euler_maruyama())
         return items
 
-    def vector(self, name: str, expressions, doc: str, tail: str) -> tuple[str, str]:
-        target = tail.split("*")[1]
-        decl = self.signature(name, tail)
+    def vector(self, name: str, expressions, doc: str, target: str) -> tuple[str, str]:
+        """void NAME_name(const double *x, double t, const double *p, double *target)"""
+        decl = self.signature(name, f"double *{target}")
         body = _body(expressions, self.names, [f"{target}[{j}]" for j in range(len(expressions))])
         return f"/* {doc} */\n{decl};", decl + "\n{\n    (void)x; (void)t; (void)p;\n" + "\n".join(body) + "\n}"
 
     def drift(self) -> tuple[str, str]:
         implicit = self.system.mass_matrix
         if implicit is None:
-            return self.vector("drift", self.system.drift, "f(x, t): the right-hand side", "double *f")
+            return self.vector("drift", self.system.drift, "f(x, t): the right-hand side", "f")
         k = len(implicit.unknowns)
         names = {**self.names, **{a: f"forcing[{j}]" for j, a in enumerate(implicit.unknowns)}}
         decl = self.signature("drift", "double *f")
@@ -152,7 +152,7 @@ class _CWriter:
         decl = (
             f"void {name}_euler_maruyama_step(double *x, double t, double dt, const double *p, const double *normals)"
         )
-        drift = "ito_drift" if self.system.calculus == "stratonovich" else "drift"
+        drift = "ito_drift" if self.system.calculus is Calculus.STRATONOVICH else "drift"
         body = f"""{{
     double f[{n}], g[{n * m}];
     const double root = sqrt(dt);
@@ -169,13 +169,13 @@ class _CWriter:
         return f"/* {doc} */\n{decl};", decl + "\n" + body
 
     def ito_drift(self) -> tuple[str, str]:
-        return self.vector("ito_drift", self.system.ito_drift, "the Itô drift f + ½ Σ g_jk ∂_j g_ik", "double *f")
+        return self.vector("ito_drift", self.system.ito_drift, "the Itô drift f + ½ Σ g_jk ∂_j g_ik", "f")
 
     def files(self) -> tuple[str, str]:
         system, name = self.system, self.prefix
         guard = f"ACTIONC_{name.upper()}_H"
         items = self.functions()
-        if system.calculus == "stratonovich" and system.is_stochastic:
+        if system.calculus is Calculus.STRATONOVICH and system.is_stochastic:
             items.insert(1, self.ito_drift())
         params = ", ".join(f"{p.name} = {p.default!r}" for p in system.params) or "none"
         usage = "\n".join(
@@ -218,36 +218,36 @@ class _CWriter:
             "",
         ]
         if system.mass_matrix is not None:
-            source += [_SOLVE.replace("NAME", name), ""]
+            source += [_SOLVE.format(name=name), ""]
         source += [definition + "\n" for _, definition in items]
         return "\n".join(header), "\n".join(source)
 
 
 _SOLVE = """/* Solve a x = b in place (x in b), Gaussian elimination with partial pivoting. */
-static void NAME_solve(double *a, double *b, int n)
-{
+static void {name}_solve(double *a, double *b, int n)
+{{
     int i, j, k;
-    for (k = 0; k < n; k++) {
+    for (k = 0; k < n; k++) {{
         int pivot = k;
         for (i = k + 1; i < n; i++)
             if (fabs(a[i * n + k]) > fabs(a[pivot * n + k])) pivot = i;
-        if (pivot != k) {
+        if (pivot != k) {{
             double swap;
-            for (j = 0; j < n; j++) { swap = a[k * n + j]; a[k * n + j] = a[pivot * n + j]; a[pivot * n + j] = swap; }
+            for (j = 0; j < n; j++) {{ swap = a[k * n + j]; a[k * n + j] = a[pivot * n + j]; a[pivot * n + j] = swap; }}
             swap = b[k]; b[k] = b[pivot]; b[pivot] = swap;
-        }
-        for (i = k + 1; i < n; i++) {
+        }}
+        for (i = k + 1; i < n; i++) {{
             double factor = a[i * n + k] / a[k * n + k];
             for (j = k; j < n; j++) a[i * n + j] -= factor * a[k * n + j];
             b[i] -= factor * b[k];
-        }
-    }
-    for (k = n - 1; k >= 0; k--) {
+        }}
+    }}
+    for (k = n - 1; k >= 0; k--) {{
         double total = b[k];
         for (j = k + 1; j < n; j++) total -= a[k * n + j] * b[j];
         b[k] = total / a[k * n + k];
-    }
-}"""
+    }}
+}}"""
 
 
 def emit_c(system: System, bake_params: bool = False) -> tuple[str, str]:

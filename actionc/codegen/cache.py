@@ -7,41 +7,151 @@ Layout under the cache folder (ACTIONC_CACHE_DIR, else the user cache dir):
     kernels/__pycache__/                   Numba's compiled code (cache=True)
     index/<sha256 of model text + options + versions>.json -> kernel name
 
-A kernel file whose content no longer matches its name is rebuilt, never
-trusted. This module must not import SymPy (tested).
+Everything in the cache is code we execute (kernels are imported, Numba
+unpickles its index and data files), so a folder is used only when it is
+ours: owned by the current user (or root) and writable by nobody else,
+checked before every use. Otherwise it is refused with a warning and a
+fresh private folder (mkdtemp, removed at exit) serves this process. A
+folder that is ours but read-only (a pre-warmed cache on a cluster) is read
+and never written: its kernels are copied, with Numba's files, into the
+private folder to be imported. A kernel file whose content no longer
+matches its name, and a Numba file that is not a whole pickle, are deleted
+and rebuilt, never trusted. This module must not import SymPy (tested).
 """
 
 from __future__ import annotations
 
+import atexit
+import functools
 import hashlib
 import json
 import os
+import pickletools
+import shutil
+import stat
 import sys
 import tempfile
+import warnings
 from pathlib import Path
 
 CACHE_ENV = "ACTIONC_CACHE_DIR"
 
 
-def cache_dir() -> Path:
-    configured = os.environ.get(CACHE_ENV)
-    if configured:
-        return Path(configured).expanduser()
+class UntrustedCacheWarning(UserWarning):
+    """A cache folder was refused: someone else could write into it."""
+
+
+def _default_dir() -> Path:
     if sys.platform == "darwin":
-        base = Path.home() / "Library" / "Caches"
-    elif os.name == "nt":
-        base = Path(os.environ.get("LOCALAPPDATA", Path.home() / "AppData" / "Local"))
-    else:
-        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    folder = base / "actionc"
+        return Path.home() / "Library" / "Caches" / "actionc"
+    if os.name == "nt":
+        return Path(os.environ.get("LOCALAPPDATA", Path.home() / "AppData" / "Local")) / "actionc"
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "actionc"
+
+
+def _uid() -> int | None:
+    return os.getuid() if hasattr(os, "getuid") else None
+
+
+def distrust(path: Path) -> str | None:
+    """Why the folder `path` must not hold code we run, or None when it is
+    ours (or absent, for us to create): not a symlink, owned by us or root,
+    writable by nobody else. Windows has no such modes: trusted."""
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        if os.access(folder, os.W_OK):
-            return folder
+        info = path.lstat()
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except OSError as error:
+        return f"it cannot be examined ({error.strerror})"
+    if _uid() is None:
+        return None
+    if stat.S_ISLNK(info.st_mode):
+        return "it is a symbolic link"
+    if not stat.S_ISDIR(info.st_mode):
+        return "it is not a folder"
+    if info.st_uid not in (_uid(), 0):
+        return f"it belongs to another user (uid {info.st_uid})"
+    if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        return f"others can write into it (mode {stat.S_IMODE(info.st_mode):o})"
+    return None
+
+
+def _make_private(path: Path) -> None:
+    """Create `path` and its missing parents with mode 0700 (umask cannot widen it)."""
+    missing = []
+    while not path.exists() and path.parent != path:
+        missing.append(path)
+        path = path.parent
+    for folder in reversed(missing):
+        try:
+            folder.mkdir(mode=0o700)
+        except FileExistsError:
+            pass
+
+
+@functools.lru_cache(maxsize=None)
+def _warn(root: Path, reason: str) -> None:
+    warnings.warn(
+        f"actionc does not use the kernel cache {root}: {reason}, so code there could have been planted; "
+        f"this run uses a private temporary folder instead (kernels are compiled afresh). "
+        f"To fix it, remove that folder, or make it yours and private (chown it to yourself, chmod 700), "
+        f"or set {CACHE_ENV} to a folder of your own.",
+        UntrustedCacheWarning,
+        stacklevel=4,
+    )
+
+
+@functools.lru_cache(maxsize=1)
+def scratch_dir() -> Path:
+    """A fresh folder private to this process (mkdtemp: 0700, ours), removed at exit."""
+    path = Path(tempfile.mkdtemp(prefix="actionc-"))
+    atexit.register(shutil.rmtree, path, True)
+    return path
+
+
+def _roots() -> tuple[Path | None, Path]:
+    """(the cache folder to read, or None; the folder to write into), checked now."""
+    configured = os.environ.get(CACHE_ENV)
+    candidates = [Path(configured).expanduser()] if configured else [_default_dir()]
+    if not configured and os.name != "nt":
+        # a read-only home (a container, a cluster node): a per-user folder in the temp dir
+        candidates.append(Path(tempfile.gettempdir()) / f"actionc-cache-{_uid()}")
+    for root in candidates:
+        reason = next(filter(None, (distrust(folder) for folder in _folders(root))), None)
+        if reason is not None:
+            _warn(root, reason)
+            continue
+        try:
+            _make_private(root)
+        except OSError:
+            continue  # cannot be created: try the next place
+        if not configured:
+            root.chmod(0o700)  # our own folder: nobody else needs to look inside (an older one may be 755)
+        if _writable(root):
+            return root, root
+        return root, scratch_dir()  # ours but read-only (pre-warmed): read it, write nothing there
+    return None, scratch_dir()
+
+
+def _writable(root: Path) -> bool:
+    return os.access(root, os.W_OK | os.X_OK)
+
+
+def _folders(root: Path) -> tuple[Path, ...]:
+    return (root, root / "index", root / "kernels", root / "kernels" / "__pycache__")
+
+
+def _exposed(folder: Path) -> bool:
+    """Whether others can reach into `folder`."""
+    try:
+        return bool(folder.stat().st_mode & (stat.S_IXGRP | stat.S_IXOTH))
     except OSError:
-        pass
-    # a read-only home (a container, a cluster node): cache per user in the temp dir
-    return Path(tempfile.gettempdir()) / f"actionc-cache-{os.getuid() if hasattr(os, 'getuid') else 'user'}"
+        return True
+
+
+def cache_dir() -> Path:
+    """The folder new kernels are written to: the cache, or this process's private folder."""
+    return _roots()[1]
 
 
 def digest(*parts: str) -> str:
@@ -53,36 +163,112 @@ def digest(*parts: str) -> str:
 
 
 def _write_atomically(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    with os.fdopen(handle, "w", encoding="utf-8") as stream:
-        stream.write(text)
-    os.replace(temporary, path)
+    _make_private(path.parent)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")  # mode 0600
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        discard(Path(temporary))
+        raise
 
 
 def kernel_name(source: str) -> str:
     return "k_" + digest(source)[:24]
 
 
+def _read_text(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
 def store_kernel(source: str) -> Path:
     """Write the kernel source under its content hash (once) and return its path."""
     path = cache_dir() / "kernels" / f"{kernel_name(source)}.py"
-    if not (path.is_file() and path.read_text(encoding="utf-8") == source):
+    _make_private(path.parent / "__pycache__")  # before Numba makes it with the umask's mode
+    if _read_text(path) != source or not _private_file(path):
+        discard(path)
         _write_atomically(path, source)
     return path
 
 
 def verified_kernel(name: str) -> Path | None:
-    """The path of a cached kernel whose content still matches its name."""
-    path = cache_dir() / "kernels" / f"{name}.py"
+    """The path, ready to import, of a cached kernel whose content still
+    matches its name; from a read-only cache, a private copy of it."""
+    read, write = _roots()
+    for root in dict.fromkeys(r for r in (write, read) if r is not None):
+        path = root / "kernels" / f"{name}.py"
+        source = _read_text(path)
+        if source is None or not _private_file(path):
+            continue
+        if kernel_name(source) != name:
+            if root == write:
+                discard(path)
+            continue
+        return path if root == write else _copy_with_numba_files(path, write / "kernels")
+    return None
+
+
+def _copy_with_numba_files(path: Path, folder: Path) -> Path:
+    """Copy a read-only cache's kernel and its compiled code, keeping their
+    times: Numba's index is valid only for its source file's stamp."""
+    _make_private(folder / "__pycache__")
+    target = folder / path.name
+    shutil.copy2(path, target)
+    for companion in _companions(path):
+        if _private_file(companion):
+            shutil.copy2(companion, folder / "__pycache__" / companion.name)
+    return target
+
+
+def _companions(path: Path) -> list[Path]:
+    """Numba's (and Python's) cache files of a kernel module."""
     try:
-        source = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return None
-    if kernel_name(source) != name:
-        discard(path)
-        return None
-    return path
+        return sorted((path.parent / "__pycache__").glob(f"{path.stem}.*"))
+    except OSError:
+        return []
+
+
+def _private_file(path: Path) -> bool:
+    """A regular file owned by us (or root) that nobody else can write: by
+    its mode, or because others cannot reach into its folders."""
+    uid = _uid()
+    try:
+        info = path.lstat()
+    except OSError:
+        return False
+    if not stat.S_ISREG(info.st_mode):
+        return False
+    if uid is None:
+        return True
+    writable = info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+    return info.st_uid in (uid, 0) and not (writable and all(_exposed(f) for f in list(path.parents)[:3]))
+
+
+def _whole_pickles(path: Path) -> bool:
+    """Whether a Numba index (.nbi: two pickles) or data file (.nbc: one) parses
+    to its end. Read by pickletools, which executes nothing."""
+    try:
+        data = path.read_bytes()
+        count = 2 if path.suffix == ".nbi" else 1
+        for _ in range(count):
+            end = max(position for _opcode, _argument, position in pickletools.genops(data))
+            data = data[end + 1 :]  # past the STOP opcode
+        return True
+    except Exception:  # any malformation: truncated, garbage, unknown opcode
+        return False
+
+
+def sound(path: Path) -> None:
+    """Before importing a kernel: delete its cache files that are not ours or
+    not whole, so that Numba and Python rebuild them instead of failing."""
+    companions = _companions(path)
+    if any(not _private_file(f) or (f.suffix in (".nbi", ".nbc") and not _whole_pickles(f)) for f in companions):
+        for companion in companions:
+            discard(companion)
 
 
 def discard(path: Path) -> None:
@@ -94,11 +280,18 @@ def discard(path: Path) -> None:
 
 def lookup(key: str) -> str | None:
     """The kernel name recorded for an index key, if any."""
-    try:
-        entry = json.loads((cache_dir() / "index" / f"{key}.json").read_text(encoding="utf-8"))
-        return entry["kernel"] if isinstance(entry, dict) and isinstance(entry.get("kernel"), str) else None
-    except (OSError, ValueError):
-        return None
+    read, write = _roots()
+    for root in dict.fromkeys(r for r in (write, read) if r is not None):
+        path = root / "index" / f"{key}.json"
+        if not _private_file(path):
+            continue
+        try:
+            entry = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(entry, dict) and isinstance(entry.get("kernel"), str):
+            return entry["kernel"]
+    return None
 
 
 def record(key: str, name: str) -> None:

@@ -1,4 +1,5 @@
-"""Loading a generated kernel module, and the compiled kernel object.
+"""The compiled kernel object, and the cache's two doors: source in,
+kernel out (build), and an index key in, kernel out (lookup).
 
 Importing a cached module is all a warm run does: Numba finds its compiled
 code next to the file (cache=True). This module must not import SymPy.
@@ -6,6 +7,7 @@ code next to the file (cache=True). This module must not import SymPy.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib.util
 import json
@@ -13,6 +15,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
+
+from actionc.codegen import cache
 
 REQUIRED = ("META", "run_particles")
 
@@ -25,18 +29,60 @@ def load_module(path: Path) -> ModuleType:
     name = f"actionc_kernels.{path.stem}"
     if name in sys.modules:
         return sys.modules[name]
+    cache.sound(path)
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
         raise CacheError(f"cannot import {path}")
     module = importlib.util.module_from_spec(spec)
     try:
-        spec.loader.exec_module(module)
+        with _numba_cache_beside_the_kernel():
+            spec.loader.exec_module(module)
     except Exception as error:  # a broken file must be rebuilt, whatever broke it
         raise CacheError(f"cannot import {path}: {error}") from error
     if any(not hasattr(module, attribute) for attribute in REQUIRED):
         raise CacheError(f"{path} is not a kernel module")
     sys.modules[name] = module
     return module
+
+
+def build(source: str) -> Kernel:
+    """The kernel of a generated module's source, stored under its content hash."""
+    path = cache.store_kernel(source)
+    try:
+        load_module(path)
+    except CacheError:  # a stale or broken file of the same name: write it again
+        cache.discard(path)
+        path = cache.store_kernel(source)
+        load_module(path)
+    return Kernel(path)
+
+
+def lookup(key: str) -> Kernel | None:
+    """The kernel an index key names, if it is cached, intact and loads."""
+    name = cache.lookup(key)
+    path = cache.verified_kernel(name) if name is not None else None
+    if path is None:
+        return None
+    try:
+        load_module(path)
+    except CacheError:
+        cache.discard(path)
+        return None
+    return Kernel(path)
+
+
+@contextlib.contextmanager
+def _numba_cache_beside_the_kernel():
+    """Numba keeps a kernel's compiled code in its __pycache__, inside the
+    checked cache folder, even where NUMBA_CACHE_DIR names another folder:
+    Numba chooses the folder when the module's functions are decorated."""
+    from numba.core import config
+
+    saved, config.CACHE_DIR = config.CACHE_DIR, ""
+    try:
+        yield
+    finally:
+        config.CACHE_DIR = saved
 
 
 @dataclass(frozen=True)

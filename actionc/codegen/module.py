@@ -16,12 +16,12 @@ from importlib import resources
 
 import sympy
 
-from actionc import __version__
 from actionc.codegen import printer
 from actionc.codegen.integrators import FAILURES, Integrator
 from actionc.codegen.integrators.base import kernel_names, tuple_of
-from actionc.codegen.integrators.stochastic import is_diagonal_noise, milstein_terms
-from actionc.system import System
+from actionc.kinds import Calculus
+from actionc.system import Requirement, System
+from actionc.version import __version__
 
 SIGNATURE = "x, t, p"
 
@@ -33,15 +33,10 @@ def _hot_decorator(expressions) -> str:
     return "jit" if sum(sympy.count_ops(e) for e in expressions) <= INLINE_MAX_OPS else "jit_call"
 
 
-def _runtime_source(cached: bool = True) -> str:
+def _runtime_source() -> str:
     text = (resources.files("actionc.codegen") / "runtime.py").read_text(encoding="utf-8")
     marker = "# ---- runtime: copied into every generated module from here on ----\n"
-    text = text[text.index(marker) + len(marker) :]
-    if not cached:  # it will call a function supplied at run time: compiled in each process
-        line = "jit_cold = numba.njit(cache=True, nogil=True, **_FLAGS)"
-        assert line in text
-        text = text.replace(line, "jit_cold = numba.njit(nogil=True, **_FLAGS)  # never cached: see META")
-    return text
+    return text[text.index(marker) + len(marker) :]
 
 
 class _Writer:
@@ -64,12 +59,10 @@ class _Writer:
         implicit = self.system.mass_matrix
         if implicit is not None and any(e.free_symbols & set(implicit.unknowns) for e in expressions):
             return self.mass_matrix_function(name, expressions, doc, decorator)
-        source = printer.function(name, SIGNATURE, expressions, self.names, doc, decorator)
         supplied = set(self.system.external_score or ())
-        if any(e.free_symbols & supplied for e in expressions):  # the score supplied at run time, once
-            lines = source.splitlines()
-            source = "\n".join([*lines[:3], "    sc = score(x, t, p)", *lines[3:]]) + "\n"
-        return source
+        uses_score = any(e.free_symbols & supplied for e in expressions)
+        prelude = ["sc = score(x, t, p)"] if uses_score else []  # the score supplied at run time, once
+        return printer.function(name, SIGNATURE, expressions, self.names, doc, decorator, prelude=prelude)
 
     def mass_matrix_function(self, name: str, expressions, doc: str, decorator: str) -> str:
         implicit = self.system.mass_matrix
@@ -77,7 +70,6 @@ class _Writer:
         names = {**self.names, **{a: f"forcing[{j}]" for j, a in enumerate(implicit.unknowns)}}
         matrix_targets = [f"matrix[{i}, {j}]" for i in range(k) for j in range(k)]
         matrix_values = [implicit.matrix[i][j] for i in range(k) for j in range(k)]
-        returned = printer.function("_", SIGNATURE, expressions, names, "").splitlines()[3:]
         body = [
             f"    matrix = np.empty(({k}, {k}))",
             f"    forcing = np.empty({k})",
@@ -87,7 +79,7 @@ class _Writer:
                 self.names,
             ),
             f"    solve(matrix, forcing, {k})  # M(x, t) a = F(x, t)",
-            *returned,
+            *printer.body(expressions, names),
         ]
         return "\n".join([f"@{decorator}", f"def {name}({SIGNATURE}):", f'    """{doc}"""', *body]) + "\n"
 
@@ -95,7 +87,7 @@ class _Writer:
         return self.vector_function("drift", self.system.drift, f"The drift f(x, t) ({self.system.calculus}).")
 
     def ito_drift(self) -> str:
-        if self.system.calculus == "ito":
+        if self.system.calculus is Calculus.ITO:
             return "ito_drift = drift  # Itô model: the drift is the Itô drift\n"
         return self.vector_function("ito_drift", self.system.ito_drift, "The Itô drift f + ½ Σ g_jk ∂_j g_ik.")
 
@@ -109,7 +101,7 @@ class _Writer:
         return self.vector_function("diffusion_diagonal", values, "The diagonal of g(x, t): noise k drives state k.")
 
     def milstein(self) -> str:
-        terms = milstein_terms(self.system)
+        terms = self.system.noise.milstein
         values = [terms[i][j][k] for i in range(self.n) for j in range(self.m) for k in range(self.m)]
         return self.vector_function("milstein", values, "L^j g_ik = Σ_l g_lj ∂_l g_ik at [i*m*m + j*m + k].")
 
@@ -122,8 +114,7 @@ class _Writer:
         return self.vector_function("drift_momenta", [self.system.drift[i] for i in rows], "p' (a function of q).")
 
     def jacobian(self) -> str:
-        drift, state = self.system.drift, self.system.state
-        values = [sympy.diff(drift[i], state[j]) for i in range(self.n) for j in range(self.n)]
+        values = [e for row in self.system.jacobian for e in row]
         return self.vector_function("jacobian", values, "∂f_i/∂x_j at [i*n + j].")
 
     def score(self) -> str:
@@ -152,7 +143,7 @@ def score(x, t, p):
 
     def grad_energy(self) -> str:
         gibbs = self.system.gibbs
-        return self.vector_function("grad_energy", [sympy.diff(gibbs.energy, x) for x in self.system.state], "∇E(x).")
+        return self.vector_function("grad_energy", gibbs.gradient, "∇E(x).")
 
     def gibbs_constants(self) -> str:
         gibbs = self.system.gibbs
@@ -241,9 +232,9 @@ def score(x, t, p):
         needs = ["drift", *self.integrator.needs]
         if self.system.external_score is not None:
             needs.insert(0, "score")
-        if "ito_drift" in needs and self.system.calculus == "ito":
+        if "ito_drift" in needs and self.system.calculus is Calculus.ITO:
             needs.insert(needs.index("ito_drift"), "drift")
-        if "diffusion" in needs and self.integrator.name == "euler-maruyama" and is_diagonal_noise(self.system):
+        if "diffusion" in needs and self.integrator.name == "euler-maruyama" and self.system.noise.diagonal:
             needs[needs.index("diffusion")] = "diffusion_diagonal"
         return list(dict.fromkeys(needs))
 
@@ -274,7 +265,10 @@ def score(x, t, p):
             f"# Generated by actionc {__version__} from model '{system.name}' ({system.kind}), "
             f"method {self.method}.\n"
             "# Do not edit: it is rebuilt from the model. Read it to see exactly what runs.\n",
-            _runtime_source(cached=system.external_score is None),
+            "CACHED = True  # Numba caches the compiled code next to this file\n"
+            if system.external_score is None
+            else "CACHED = False  # it calls a score supplied at run time: compiled in each process\n",
+            _runtime_source(),
             f"\nMETA = {json.dumps(json.dumps(self.meta(), sort_keys=True))}\n",
             "\n# ---- the model ----\n"
             f"# x = ({', '.join(system.names)})\n"
@@ -345,7 +339,7 @@ def c_step(x_pointer, t, dt, p_pointer, s_pointer, c_pointer):
             parts.append(printer.array_function("np_drift", drift, names, "The drift f(x, t).", "vector"))
         else:
             parts.append(self.numpy_mass_matrix_drift(names))
-        if system.calculus == "stratonovich":
+        if system.calculus is Calculus.STRATONOVICH:
             parts.append(printer.array_function("np_ito_drift", system.ito_drift, names, "The Itô drift.", "vector"))
         if system.diffusion is not None:
             flat = [e for row in system.diffusion for e in row]
@@ -356,15 +350,15 @@ def c_step(x_pointer, t, dt, p_pointer, s_pointer, c_pointer):
             parts.append(printer.array_function("np_invariants", values, names, "The invariants.", "vector"))
         if system.lagrangian is not None:
             parts.append(printer.array_function("np_lagrangian", [system.lagrangian], names, "L(x, t).", "scalar"))
-            gradient = [sympy.diff(system.lagrangian, x) for x in system.state]
+            gradient = system.lagrangian_gradient
             parts.append(printer.array_function("np_lagrangian_gradient", gradient, names, "∂L/∂(q, q').", "vector"))
-            rows = [[sympy.diff(g, x) for x in system.state[: i + 1]] for i, g in enumerate(gradient)]
-            hessian = [rows[max(i, j)][min(i, j)] for i in range(self.n) for j in range(self.n)]  # symmetric
+            hessian = [e for row in system.lagrangian_hessian for e in row]
             shape = f"matrix:{self.n}x{self.n}"
             parts.append(printer.array_function("np_lagrangian_hessian", hessian, names, "∂²L/∂(q, q')².", shape))
-        if system.diffusion is not None and system.mass_matrix is None:
-            divergence = sum((sympy.diff(f, x) for f, x in zip(system.ito_drift, system.state)), sympy.Integer(0))
-            parts.append(printer.array_function("np_divergence", [divergence], names, "∇·f (Itô drift).", "scalar"))
+        if system.divergence is not None:
+            parts.append(
+                printer.array_function("np_divergence", [system.divergence], names, "∇·f (Itô drift).", "scalar")
+            )
         if system.score is not None and system.gibbs is None:
             parts.append(printer.array_function("np_score", system.score, names, "The score ∇ log p.", "vector"))
         if system.log_density is not None:
@@ -372,15 +366,14 @@ def c_step(x_pointer, t, dt, p_pointer, s_pointer, c_pointer):
         if system.gibbs is not None:
             gibbs = system.gibbs
             parts.append(printer.array_function("np_energy", [gibbs.energy], names, "The energy E(x).", "scalar"))
-            score = [-sympy.diff(gibbs.energy, x) / gibbs.temperature for x in system.state]
+            score = [-g / gibbs.temperature for g in gibbs.gradient]
             parts.append(printer.array_function("np_score", score, names, "The score −∇E/T.", "vector"))
             parts.append(
                 printer.array_function("np_temperature", [gibbs.temperature], names, "The temperature T.", "scalar")
             )
             parts.append(printer.array_function("np_friction", [gibbs.friction], names, "The friction γ.", "scalar"))
-            gradient = [sympy.diff(gibbs.energy, x) for x in system.state]
-            parts.append(printer.array_function("np_gradient", gradient, names, "∇E(x).", "vector"))
-            hessian = [sympy.diff(g, x) for g in gradient for x in system.state]
+            parts.append(printer.array_function("np_gradient", gibbs.gradient, names, "∇E(x).", "vector"))
+            hessian = [e for row in gibbs.hessian for e in row]
             shape = f"matrix:{self.n}x{self.n}"
             parts.append(printer.array_function("np_hessian", hessian, names, "The Hessian of E.", shape))
         return "\n\n".join(part.strip("\n") for part in parts) + "\n"
@@ -392,8 +385,10 @@ def c_step(x_pointer, t, dt, p_pointer, s_pointer, c_pointer):
         matrix = printer.array_function("_np_mass_matrix", flat, names, "M(x, t).", f"matrix:{k}x{k}")
         forcing = printer.array_function("_np_forcing", implicit.forcing, names, "F(x, t).", "vector")
         solved = {a: f"accelerations[..., {j}]" for j, a in enumerate(implicit.unknowns)}
-        rest = printer.array_function("_np_drift_given", self.system.drift, {**names, **solved}, "f given a.", "vector")
-        rest = rest.replace("def _np_drift_given(x, t, p):", "def _np_drift_given(x, t, p, accelerations):")
+        arguments = "x, t, p, accelerations"
+        rest = printer.array_function(
+            "_np_drift_given", self.system.drift, {**names, **solved}, "f given a.", "vector", arguments
+        )
         return "\n\n".join(
             [
                 matrix.strip("\n"),
@@ -413,7 +408,10 @@ def c_step(x_pointer, t, dt, p_pointer, s_pointer, c_pointer):
         counts = max(1, len(self.integrator.stats))
         state = tuple_of("x[i, {k}]", n)
         finite = " and ".join(f"math.isfinite(new[{k}])" for k in range(n))
-        save = "\n".join(f"                saves[{{row}}, i, {k}] = state[{k}]" for k in range(n))
+
+        def save(row: str, indent: str) -> str:
+            return "\n".join(f"{indent}saves[{row}, i, {k}] = state[{k}]" for k in range(n))
+
         return f'''
 @jit_cold
 def run_particles(first, end, x, p, p_stride, s, c, stats, status, failed_at,
@@ -455,11 +453,11 @@ def run_particles(first, end, x, p, p_stride, s, c, stats, status, failed_at,
                 status[i] = code
                 failed_at[i] = step + 1
                 for j in range(k // save_every, saves.shape[0]):
-{save.format(row="j").replace("                saves", "                    saves")}
+{save("j", " " * 20)}
                 break
             state = new
             if (k + 1) % save_every == 0:
-{save.format(row="(k + 1) // save_every - 1")}
+{save("(k + 1) // save_every - 1", " " * 16)}
         for j in range({n}):
             x[i, j] = state[j]
         for j in range(4):
@@ -473,5 +471,10 @@ def run_particles(first, end, x, p, p_stride, s, c, stats, status, failed_at,
 
 def generate(system: System, integrator: Integrator, label: str | None = None) -> str:
     """The source of the kernel module for `system` advanced by `integrator`
-    (`label`: the method's name where it is more than the integrator's)."""
+    (`label`: the method's name where it is more than the integrator's).
+    The System carries what the integrator requires (actionc.lower.equip)."""
+    supplied = {Requirement.JACOBIAN: system.jacobian is not None}
+    for requirement in integrator.requires:
+        if not supplied.get(requirement, system.discrete is not None and system.discrete.rule == requirement.value):
+            raise ValueError(f"{integrator.name} needs {requirement.value} on the System: lower.equip() it first")
     return _Writer(system, integrator, label).source()

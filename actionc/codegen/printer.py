@@ -81,6 +81,16 @@ def _temporaries():
         index += 1
 
 
+def printed(printer_type, expressions, names: dict[sympy.Symbol, str]) -> tuple[list[tuple[str, str]], list[str]]:
+    """The one CSE of every printer (Python, NumPy, C): common subexpressions
+    named _c0, _c1, … in a fixed order, then (name, text) of each temporary
+    and the text of each expression."""
+    expressions = [sympy.Integer(e) if isinstance(e, int) else e for e in expressions]
+    replacements, reduced = sympy.cse(expressions, symbols=_temporaries(), order="canonical")
+    printer = printer_type({**names, **{s: s.name for s, _ in replacements}})
+    return [(s.name, printer.doprint(v)) for s, v in replacements], [printer.doprint(v) for v in reduced]
+
+
 def assignments(
     targets: Sequence[str],
     expressions: Sequence[sympy.Expr],
@@ -89,11 +99,21 @@ def assignments(
 ) -> list[str]:
     """Lines `target = expression` for every pair, sharing common
     subexpressions through named temporaries."""
-    expressions = [sympy.Integer(e) if isinstance(e, int) else e for e in expressions]
-    replacements, reduced = sympy.cse(expressions, symbols=_temporaries(), order="canonical")
-    printer = KernelPrinter({**names, **{s: s.name for s, _ in replacements}})
-    lines = [f"{indent}{symbol.name} = {printer.doprint(value)}" for symbol, value in replacements]
-    lines += [f"{indent}{target} = {printer.doprint(value)}" for target, value in zip(targets, reduced)]
+    temporaries, values = printed(KernelPrinter, expressions, names)
+    return [f"{indent}{name} = {text}" for name, text in temporaries] + [
+        f"{indent}{target} = {text}" for target, text in zip(targets, values)
+    ]
+
+
+def body(expressions: Sequence[sympy.Expr], names: dict[sympy.Symbol, str], scalar: bool = False) -> list[str]:
+    """The lines that compute the expressions and return them as a tuple (or
+    one number if scalar): values, not arrays, so that the compiler can keep
+    them in registers."""
+    temporaries, values = printed(KernelPrinter, expressions, names)
+    lines = [f"    {name} = {text}" for name, text in temporaries]
+    lines.append(
+        f"    return {values[0]}" if scalar else f"    return ({', '.join(values)},)" if values else "    return ()"
+    )
     return lines
 
 
@@ -105,19 +125,12 @@ def function(
     doc: str,
     decorator: str = "jit",
     scalar: bool = False,
+    prelude: Sequence[str] = (),
 ) -> str:
-    """The source of one jitted model function returning its expressions as
-    a tuple (or one number if scalar): values, not arrays, so that the
-    compiler can keep them in registers."""
-    expressions = [sympy.Integer(e) if isinstance(e, int) else e for e in expressions]
-    replacements, reduced = sympy.cse(expressions, symbols=_temporaries(), order="canonical")
-    printer = KernelPrinter({**names, **{s: s.name for s, _ in replacements}})
-    body = [f"    {symbol.name} = {printer.doprint(value)}" for symbol, value in replacements]
-    values = [printer.doprint(value) for value in reduced]
-    body.append(
-        f"    return {values[0]}" if scalar else f"    return ({', '.join(values)},)" if values else "    return ()"
-    )
-    return "\n".join([f"@{decorator}", f"def {name}({arguments}):", f'    """{doc}"""', *body]) + "\n"
+    """The source of one jitted model function: the prelude's lines (what
+    the expressions' names need first), then body()."""
+    head = [f"@{decorator}", f"def {name}({arguments}):", f'    """{doc}"""']
+    return "\n".join([*head, *(f"    {line}" for line in prelude), *body(expressions, names, scalar)]) + "\n"
 
 
 class ArrayPrinter(NumPyPrinter):
@@ -138,26 +151,26 @@ class ArrayPrinter(NumPyPrinter):
         return "numpy.maximum.reduce([" + ", ".join(self._print(a) for a in expr.args) + "])"
 
 
-def array_function(name: str, expressions, names: dict[sympy.Symbol, str], doc: str, shape: str) -> str:
-    """A NumPy function of (x, t, p) returning the expressions stacked on
+def array_function(
+    name: str, expressions, names: dict[sympy.Symbol, str], doc: str, shape: str, arguments: str = "x, t, p"
+) -> str:
+    """A NumPy function of (x, t, p, …) returning the expressions stacked on
     the last axes (shape "vector" or "matrix:ROWSxCOLS" or "scalar")."""
-    expressions = [sympy.Integer(e) if isinstance(e, int) else e for e in expressions]
-    replacements, reduced = sympy.cse(expressions, symbols=_temporaries(), order="canonical")
-    printer = ArrayPrinter({**names, **{s: s.name for s, _ in replacements}})
-    body = [
+    temporaries, printed_values = printed(ArrayPrinter, expressions, names)
+    lines = [
         "    x = numpy.asarray(x, dtype=float)",
         "    p = numpy.asarray(p, dtype=float)",
         "    t = numpy.asarray(t, dtype=float)",
         "    zero = numpy.zeros(numpy.broadcast_shapes(x.shape[:-1], p.shape[:-1], t.shape))",
     ]
-    body += [f"    {symbol.name} = {printer.doprint(value)}" for symbol, value in replacements]
-    values = [f"zero + ({printer.doprint(value)})" for value in reduced]
+    lines += [f"    {temporary} = {text}" for temporary, text in temporaries]
+    values = [f"zero + ({text})" for text in printed_values]
     if shape == "scalar":
-        body.append(f"    return {values[0]}")
+        lines.append(f"    return {values[0]}")
     elif shape == "vector":
-        body.append(f"    return numpy.stack([{', '.join(values)}], axis=-1)")
+        lines.append(f"    return numpy.stack([{', '.join(values)}], axis=-1)")
     else:
         rows, cols = (int(k) for k in shape.split(":")[1].split("x"))
-        body.append(f"    flat = numpy.stack([{', '.join(values)}], axis=-1)")
-        body.append(f"    return flat.reshape(flat.shape[:-1] + ({rows}, {cols}))")
-    return "\n".join([f"def {name}(x, t, p):", f'    """{doc}"""', *body]) + "\n"
+        lines.append(f"    flat = numpy.stack([{', '.join(values)}], axis=-1)")
+        lines.append(f"    return flat.reshape(flat.shape[:-1] + ({rows}, {cols}))")
+    return "\n".join([f"def {name}({arguments}):", f'    """{doc}"""', *lines]) + "\n"

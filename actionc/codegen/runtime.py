@@ -6,6 +6,10 @@ copied into each generated module below the marker line, because Numba's
 cache only follows the file a function is defined in.
 """
 
+# A generated module sets this above its copy: False where a kernel calls a
+# function supplied at run time, whose machine code no file can hold.
+CACHED = True
+
 # ---- runtime: copied into every generated module from here on ----
 import math
 
@@ -27,7 +31,7 @@ from numba import int64, uint64
 _FLAGS = dict(fastmath={"contract", "nsz"}, error_model="numpy")
 jit = numba.njit(inline="always", **_FLAGS)
 jit_call = numba.njit(**_FLAGS)
-jit_cold = numba.njit(cache=True, nogil=True, **_FLAGS)
+jit_cold = numba.njit(cache=CACHED, nogil=True, **_FLAGS)
 
 # ---- random numbers ----------------------------------------------------------
 # Each particle owns a xoshiro256++ stream (Blackman & Vigna 2019) seeded by

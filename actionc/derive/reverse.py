@@ -37,23 +37,28 @@ def score(log_density: sympy.Expr, state) -> sympy.Matrix:
     return sympy.Matrix([sympy.diff(log_density, x) for x in state])
 
 
+def reverse_drift(sde: Sde, score: sympy.Matrix) -> sympy.Matrix:
+    """f − ∇·D − D s: the reverse-time SDE's drift (forward-time convention)
+    given the score s = ∇log p_t, in closed form or symbols supplied at run time."""
+    D, divergence = noise_parts(sde)
+    return sde.drift - divergence - D * score
+
+
+def flow_velocity(sde: Sde, score: sympy.Matrix) -> sympy.Matrix:
+    """f − ½ ∇·D − ½ D s: the probability flow's velocity given the score s."""
+    D, divergence = noise_parts(sde)
+    return sde.drift - divergence / 2 - D * score / 2
+
+
 def reverse_sde(sde: Sde, log_density: sympy.Expr) -> Sde:
     """The reverse-time SDE of `sde` given log p_t (its drift, in forward-time
     convention, to be integrated from t = T back to 0 with the same g)."""
-    D, divergence = noise_parts(sde)
-    drift = sde.drift - divergence - D * score(log_density, sde.state)
-    return Sde(sde.state, drift, sde.diffusion, sde.noises)
+    return Sde(sde.state, reverse_drift(sde, score(log_density, sde.state)), sde.diffusion, sde.noises)
 
 
 def probability_flow(sde: Sde, log_density: sympy.Expr) -> sympy.Matrix:
     """The probability-flow ODE's velocity field: its flow carries p_t."""
-    D, divergence = noise_parts(sde)
-    return sde.drift - divergence / 2 - D * score(log_density, sde.state) / 2
-
-
-def divergence(field: sympy.Matrix, state) -> sympy.Expr:
-    """∇·v, for the instantaneous change of variables d log p/dt = −∇·v."""
-    return sum((sympy.diff(v, x) for v, x in zip(field, state)), sympy.Integer(0))
+    return flow_velocity(sde, score(log_density, sde.state))
 
 
 def solves_fokker_planck(sde: Sde, density: sympy.Expr) -> bool:

@@ -116,3 +116,32 @@ def is_stationary(sde: Sde, density: sympy.Expr) -> bool:
     residual = fokker_planck(sde.drift, sde.diffusion, sde.state, density)
     ratio = sympy.simplify(sympy.expand(residual / density))
     return ratio == 0
+
+
+def milstein_terms(diffusion, state) -> tuple[tuple[tuple[sympy.Expr, ...], ...], ...]:
+    """L^j g_ik = Σ_l g_lj ∂_l g_ik at [i][j][k] (Kloeden & Platen §10.3), g given as rows."""
+    g, x = diffusion, state
+    n, m = len(x), len(g[0]) if g else 0
+    return tuple(
+        tuple(
+            tuple(sum((g[l][j] * sympy.diff(g[i][k], x[l]) for l in range(n)), sympy.Integer(0)) for k in range(m))
+            for j in range(m)
+        )
+        for i in range(n)
+    )
+
+
+def is_commutative(terms, n: int, m: int) -> bool:
+    """L^j g^k = L^k g^j for all noises j, k: Milstein needs no Lévy areas."""
+    pairs = ((i, j, k) for i in range(n) for j in range(m) for k in range(j + 1, m))
+    return all(sympy.simplify(terms[i][j][k] - terms[i][k][j]) == 0 for i, j, k in pairs)
+
+
+def is_diagonal(diffusion, n: int, m: int) -> bool:
+    """One noise per state variable, and nothing off the diagonal."""
+    return n == m and all(diffusion[i][k] == 0 for i in range(n) for k in range(m) if i != k)
+
+
+def is_additive(diffusion, state) -> bool:
+    """g does not depend on the state."""
+    return all(not (e.free_symbols & set(state)) for row in diffusion for e in row)

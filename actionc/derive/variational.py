@@ -21,15 +21,13 @@ from dataclasses import dataclass
 
 import sympy
 
-HALF = sympy.Rational(1, 2)
+from actionc import quadrature
+from actionc.quadrature import check_rule
 
-# rule → quadrature nodes (w, α, β, τ): weight, share of q_k, share of q_{k+1}, time offset / h
+# rule → quadrature nodes (w, α, β, τ) as SymPy numbers (actionc.quadrature)
 RULES: dict[str, tuple[tuple[sympy.Rational, ...], ...]] = {
-    "midpoint": ((sympy.Integer(1), HALF, HALF, HALF),),
-    "trapezoid": (
-        (HALF, sympy.Integer(1), sympy.Integer(0), sympy.Integer(0)),
-        (HALF, sympy.Integer(0), sympy.Integer(1), sympy.Integer(1)),
-    ),
+    rule: tuple(tuple(sympy.Rational(c.numerator, c.denominator) for c in node) for node in nodes)
+    for rule, nodes in quadrature.RULES.items()
 }
 
 
@@ -45,11 +43,6 @@ class DiscreteMechanics:
     lagrangian: sympy.Expr  # L_d(q_k, q_{k+1}, h)
     start_momentum: tuple[sympy.Expr, ...]  # p_k = −D1 L_d − f⁻
     end_momentum: tuple[sympy.Expr, ...]  # p_{k+1} = D2 L_d + f⁺
-
-
-def check_rule(rule: str) -> None:
-    if rule not in RULES:
-        raise ValueError(f"unknown quadrature rule '{rule}'; the rules are: {', '.join(RULES)}")
 
 
 def discretize(

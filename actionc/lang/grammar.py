@@ -44,6 +44,8 @@ _WORDS = {
 MAX_NESTING = 100
 _EXPRESSION_STARTS = {"NAME", "NUMBER", "LPAR", "MINUS", "PLUS"}
 _OPERATORS = {"PLUS", "MINUS", "STAR", "SLASH", "POW"}
+# tokens that can end a coefficient: only after one of them may `*` stand before `dt`/`dW`
+_OPERAND_ENDS = {"NAME", "NUMBER", "RPAR", "RSQB", "PRIME"}
 
 
 def _grammar_text() -> str:
@@ -55,8 +57,9 @@ def _grammar_text() -> str:
 
 
 class _PostLexer:
-    """Drops newlines inside parentheses and brackets, drops a `*` before `dt`/`dW`, and
-    collects comments (which live inside newline tokens) for the formatter."""
+    """Drops newlines inside parentheses and brackets, drops a `*` between a coefficient
+    and `dt`/`dW`, lets a docstring stand on the line after `model NAME`, and collects
+    comments (which live inside newline tokens) for the formatter."""
 
     always_accept = ("_NL",)
 
@@ -68,18 +71,30 @@ class _PostLexer:
     def process(self, stream: Iterator[lark.Token]) -> Iterator[lark.Token]:
         self.open_parens = []
         star = None
+        previous = None  # the type of the last token passed on
+        header = 0  # tokens of the `model NAME` line passed on so far
+        newline = None  # a newline right after it, held back: a docstring may follow
         for token in stream:
             if token.type == "_NL":
                 self._collect_comments(token)
                 if self.open_parens:
                     continue
+            if newline is not None:
+                if token.type != "DOCSTRING":
+                    yield newline
+                newline = None
+            if header == 2 and token.type == "_NL":
+                header, newline = 3, token
+                continue
             if star is not None:
                 if token.type not in ("DT", "NOISE"):
                     yield star
                 star = None
-            if token.type == "STAR":
+            if token.type == "STAR" and previous in _OPERAND_ENDS:  # `2*dt`: the `*` is dropped
                 star = token
                 continue
+            header += header < 2 and token.type != "_NL"
+            previous = token.type
             if token.type in ("LPAR", "LSQB"):
                 self.open_parens.append(token)
                 if len(self.open_parens) > MAX_NESTING:
@@ -93,6 +108,8 @@ class _PostLexer:
             yield token
         if star is not None:
             yield star
+        if newline is not None:
+            yield newline
 
     def _collect_comments(self, token: lark.Token) -> None:
         for match in re.finditer(r"#[^\n]*", token.value):

@@ -1,16 +1,15 @@
-"""AST → Model: give every name its meaning and build SymPy expressions.
-
-Expressions are built node by node from the AST with SymPy constructors;
-nothing the person wrote is ever evaluated as Python. Every check of
-meaning lives here, each with a message that says where, what and what to
-do. Names must be declared before they are used.
+"""AST → Model: the statement resolver. Each statement is resolved in
+order by its handler (one explicit table); names live in a Scope
+(lang/scope.py), expressions are built node by node (lang/expressions.py),
+and where each statement may appear is one table (lang/placement.py).
+Every check of meaning lives in these modules, each with a message that
+says where, what and what to do. Names must be declared before they are
+used.
 """
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
-from typing import Callable
+from dataclasses import dataclass, field
 
 import sympy
 
@@ -18,33 +17,38 @@ from actionc import symbols
 from actionc.errors import ModelError, Span, did_you_mean
 from actionc.forward import PRESETS
 from actionc.forward import settings as forward_settings
-from actionc.functions import DISTRIBUTIONS, FUNCTIONS
+from actionc.functions import DISTRIBUTIONS
+from actionc.lang import expressions, placement
 from actionc.lang import syntax as ast
+from actionc.lang.placement import a_model
+from actionc.lang.scope import ROLE_WORDS, Scope
 from actionc.model import Calculus, Component, Initial, Kind, Let, Model, Param
 
 DYNAMICS = ("lagrangian", "hamiltonian", "energy")
 DATA_KEYS = ("weight", "mean", "std", "cov")
-RESERVED = {"t": "time", "pi": "the constant π"}
-MAX_DEPTH = 200  # nesting of powers, signs and calls; sums and products are flat
-_NON_FINITE = (sympy.zoo, sympy.oo, -sympy.oo, sympy.nan)
 
 
 @dataclass
-class _Entry:
-    """A declared name: its role and where it was declared."""
+class _Collected:
+    """What the statements give, gathered in order, for _finish to assemble."""
 
-    role: str  # param, coord, momentum, state, let
-    span: Span
-    symbol: sympy.Symbol
-    value: sympy.Expr | None = None  # params: the symbol; lets: the inlined value
+    params: list[Param] = field(default_factory=list)
+    lets: list[Let] = field(default_factory=list)
+    declared: dict[str, list[ast.Ident]] = field(default_factory=dict)  # coord, momentum, state -> names
+    expressions: dict[str, sympy.Expr] = field(default_factory=dict)  # lagrangian, temperature, … -> value
+    forces: list[tuple[sympy.Symbol, sympy.Expr]] = field(default_factory=list)
+    calculus: Calculus | None = None
+    sde: dict[str, tuple[ast.SdeStmt, dict]] = field(default_factory=dict)  # state -> (statement, terms)
+    data: list[Component] = field(default_factory=list)
+    forward: tuple[str, tuple] | None = None  # (preset, settings)
+    init: list[Initial] = field(default_factory=list)
 
 
 class _Resolver:
     def __init__(self, module: ast.Module, filename: str, source: str) -> None:
         self.module = module
         self.filename, self.source = filename, source
-        self.names: dict[str, _Entry] = {}
-        self.later: dict[str, int] = {}  # every declared name -> its line
+        self.c = _Collected()
         self.written: dict[str, sympy.Expr] = {}
         # let symbols (and the symbols of their primes) -> their inlined values
         self.inlined: dict[sympy.Symbol, sympy.Expr] = {}
@@ -53,55 +57,26 @@ class _Resolver:
         self.kind: Kind | None = None
         self.param_values: dict[sympy.Symbol, float] = {}
 
-    # ---- the passes ----------------------------------------------------
-
     def resolve(self) -> Model:
         statements = self.module.statements
-        self._check_declarations(statements)
+        self.scope = Scope(statements)
+        _check_single_expressions(statements)
         self.kind = self._decide_kind(statements)
-        fields: dict = {"forces": [], "init": [], "sde": {}, "lets": [], "params": [], "data": []}
+        handlers = {
+            ast.ParamStmt: self._param,
+            ast.DeclStmt: self._declaration,
+            ast.LetStmt: self._let,
+            ast.ExprStmt: self._expression_statement,
+            ast.ForceStmt: self._force,
+            ast.NoiseStmt: self._noise,
+            ast.SdeStmt: self._sde,
+            ast.DataStmt: self._data,
+            ast.ForwardStmt: self._forward,
+            ast.InitStmt: self._init,
+        }
         for statement in statements:
-            self._statement(statement, fields)
-        return self._finish(fields)
-
-    def _check_declarations(self, statements) -> None:
-        """Every declared name once, none reserved; remember lines for
-        'used before it is declared' messages."""
-        seen: dict[str, Span] = {}
-        function_like = set(FUNCTIONS) | set(DISTRIBUTIONS)
-        for ident in _declared_idents(statements):
-            name = ident.name
-            if name in RESERVED:
-                raise ModelError(
-                    f"'{name}' is reserved for {RESERVED[name]} and cannot be declared",
-                    ident.span,
-                    hint="choose another name",
-                )
-            if name in function_like:
-                raise ModelError(
-                    f"'{name}' is the name of a function and cannot be declared",
-                    ident.span,
-                    hint="choose another name",
-                )
-            if name in seen:
-                raise ModelError(
-                    f"duplicate declaration of '{name}' (first declared on line {seen[name].line})",
-                    ident.span,
-                    hint="every name is declared once; rename one of them",
-                )
-            seen[name] = ident.span
-            self.later[name] = ident.span.line
-        first_expr: dict[str, Span] = {}
-        for statement in statements:
-            if isinstance(statement, ast.ExprStmt):
-                key = statement.keyword
-                if key.name in first_expr:
-                    raise ModelError(
-                        f"duplicate '{key.name}' (first given on line {first_expr[key.name].line})",
-                        key.span,
-                        hint=f"a model has one '{key.name}'; combine the two expressions",
-                    )
-                first_expr[key.name] = key.span
+            handlers[type(statement)](statement)
+        return self._finish()
 
     def _decide_kind(self, statements) -> Kind:
         found: list[tuple[Kind, ast.Ident]] = []
@@ -132,15 +107,11 @@ class _Resolver:
 
     # ---- statements ----------------------------------------------------
 
-    def _statement(self, statement, fields) -> None:
-        handler: Callable = getattr(self, "_" + type(statement).__name__)
-        handler(statement, fields)
-
-    def _ParamStmt(self, statement: ast.ParamStmt, fields) -> None:
+    def _param(self, statement: ast.ParamStmt) -> None:
         for item in statement.items:
             name = item.name.name
             _, default = self._expr(item.value, constant=f"the default value of parameter '{name}'")
-            value = _number(default.subs({p.symbol: p.value for p in fields["params"]}))
+            value = expressions.number(default.subs({p.symbol: p.value for p in self.c.params}))
             if value is None:
                 raise ModelError(
                     f"parameter '{name}' has no finite real value",
@@ -148,49 +119,34 @@ class _Resolver:
                     hint="check for a division by zero, log of zero, or square root of a negative number",
                 )
             symbol = symbols.symbol(name)
-            fields["params"].append(Param(symbol, default, value))
+            self.c.params.append(Param(symbol, default, value))
             self.param_values[symbol] = value
             self._declare(name, "param", item.name.span, symbol, symbol)
             self._item(item.name.span.line, f"param {name}")
 
-    def _DeclStmt(self, statement: ast.DeclStmt, fields) -> None:
-        role = {"coord": "coord", "momentum": "momentum", "state": "state"}[statement.keyword]
-        allowed = {
-            "coord": (Kind.LAGRANGIAN, Kind.HAMILTONIAN),
-            "momentum": (Kind.LAGRANGIAN, Kind.HAMILTONIAN),
-            "state": (Kind.ENERGY, Kind.SDE),
-        }[role]
-        if self.kind not in allowed:
-            hint = (
-                "energy and SDE models declare their variables with 'state'"
-                if role != "state"
-                else "mechanical models declare generalized coordinates with 'coord'"
-            )
-            raise ModelError(
-                f"'{statement.keyword}' does not belong in {_a_model(self.kind)}",
-                Span(statement.span.line, statement.span.column, len(statement.keyword)),
-                hint=hint,
-            )
+    def _declaration(self, statement: ast.DeclStmt) -> None:
+        role = statement.keyword  # coord, momentum or state
+        placement.check(role, self.kind, Span(statement.span.line, statement.span.column, len(role)))
         for ident in statement.names:
             self._declare(ident.name, role, ident.span, symbols.symbol(ident.name))
-            fields.setdefault(role, []).append(ident)
+            self.c.declared.setdefault(role, []).append(ident)
             self._item(ident.span.line, f"{role} {ident.name}")
             if role == "coord" and self.kind is Kind.HAMILTONIAN and not self._names_momenta():
                 # H is written in the default momentum names p_q
                 momentum = symbols.default_momentum_name(ident.name)
-                if momentum not in self.names:
-                    self.names[momentum] = _Entry("momentum", ident.span, symbols.symbol(momentum))
+                if self.scope.get(momentum) is None:
+                    self.scope.declare(momentum, "momentum", ident.span, symbols.symbol(momentum))
 
     def _names_momenta(self) -> bool:
         return any(isinstance(s, ast.DeclStmt) and s.keyword == "momentum" for s in self.module.statements)
 
-    def _LetStmt(self, statement: ast.LetStmt, fields) -> None:
+    def _let(self, statement: ast.LetStmt) -> None:
         name = statement.name.name
         written, value = self._expr(statement.value)
         symbol = symbols.symbol(name)
-        fields["lets"].append(Let(symbol, written, value))
+        self.c.lets.append(Let(symbol, written, value))
         self.inlined[symbol] = value
-        coordinates = [e.symbol for e in self.names.values() if e.role == "coord"]
+        coordinates = self.scope.symbols("coord")
         if not value.free_symbols & {symbols.velocity(q) for q in coordinates}:
             # name' is the total time derivative: the chain rule through the coordinates, plus ∂/∂t
             derivative = sympy.diff(value, symbols.time)
@@ -200,38 +156,21 @@ class _Resolver:
         self._declare(name, "let", statement.name.span, symbol, value)
         self._item(statement.name.span.line, f"let {name}")
 
-    def _ExprStmt(self, statement: ast.ExprStmt, fields) -> None:
+    def _expression_statement(self, statement: ast.ExprStmt) -> None:
         key = statement.keyword.name
-        kinds = {
-            "dissipation": (Kind.LAGRANGIAN,),
-            "temperature": (Kind.LAGRANGIAN, Kind.ENERGY),
-            "friction": (Kind.ENERGY,),
-            "density": (Kind.SDE,),
-            "horizon": (Kind.SDE,),
-        }.get(key, (self.kind,))
-        if self.kind not in kinds:
-            raise ModelError(
-                f"'{key}' does not belong in {_a_model(self.kind)}",
-                statement.keyword.span,
-                hint=_misplaced_hint(key),
-            )
+        placement.check(key, self.kind, statement.keyword.span)
         constant = f"the {key}" if key in ("temperature", "friction", "horizon") else None
-        self.written[key], fields[key] = self._expr(statement.value, constant=constant)
+        self.written[key], self.c.expressions[key] = self._expr(statement.value, constant=constant)
         self.spans[key] = statement.keyword.span
         self._item(statement.keyword.span.line, key)
 
-    def _ForceStmt(self, statement: ast.ForceStmt, fields) -> None:
+    def _force(self, statement: ast.ForceStmt) -> None:
         name = statement.coord.name
-        if not self.kind.is_mechanical:
-            raise ModelError(
-                f"'force' does not belong in {_a_model(self.kind)}",
-                Span(statement.span.line, statement.span.column, len("force")),
-                hint=_misplaced_hint("force"),
-            )
-        entry = self.names.get(name)
+        placement.check("force", self.kind, Span(statement.span.line, statement.span.column, len("force")))
+        entry = self.scope.get(name)
         if entry is None or entry.role != "coord":
-            coords = [n for n, e in self.names.items() if e.role == "coord"]
-            what = f"'{name}' is a {_role_words(entry.role)}" if entry else f"unknown coordinate '{name}'"
+            coords = self.scope.named("coord")
+            what = f"'{name}' is a {ROLE_WORDS[entry.role]}" if entry else f"unknown coordinate '{name}'"
             raise ModelError(
                 f"force on {what}; forces act on coordinates",
                 statement.coord.span,
@@ -245,17 +184,12 @@ class _Resolver:
                 hint="add the two forces in one 'force' statement",
             )
         self.written[key], value = self._expr(statement.value)
-        fields["forces"].append((entry.symbol, value))
+        self.c.forces.append((entry.symbol, value))
         self.spans[key] = statement.coord.span
         self._item(statement.coord.span.line, key)
 
-    def _NoiseStmt(self, statement: ast.NoiseStmt, fields) -> None:
-        if self.kind is not Kind.SDE:
-            raise ModelError(
-                f"'noise' does not belong in {_a_model(self.kind)}",
-                Span(statement.span.line, statement.span.column, len("noise")),
-                hint="'noise ito' or 'noise stratonovich' sets the calculus of SDE equations",
-            )
+    def _noise(self, statement: ast.NoiseStmt) -> None:
+        placement.check("noise", self.kind, Span(statement.span.line, statement.span.column, len("noise")))
         name = statement.calculus.name
         calculi = [c.value for c in Calculus]
         if name not in calculi:
@@ -264,25 +198,26 @@ class _Resolver:
                 statement.calculus.span,
                 hint=did_you_mean(name, calculi) or "write 'noise ito' or 'noise stratonovich'",
             )
-        if "calculus" in fields:
+        if self.c.calculus is not None:
             raise ModelError(
                 "the calculus is set twice",
                 statement.calculus.span,
                 hint="keep one 'noise' statement",
             )
-        fields["calculus"] = Calculus(name)
+        self.c.calculus = Calculus(name)
         self._item(statement.calculus.span.line, "noise")
 
-    def _SdeStmt(self, statement: ast.SdeStmt, fields) -> None:
+    def _sde(self, statement: ast.SdeStmt) -> None:
         target = statement.target
         state_name = target.name[1:] if target.name.startswith("d") else None
-        entry = self.names.get(state_name) if state_name else None
+        entry = self.scope.get(state_name) if state_name else None
         if entry is None or entry.role != "state":
-            states = [n for n, e in self.names.items() if e.role == "state"]
+            states = self.scope.named("state")
             if state_name is None:
                 message = f"the left side of an SDE equation is 'd' and a state name, not '{target.name}'"
-            elif state_name in self.later and state_name not in self.names:
-                message = f"SDE equation for '{state_name}', which is declared later (line {self.later[state_name]})"
+            elif state_name in self.scope.later and self.scope.get(state_name) is None:
+                line = self.scope.later[state_name]
+                message = f"SDE equation for '{state_name}', which is declared later (line {line})"
             else:
                 message = f"SDE equation for undeclared state '{state_name}'"
             hint = did_you_mean(state_name or target.name, states) if states else None
@@ -291,15 +226,15 @@ class _Resolver:
                 target.span,
                 hint=hint or f"declare it first with 'state {state_name or 'x'}'",
             )
-        if state_name in fields["sde"]:
-            first = fields["sde"][state_name][0]
+        if state_name in self.c.sde:
+            first = self.c.sde[state_name][0]
             raise ModelError(
                 f"two SDE equations for '{state_name}' (the first on line {first.span.line})",
                 target.span,
                 hint="each state variable has exactly one SDE equation",
             )
         written, inlined = self._sde_terms(statement)
-        fields["sde"][state_name] = (statement, inlined)
+        self.c.sde[state_name] = (statement, inlined)
         self.written.update(
             {
                 f"{kind} {state_name}{' ' + noise if noise else ''}": value
@@ -324,11 +259,10 @@ class _Resolver:
             inlined[key] = inlined.get(key, sympy.Integer(0)) + term.sign * value
         return written, inlined
 
-    def _DataStmt(self, statement: ast.DataStmt, fields) -> None:
+    def _data(self, statement: ast.DataStmt) -> None:
         keyword = Span(statement.span.line, statement.span.column, len("data"))
-        if self.kind is not Kind.SDE:
-            raise ModelError(f"'data' does not belong in {_a_model(self.kind)}", keyword, hint=_misplaced_hint("data"))
-        n = len(fields.get("state", []))
+        placement.check("data", self.kind, keyword)
+        n = len(self.c.declared.get("state", []))
         if n == 0:
             raise ModelError("'data' before the state is declared", keyword, hint="declare it first with 'state x, y'")
         items = _keyed(
@@ -351,8 +285,8 @@ class _Resolver:
             cov = tuple(tuple(std[i] ** 2 if i == j else sympy.Integer(0) for j in range(n)) for i in range(n))
         else:
             cov = self._data_value(items["cov"], "matrix", n)
-        fields["data"].append(Component(weight, mean, cov, written))
-        key = f"data {len(fields['data'])}"
+        self.c.data.append(Component(weight, mean, cov, written))
+        key = f"data {len(self.c.data)}"
         self.spans[key] = keyword
         self._item(statement.span.line, key)
 
@@ -386,7 +320,7 @@ class _Resolver:
 
     def _data_scalar(self, node: ast.Expr, key: str) -> sympy.Expr:
         _, value = self._expr(node, constant=f"a data '{key}'")
-        number = _number(value.subs(self.param_values))
+        number = expressions.number(value.subs(self.param_values))
         if key in ("weight", "std") and number is not None and number <= 0:
             raise ModelError(f"a data {key} must be positive", node.span, hint=f"this one is {number:g}")
         return value
@@ -398,7 +332,7 @@ class _Resolver:
         written, value = self._expr(node, constant="a data value")
         return written if as_written else value
 
-    def _ForwardStmt(self, statement: ast.ForwardStmt, fields) -> None:
+    def _forward(self, statement: ast.ForwardStmt) -> None:
         preset = statement.preset
         if preset.name not in PRESETS:
             raise ModelError(
@@ -406,7 +340,7 @@ class _Resolver:
                 preset.span,
                 hint=did_you_mean(preset.name, PRESETS) or f"the presets are: {', '.join(PRESETS)}",
             )
-        if "forward" in fields:
+        if self.c.forward is not None:
             raise ModelError("a second 'forward'", preset.span, hint="a model has one forward SDE")
         defaults = PRESETS[preset.name].defaults
         items = _keyed(
@@ -416,11 +350,11 @@ class _Resolver:
             f"its settings are: {', '.join(defaults)}",
         )
         settings = {name: self._expr(item.value, constant=f"the setting '{name}'")[1] for name, item in items.items()}
-        fields["forward"] = (preset.name, tuple(settings.items()))
+        self.c.forward = (preset.name, tuple(settings.items()))
         self.spans["forward"] = preset.span
         self._item(statement.span.line, "forward")
 
-    def _InitStmt(self, statement: ast.InitStmt, fields) -> None:
+    def _init(self, statement: ast.InitStmt) -> None:
         for item in statement.items:
             name = item.name.name
             label = f"{name}'" if item.prime else name
@@ -446,19 +380,18 @@ class _Resolver:
                 initial = Initial(target, value.function, args)
             else:
                 initial = Initial(target, "value", (self._expr(value, constant="an initial value")[1],))
-            fields["init"].append(initial)
+            self.c.init.append(initial)
             self.spans[key] = item.name.span
             self._item(item.name.span.line, key)
 
     def _init_target(self, item: ast.InitItem) -> sympy.Symbol:
         name = item.name.name
-        entry = self.names.get(name)
+        entry = self.scope.get(name)
         if entry is None:
-            known = [n for n, e in self.names.items() if e.role in ("coord", "momentum", "state")]
-            raise self._unknown(name, item.name.span, known)
+            raise self.scope.unknown(name, item.name.span, self.scope.named("coord", "momentum", "state"))
         if item.prime:
             if entry.role != "coord":
-                raise self._bad_velocity(name, entry, item.name.span)
+                raise self.scope.bad_velocity(name, entry, item.name.span)
             if self.kind is Kind.HAMILTONIAN:
                 raise ModelError(
                     "a hamiltonian model starts from coordinates and momenta, not velocities",
@@ -474,7 +407,7 @@ class _Resolver:
             )
         if entry.role not in ("coord", "momentum", "state"):
             raise ModelError(
-                f"'{name}' is a {_role_words(entry.role)}; only state variables have initial values",
+                f"'{name}' is a {ROLE_WORDS[entry.role]}; only state variables have initial values",
                 item.name.span,
                 hint="parameters take their values in 'param' (or with --set at run time)"
                 if entry.role == "param"
@@ -484,22 +417,22 @@ class _Resolver:
 
     # ---- the end -------------------------------------------------------
 
-    def _finish(self, fields) -> Model:
+    def _finish(self) -> Model:
         decl = self.module.model
         kind = self.kind
         model: dict = {"name": decl.name.name, "doc": decl.doc, "kind": kind}
-        model["params"] = tuple(fields["params"])
-        model["lets"] = tuple(fields["lets"])
+        model["params"] = tuple(self.c.params)
+        model["lets"] = tuple(self.c.lets)
         if kind.is_mechanical:
-            coords = fields.get("coord", [])
+            coords = self.c.declared.get("coord", [])
             if not coords:
                 raise ModelError(
-                    f"{_a_model(kind)} needs generalized coordinates",
+                    f"{a_model(kind)} needs generalized coordinates",
                     decl.name.span,
                     hint="declare them with 'coord q1, q2'",
                 )
             coordinates = tuple(symbols.symbol(c.name) for c in coords)
-            momentum_idents = fields.get("momentum", [])
+            momentum_idents = self.c.declared.get("momentum", [])
             if momentum_idents and len(momentum_idents) != len(coords):
                 raise ModelError(
                     f"{len(momentum_idents)} momentum names for {len(coords)} coordinates",
@@ -512,39 +445,40 @@ class _Resolver:
                 symbols.symbol(symbols.default_momentum_name(q.name)) for q in coordinates
             )
             model["momenta_declared"] = bool(momentum_idents)
-            model["forces"] = tuple(fields["forces"])
+            model["forces"] = tuple(self.c.forces)
         else:
-            states = fields.get("state", [])
+            states = self.c.declared.get("state", [])
             if not states:
                 raise ModelError(
-                    f"{_a_model(kind)} needs state variables",
+                    f"{a_model(kind)} needs state variables",
                     decl.name.span,
                     hint="declare them with 'state x, y'",
                 )
             model["state"] = tuple(symbols.symbol(s.name) for s in states)
         for key in ("lagrangian", "hamiltonian", "energy", "dissipation", "temperature", "friction"):
-            model[key] = fields.get(key)
-        if kind is Kind.LAGRANGIAN and fields.get("temperature") is not None and fields.get("dissipation") is None:
+            model[key] = self.c.expressions.get(key)
+        given = self.c.expressions
+        if kind is Kind.LAGRANGIAN and given.get("temperature") is not None and given.get("dissipation") is None:
             raise ModelError(
                 "a temperature needs a dissipation function: its friction sets the noise",
                 self.spans["temperature"],
                 hint="add 'dissipation = …', e.g. dissipation = gamma*q'^2/2 (fluctuation–dissipation)",
             )
         if kind is Kind.SDE:
-            self._finish_sde(fields, model)
-            self._finish_diffusion(fields, model)
+            self._finish_sde(model)
+            self._finish_diffusion(model)
         self._check_derived_names(model)
         init_order = {s: i for i, s in enumerate(_variables(kind, model))}
-        model["init"] = tuple(sorted(fields["init"], key=lambda i: init_order[i.target]))
+        model["init"] = tuple(sorted(self.c.init, key=lambda i: init_order[i.target]))
         model["written"] = self.written
         model["comments"] = self._attach_comments()
         model["spans"] = self.spans
         return Model(**model, filename=self.filename, source=self.source)
 
-    def _finish_diffusion(self, fields, model) -> None:
-        model["data"] = tuple(fields["data"])
-        model["density"] = fields.get("density")
-        model["horizon"] = fields.get("horizon")
+    def _finish_diffusion(self, model) -> None:
+        model["data"] = tuple(self.c.data)
+        model["density"] = self.c.expressions.get("density")
+        model["horizon"] = self.c.expressions.get("horizon")
         if model["data"] and model["density"] is not None:
             raise ModelError(
                 "a model with data has the density of its diffusion; it cannot also give one",
@@ -552,24 +486,24 @@ class _Resolver:
                 hint="remove 'density = …' (actionc derives p_t from the data and the forward SDE)",
             )
         if model["horizon"] is not None:
-            value = _number(model["horizon"].subs(self.param_values))
+            value = expressions.number(model["horizon"].subs(self.param_values))
             if value is not None and value <= 0:
                 raise ModelError("the horizon must be positive", self.spans["horizon"], hint=f"it is {value:g}")
 
-    def _finish_sde(self, fields, model) -> None:
-        states = fields["state"]
-        if "forward" in fields:
-            if fields["sde"]:
-                statement, _ = next(iter(fields["sde"].values()))
+    def _finish_sde(self, model) -> None:
+        states = self.c.declared["state"]
+        if self.c.forward is not None:
+            if self.c.sde:
+                statement, _ = next(iter(self.c.sde.values()))
                 raise ModelError(
                     "SDE equations cannot be combined with a 'forward' preset",
                     statement.target.span,
                     hint="the preset writes the equation of every state variable; keep one or the other",
                 )
-            name, settings = fields["forward"]
+            name, settings = self.c.forward
             preset = PRESETS[name]
             values = forward_settings(preset, settings)
-            model["forward"] = fields["forward"]
+            model["forward"] = self.c.forward
             model["noises"] = tuple(f"W{x.name}" for x in states)
             rate, noise = preset.rate(symbols.time, values), preset.noise(symbols.time, values)
             model["drift"] = tuple(rate * symbols.symbol(x.name) for x in states)
@@ -579,7 +513,7 @@ class _Resolver:
             model["calculus"] = Calculus.ITO
             return
         for ident in states:
-            if ident.name not in fields["sde"]:
+            if ident.name not in self.c.sde:
                 raise ModelError(
                     f"state '{ident.name}' has no SDE equation",
                     ident.span,
@@ -587,7 +521,7 @@ class _Resolver:
                 )
         noises: list[str] = []
         for ident in states:  # noises in order of first appearance
-            statement, _ = fields["sde"][ident.name]
+            statement, _ = self.c.sde[ident.name]
             for term in statement.terms:
                 noise = term.differential.name[1:]
                 if term.differential.name != "dt" and noise not in noises:
@@ -595,18 +529,18 @@ class _Resolver:
         noises.sort(
             key=lambda n: min(
                 (t.span.line, t.span.column)
-                for s, _ in fields["sde"].values()
+                for s, _ in self.c.sde.values()
                 for t in s.terms
                 if t.differential.name[1:] == n
             )
         )
         zero = sympy.Integer(0)
         model["noises"] = tuple(noises)
-        model["drift"] = tuple(fields["sde"][s.name][1].get(("drift", None), zero) for s in states)
+        model["drift"] = tuple(self.c.sde[s.name][1].get(("drift", None), zero) for s in states)
         model["diffusion"] = tuple(
-            tuple(fields["sde"][s.name][1].get(("diffusion", n), zero) for n in noises) for s in states
+            tuple(self.c.sde[s.name][1].get(("diffusion", n), zero) for n in noises) for s in states
         )
-        model["calculus"] = fields.get("calculus", Calculus.ITO)
+        model["calculus"] = self.c.calculus or Calculus.ITO
 
     def _check_derived_names(self, model) -> None:
         """Derived names (q_dot, p_q) must not collide with declared ones."""
@@ -616,7 +550,7 @@ class _Resolver:
             derived[symbols.acceleration_name(q.name)] = f"the acceleration of '{q.name}'"
             if not model.get("momenta_declared"):
                 derived[symbols.default_momentum_name(q.name)] = f"the momentum of '{q.name}'"
-        for name, entry in self.names.items():
+        for name, entry in self.scope.names.items():
             if name in derived and entry.role != "momentum":
                 momentum = derived[name].startswith("the momentum")
                 raise ModelError(
@@ -641,256 +575,52 @@ class _Resolver:
                 leading.setdefault(key, []).append(comment.text)
         return {k: (tuple(leading.get(k, ())), inline.get(k)) for k in sorted(set(leading) | set(inline))}
 
+    def _attach_comments(self) -> dict[str, tuple[tuple[str, ...], str | None]]:
+        """Each comment belongs to the item on its line (inline) or to the
+        next item (own line); comments after the last item belong to 'end'."""
+        decl = self.module.model
+        items = sorted([(decl.span.line, "model"), *self.item_lines], key=lambda item: item[0])
+        leading: dict[str, list[str]] = {}
+        inline: dict[str, str] = {}
+        for comment in self.module.comments:
+            if comment.inline:
+                key = [k for line, k in items if line <= comment.line][-1]
+                inline[key] = comment.text if key not in inline else inline[key] + " " + comment.text[1:].strip()
+            else:
+                key = next((k for line, k in items if line > comment.line), "end")
+                leading.setdefault(key, []).append(comment.text)
+        return {k: (tuple(leading.get(k, ())), inline.get(k)) for k in sorted(set(leading) | set(inline))}
+
     # ---- names ---------------------------------------------------------
 
     def _declare(self, name: str, role: str, span: Span, symbol, value=None) -> None:
-        self.names[name] = _Entry(role, span, symbol, value)
+        self.scope.declare(name, role, span, symbol, value)
         self.spans[f"{role} {name}"] = span
 
     def _item(self, line: int, key: str) -> None:
         self.item_lines.append((line, key))
 
-    def _unknown(self, name: str, span: Span, candidates) -> ModelError:
-        if name in self.later:
-            return ModelError(
-                f"'{name}' is used before it is declared (on line {self.later[name]})",
-                span,
-                hint="move the declaration above its first use",
-            )
-        return ModelError(
-            f"unknown name '{name}'",
-            span,
-            hint=did_you_mean(name, candidates) or "declare it with 'param', 'let', 'coord' or 'state'",
-        )
-
-    def _bad_velocity(self, name: str, entry: _Entry | None, span: Span) -> ModelError:
-        what = f"a {_role_words(entry.role)}" if entry else "not declared"
-        return ModelError(
-            f"'{name}'' is not defined: '{name}' is {what}",
-            span,
-            hint="a prime takes the time derivative of a coordinate or of a let",
-        )
-
-    # ---- expressions ---------------------------------------------------
-
     def _expr(self, node: ast.Expr, *, constant: str | None = None) -> tuple[sympy.Expr, sympy.Expr]:
-        """The SymPy expression of `node` as written (lets as symbols) and
-        with the lets inlined. `constant` names what must not depend on the
-        state or time."""
-        written = _Builder(self, constant).build(node)
-        value = written.xreplace(self.inlined)
-        if value.has(*_NON_FINITE):
-            raise ModelError(
-                "this expression is not finite",
-                node.span,
-                hint="check for a division by zero or log(0)",
-            )
-        if value.has(sympy.I):
-            raise ModelError(
-                "this expression is not real",
-                node.span,
-                hint="check for the square root or log of a negative number",
-            )
-        return written, value
-
-
-class _Builder:
-    """Builds one expression, node by node."""
-
-    def __init__(self, resolver: _Resolver, constant: str | None) -> None:
-        self.r = resolver
-        self.constant = constant
-        self.depth = 0
-
-    def build(self, node: ast.Expr) -> sympy.Expr:
-        self.depth += 1
-        if self.depth > MAX_DEPTH:
-            raise ModelError(
-                f"this expression is nested more than {MAX_DEPTH} deep",
-                node.span,
-                hint="split it with 'let'",
-            )
-        try:
-            return self._build(node)
-        finally:
-            self.depth -= 1
-
-    def _build(self, node: ast.Expr) -> sympy.Expr:
-        if isinstance(node, ast.Number):
-            return _number_literal(node)
-        if isinstance(node, ast.Name):
-            return self.name(node)
-        if isinstance(node, ast.Velocity):
-            return self.velocity(node)
-        if isinstance(node, ast.Call):
-            return self.call(node)
-        if isinstance(node, ast.Unary):
-            operand = self.build(node.operand)
-            return -operand if node.op == "-" else operand
-        if node.op in "+-":
-            return sympy.Add(*self.chain(node, "+-"))
-        if node.op in "*/":
-            return sympy.Mul(*self.chain(node, "*/"))
-        return self.power(node)
-
-    def chain(self, node: ast.Binary, ops: str) -> list[sympy.Expr]:
-        """The operands of a left-associated chain like a - b + c, built in
-        one pass (no recursion down the chain, and one Add instead of many)."""
-        rights = []
-        while isinstance(node, ast.Binary) and node.op in ops:
-            rights.append((node.op, node.right))
-            node = node.left
-        operands = [self.build(node)]
-        for op, right in reversed(rights):
-            value = self.build(right)
-            if op == "-":
-                value = -value
-            elif op == "/":
-                if value == 0:
-                    raise ModelError("division by zero", right.span, hint="this denominator is zero")
-                value = 1 / value
-            operands.append(value)
-        return operands
-
-    def power(self, node: ast.Binary) -> sympy.Expr:
-        base, exponent = self.build(node.left), self.build(node.right)
-        if base.is_Rational and exponent.is_Rational and abs(base) > 1:
-            # exact powers of numbers are computed by SymPy; 9^9^9 would not end
-            bits = float(abs(exponent)) * math.log2(float(abs(base)))
-            if bits > 4096:
-                raise ModelError(
-                    "this power is too large to compute exactly",
-                    node.span,
-                    hint="write a decimal number (like 1e300) if you mean a floating-point value",
-                )
-        if base == 0 and exponent.is_negative:
-            raise ModelError("division by zero", node.span, hint="a negative power of zero")
-        return base**exponent
-
-    def _not_constant(self, what: str, span: Span) -> ModelError:
-        return ModelError(
-            f"{self.constant} must be constant, but it uses {what}",
-            span,
-            hint="constant expressions may use numbers, parameters and pi",
-        )
-
-    def name(self, node: ast.Name) -> sympy.Expr:
-        name = node.name
-        if name == "pi":
-            return sympy.pi
-        if name == "t":
-            if self.constant:
-                raise self._not_constant("the time 't'", node.span)
-            return symbols.time
-        if name in FUNCTIONS or name in DISTRIBUTIONS:
-            raise ModelError(
-                f"'{name}' is a function; call it with its argument in parentheses",
-                node.span,
-                hint=f"write {name}(…)",
-            )
-        entry = self.r.names.get(name)
-        if entry is None:
-            raise self.r._unknown(name, node.span, [*self.r.names, "t", "pi"])
-        kind = self.r.kind
-        if entry.role == "param":
-            return entry.symbol
-        if self.constant:
-            if entry.role == "let" and not (entry.value.free_symbols - self._params()):
-                return entry.symbol
-            raise self._not_constant(f"the {_role_words(entry.role)} '{name}'", node.span)
-        if entry.role == "momentum" and kind is Kind.LAGRANGIAN:
-            raise ModelError(
-                f"momentum '{name}' cannot be used in a lagrangian model",
-                node.span,
-                hint="a lagrangian model is written in coordinates and velocities (q')",
-            )
-        return entry.symbol
-
-    def _params(self) -> set:
-        return {e.symbol for e in self.r.names.values() if e.role == "param"}
-
-    def velocity(self, node: ast.Velocity) -> sympy.Expr:
-        name = node.name
-        kind = self.r.kind
-        entry = self.r.names.get(name)
-        if kind in (Kind.ENERGY, Kind.SDE) and entry is not None and entry.role in ("state", "let"):
-            raise ModelError(
-                f"velocities have no meaning in {_a_model(kind)}",
-                node.span,
-                hint="energy and SDE models are first order in their state; "
-                "a velocity needs a mechanical model (lagrangian with 'coord')",
-            )
-        if entry is None and name not in self.r.later:
-            raise self.r._bad_velocity(name, None, node.span)
-        if entry is None:
-            raise self.r._unknown(name, node.span, [])
-        if entry.role not in ("coord", "let"):
-            raise self.r._bad_velocity(name, entry, node.span)
-        if kind is Kind.HAMILTONIAN:
-            raise ModelError(
-                "velocities cannot be used in a hamiltonian model",
-                node.span,
-                hint="a hamiltonian model is written in coordinates and momenta",
-            )
-        if self.constant:
-            raise self._not_constant(f"the velocity {name}'", node.span)
-        if entry.role == "coord":
-            return symbols.velocity(entry.symbol)
-        value = entry.value
-        velocities = {e.symbol for e in self.r.names.values() if e.role == "coord"}
-        velocities = {symbols.velocity(q) for q in velocities}
-        if value.free_symbols & velocities:
-            raise ModelError(
-                f"{name}' would need accelerations: let '{name}' depends on velocities",
-                node.span,
-                hint="take primes only of lets that depend on coordinates and time",
-            )
-        return symbols.symbol(symbols.velocity_name(name))
-
-    def call(self, node: ast.Call) -> sympy.Expr:
-        name = node.function
-        if name in DISTRIBUTIONS:
-            raise ModelError(
-                f"{name}() draws a random initial value and can only be the whole value in 'init'",
-                node.name_span,
-                hint=f"write e.g. 'init x = {name}(0, 1)'",
-            )
-        function = FUNCTIONS.get(name)
-        if function is None:
-            entry = self.r.names.get(name)
-            if entry is not None:
-                raise ModelError(
-                    f"'{name}' is a {_role_words(entry.role)}, not a function",
-                    node.name_span,
-                    hint=f"to multiply, write {name}*(…)",
-                )
-            raise ModelError(
-                f"unknown function '{name}'",
-                node.name_span,
-                hint=did_you_mean(name, FUNCTIONS) or "the functions are: " + ", ".join(FUNCTIONS),
-            )
-        if len(node.args) != function.arity:
-            plural = "argument" if function.arity == 1 else "arguments"
-            raise ModelError(
-                f"{name}() takes {function.arity} {plural}, got {len(node.args)}",
-                node.name_span,
-                hint=f"write {function.signature}",
-            )
-        args = [self.build(a) for a in node.args]
-        return function.build(*args)
+        """`node` as written (lets as symbols) and with the lets inlined."""
+        return expressions.expression(self.scope, self.kind, self.inlined, node, constant)
 
 
 # ---- small helpers ---------------------------------------------------------
 
 
-def _declared_idents(statements):
+def _check_single_expressions(statements) -> None:
+    """Each of lagrangian, energy, temperature, … is given once."""
+    first: dict[str, Span] = {}
     for statement in statements:
-        if isinstance(statement, ast.ParamStmt):
-            yield from (item.name for item in statement.items)
-        elif isinstance(statement, ast.DeclStmt):
-            yield from statement.names
-        elif isinstance(statement, ast.LetStmt):
-            yield statement.name
+        if isinstance(statement, ast.ExprStmt):
+            key = statement.keyword
+            if key.name in first:
+                raise ModelError(
+                    f"duplicate '{key.name}' (first given on line {first[key.name].line})",
+                    key.span,
+                    hint=f"a model has one '{key.name}'; combine the two expressions",
+                )
+            first[key.name] = key.span
 
 
 def _keyed(items, allowed, unknown: str, fallback: str) -> dict:
@@ -915,61 +645,10 @@ def _variables(kind: Kind, model: dict) -> tuple:
     return model["state"]
 
 
-def _number_literal(node: ast.Number) -> sympy.Expr:
-    text = node.text
-    if len(text) > 100:
-        raise ModelError(
-            "this number has too many digits", node.span, hint="write it in scientific notation, like 1e120"
-        )
-    if all(c.isdigit() for c in text):
-        return sympy.Integer(text)
-    value = float(text)
-    if not math.isfinite(value):
-        raise ModelError(f"the number {text} is too large", node.span, hint="doubles reach about 1.8e308")
-    return sympy.Float(value)
-
-
-def _number(expr: sympy.Expr) -> float | None:
-    """The finite real value of a constant expression, or None."""
-    try:
-        value = complex(expr.evalf())
-    except (TypeError, ValueError):
-        return None
-    if value.imag != 0 or not math.isfinite(value.real):
-        return None
-    return value.real
-
-
-def _role_words(role: str) -> str:
-    return {
-        "param": "parameter",
-        "coord": "coordinate",
-        "momentum": "momentum",
-        "state": "state variable",
-        "let": "let",
-    }[role]
-
-
 def _dynamics_words(ident: ast.Ident) -> str:
     if ident.name == "SDE equation":
         return "SDE equations"
     return f"an '{ident.name}'" if ident.name == "energy" else f"a '{ident.name}'"
-
-
-def _a_model(kind: Kind) -> str:
-    return {Kind.ENERGY: "an energy model", Kind.SDE: "an SDE model"}.get(kind, f"a {kind.value} model")
-
-
-def _misplaced_hint(key: str) -> str:
-    return {
-        "dissipation": "a Rayleigh dissipation function (in velocities) needs a lagrangian model",
-        "temperature": "thermal noise belongs to energy models, and to lagrangian models with a dissipation function",
-        "friction": "'friction' sets γ of an energy model's Langevin dynamics; a lagrangian model uses 'dissipation'",
-        "force": "generalized forces act on the coordinates of a lagrangian or hamiltonian model",
-        "density": "a time-dependent density p_t belongs to an SDE model (it gives its reverse-time SDE)",
-        "horizon": "the horizon T of sampling belongs to an SDE model with data or a density",
-        "data": "a data distribution belongs to a diffusion model: state variables and a forward SDE",
-    }[key]
 
 
 def resolve(module: ast.Module, filename: str = "<string>", source: str = "") -> Model:

@@ -1,13 +1,11 @@
-"""actionc.compile: a model (or an .act file) → a Compiled kernel you can run."""
+"""A compiled model you can run (made by actionc.compile, in actionc.pipeline)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
-from actionc.codegen import build
 from actionc.codegen.kernel import Kernel
 from actionc.run import embed
 from actionc.run.result import Result
@@ -109,21 +107,3 @@ class Compiled:
         values = {k: np.asarray(v, dtype=float) for k, v in result.meta["params"].items()}
         invariants = self.function("invariants")
         return invariants(result.x, result.t[:, None], **{k: v[None, ...] if v.ndim else v for k, v in values.items()})
-
-
-def compile(model, method: str | None = None, *, mass_matrix: bool | None = None) -> Compiled:  # noqa: A001
-    """Compile `model` — a Model, or the path of an .act file — for `method`
-    (default: the model's natural method). Kernels are cached on disk: a
-    second call, in this process or another, does no SymPy or LLVM work."""
-    if isinstance(model, (str, Path)):
-        path = Path(model)
-        text = path.read_text(encoding="utf-8")
-        kernel = build.from_text(text, str(path), method, mass_matrix)
-        return Compiled(kernel, build.text_hash(text), text)
-    kernel = build.from_model(model, method, mass_matrix)
-    return Compiled(kernel, build.text_hash(model.source) if model.source else "", model.source)
-
-
-def compile_text(text: str, method: str | None = None) -> Compiled:
-    """compile() for .act text held in memory (e.g. a result's meta["source"])."""
-    return Compiled(build.from_text(text, "<string>", method), build.text_hash(text), text)

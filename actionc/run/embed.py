@@ -129,7 +129,7 @@ def _declare(definition: str) -> str:
 
 
 def _header(compiled, prefix: str) -> str:
-    from actionc import __version__
+    from actionc.version import __version__
 
     meta = compiled.kernel.meta
     params = ", ".join(f"{name} = {value!r}" for name, value in meta["params"]) or "none"

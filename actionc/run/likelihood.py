@@ -13,14 +13,15 @@ from __future__ import annotations
 import numpy as np
 
 from actionc.errors import RunError
-from actionc.run.compiled import compile
+from actionc.run.compiled import Compiled
 
 
-def log_likelihood(model, points, *, params=None, rtol: float = 1e-10, atol: float = 1e-12, threads=None):
+def log_likelihood_with(
+    compiled: Compiled, points, *, params=None, rtol: float = 1e-10, atol: float = 1e-12, threads=None
+):
     """log p_0 of each row of `points` (points × state) under the model's
-    data distribution, through its probability flow. `model`: a Model or
-    the path of an .act file with data or a density."""
-    compiled = compile(model, "likelihood")
+    data distribution, through its probability flow: `compiled` is the
+    model's "likelihood" kernel (actionc.pipeline.log_likelihood)."""
     names = compiled.names[:-1]  # the last state variable is the integrated divergence
     points = np.atleast_2d(np.asarray(points, float))
     if points.ndim != 2 or points.shape[1] != len(names):

@@ -26,7 +26,6 @@ from actionc.codegen.kernel import Kernel
 from actionc.errors import RunError
 from actionc.run.compiled import Compiled
 from actionc.run.result import Result
-from actionc.samplers import SAMPLERS
 
 _loaded = itertools.count()
 
@@ -49,32 +48,13 @@ class _ScoredKernel(Kernel):
         return module
 
 
-def sampler(model, score, method: str = "reverse-em") -> Compiled:
-    """`model`'s sampler `method` (reverse-em, pc, pf-rk4, pf-dopri5) driven
-    by `score`, a Numba function score(x, t, out), ready to run."""
-    from actionc.codegen import cache
-    from actionc.codegen.integrators import choose
-    from actionc.codegen.module import generate
-    from actionc.lang import load
-    from actionc.lower import lower
-
-    if not hasattr(score, "py_func"):
-        raise RunError("the score must be a Numba function: @numba.njit def score(x, t, out)")
-    if method not in SAMPLERS or SAMPLERS[method][0] not in ("reverse", "flow"):
-        raise RunError(f"unknown sampler '{method}'; the samplers are: reverse-em, pc, pf-rk4, pf-dopri5")
-    if isinstance(model, (str, Path)):
-        model = load(model)
-    direction, integrator = SAMPLERS[method]
-    system = lower(model, direction=direction, external_score=True)
-    source = generate(system, choose(system, integrator), method)
-    return Compiled(_ScoredKernel(cache.store_kernel(source), score))
+def scored(path: Path, score: Callable) -> Compiled:
+    """The sampler kernel at `path` (generated with the score left open) bound to `score`."""
+    return Compiled(_ScoredKernel(path, score))
 
 
-def sample(model, score, *, method: str = "reverse-em", steps: int, particles: int, **options) -> Result:
-    """Samples of p_0 from a score supplied at run time: `steps` steps from
-    t = T down to 0. options: seed, params, threads, save_every, rtol, atol
-    (see actionc.run.simulate)."""
-    compiled = sampler(model, score, method)
+def sample_with(compiled: Compiled, score: Callable, *, steps: int, particles: int, **options) -> Result:
+    """Run a scored sampler: `steps` steps from t = T down to 0 (see actionc.pipeline.sample)."""
     horizon = compiled.horizon(**(options.get("params") or {}))
     n = len(compiled.names)
     try:  # compile and try the score alone first: its errors are the user's, not the kernel's

@@ -23,10 +23,10 @@ from typing import Mapping
 import numba
 import numpy as np
 
-from actionc import __version__
 from actionc.codegen.kernel import Kernel
 from actionc.errors import RunError
 from actionc.run.result import Result
+from actionc.version import __version__
 
 MAX_MEMORY_GB = 4  # refuse runs whose arrays would exhaust a laptop
 TUPLE_LIMIT = "at most 30 state variables (26 with dopri5, 15 coordinates with variational) until indexed models"

@@ -28,8 +28,8 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-from actionc.derive.variational import RULES, check_rule
 from actionc.errors import RunError
+from actionc.quadrature import RULES, check_rule
 from actionc.run.result import Result
 
 

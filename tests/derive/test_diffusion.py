@@ -1,8 +1,6 @@
 """The density p_t of a diffusion model solves the forward Fokker–Planck
 equation, symbolically, for every preset and for linear SDEs written out."""
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 import sympy
@@ -11,8 +9,7 @@ import actionc
 from actionc.derive import diffusion, reverse, stochastic
 from actionc.errors import ModelError
 from actionc.symbols import symbol, time
-
-EXAMPLES = Path(__file__).parents[2] / "examples"
+from tests.conftest import EXAMPLE_DIR
 
 
 def each_component_solves_fokker_planck(model) -> bool:
@@ -42,9 +39,9 @@ def test_the_derived_density_solves_the_forward_fokker_planck_equation(text):
 
 def test_the_example_densities_solve_their_fokker_planck_equations():
     for name in ("gaussian_ring", "bimodal_ve"):
-        assert each_component_solves_fokker_planck(actionc.load(EXAMPLES / f"{name}.act"))
+        assert each_component_solves_fokker_planck(actionc.load(EXAMPLE_DIR / f"{name}.act"))
     for name in ("ou_reverse", "widening_noise"):  # given densities, the second with state-dependent noise
-        model = actionc.load(EXAMPLES / f"{name}.act")
+        model = actionc.load(EXAMPLE_DIR / f"{name}.act")
         assert reverse.solves_fokker_planck_log(stochastic.sde_of(model), sympy.log(model.density))
 
 
@@ -75,7 +72,7 @@ def test_the_presets_match_their_integrated_equations():
 
 
 def test_the_score_is_the_gradient_of_the_log_density():
-    model = actionc.load(EXAMPLES / "bimodal_ve.act")
+    model = actionc.load(EXAMPLE_DIR / "bimodal_ve.act")
     stable = diffusion.stable_score(diffusion.components(model), model.state)
     x = symbol("x")
     direct = sympy.lambdify((x, time), sympy.diff(diffusion.log_density(model), x))

@@ -1,7 +1,5 @@
 """Mechanics against textbooks and against sympy.physics.mechanics."""
 
-from pathlib import Path
-
 import pytest
 import sympy
 from sympy.physics import mechanics as spm
@@ -9,12 +7,11 @@ from sympy.physics import mechanics as spm
 import actionc
 from actionc.derive import mechanics
 from actionc.symbols import symbol, time
-
-EXAMPLES = Path(__file__).parents[2] / "examples"
+from tests.conftest import EXAMPLE_DIR
 
 
 def load(name: str) -> actionc.Model:
-    return actionc.load(EXAMPLES / f"{name}.act")
+    return actionc.load(EXAMPLE_DIR / f"{name}.act")
 
 
 def zero(expr) -> bool:

@@ -1,20 +1,18 @@
 """Gibbs densities, Langevin dynamics, Fokker–Planck: textbook checks."""
 
-from pathlib import Path
-
 import pytest
 import sympy
 
 import actionc
 from actionc.derive import stochastic, thermo
 from actionc.symbols import symbol
+from tests.conftest import EXAMPLE_DIR
 
-EXAMPLES = Path(__file__).parents[2] / "examples"
-ENERGY_EXAMPLES = [p for p in sorted(EXAMPLES.glob("*.act")) if actionc.load(p).kind is actionc.Kind.ENERGY]
+ENERGY_EXAMPLES = [p for p in sorted(EXAMPLE_DIR.glob("*.act")) if actionc.load(p).kind is actionc.Kind.ENERGY]
 
 
 def test_ornstein_uhlenbeck_gaussian_is_stationary():
-    model = actionc.load(EXAMPLES / "ornstein_uhlenbeck.act")
+    model = actionc.load(EXAMPLE_DIR / "ornstein_uhlenbeck.act")
     x, theta, mu, sigma = (symbol(n) for n in ("x", "theta", "mu", "sigma"))
     gaussian = sympy.exp(-theta * (x - mu) ** 2 / sigma**2)
     assert stochastic.is_stationary(stochastic.sde_of(model), gaussian)
@@ -39,7 +37,7 @@ def test_overdamped_langevin_noise_is_sqrt_2T_over_gamma():
 
 
 def test_underdamped_langevin_noise_obeys_fluctuation_dissipation():
-    model = actionc.load(EXAMPLES / "langevin_oscillator.act")
+    model = actionc.load(EXAMPLE_DIR / "langevin_oscillator.act")
     sde, split = thermo.underdamped_langevin(model)
     T, gamma, m = (symbol(n) for n in ("T", "gamma", "m"))
     # velocity noise variance 2 T γ / m², i.e. momentum noise 2 T γ

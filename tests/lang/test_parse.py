@@ -46,6 +46,20 @@ def test_model_name_docstring_and_kind():
     assert (model.name, model.doc, model.kind) == ("osc", "an oscillator", Kind.LAGRANGIAN)
 
 
+def test_the_docstring_may_stand_on_the_line_after_model_name_as_in_python():
+    model = actionc.parse('model osc  # a comment\n"an oscillator"\ncoord q\nlagrangian = q\'^2/2 - q^2/2\n')
+    assert (model.name, model.doc) == ("osc", "an oscillator")
+    assert actionc.format_model(model).startswith('model osc "an oscillator"')
+
+
+def test_a_star_before_dt_or_dw_needs_a_coefficient_before_it():
+    assert parse("state x\ndx = -x * dt + 2*dW").drift[0] == -symbol("x")
+    with pytest.raises(actionc.ModelError, match="unexpected '\\*'"):
+        parse("state x\ndx = -x dt + * dW")
+    with pytest.raises(actionc.ModelError, match="unexpected '\\*'"):
+        parse("state x\ndx = * dt")
+
+
 @pytest.mark.parametrize(
     "body, kind",
     [

@@ -4,15 +4,13 @@ Any text either parses or raises ModelError (never another exception), and
 the formatter is faithful: parse(fmt(m)) == m.
 """
 
-from pathlib import Path
-
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import actionc
 from actionc.testing.text import TOKENS, models, raw_text
+from tests.conftest import EXAMPLES
 
-EXAMPLES = sorted((Path(__file__).parents[2] / "examples").glob("*.act"))
 EXAMPLE_TEXTS = [p.read_text() for p in EXAMPLES]
 
 

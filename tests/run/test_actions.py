@@ -1,8 +1,6 @@
 """Actions of trajectories: S = ∫ L dt, and the Freidlin–Wentzell and
 Onsager–Machlup actions of SDE paths, against closed forms."""
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 import sympy
@@ -12,8 +10,7 @@ from actionc.cli import main
 from actionc.derive import paths, stochastic
 from actionc.run import actions
 from actionc.symbols import symbol
-
-EXAMPLES = Path(__file__).parents[2] / "examples"
+from tests.conftest import EXAMPLE_DIR
 
 
 def test_the_action_of_a_free_particle_is_half_m_v_squared_t():
@@ -31,7 +28,7 @@ def test_the_action_of_the_harmonic_oscillator_along_its_solution():
 
 
 def test_the_noise_free_path_of_an_ou_process_has_zero_freidlin_wentzell_action():
-    compiled = actionc.compile(EXAMPLES / "ornstein_uhlenbeck.act")
+    compiled = actionc.compile(EXAMPLE_DIR / "ornstein_uhlenbeck.act")
     t = np.linspace(0.0, 2.0, 4001)
     x = np.exp(-t)[:, None, None]  # x' = theta (mu - x) with theta = 1, mu = 0
     values = actions.sde_actions(compiled, t, x)
@@ -40,7 +37,7 @@ def test_the_noise_free_path_of_an_ou_process_has_zero_freidlin_wentzell_action(
 
 
 def test_the_freidlin_wentzell_density_of_the_double_well():
-    model = actionc.load(EXAMPLES / "double_well.act")
+    model = actionc.load(EXAMPLE_DIR / "double_well.act")
     density = paths.freidlin_wentzell(stochastic.sde_of(model))
     x, y, xd, yd, T = (symbol(n) for n in ("x", "y", "x_dot", "y_dot", "T"))
     expected = ((xd + 4 * x * (x**2 - 1)) ** 2 + (yd + y) ** 2) / (4 * T)
@@ -49,8 +46,8 @@ def test_the_freidlin_wentzell_density_of_the_double_well():
 
 def test_the_action_command_reads_a_saved_run(tmp_path, capsys):
     out = tmp_path / "run.npz"
-    model = str(EXAMPLES / "kepler.act")
+    model = str(EXAMPLE_DIR / "kepler.act")
     assert main(["run", model, "--dt", "0.01", "--steps", "100", "--out", str(out)]) == 0
     assert main(["action", model, str(out)]) == 0
     assert "action:" in capsys.readouterr().out
-    assert main(["action", str(EXAMPLES / "pendulum.act"), str(out)]) == 2
+    assert main(["action", str(EXAMPLE_DIR / "pendulum.act"), str(out)]) == 2

@@ -1,15 +1,12 @@
 """The compiled kernels against the readable reference steps (reference.py),
 on a few particles, with the same random draws: equal to 1e-12."""
 
-from pathlib import Path
-
 import numpy as np
 
 import actionc
+from tests.conftest import EXAMPLE_DIR
 from tests.run import reference
 from tests.run.reference import Stream
-
-EXAMPLES = Path(__file__).parents[2] / "examples"
 
 
 def drift_of(compiled):
@@ -22,7 +19,7 @@ def run_steps(compiled, steps, dt, seed=5, particles=3, **options):
 
 
 def test_rk4_on_the_double_pendulum():
-    compiled = actionc.compile(EXAMPLES / "double_pendulum.act", "rk4")
+    compiled = actionc.compile(EXAMPLE_DIR / "double_pendulum.act", "rk4")
     saves = run_steps(compiled, 20, 0.01)
     f, x = drift_of(compiled), saves[0, 0].copy()
     for k in range(20):
@@ -31,7 +28,7 @@ def test_rk4_on_the_double_pendulum():
 
 
 def test_rk4_with_a_numerically_solved_mass_matrix_on_the_chain():
-    compiled = actionc.compile(EXAMPLES / "chain6.act", "rk4")
+    compiled = actionc.compile(EXAMPLE_DIR / "chain6.act", "rk4")
     saves = run_steps(compiled, 10, 0.005, particles=1)
     f, x = drift_of(compiled), saves[0, 0].copy()
     for k in range(10):
@@ -40,7 +37,7 @@ def test_rk4_with_a_numerically_solved_mass_matrix_on_the_chain():
 
 
 def test_leapfrog_on_henon_heiles():
-    compiled = actionc.compile(EXAMPLES / "henon_heiles.act", "leapfrog")
+    compiled = actionc.compile(EXAMPLE_DIR / "henon_heiles.act", "leapfrog")
     saves = run_steps(compiled, 50, 0.05)
     f, x = drift_of(compiled), saves[0, 0].copy()
     for k in range(50):
@@ -49,7 +46,7 @@ def test_leapfrog_on_henon_heiles():
 
 
 def test_euler_maruyama_on_the_stochastic_lorenz_system():
-    compiled = actionc.compile(EXAMPLES / "stochastic_lorenz.act", "euler-maruyama")
+    compiled = actionc.compile(EXAMPLE_DIR / "stochastic_lorenz.act", "euler-maruyama")
     dt, steps, seed = 0.001, 30, 9
     saves = run_steps(compiled, steps, dt, seed=seed)
     f, g = drift_of(compiled), compiled.function("diffusion")
@@ -64,7 +61,7 @@ def test_euler_maruyama_on_the_stochastic_lorenz_system():
 
 
 def test_sra1_on_an_ornstein_uhlenbeck_process():
-    compiled = actionc.compile(EXAMPLES / "ornstein_uhlenbeck.act", "sra1")
+    compiled = actionc.compile(EXAMPLE_DIR / "ornstein_uhlenbeck.act", "sra1")
     dt, steps, seed = 0.05, 20, 4
     saves = run_steps(compiled, steps, dt, seed=seed, particles=2)
     f, g = drift_of(compiled), compiled.function("diffusion")
@@ -78,7 +75,7 @@ def test_sra1_on_an_ornstein_uhlenbeck_process():
 
 
 def test_baoab_on_the_langevin_oscillator():
-    compiled = actionc.compile(EXAMPLES / "langevin_oscillator.act", "baoab")
+    compiled = actionc.compile(EXAMPLE_DIR / "langevin_oscillator.act", "baoab")
     dt, steps, seed = 0.1, 25, 2
     saves = run_steps(compiled, steps, dt, seed=seed)
     m, k, gamma, T = 1.0, 1.0, 0.5, 1.0
@@ -97,7 +94,7 @@ def test_baoab_on_the_langevin_oscillator():
 
 
 def test_mala_on_the_double_well():
-    compiled = actionc.compile(EXAMPLES / "double_well.act", "mala")
+    compiled = actionc.compile(EXAMPLE_DIR / "double_well.act", "mala")
     dt, steps, seed = 0.05, 40, 8
     result = compiled.run(dt=dt, steps=steps, particles=2, seed=seed, save_every=1)
     energy, score = compiled.function("energy"), compiled.function("score")

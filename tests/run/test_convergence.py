@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import actionc
+from tests.conftest import EXAMPLE_DIR
 
 OSCILLATOR = "model osc\ncoord x\nlagrangian = x'^2/2 - x^2/2\ninit x = 1\n"
 # H = p^2/2 + x^2/2 + p*x/2 mixes x and p: not separable (for implicit midpoint)
@@ -111,9 +112,7 @@ def test_euler_maruyama_weak_order_one_on_the_mean_of_gbm(tmp_path):
 def test_symplectic_energy_error_stays_bounded_over_a_million_steps(method, bound):
     # Hénon–Heiles at E ≈ 0.1 (regular orbit), dt = 0.01: the energy error of
     # a symplectic method oscillates at O(dt^order) and does not drift
-    from pathlib import Path
-
-    compiled = actionc.compile(Path(__file__).parents[2] / "examples" / "henon_heiles.act", method)
+    compiled = actionc.compile(EXAMPLE_DIR / "henon_heiles.act", method)
     result = compiled.run(dt=0.01, steps=1_000_000, save_every=10_000)
     energy = result.invariants[:, 0, 0]
     error = np.abs(energy - energy[0])

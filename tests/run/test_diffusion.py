@@ -3,8 +3,6 @@ probability flow gives exact log-likelihoods, the reverse of the OU process
 is consistent with running it forward again, and the divergence term of
 state-dependent noise matters."""
 
-from pathlib import Path
-
 import numba
 import numpy as np
 import pytest
@@ -12,12 +10,11 @@ import pytest
 import actionc
 from actionc.cli import main
 from actionc.errors import RunError
-from actionc.run.likelihood import log_likelihood
-from actionc.run.sampling import sample
+from actionc.pipeline import log_likelihood, sample
+from tests.conftest import EXAMPLE_DIR
 
-EXAMPLES = Path(__file__).parents[2] / "examples"
-RING = EXAMPLES / "gaussian_ring.act"
-BIMODAL = EXAMPLES / "bimodal_ve.act"
+RING = EXAMPLE_DIR / "gaussian_ring.act"
+BIMODAL = EXAMPLE_DIR / "bimodal_ve.act"
 
 
 def ring_data(size: int, seed: int) -> np.ndarray:
@@ -89,11 +86,11 @@ def test_likelihoods_in_one_dimension_under_ve():
 
 def test_ou_reverse_then_forward_is_consistent():
     # reverse from p_2 down to p_0 = N(3, 0.5²), then forward again to p_2
-    reverse = actionc.compile(EXAMPLES / "ou_reverse.act", "reverse-em")
+    reverse = actionc.compile(EXAMPLE_DIR / "ou_reverse.act", "reverse-em")
     backwards = reverse.run(dt=2e-3, steps=1000, particles=20_000, seed=5, save_every=1000).x[-1, :, 0]
     assert np.mean(backwards) == pytest.approx(3.0, abs=0.02)
     assert np.std(backwards) == pytest.approx(0.5, abs=0.01)
-    forward = actionc.compile(EXAMPLES / "ou_reverse.act", "euler-maruyama")
+    forward = actionc.compile(EXAMPLE_DIR / "ou_reverse.act", "euler-maruyama")
     again = forward.run(dt=2e-3, steps=1000, particles=20_000, seed=6, save_every=1000, init={"x": backwards})
     end = again.x[-1, :, 0]
     assert np.mean(end) == pytest.approx(3 * np.exp(-2), abs=0.02)
@@ -101,7 +98,7 @@ def test_ou_reverse_then_forward_is_consistent():
 
 
 def test_dropping_the_divergence_term_visibly_breaks_state_dependent_noise():
-    derived = actionc.compile(EXAMPLES / "widening_noise.act", "reverse-em")
+    derived = actionc.compile(EXAMPLE_DIR / "widening_noise.act", "reverse-em")
     samples = derived.run(dt=2e-3, steps=1000, particles=20_000, seed=1, save_every=1000).x[-1, :, 0]
     assert np.std(samples) == pytest.approx(1.0, abs=0.02)  # p_0 = N(0, 1)
     dropped = actionc.parse(
@@ -128,10 +125,10 @@ def test_the_cli_samples_derives_and_scores(tmp_path, capsys):
     assert main(["likelihood", str(BIMODAL), str(points)]) == 0
     printed = capsys.readouterr().out
     assert "-2  ->  -0.81357" in printed and "1.5  ->  -0.63125" in printed  # log(1/3 N(0; 0, 0.3²)) = -0.81358
-    assert main(["derive", str(EXAMPLES / "ou_reverse.act"), "--what", "reverse_sde,probability_flow,score"]) == 0
+    assert main(["derive", str(EXAMPLE_DIR / "ou_reverse.act"), "--what", "reverse_sde,probability_flow,score"]) == 0
     printed = capsys.readouterr().out
     assert "Reverse-time SDE" in printed and "Probability-flow ODE" in printed
-    assert main(["run", str(EXAMPLES / "ornstein_uhlenbeck.act"), "--method", "pc", "--steps", "10"]) == 1
+    assert main(["run", str(EXAMPLE_DIR / "ornstein_uhlenbeck.act"), "--method", "pc", "--steps", "10"]) == 1
     assert "sampling backwards needs" in capsys.readouterr().err
 
 

@@ -1,8 +1,6 @@
 """Energy landscapes: critical points against the literature, and the
 Eyring–Kramers rate against the rate measured from compiled Langevin runs."""
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -10,13 +8,12 @@ import actionc
 from actionc.cli import main
 from actionc.run import landscape
 from actionc.run.actions import geometric_action
-
-EXAMPLES = Path(__file__).parents[2] / "examples"
+from tests.conftest import EXAMPLE_DIR
 
 
 @pytest.fixture(scope="module")
 def muller_brown():
-    return actionc.compile(EXAMPLES / "muller_brown.act")
+    return actionc.compile(EXAMPLE_DIR / "muller_brown.act")
 
 
 def test_muller_brown_has_its_three_minima_and_two_saddles(muller_brown):
@@ -30,7 +27,7 @@ def test_muller_brown_has_its_three_minima_and_two_saddles(muller_brown):
 
 
 def test_kramers_rate_of_the_double_well_matches_simulation():
-    compiled = actionc.compile(EXAMPLES / "double_well.act")
+    compiled = actionc.compile(EXAMPLE_DIR / "double_well.act")
     points = landscape.critical_points(compiled, -2, 2, params={"T": 0.2})
     minimum, saddle = points[0], next(p for p in points if p.index == 1)
     predicted = landscape.kramers_rate(minimum, saddle, temperature=0.2)  # barrier 5 T
@@ -56,13 +53,13 @@ def test_kramers_rate_of_a_muller_brown_transition_matches_simulation(muller_bro
 
 
 def test_the_critical_command_lists_points_and_rates(capsys):
-    assert main(["critical", str(EXAMPLES / "double_well.act"), "--set", "T=0.2", "--box", "-2", "2"]) == 0
+    assert main(["critical", str(EXAMPLE_DIR / "double_well.act"), "--set", "T=0.2", "--box", "-2", "2"]) == 0
     out = capsys.readouterr().out
     assert "minimum" in out and "saddle" in out and "rate 0.006066" in out
 
 
 def test_the_critical_command_needs_an_energy_model(capsys):
-    assert main(["critical", str(EXAMPLES / "ornstein_uhlenbeck.act")]) == 2
+    assert main(["critical", str(EXAMPLE_DIR / "ornstein_uhlenbeck.act")]) == 2
     assert "energy model" in capsys.readouterr().err
 
 
@@ -91,7 +88,7 @@ def test_the_string_finds_the_muller_brown_path_through_the_middle_minimum(mulle
     [("double_well", [-1, 0.3], [1, -0.2], 0.2), ("muller_brown", [-0.5, 1.4], [0.6, 0.0], 5.0)],
 )
 def test_the_action_of_the_minimum_energy_path_is_the_uphill_energy_over_t(example, start, end, T):
-    compiled = actionc.compile(EXAMPLES / f"{example}.act")
+    compiled = actionc.compile(EXAMPLE_DIR / f"{example}.act")
     path = landscape.minimum_energy_path(compiled, start, end, images=200, params={"T": T})
     rise = sum(max(0.0, b.energy - a.energy) for a, b in zip(path.points, path.points[1:]))
     assert geometric_action(compiled, path.x, {"T": T}) == pytest.approx(rise / T, rel=2e-3)
@@ -102,7 +99,7 @@ def test_the_action_of_the_minimum_energy_path_is_the_uphill_energy_over_t(examp
 
 def test_the_path_command_for_an_energy_model(capsys, tmp_path):
     out = tmp_path / "mep.npz"
-    arguments = ["path", str(EXAMPLES / "double_well.act"), "--from", "x=-1", "y=0.5", "--to", "x=1", "y=0"]
+    arguments = ["path", str(EXAMPLE_DIR / "double_well.act"), "--from", "x=-1", "y=0.5", "--to", "x=1", "y=0"]
     assert main([*arguments, "--set", "T=0.2", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "saddle   x=0, y=0   E = 1" in printed
@@ -112,6 +109,6 @@ def test_the_path_command_for_an_energy_model(capsys, tmp_path):
 
 
 def test_the_path_command_asks_for_every_coordinate(capsys):
-    assert main(["path", str(EXAMPLES / "double_well.act"), "--from", "x=-1", "--to", "x=1", "y=0"]) == 2
+    assert main(["path", str(EXAMPLE_DIR / "double_well.act"), "--from", "x=-1", "--to", "x=1", "y=0"]) == 2
     err = capsys.readouterr().err
     assert "--from: no value for 'y'" in err and "give every one of: x=VALUE, y=VALUE" in err

@@ -1,19 +1,16 @@
 """A seed fixes every bit: whatever the threads, the chunks, or the size of
 the ensemble."""
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 import actionc
-
-EXAMPLES = Path(__file__).parents[2] / "examples"
+from tests.conftest import EXAMPLE_DIR
 
 
 @pytest.fixture(scope="module")
 def lorenz():
-    return actionc.compile(EXAMPLES / "stochastic_lorenz.act")
+    return actionc.compile(EXAMPLE_DIR / "stochastic_lorenz.act")
 
 
 def run(compiled, **options):
@@ -48,7 +45,7 @@ def test_overriding_an_initial_value_keeps_the_noise(lorenz):
 
 
 def test_a_parameter_sweep_gives_each_particle_its_value():
-    compiled = actionc.compile(EXAMPLES / "pendulum.act")
+    compiled = actionc.compile(EXAMPLE_DIR / "pendulum.act")
     lengths = np.array([0.5, 1.0, 2.0])
     result = compiled.run(dt=1e-3, steps=100, particles=3, params={"l": lengths}, save_every=100)
     single = [compiled.run(dt=1e-3, steps=100, params={"l": v}, save_every=100).x[-1, 0] for v in lengths]

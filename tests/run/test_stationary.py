@@ -2,8 +2,6 @@
 shooting with RK4; the second variation tells minima, saddles and
 conjugate points apart."""
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -12,8 +10,7 @@ from actionc.cli import main
 from actionc.errors import RunError
 from actionc.run.result import Result
 from actionc.run.stationary import stationary_path
-
-EXAMPLES = Path(__file__).parents[2] / "examples"
+from tests.conftest import EXAMPLE_DIR
 
 
 def compiled(text: str):
@@ -37,7 +34,7 @@ def test_a_free_particle_goes_in_a_straight_line(rule):
 
 @pytest.mark.parametrize("rule", ["midpoint", "trapezoid"])
 def test_a_projectile_follows_its_parabola(rule):
-    projectile = actionc.compile(EXAMPLES / "projectile.act")
+    projectile = actionc.compile(EXAMPLE_DIR / "projectile.act")
     g, T = 9.81, 2.0
     path = stationary_path(projectile, [0, 0], [10, 0], T, nodes=100, rule=rule)
     t = path.t
@@ -88,8 +85,8 @@ def shoot(rk4, start, end, T, v0, steps=2000):
 
 
 def test_pendulum_paths_from_several_guesses_agree_with_shooting():
-    pendulum = actionc.compile(EXAMPLES / "pendulum.act")
-    rk4 = actionc.compile(EXAMPLES / "pendulum.act", "rk4")
+    pendulum = actionc.compile(EXAMPLE_DIR / "pendulum.act")
+    rk4 = actionc.compile(EXAMPLE_DIR / "pendulum.act", "rk4")
     T, b = 2.5, 0.5
     found = {}
     for mode, amplitude in [(0, 0.0), (1, 1.0), (1, 3.0), (1, -3.0)]:
@@ -116,7 +113,7 @@ def test_paths_refuse_what_has_no_action(tmp_path):
     with pytest.raises(RunError, match="dissipation"):
         stationary_path(damped, [0], [1], 1.0)
     with pytest.raises(RunError, match="Lagrangian"):
-        stationary_path(actionc.compile(EXAMPLES / "double_well.act"), [0, 0], [1, 1], 1.0)
+        stationary_path(actionc.compile(EXAMPLE_DIR / "double_well.act"), [0, 0], [1, 1], 1.0)
     oscillator = compiled("model osc\ncoord x\nlagrangian = x'^2/2 - x^2/2\n")
     with pytest.raises(RunError, match="shape"):
         stationary_path(oscillator, [0], [1], 1.0, nodes=10, guess=np.zeros((3, 1)))
@@ -126,18 +123,18 @@ def test_paths_refuse_what_has_no_action(tmp_path):
 
 def test_the_path_command_for_mechanics_saves_a_result(capsys, tmp_path):
     out = tmp_path / "projectile.npz"
-    arguments = ["path", str(EXAMPLES / "projectile.act"), "--from", "x=0", "y=0", "--to", "x=10", "y=0"]
+    arguments = ["path", str(EXAMPLE_DIR / "projectile.act"), "--from", "x=0", "y=0", "--to", "x=10", "y=0"]
     assert main([*arguments, "--t-end", "2", "--nodes", "100", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "minimum of the action" in printed and "initial velocity x'=5, y'=9.81" in printed
     result = Result.load(out)
     assert result.names == ["x", "y", "x_dot", "y_dot"] and result.x.shape == (101, 1, 4)
-    assert main(["action", str(EXAMPLES / "projectile.act"), str(out)]) == 0  # a path is a trajectory too
+    assert main(["action", str(EXAMPLE_DIR / "projectile.act"), str(out)]) == 0  # a path is a trajectory too
     assert main(["plot", str(out), "--out", str(tmp_path / "p.png")]) == 0
 
 
 def test_the_path_command_from_a_bump_and_from_a_saved_guess(capsys, tmp_path):
-    pendulum = str(EXAMPLES / "pendulum.act")
+    pendulum = str(EXAMPLE_DIR / "pendulum.act")
     common = ["path", pendulum, "--from", "th=0", "--to", "th=0.5", "--t-end", "2.5"]
     out = tmp_path / "over.npz"
     assert main([*common, "--bump", "3", "--out", str(out)]) == 0

@@ -7,8 +7,7 @@ import numpy as np
 import pytest
 
 import actionc
-
-EXAMPLES = Path(__file__).parents[2] / "examples"
+from tests.conftest import EXAMPLE_DIR
 
 
 def write(tmp_path, text: str) -> Path:
@@ -18,7 +17,7 @@ def write(tmp_path, text: str) -> Path:
 
 
 def test_ornstein_uhlenbeck_stationary_variance_is_sigma2_over_2theta():
-    compiled = actionc.compile(EXAMPLES / "ornstein_uhlenbeck.act", "sra1")
+    compiled = actionc.compile(EXAMPLE_DIR / "ornstein_uhlenbeck.act", "sra1")
     n = 20_000
     result = compiled.run(dt=0.01, steps=1000, particles=n, seed=1, save_every=1000)
     variance = result.x[-1, :, 0].var()
@@ -28,7 +27,7 @@ def test_ornstein_uhlenbeck_stationary_variance_is_sigma2_over_2theta():
 
 
 def test_baoab_samples_equipartition():
-    compiled = actionc.compile(EXAMPLES / "langevin_oscillator.act", "baoab")
+    compiled = actionc.compile(EXAMPLE_DIR / "langevin_oscillator.act", "baoab")
     n = 20_000
     result = compiled.run(dt=0.05, steps=600, particles=n, seed=2, save_every=600)
     x, v = result.x[-1, :, 0], result.x[-1, :, 1]
@@ -56,7 +55,7 @@ def chi_square(counts, probabilities) -> tuple[float, int]:
 
 @pytest.mark.parametrize("method, dt", [("mala", 0.05), ("euler-maruyama", 0.002)])
 def test_langevin_samples_the_gibbs_density_of_the_double_well(method, dt):
-    compiled = actionc.compile(EXAMPLES / "double_well.act", method)
+    compiled = actionc.compile(EXAMPLE_DIR / "double_well.act", method)
     n = 20_000
     steps = round(8.0 / dt)  # ~8 time units: many barrier crossings at T = 0.5
     result = compiled.run(dt=dt, steps=steps, particles=n, seed=3, save_every=steps, init={"x": 0.0})
@@ -72,7 +71,7 @@ def test_langevin_samples_the_gibbs_density_of_the_double_well(method, dt):
 
 def test_mala_detects_a_wrong_density():
     # the same chi-square rejects a histogram from the wrong temperature
-    compiled = actionc.compile(EXAMPLES / "double_well.act", "mala")
+    compiled = actionc.compile(EXAMPLE_DIR / "double_well.act", "mala")
     result = compiled.run(dt=0.05, steps=160, particles=20_000, seed=3, save_every=160, params={"T": 1.0})
     edges = np.linspace(-2, 2, 41)
     counts, _ = np.histogram(result.x[-1, :, 0], bins=edges)

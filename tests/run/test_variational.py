@@ -2,17 +2,15 @@
 for a non-separable Lagrangian, exact Noether momenta, bounded energy error
 over 10^6 steps (with RK4 as the negative control of each check)."""
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 import sympy
 
 import actionc
 from actionc.derive.variational import discretize
+from tests.conftest import EXAMPLE_DIR
 from tests.run.test_convergence import OSCILLATOR, compiled, slope
 
-EXAMPLES = Path(__file__).parents[2] / "examples"
 # position-dependent mass, nothing separable: q' enters through (1 + q²) q'²
 NON_SEPARABLE = "model bead\ncoord q\nlagrangian = (1 + q^2)*q'^2/2 - q^4/4\ninit q = 1\n"
 DAMPED = "model damped\ncoord q\nparam c = 0.5\nlagrangian = q'^2/2 - q^2/2\ndissipation = c*q'^2/2\ninit q = 1\n"
@@ -66,7 +64,7 @@ def symplecticity_defect(J) -> float:
 def test_the_step_is_symplectic_for_non_separable_lagrangians(tmp_path):
     bead = compiled(NON_SEPARABLE, "variational", tmp_path)
     assert symplecticity_defect(jacobian_of_step(bead, [0.8], [0.3])) < 1e-8
-    pendulum = actionc.compile(f"{EXAMPLES}/double_pendulum.act", "variational")
+    pendulum = actionc.compile(f"{EXAMPLE_DIR}/double_pendulum.act", "variational")
     assert symplecticity_defect(jacobian_of_step(pendulum, [2.0, 2.5], [0.4, -1.0])) < 1e-8
     # the check can fail: with dissipation the step contracts phase space
     damped = compiled(DAMPED, "variational", tmp_path, "damped.act")
@@ -77,7 +75,7 @@ def test_the_step_is_symplectic_for_non_separable_lagrangians(tmp_path):
 def test_kepler_angular_momentum_is_kept_to_round_off(method):
     # 2000 steps, phi grows to ~40: the round-off of (phi_k+1 − phi_k) is ~1e-13 a step
     def angular_momentum_error(method):
-        result = actionc.compile(f"{EXAMPLES}/kepler.act", method).run(dt=0.05, steps=2000, save_every=10)
+        result = actionc.compile(f"{EXAMPLE_DIR}/kepler.act", method).run(dt=0.05, steps=2000, save_every=10)
         angular = result.invariants[:, 0, result.invariant_names.index("L")]
         return np.max(np.abs(angular - angular[0]))
 
@@ -86,7 +84,7 @@ def test_kepler_angular_momentum_is_kept_to_round_off(method):
 
 
 def energy_errors(method: str) -> np.ndarray:
-    model = actionc.compile(f"{EXAMPLES}/double_pendulum.act", method)
+    model = actionc.compile(f"{EXAMPLE_DIR}/double_pendulum.act", method)
     result = model.run(dt=0.01, steps=10**6, save_every=1000)
     energy = result.invariants[:, 0, 0]
     return np.abs(energy - energy[0]) / abs(energy[0])

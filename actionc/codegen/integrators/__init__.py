@@ -9,6 +9,7 @@ from actionc.codegen.integrators.stochastic import EULER_MARUYAMA, HEUN, MILSTEI
 from actionc.codegen.integrators.symplectic import LEAPFROG, YOSHIDA4
 from actionc.codegen.integrators.variational import VARIATIONAL, VARIATIONAL_TRAPEZOID
 from actionc.errors import MethodError
+from actionc.kinds import Kind
 from actionc.system import System
 
 INTEGRATORS: dict[str, Integrator] = {
@@ -42,7 +43,7 @@ def default_method(system: System) -> str:
         return "euler-maruyama"
     if system.separable is not None:
         return "leapfrog"
-    if system.kind == "hamiltonian" and system.mass_matrix is None:
+    if system.kind is Kind.HAMILTONIAN and system.mass_matrix is None:
         return "implicit-midpoint"
     return "rk4"
 

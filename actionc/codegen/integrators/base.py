@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from actionc.system import System
+from actionc.system import Requirement, System
 
 # advance() return codes, and what the driver tells the person
 FAILURES = {
@@ -43,6 +43,7 @@ class Integrator:
     # run options that seed control slots before the first step: (slot, option name)
     options: tuple[tuple[int, str], ...] = ()
     needs: tuple[str, ...] = ("drift",)  # model functions it calls
+    requires: tuple[Requirement, ...] = ()  # what lower adds to the System for it (actionc.lower.equip)
 
 
 def kernel_names(system: System) -> dict:

@@ -4,7 +4,7 @@ not, order 2. Each step solves y = x + h f((x + y)/2, t + h/2) by Newton's
 method with the symbolic Jacobian of the drift."""
 
 from actionc.codegen.integrators.base import Integrator, tuple_of
-from actionc.system import System
+from actionc.system import Requirement, System
 
 
 def _applies(system: System) -> str | None:
@@ -59,4 +59,5 @@ IMPLICIT_MIDPOINT = Integrator(
     source=_source,
     stats=("newton_iterations",),
     needs=("drift", "jacobian"),
+    requires=(Requirement.JACOBIAN,),
 )

@@ -7,46 +7,9 @@ stream, drawn in a fixed order, so a run is reproducible."""
 
 import math
 
-import sympy
-
 from actionc.codegen.integrators.base import Integrator, stochastic_only, tuple_of
+from actionc.kinds import Calculus
 from actionc.system import System
-
-
-def is_diagonal_noise(system: System) -> bool:
-    """One noise per state variable, and nothing off the diagonal."""
-    g = system.diffusion
-    n, m = len(system.state), len(system.noises)
-    return n == m and all(g[i][k] == 0 for i in range(n) for k in range(m) if i != k)
-
-
-def is_additive(system: System) -> bool:
-    return all(not (e.free_symbols & set(system.state)) for row in system.diffusion for e in row)
-
-
-def milstein_terms(system: System) -> list[list[list[sympy.Expr]]]:
-    """L^j g_ik = Σ_l g_lj ∂_l g_ik, for i < n, j, k < m."""
-    g, x = system.diffusion, system.state
-    n, m = len(x), len(system.noises)
-    return [
-        [
-            [sum((g[l][j] * sympy.diff(g[i][k], x[l]) for l in range(n)), sympy.Integer(0)) for k in range(m)]
-            for j in range(m)
-        ]
-        for i in range(n)
-    ]
-
-
-def is_commutative(system: System) -> bool:
-    """L^j g^k = L^k g^j for all noises j, k (Kloeden & Platen §10.3)."""
-    terms = milstein_terms(system)
-    m = len(system.noises)
-    return all(
-        sympy.simplify(terms[i][j][k] - terms[i][k][j]) == 0
-        for i in range(len(system.state))
-        for j in range(m)
-        for k in range(j + 1, m)
-    )
 
 
 def _draws(m: int, name: str = "dw", indent: str = "    ") -> str:
@@ -66,7 +29,7 @@ def _noise_sum(system: System, g: str, increments: str, i: int) -> str:
 
 def _euler_maruyama(system: System) -> str:
     n, m = len(system.state), len(system.noises)
-    if is_diagonal_noise(system):
+    if system.noise.diagonal:
         update = tuple_of("x[{k}] + f[{k}] * dt + g[{k}] * dw{k}", n)
         return f'''
 @jit
@@ -177,7 +140,7 @@ def advance(x, t, dt, p, s, c, counts):
 def _milstein_applies(system: System) -> str | None:
     if not system.is_stochastic:
         return "it integrates SDEs; this model has no noise"
-    if not is_commutative(system):
+    if not system.noise.commutative:
         return "its noise is not commutative (L^j g_k ≠ L^k g_j), which Milstein without Lévy areas needs"
     return None
 
@@ -185,7 +148,7 @@ def _milstein_applies(system: System) -> str | None:
 def _heun_applies(system: System) -> str | None:
     if not system.is_stochastic:
         return "it integrates SDEs; this model has no noise"
-    if system.calculus != "stratonovich" and not is_additive(system):
+    if system.calculus is not Calculus.STRATONOVICH and not system.noise.additive:
         return "it converges to the Stratonovich solution; this model is Itô with state-dependent noise"
     return None
 
@@ -193,7 +156,7 @@ def _heun_applies(system: System) -> str | None:
 def _sra1_applies(system: System) -> str | None:
     if not system.is_stochastic:
         return "it integrates SDEs; this model has no noise"
-    if not is_additive(system):
+    if not system.noise.additive:
         return "it needs additive noise (a diffusion that does not depend on the state)"
     return None
 

@@ -15,12 +15,9 @@ The first step starts from p = ∂L/∂q'(q_0, q'_0).
 
 from __future__ import annotations
 
-import sympy
-
 from actionc.codegen import printer
 from actionc.codegen.integrators.base import Integrator, kernel_names, tuple_of
-from actionc.derive.variational import discretize
-from actionc.system import System
+from actionc.system import Requirement, System
 
 
 def _applies(system: System) -> str | None:
@@ -31,17 +28,13 @@ def _applies(system: System) -> str | None:
     return None
 
 
-def _functions(system: System, rule: str) -> str:
-    n = len(system.state) // 2
-    coordinates, velocities = system.state[:n], system.state[n:]
-    step = discretize(system.lagrangian, coordinates, velocities, system.time, rule, system.forces)
+def _functions(system: System) -> str:
+    step = system.discrete  # lower.equip computed it for this integrator's rule
     names = kernel_names(system)
-    momentum = [sympy.diff(system.lagrangian, v) for v in velocities]
-    hessian = [sympy.diff(m, v) for m in momentum for v in velocities]
+    momentum, hessian, jacobian = step.momentum, step.momentum_jacobian, step.start_jacobian
     names_step = {**names, step.step: "dt"}
     names_step.update({a: f"x[{i}]" for i, a in enumerate(step.start)})
     names_step.update({b: f"y[{i}]" for i, b in enumerate(step.end)})
-    jacobian = [sympy.diff(m, b) for m in step.start_momentum for b in step.end]
     step_args = "x, y, t, dt, p"
     return "\n\n".join(
         [
@@ -97,7 +90,7 @@ def _source(rule: str):
         n = len(system.state) // 2
         start = tuple_of("c[{k}]", n)
         return f'''
-{_functions(system, rule)}
+{_functions(system)}
 
 
 @jit
@@ -128,13 +121,14 @@ def advance(x, t, dt, p, s, c, counts):
     return source
 
 
-def _variational(name: str, rule: str, summary: str) -> Integrator:
+def _variational(name: str, rule: Requirement, summary: str) -> Integrator:
     return Integrator(
         name=name,
         summary=summary,
         stochastic=False,
         applies=_applies,
-        source=_source(rule),
+        source=_source(rule.value),
+        requires=(rule,),
         stats=("newton_iterations",),
         control=lambda system: len(system.state) // 2 + 1,  # the discrete momentum, and "started"
     )
@@ -142,13 +136,13 @@ def _variational(name: str, rule: str, summary: str) -> Integrator:
 
 VARIATIONAL = _variational(
     "variational",
-    "midpoint",
+    Requirement.MIDPOINT_STEP,
     "variational integrator, midpoint discrete Lagrangian, order 2, symplectic, "
     "momentum-conserving (Newton, symbolic Jacobian)",
 )
 VARIATIONAL_TRAPEZOID = _variational(
     "variational-trapezoid",
-    "trapezoid",
+    Requirement.TRAPEZOID_STEP,
     "variational integrator, trapezoidal discrete Lagrangian (Störmer–Verlet for L = T − V), "
     "order 2, symplectic, momentum-conserving",
 )

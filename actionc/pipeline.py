@@ -1,0 +1,144 @@
+"""The compiler driver: the only place where the stages meet.
+
+    .act text ──parse──► Model ──lower──► System ──choose──► Integrator
+                                                                 │ generate
+    Kernel ◄──────────────── cache (source in, kernel out) ◄── source
+
+A method name is decoded once (actionc.methods): the direction the model is
+lowered in and the integrator that runs it. An index from the model's text
+to its kernel lets a warm run skip every stage before the cache, so the
+stages' modules (SymPy, the parser) are imported only on a miss: a warm
+`actionc run` imports neither.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+from actionc.codegen import cache
+from actionc.codegen.kernel import Kernel, build, lookup
+from actionc.errors import RunError
+from actionc.methods import Method, decode
+from actionc.run.compiled import Compiled
+from actionc.run.result import Result
+from actionc.version import __version__
+
+
+def system(model, method: Method, *, mass_matrix: bool | None = None, external_score: bool = False):
+    """Model → System, in the method's direction."""
+    from actionc.lower import lower
+
+    return lower(model, mass_matrix=mass_matrix, direction=method.direction, external_score=external_score)
+
+
+def kernel_source(model, method: Method, *, mass_matrix: bool | None = None, external_score: bool = False) -> str:
+    """Model + Method → the source of its kernel module."""
+    from actionc.codegen.integrators import choose
+    from actionc.codegen.module import generate
+    from actionc.lower import equip
+
+    lowered = system(model, method, mass_matrix=mass_matrix, external_score=external_score)  # Model → System
+    integrator = choose(lowered, method.integrator)  # System → Integrator
+    lowered = equip(lowered, integrator.requires)  # + what only this integrator needs (a Jacobian, …)
+    return generate(lowered, integrator, method.label)  # → source
+
+
+def kernel(model, method: Method, *, mass_matrix: bool | None = None) -> Kernel:
+    """Model + Method → a loaded kernel, through the cache."""
+    return build(kernel_source(model, method, mass_matrix=mass_matrix))
+
+
+def kernel_of_text(text: str, filename: str, method: Method, *, mass_matrix: bool | None = None) -> Kernel:
+    """.act text → its kernel; on an index hit no parsing and no SymPy at all."""
+    key = _index_key(text, method, mass_matrix)
+    found = lookup(key)
+    if found is not None:
+        return found
+    from actionc.lang import parse
+
+    built = kernel(parse(text, filename), method, mass_matrix=mass_matrix)
+    cache.record(key, built.path.stem)
+    return built
+
+
+def text_hash(text: str) -> str:
+    """The hash of a model's text, recorded in every result's meta."""
+    return cache.digest(text)[:16]
+
+
+@functools.lru_cache(maxsize=1)
+def _fingerprint() -> str:
+    """A digest of actionc's own source: a kernel built by other code (an
+    edited checkout, another release) is never looked up by this one."""
+    package = Path(__file__).resolve().parent
+    files = sorted(package.rglob("*.py")) + sorted(package.rglob("*.lark"))
+    return cache.digest(*(f"{f.relative_to(package)}:{f.read_text(encoding='utf-8')}" for f in files))
+
+
+def _index_key(text: str, method: Method, mass_matrix: bool | None) -> str:
+    import numba
+
+    return cache.digest(_fingerprint(), __version__, numba.__version__, text, str(method.name), str(mass_matrix))
+
+
+# ---- what the API and the command line call ----
+
+
+def compile(model, method: str | None = None, *, mass_matrix: bool | None = None) -> Compiled:  # noqa: A001
+    """Compile `model` — a Model, or the path of an .act file — for `method`
+    (default: the model's natural method). Kernels are cached on disk: a
+    second call, in this process or another, does no SymPy or LLVM work."""
+    if isinstance(model, (str, Path)):
+        path = Path(model)
+        text = path.read_text(encoding="utf-8")
+        return compile_text(text, method, filename=str(path), mass_matrix=mass_matrix)
+    built = kernel(model, decode(method), mass_matrix=mass_matrix)
+    return Compiled(built, text_hash(model.source) if model.source else "", model.source)
+
+
+def compile_text(text: str, method: str | None = None, *, filename: str = "<string>", mass_matrix=None) -> Compiled:
+    """compile() for .act text held in memory (e.g. a result's meta["source"])."""
+    return Compiled(kernel_of_text(text, filename, decode(method), mass_matrix=mass_matrix), text_hash(text), text)
+
+
+def c_source(model, method: str | None = None, *, bake_params: bool = False) -> tuple[str, str]:
+    """The C header and source of a model's drift and step (emit --target c);
+    a sampler's method emits its reverse-time SDE or probability flow."""
+    from actionc.codegen.c import emit_c
+
+    return emit_c(system(model, decode(method)), bake_params=bake_params)
+
+
+def sampler(model, score, method: str = "reverse-em") -> Compiled:
+    """`model`'s sampler `method` (reverse-em, pc, pf-rk4, pf-dopri5) driven
+    by `score`, a Numba function score(x, t, out), ready to run."""
+    from actionc.run.sampling import scored
+
+    decoded = decode(method)
+    if not hasattr(score, "py_func"):
+        raise RunError("the score must be a Numba function: @numba.njit def score(x, t, out)")
+    if not decoded.draws_samples:
+        raise RunError(f"unknown sampler '{method}'; the samplers are: reverse-em, pc, pf-rk4, pf-dopri5")
+    if isinstance(model, (str, Path)):
+        from actionc.lang import load
+
+        model = load(model)
+    return scored(cache.store_kernel(kernel_source(model, decoded, external_score=True)), score)
+
+
+def sample(model, score, *, method: str = "reverse-em", steps: int, particles: int, **options) -> Result:
+    """Samples of p_0 from a score supplied at run time: `steps` steps from
+    t = T down to 0. options: seed, params, threads, save_every, rtol, atol
+    (see actionc.run.simulate)."""
+    from actionc.run.sampling import sample_with
+
+    return sample_with(sampler(model, score, method), score, steps=steps, particles=particles, **options)
+
+
+def log_likelihood(model, points, **options):
+    """log p_0 of each row of `points` under the model's data distribution,
+    through its probability flow (actionc.run.likelihood)."""
+    from actionc.run.likelihood import log_likelihood_with
+
+    return log_likelihood_with(compile(model, "likelihood"), points, **options)

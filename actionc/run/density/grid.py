@@ -1,0 +1,125 @@
+"""A rectangular grid of cells, one axis per state variable, with a
+boundary condition per axis.
+
+    --grid x=-3:3:200,y=-2:2:100     LOW:HIGH:CELLS per axis
+    --boundary x=periodic            reflecting (zero flux, the default),
+                                     periodic, or absorbing (p = 0 outside)
+
+Densities live at the cell centres as cell averages, stored in C order with
+axis 0 slowest, so p.reshape(grid.shape) indexes p[i_x, i_y, …].
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from actionc.errors import RunError
+
+BOUNDARIES = ("reflecting", "periodic", "absorbing")
+
+
+@dataclass(frozen=True)
+class Axis:
+    name: str
+    low: float
+    high: float
+    cells: int
+    boundary: str = "reflecting"
+
+    @property
+    def spacing(self) -> float:
+        return (self.high - self.low) / self.cells
+
+    @property
+    def centres(self) -> np.ndarray:
+        return self.low + (np.arange(self.cells) + 0.5) * self.spacing
+
+    @property
+    def edges(self) -> np.ndarray:
+        return self.low + np.arange(self.cells + 1) * self.spacing
+
+
+@dataclass(frozen=True)
+class Grid:
+    axes: tuple[Axis, ...]
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(a.cells for a in self.axes)
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape))
+
+    @property
+    def volume(self) -> float:
+        """The volume of one cell: Σ p · volume is the total probability."""
+        return float(np.prod([a.spacing for a in self.axes]))
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(a.name for a in self.axes)
+
+    @property
+    def conserving(self) -> bool:
+        """No probability leaves: every boundary reflects or wraps."""
+        return all(a.boundary != "absorbing" for a in self.axes)
+
+    def points(self) -> np.ndarray:
+        """The cell centres, (*shape, dimensions)."""
+        return np.stack(np.meshgrid(*(a.centres for a in self.axes), indexing="ij"), axis=-1)
+
+    def describe(self) -> str:
+        return ", ".join(f"{a.name} in [{a.low:g}, {a.high:g}] ({a.cells} cells, {a.boundary})" for a in self.axes)
+
+    def to_meta(self) -> list[dict]:
+        return [dict(name=a.name, low=a.low, high=a.high, cells=a.cells, boundary=a.boundary) for a in self.axes]
+
+
+def parse_axes(text: str | None, names: tuple[str, ...]) -> dict[str, tuple[float, float, int]]:
+    """`x=-3:3:200,y=…` → {name: (low, high, cells)}; names must be state variables."""
+    axes: dict[str, tuple[float, float, int]] = {}
+    for item in _items(text):
+        name, value = _assignment(item, names, "--grid", "NAME=LOW:HIGH:CELLS")
+        parts = value.split(":")
+        try:
+            low, high, cells = float(parts[0]), float(parts[1]), int(parts[2])
+            if len(parts) != 3:
+                raise ValueError
+        except (ValueError, IndexError):
+            raise RunError(f"--grid: expected {name}=LOW:HIGH:CELLS, got '{item}'", hint="e.g. x=-3:3:200") from None
+        if not (np.isfinite(low) and np.isfinite(high) and low < high):
+            raise RunError(f"--grid: {name} needs finite LOW < HIGH, got '{item}'")
+        if cells < 3:
+            raise RunError(f"--grid: {name} needs at least 3 cells, got {cells}")
+        axes[name] = (low, high, cells)
+    return axes
+
+
+def parse_boundaries(text: str | None, names: tuple[str, ...]) -> dict[str, str]:
+    """`x=periodic,y=absorbing` → {name: boundary}; unnamed axes reflect."""
+    boundaries = {}
+    for item in _items(text):
+        name, value = _assignment(item, names, "--boundary", "NAME=" + "|".join(BOUNDARIES))
+        if value not in BOUNDARIES:
+            raise RunError(
+                f"--boundary: unknown boundary '{value}' for {name}", hint=f"one of: {', '.join(BOUNDARIES)}"
+            )
+        boundaries[name] = value
+    return boundaries
+
+
+def _items(text: str | None) -> list[str]:
+    return [item.strip() for item in (text or "").split(",") if item.strip()]
+
+
+def _assignment(item: str, names: tuple[str, ...], flag: str, form: str) -> tuple[str, str]:
+    name, equals, value = item.partition("=")
+    name = name.strip()
+    if not equals:
+        raise RunError(f"{flag}: expected {form}, got '{item}'")
+    if name not in names:
+        raise RunError(f"{flag}: unknown state variable '{name}'", hint=f"the state is: {', '.join(names)}")
+    return name, value.strip()

@@ -1,0 +1,97 @@
+"""`actionc density` and the plot of its result: output, npz conventions, errors."""
+
+import json
+
+import numpy as np
+import pytest
+
+from actionc.cli import main
+from tests.conftest import EXAMPLE_DIR
+
+
+def test_density_writes_t_p_the_axes_and_meta_like_a_run(tmp_path, capsys):
+    out = tmp_path / "ou.npz"
+    args = ["density", str(EXAMPLE_DIR / "ornstein_uhlenbeck.act"), "--grid", "x=-2:3:100", "--t-end", "1"]
+    assert (
+        main([*args, "--dt", "0.01", "--save-every", "25", "--stationary", "--eigenvalues", "3", "--out", str(out)])
+        == 0
+    )
+    printed = capsys.readouterr().out
+    assert "ornstein_uhlenbeck: Fokker–Planck on x in [-2, 3] (100 cells, reflecting)" in printed
+    assert "slowest rates" in printed
+    with np.load(out, allow_pickle=False) as data:
+        assert list(data["t"]) == [0.0, 0.25, 0.5, 0.75, 1.0]
+        assert data["p"].shape == (5, 100) and data["x"].shape == (100,)
+        assert np.allclose(data["p"].sum(axis=1) * 0.05, 1, atol=1e-12)
+        meta = json.loads(str(data["meta"]))
+        assert meta["command"] == "density" and meta["model"] == "ornstein_uhlenbeck"
+        assert data["rates"][0] == pytest.approx(0, abs=1e-9) and data["rates"][1] == pytest.approx(1, rel=0.01)
+
+
+def test_plot_draws_a_density_with_a_run_over_it(tmp_path):
+    density, run = tmp_path / "dw.npz", tmp_path / "run.npz"
+    model = str(EXAMPLE_DIR / "double_well.act")
+    assert (
+        main(["density", model, "--grid", "x=-2:2:40,y=-3:3:30", "--t-end", "1", "--dt", "0.1", "--out", str(density)])
+        == 0
+    )
+    assert main(["run", model, "--dt", "0.01", "--t-end", "1", "--particles", "200", "--out", str(run)]) == 0
+    assert main(["plot", str(density), "--run", str(run), "--out", str(tmp_path / "fig.png")]) == 0
+    assert (tmp_path / "fig.png").stat().st_size > 10_000
+
+
+@pytest.mark.parametrize(
+    "flags, message",
+    [
+        (["--grid", "x=-2:2", "--t-end", "1"], "--grid: expected x=LOW:HIGH:CELLS, got 'x=-2:2'"),
+        (["--grid", "q=-2:2:10", "--t-end", "1"], "--grid: unknown state variable 'q'"),
+        (["--grid", "x=2:-2:10", "--t-end", "1"], "--grid: x needs finite LOW < HIGH"),
+        (["--boundary", "x=sticky", "--t-end", "1"], "--boundary: unknown boundary 'sticky' for x"),
+        (["--t-end", "1", "--dt", "0.3"], "t_end 1 is not a whole number of steps of dt 0.3"),
+        (["--t-end", "1", "--set", "nope=1"], "unknown parameter 'nope'"),
+        ([], "give --t-end, --stationary or --eigenvalues"),
+    ],
+)
+def test_bad_requests_exit_2_with_a_message(flags, message, capsys):
+    assert main(["density", str(EXAMPLE_DIR / "ornstein_uhlenbeck.act"), *flags]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+def test_a_model_without_noise_or_with_too_many_variables_is_refused(capsys):
+    assert main(["density", str(EXAMPLE_DIR / "pendulum.act"), "--t-end", "1"]) == 2
+    assert "'pendulum' has no noise" in capsys.readouterr().err
+    assert main(["density", str(EXAMPLE_DIR / "chain6.act"), "--t-end", "1"]) == 2
+    assert "no noise" in capsys.readouterr().err
+
+
+def test_a_model_error_exits_1_with_its_location(tmp_path, capsys):
+    bad = tmp_path / "bad.act"
+    bad.write_text("model bad\nstate x\ndx = y dt + dW\n")
+    assert main(["density", str(bad), "--t-end", "1"]) == 1
+    assert f"{bad}:3:" in capsys.readouterr().err
+
+
+def test_an_initial_density_from_a_file(tmp_path, capsys):
+    start = tmp_path / "p0.npy"
+    np.save(start, np.r_[np.zeros(50), np.ones(50)])
+    args = ["density", str(EXAMPLE_DIR / "ornstein_uhlenbeck.act"), "--grid", "x=-2:3:100", "--t-end", "0.01"]
+    assert main([*args, "--init-density", str(start)]) == 0
+    assert "x at t = 0.01: mean 1.7" in capsys.readouterr().out  # the uniform on [0.5, 3] has mean 1.75
+    np.save(start, np.ones(7))
+    assert main([*args, "--init-density", str(start)]) == 2
+    assert "the initial density has shape (7,), the grid (100,)" in capsys.readouterr().err
+
+
+def test_a_singular_drift_or_a_huge_grid_is_a_clear_error(tmp_path, capsys):
+    singular = tmp_path / "singular.act"
+    singular.write_text("model singular\nstate x\ndx = -x dt + sqrt(x) dW\ninit x = 1\n")
+    assert main(["density", str(singular), "--grid", "x=-1:2:30", "--t-end", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "the noise is not real at x = -0.95 (t = 0)" in err and "Traceback" not in err
+    singular.write_text("model singular\nstate x\ndx = 1/x dt + dW\ninit x = 1\n")
+    assert main(["density", str(singular), "--grid", "x=-1:2:30", "--t-end", "1"]) == 2
+    assert "the drift along x is not finite at x = 0 (t = 0)" in capsys.readouterr().err
+    huge = ["--grid", "x=-3:3:3000,y=-3:3:3000", "--t-end", "1"]
+    assert main(["density", str(EXAMPLE_DIR / "double_well.act"), *huge]) == 2
+    assert "a grid of 9000000 cells is too large" in capsys.readouterr().err
