@@ -557,12 +557,9 @@ def _is_density(path: str) -> bool:
     import numpy as np
 
     try:
-        data = np.load(path, allow_pickle=False)
-        if not isinstance(data, np.lib.npyio.NpzFile):
-            return False
-        with data:
+        with np.load(path, allow_pickle=False) as data:
             meta = json.loads(str(data["meta"]))
-    except Exception:  # noqa: BLE001 - whatever it is, Result.load will say what is wrong with it
+    except Exception:  # whatever is wrong with the file, Result.load says it clearly
         return False
     return isinstance(meta, dict) and meta.get("command") == "density"
 
@@ -574,10 +571,12 @@ def _plot_density(args) -> int:
 
     try:
         result = DensityResult.load(args.result)
+    except (ResultFileError, OSError) as error:
+        return _failure("plot", error, args.result)
+    try:
         run = Result.load(args.run) if args.run else None
-    except (OSError, ValueError, KeyError, TypeError) as error:  # ResultFileError is a ValueError
-        print(f"{args.run or args.result}: error: cannot read the result ({error})", file=sys.stderr)
-        return EXIT_ERROR
+    except (ResultFileError, OSError) as error:
+        return _failure("plot", error, args.run)
     out = args.out or str(Path(args.result).with_suffix("")) + "_density.png"
     try:
         plot_density(result, out, run)

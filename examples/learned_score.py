@@ -6,7 +6,7 @@ compiled samplers through a Numba version of the network.
 
 Denoising score matching (Vincent 2011; Song et al. 2021): for
 x_t = α(t) x_0 + σ(t) z under the VP forward SDE, the network ε(x_t, t)
-learns E[z | x_t], and the score is −ε/σ. The samplers (actionc.run.sampling)
+learns E[z | x_t], and the score is −ε/σ. The samplers (actionc.sample)
 take any Numba function score(x, t, out).
 """
 
@@ -15,7 +15,7 @@ from pathlib import Path
 import numba
 import numpy as np
 
-from actionc.run.sampling import sample
+import actionc
 
 HERE = Path(__file__).parent
 BETA_MIN, BETA_MAX = 0.1, 20.0  # as in vp_prior.act
@@ -97,7 +97,7 @@ def score(x, t, out):
 
 
 for method in ("reverse-em", "pf-rk4"):
-    result = sample(HERE / "vp_prior.act", score, method=method, steps=500, particles=4000, seed=1)
+    result = actionc.sample(HERE / "vp_prior.act", score, method=method, steps=500, particles=4000, seed=1)
     x = result.x[-1]
     radius = np.linalg.norm(x, axis=1)
     sector = np.round(np.arctan2(x[:, 1], x[:, 0]) / (np.pi / 4)).astype(int) % 8

@@ -95,3 +95,25 @@ def test_a_singular_drift_or_a_huge_grid_is_a_clear_error(tmp_path, capsys):
     huge = ["--grid", "x=-3:3:3000,y=-3:3:3000", "--t-end", "1"]
     assert main(["density", str(EXAMPLE_DIR / "double_well.act"), *huge]) == 2
     assert "a grid of 9000000 cells is too large" in capsys.readouterr().err
+
+
+def test_density_output_follows_the_output_rules(tmp_path, capsys):
+    # a directory in place of --out is refused before the work, with exit 1
+    assert main(["density", str(EXAMPLE_DIR / "double_well.act"), "--t-end", "0.1", "--out", str(tmp_path)]) == 1
+    assert "is a directory" in capsys.readouterr().err
+    out = tmp_path / "p.npz"
+    out.write_bytes(b"")
+    out.chmod(0o640)
+    assert main(["density", str(EXAMPLE_DIR / "ornstein_uhlenbeck.act"), "--t-end", "0.1", "--out", str(out)]) == 0
+    assert out.stat().st_mode & 0o777 == 0o640  # replaced in place, its mode kept
+
+
+@pytest.mark.parametrize("content", [b"", b"PK\x03\x04cut", b"not an archive"])
+def test_plotting_a_damaged_density_file_is_one_clear_error(tmp_path, capsys, content):
+    bad = tmp_path / "bad.npz"
+    bad.write_bytes(content)
+    from actionc.errors import ResultFileError
+    from actionc.run.density import DensityResult
+
+    with pytest.raises(ResultFileError):
+        DensityResult.load(bad)

@@ -607,16 +607,3 @@ def test_an_array_header_claiming_petabytes_is_one_clear_error(tmp_path, capsys)
             archive.writestr(f"{key}.npy", member.getvalue())
     assert main(["plot", str(path)]) == 1
     assert "not a result of actionc run" in capsys.readouterr().err
-
-
-def test_density_out_follows_the_same_rules(tmp_path, capsys):
-    argv = [
-        "density",
-        str(EXAMPLES / "ornstein_uhlenbeck.act"),
-        "--t-end",
-        "0.1",
-        "--out",
-        str(tmp_path / "no" / "p.npz"),
-    ]
-    assert main(argv) == 1
-    assert "mkdir -p" in capsys.readouterr().err

@@ -132,7 +132,9 @@ class _CWriter:
 
     def leapfrog(self) -> tuple[str, str]:
         n, name = self.n, self.prefix
-        h = n // 2
+        split = self.system.separable
+        h = len(split.positions)
+        assert split.positions == tuple(range(h)) and split.momenta == tuple(range(h, 2 * h)), "x = (q, p)"
         decl = f"void {name}_leapfrog_step(double *x, double t, double dt, const double *p)"
         body = f"""{{
     double f[{n}];

@@ -27,6 +27,7 @@ import hashlib
 import json
 import os
 import pickletools
+import re
 import shutil
 import stat
 import sys
@@ -41,12 +42,15 @@ class UntrustedCacheWarning(UserWarning):
     """A cache folder was refused: someone else could write into it."""
 
 
-def _default_dir() -> Path:
-    if sys.platform == "darwin":
-        return Path.home() / "Library" / "Caches" / "actionc"
-    if os.name == "nt":
-        return Path(os.environ.get("LOCALAPPDATA", Path.home() / "AppData" / "Local")) / "actionc"
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "actionc"
+def _default_dir() -> Path | None:
+    try:
+        if sys.platform == "darwin":
+            return Path.home() / "Library" / "Caches" / "actionc"
+        if os.name == "nt":
+            return Path(os.environ.get("LOCALAPPDATA", Path.home() / "AppData" / "Local")) / "actionc"
+        return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "actionc"
+    except RuntimeError:  # no HOME, and a uid without a passwd entry
+        return None
 
 
 def _uid() -> int | None:
@@ -116,25 +120,46 @@ def _roots() -> tuple[Path | None, Path]:
     if not configured and os.name != "nt":
         # a read-only home (a container, a cluster node): a per-user folder in the temp dir
         candidates.append(Path(tempfile.gettempdir()) / f"actionc-cache-{_uid()}")
-    for root in candidates:
-        reason = next(filter(None, (distrust(folder) for folder in _folders(root))), None)
+    for root in filter(None, candidates):
+        try:
+            _make_private(root)  # first: what is checked below is then what is used, not what was absent
+        except OSError:
+            if not root.is_dir():
+                continue  # cannot be created: try the next place
+        reason = _ancestors_distrust(root) or next(filter(None, (distrust(f) for f in _folders(root))), None)
         if reason is not None:
             _warn(root, reason)
             continue
-        try:
-            _make_private(root)
-        except OSError:
-            continue  # cannot be created: try the next place
-        if not configured:
-            root.chmod(0o700)  # our own folder: nobody else needs to look inside (an older one may be 755)
-        if _writable(root):
+        if not configured and root.stat().st_uid == _uid():
+            try:
+                root.chmod(0o700)  # our own folder: nobody else needs to look inside (an older one may be 755)
+            except OSError:
+                pass
+        if all(_writable(folder) for folder in _folders(root) if folder.exists()):
             return root, root
         return root, scratch_dir()  # ours but read-only (pre-warmed): read it, write nothing there
     return None, scratch_dir()
 
 
-def _writable(root: Path) -> bool:
-    return os.access(root, os.W_OK | os.X_OK)
+def _writable(folder: Path) -> bool:
+    return os.access(folder, os.W_OK | os.X_OK)
+
+
+def _ancestors_distrust(root: Path) -> str | None:
+    """Why a folder above `root` lets someone else swap `root` for theirs: it
+    is writable by others (or by a group not ours) without the sticky bit
+    (as OpenSSH's StrictModes checks)."""
+    if _uid() is None:
+        return None
+    for folder in Path(os.path.abspath(root)).parents:
+        try:
+            info = folder.stat()
+        except OSError:
+            continue
+        shared = info.st_mode & stat.S_IWOTH or (info.st_mode & stat.S_IWGRP and info.st_gid != os.getgid())
+        if shared and not info.st_mode & stat.S_ISVTX:
+            return f"the folder {folder} above it can be written by others (mode {stat.S_IMODE(info.st_mode):o})"
+    return None
 
 
 def _folders(root: Path) -> tuple[Path, ...]:
@@ -178,6 +203,9 @@ def kernel_name(source: str) -> str:
     return "k_" + digest(source)[:24]
 
 
+_KERNEL_NAME = re.compile(r"k_[0-9a-f]{24}")
+
+
 def _read_text(path: Path) -> str | None:
     try:
         return path.read_text(encoding="utf-8")
@@ -198,6 +226,8 @@ def store_kernel(source: str) -> Path:
 def verified_kernel(name: str) -> Path | None:
     """The path, ready to import, of a cached kernel whose content still
     matches its name; from a read-only cache, a private copy of it."""
+    if not _KERNEL_NAME.fullmatch(name):  # an index entry names a file in kernels/, nothing else
+        return None
     read, write = _roots()
     for root in dict.fromkeys(r for r in (write, read) if r is not None):
         path = root / "kernels" / f"{name}.py"

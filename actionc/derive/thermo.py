@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import sympy
 
 from actionc import symbols
-from actionc.derive import mechanics
+from actionc.derive import calculus, mechanics
 from actionc.model import Kind, Model
 
 ONE = sympy.Integer(1)
@@ -34,10 +34,6 @@ def _require_energy(model: Model, what: str) -> None:
         raise ValueError(f"{what} needs an energy model, not {model.kind.value}")
 
 
-def gradient(expr: sympy.Expr, variables) -> list[sympy.Expr]:
-    return [sympy.diff(expr, x) for x in variables]
-
-
 def log_density(model: Model) -> sympy.Expr:
     """log p(x) + const = −E(x)/T: the Gibbs density, unnormalized."""
     _require_energy(model, "log_density")
@@ -47,13 +43,13 @@ def log_density(model: Model) -> sympy.Expr:
 def score(model: Model) -> list[sympy.Expr]:
     """∇ log p = −∇E/T."""
     _require_energy(model, "score")
-    return [-g / temperature(model) for g in gradient(model.energy, model.state)]
+    return [-g / temperature(model) for g in calculus.gradient(model.energy, model.state)]
 
 
 def gradient_flow(model: Model) -> list[sympy.Expr]:
     """x' = −∇E/γ: the zero-temperature limit of overdamped Langevin."""
     _require_energy(model, "gradient_flow")
-    return [-g / friction(model) for g in gradient(model.energy, model.state)]
+    return [-g / friction(model) for g in calculus.gradient(model.energy, model.state)]
 
 
 @dataclass(frozen=True)

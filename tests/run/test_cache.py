@@ -229,3 +229,48 @@ def test_numba_keeps_a_kernels_compiled_code_in_our_folder_whatever_numba_cache_
     assert result.returncode == 0, result.stderr
     assert _numba_files(tmp_path / "cache")
     assert not list(elsewhere.rglob("k_*"))
+
+
+def test_a_folder_above_the_cache_that_others_can_write_into_is_refused(tmp_path, monkeypatch):
+    import warnings
+
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o777)  # no sticky bit: anyone could rename our folder away and put theirs in its place
+    monkeypatch.setenv("ACTIONC_CACHE_DIR", str(shared / "cache"))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert cache.cache_dir() == cache.scratch_dir()
+    assert f"the folder {shared} above it can be written by others" in str(caught[0].message)
+    shared.chmod(0o1777)  # sticky, as /tmp is: others cannot remove what is ours
+    assert cache.cache_dir() == shared / "cache"
+
+
+def test_a_trusted_folder_owned_by_root_is_used_not_chmodded(tmp_path, monkeypatch):
+    folder = tmp_path / "prewarmed"
+    folder.mkdir(mode=0o755)
+    monkeypatch.delenv("ACTIONC_CACHE_DIR")
+    monkeypatch.setattr(cache, "_default_dir", lambda: folder)
+    monkeypatch.setattr(cache, "_uid", lambda: OTHER_UID if os.getuid() == 0 else 0)
+    if os.getuid() != 0:
+        pytest.skip("needs a folder owned by root")
+    assert cache.cache_dir() == folder  # owned by root, writable by nobody else: trusted
+    assert folder.stat().st_mode & 0o777 == 0o755  # not ours to chmod
+
+
+def test_an_unwritable_numba_folder_makes_the_cache_read_only(tmp_path, monkeypatch):
+    monkeypatch.setenv("ACTIONC_CACHE_DIR", str(tmp_path))
+    (tmp_path / "kernels" / "__pycache__").mkdir(parents=True, mode=0o700)
+    monkeypatch.setattr(cache, "_writable", lambda folder: folder.name != "__pycache__")
+    read, write = cache._roots()
+    assert (read, write) == (tmp_path, cache.scratch_dir())  # Numba never falls back to a folder of its own
+
+
+def test_an_index_entry_naming_another_file_is_ignored(tmp_path, monkeypatch):
+    monkeypatch.setenv("ACTIONC_CACHE_DIR", str(tmp_path / "cache"))
+    victim = tmp_path / "precious.py"
+    victim.write_text("# not a kernel\n")
+    cache.record("key", "../../precious")
+    assert cache.lookup("key") == "../../precious"
+    assert cache.verified_kernel("../../precious") is None
+    assert victim.read_text() == "# not a kernel\n"

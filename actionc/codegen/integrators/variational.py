@@ -87,7 +87,7 @@ if not converged:
 
 def _source(rule: str):
     def source(system: System) -> str:
-        n = len(system.state) // 2
+        n = len(system.discrete.start)  # the state is (q, q'): lower builds lagrangian Systems so
         start = tuple_of("c[{k}]", n)
         return f'''
 {_functions(system)}
@@ -130,7 +130,7 @@ def _variational(name: str, rule: Requirement, summary: str) -> Integrator:
         source=_source(rule.value),
         requires=(rule,),
         stats=("newton_iterations",),
-        control=lambda system: len(system.state) // 2 + 1,  # the discrete momentum, and "started"
+        control=lambda system: len(system.discrete.start) + 1,  # the discrete momentum, and "started"
     )
 
 

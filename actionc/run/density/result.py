@@ -4,11 +4,14 @@ grid and what produced them; saved as an .npz in the conventions of a run."""
 from __future__ import annotations
 
 import json
+import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from actionc.errors import ResultFileError
 from actionc.run.density.grid import Axis, Grid
 from actionc.run.result import write_atomically
 
@@ -63,17 +66,26 @@ class DensityResult:
         for key in ("free_energy", "relative_entropy", "stationary", "rates"):
             if getattr(self, key) is not None:
                 arrays[key] = getattr(self, key)
-        write_atomically(path, lambda handle: np.savez(handle, **arrays))
+        write_atomically(path, lambda handle: np.savez(handle, **arrays))  # the output rules of every command
 
     @classmethod
     def load(cls, path: str | Path) -> DensityResult:
-        with np.load(path, allow_pickle=False) as data:
-            meta = json.loads(str(data["meta"]))
-            if meta.get("command") != "density":
-                raise ValueError("not a result of actionc density")
-            grid = Grid(tuple(Axis(**axis) for axis in meta["grid"]))
-            extra = {k: data[k] for k in ("free_energy", "relative_entropy", "stationary", "rates") if k in data}
-            return cls(t=data["t"], p=data["p"], grid=grid, meta=meta, **extra)
+        """Read a result written by `save`; a damaged or crafted file is a ResultFileError."""
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                meta = json.loads(str(data["meta"]))
+                if not isinstance(meta, dict) or meta.get("command") != "density":
+                    raise ResultFileError("not a result of actionc density")
+                grid = Grid(tuple(Axis(**axis) for axis in meta["grid"]))
+                extra = {k: data[k] for k in ("free_energy", "relative_entropy", "stationary", "rates") if k in data}
+                t, p = np.asarray(data["t"], float), np.asarray(data["p"], float)
+        except ResultFileError:
+            raise
+        except (KeyError, TypeError, ValueError, RecursionError, EOFError, zipfile.BadZipFile, zlib.error) as error:
+            raise ResultFileError(f"not a result of actionc density ({error or type(error).__name__})") from None
+        if t.ndim != 1 or p.shape != (len(t), *grid.shape):
+            raise ResultFileError(f"p has shape {p.shape}, not (saves, {', '.join(map(str, grid.shape))})")
+        return cls(t=t, p=p, grid=grid, meta=meta, **extra)
 
     def to_xarray(self):
         """An xarray.Dataset: p over (time, one dimension per state variable),
