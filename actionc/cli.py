@@ -582,7 +582,7 @@ def _plot_density(args) -> int:
     out = args.out or str(Path(args.result).with_suffix("")) + "_density.png"
     try:
         plot_density(result, out, run)
-    except RunError as error:
+    except (RunError, OutputError) as error:
         return _failure("plot", error, args.result)
     print(f"wrote {out}", file=sys.stderr)
     return EXIT_OK

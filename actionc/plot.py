@@ -59,12 +59,17 @@ def plot(result: Result, kind: str = "auto", out: str | Path | None = None):
     figure.suptitle(f"{result.meta['model']} — {result.meta['method']}, {result.meta['particles']} particle(s)")
     figure.tight_layout()
     if out is not None:
-        file_format = Path(out).suffix.lstrip(".").lower() or "png"
-        if file_format not in figure.canvas.get_supported_filetypes():
-            raise RunError(f"cannot draw a .{file_format} file", hint="use .png, .svg or .pdf")
-        write_atomically(out, lambda handle: figure.savefig(handle, dpi=110, format=file_format))
-        plt.close(figure)
+        _save(figure, out, plt)
     return figure
+
+
+def _save(figure, out: str | Path, plt) -> None:
+    """Write the figure by the output rules of actionc.run.result (format by extension)."""
+    file_format = Path(out).suffix.lstrip(".").lower() or "png"
+    if file_format not in figure.canvas.get_supported_filetypes():
+        raise RunError(f"cannot draw a .{file_format} file", hint="use .png, .svg or .pdf")
+    write_atomically(out, lambda handle: figure.savefig(handle, dpi=110, format=file_format))
+    plt.close(figure)
 
 
 def _label(name: str) -> str:
@@ -266,6 +271,5 @@ def plot_density(result, out: str | Path | None = None, run: Result | None = Non
     figure.suptitle(f"{result.meta['model']} — Fokker–Planck density ({result.meta['scheme']} scheme)", fontsize=10)
     figure.tight_layout()
     if out is not None:
-        figure.savefig(out, dpi=110)
-        plt.close(figure)
+        _save(figure, out, plt)
     return figure
