@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Sequence
 
 from actionc.errors import ModelError, OutputError, ResultFileError, RunError
+from actionc.kinds import Kind
 from actionc.version import __version__
 
 # Heavy modules (SymPy, the parser) are imported inside the commands that
@@ -255,9 +256,8 @@ def _critical(args) -> int:
     try:
         compiled = compile(args.file)
         params = _known_params(compiled, dict(args.set))
-        compiled.function("gradient")
-    except AttributeError:  # no gradient among the model's functions
-        return _failure("critical", RunError("this needs an energy model with a temperature"), args.file)
+        if not compiled.has("gradient"):
+            raise RunError("this needs an energy model with a temperature")
     except (ModelError, RunError, OSError) as error:
         return _failure("critical", error, args.file)
     points = landscape.critical_points(compiled, args.box[0], args.box[1], params=params)
@@ -295,7 +295,7 @@ def _action(args) -> int:
         return _failure("action", error, args.result)
     try:
         compiled = compile(args.file)
-        if result.meta["model"] != compiled.kernel.meta["model"]:
+        if result.meta["model"] != compiled.meta.model:
             raise RunError(f"{args.result} is a run of '{result.meta['model']}', not of {args.file}")
         values = actions_of(compiled, result)
     except (ModelError, RunError, OSError) as error:
@@ -326,10 +326,10 @@ def _path(args) -> int:
             check_output(args.out)  # before the work
         compiled = compile(args.file)
         params = _known_params(compiled, dict(args.set))
-        kind = compiled.kernel.meta["kind"]
-        if kind == "lagrangian":
+        kind = compiled.meta.kind
+        if kind is Kind.LAGRANGIAN:
             return _stationary_path(args, compiled, params)
-        if "gradient" in compiled.functions:
+        if compiled.has("gradient"):
             return _transition_path(args, compiled, params)
         raise RunError(
             f"'actionc path' needs a lagrangian model or an energy model with a temperature, not a {kind} model",
@@ -366,7 +366,7 @@ def _stationary_path(args, compiled, params) -> int:
     from actionc.run.stationary import stationary_path
 
     names = compiled.names
-    coordinates = names[: len(names) // 2]
+    coordinates = list(compiled.meta.coordinates)
     start, end = _point_of(coordinates, args.start, "--from"), _point_of(coordinates, args.end, "--to")
     if args.t_end is None:
         raise RunError("a stationary path of a lagrangian model needs --t-end, the time of its end point")
@@ -387,9 +387,9 @@ def _stationary_path(args, compiled, params) -> int:
     path = stationary_path(
         compiled, start, end, args.t_end, t0=args.t0, nodes=args.nodes, guess=guess, rule=args.rule, params=params
     )
-    print(f"{compiled.kernel.meta['model']}: {path.summary()}")
+    print(f"{compiled.meta.model}: {path.summary()}")
     if args.out:
-        path.to_result(compiled.kernel.meta["model"], {**compiled.params, **params}, names).save(args.out)
+        path.to_result(compiled.meta.model, {**compiled.params, **params}, names).save(args.out)
         print(f"wrote {args.out}")
     return EXIT_OK
 
@@ -422,7 +422,7 @@ def _transition_path(args, compiled, params) -> int:
     path = landscape.minimum_energy_path(compiled, start, end, images=args.images, params=params)
     temperature, friction = landscape.temperature_and_friction(compiled, params)
     print(
-        f"{compiled.kernel.meta['model']}: minimum-energy path, {args.images} images "
+        f"{compiled.meta.model}: minimum-energy path, {args.images} images "
         f"(string method, {path.iterations} iterations)"
     )
     for point in path.points:
@@ -602,7 +602,7 @@ def _emit(args) -> int:
             if args.target == "llvm":
                 sys.stdout.write(compiled.llvm("step"))
             else:
-                library, header = shared_library(compiled, args.out, compiled.kernel.meta["model"])
+                library, header = shared_library(compiled, args.out, compiled.meta.model)
                 print(f"wrote {library} and {header}", file=sys.stderr)
             return EXIT_OK
         from actionc.lang import load

@@ -96,10 +96,19 @@ def _trajectories(result: Result, plt):
 
 def _phase(result: Result, plt):
     names = result.names
-    if len(names) % 2:
+    coordinates, conjugates = result.meta.get("coordinates"), result.meta.get("conjugates")
+    if (
+        coordinates
+        and conjugates
+        and len(coordinates) == len(conjugates)
+        and set(coordinates + conjugates) <= set(names)
+    ):
+        pairs = list(zip(coordinates, conjugates))[:3]  # what the kernel says its state is
+    elif len(names) % 2:
         raise RunError("a phase portrait needs a state of coordinates and velocities or momenta")
-    half = len(names) // 2
-    pairs = [(names[i], names[half + i]) for i in range(min(half, 3))]
+    else:  # a result that does not say (an older file, a first-order model): its halves
+        half = len(names) // 2
+        pairs = [(names[i], names[half + i]) for i in range(min(half, 3))]
     figure, axes = plt.subplots(1, len(pairs), figsize=(4.5 * len(pairs), 4.2), squeeze=False)
     for axis, (q, p) in zip(axes[0], pairs):
         qs, ps = result[q], result[p]
@@ -159,10 +168,9 @@ def _energy_function(result: Result):
         compiled = compile_text(source)
     except ModelError as error:
         raise ResultFileError(f"the model text in its meta does not load:\n{error}") from None
-    try:
-        energy, temperature = compiled.function("energy"), compiled.function("temperature")
-    except AttributeError:  # no temperature: no Gibbs density
+    if not compiled.has("temperature"):  # no temperature: no Gibbs density
         return None
+    energy, temperature = compiled.function("energy"), compiled.function("temperature")
     params = {k: v for k, v in result.meta["params"].items() if not isinstance(v, list)}
     if set(params) - set(compiled.params):
         raise ResultFileError(f"the parameters in its meta ({', '.join(params)}) are not its model's")

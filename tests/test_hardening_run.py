@@ -8,6 +8,7 @@ import stat
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -357,7 +358,8 @@ def test_the_memory_guard_counts_particle_states_and_streams_not_only_saves(caps
 
 
 def test_the_memory_guard_counts_the_invariants():
-    meta = {"state": ["q", "q_dot"], "invariants": ["energy"] * 10, "control": 0, "stats": [], "params": []}
+    # the fields of a KernelMeta the guard reads
+    meta = SimpleNamespace(state=("q", "q_dot"), invariants=("energy",) * 10, control=0, stats=(), params=())
     simulate._check_memory(meta, n_saves=1000, particles=20_000, swept=False)  # 0.3 + 3.0 GiB: under 4
     with pytest.raises(actionc.errors.RunError, match="invariants 14.9"):
         simulate._check_memory(meta, n_saves=1000, particles=100_000, swept=False)

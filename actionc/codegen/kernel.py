@@ -17,6 +17,8 @@ from pathlib import Path
 from types import ModuleType
 
 from actionc.codegen import cache
+from actionc.kinds import Calculus, Kind
+from actionc.methods import Direction
 
 REQUIRED = ("META", "run_particles")
 
@@ -86,6 +88,57 @@ def _numba_cache_beside_the_kernel():
 
 
 @dataclass(frozen=True)
+class KernelMeta:
+    """What a kernel module says of itself in its META (written by
+    codegen/module.py): the contract between a kernel and its callers."""
+
+    model: str
+    kind: Kind
+    method: str  # as the user named it (a sampler's name, or the integrator's)
+    integrator: str
+    direction: Direction
+    state: tuple[str, ...]
+    coordinates: tuple[str, ...]  # mechanical models: q …
+    conjugates: tuple[str, ...]  # … and their velocities q' (lagrangian) or momenta p (hamiltonian)
+    params: tuple[tuple[str, float], ...]  # in the order of p[k], with their defaults
+    noises: tuple[str, ...]
+    calculus: Calculus
+    invariants: tuple[str, ...]
+    forces: bool  # non-conservative forces act: no action principle
+    functions: tuple[str, ...]  # the model functions Compiled.function offers
+    stats: tuple[str, ...]  # the integrator's per-particle counters
+    control: int  # length of the per-particle control state
+    control_options: tuple[tuple[int, str], ...]  # run options that seed control slots
+    failures: dict[str, tuple[str, str]]  # advance()'s codes -> (reason, remedy)
+    actionc: str
+
+    @classmethod
+    def parse(cls, text: str) -> KernelMeta:
+        raw = json.loads(text)
+        return cls(
+            model=raw["model"],
+            kind=Kind(raw["kind"]),
+            method=raw["method"],
+            integrator=raw["integrator"],
+            direction=Direction(raw["direction"]),
+            state=tuple(raw["state"]),
+            coordinates=tuple(raw["coordinates"]),
+            conjugates=tuple(raw["conjugates"]),
+            params=tuple((name, float(value)) for name, value in raw["params"]),
+            noises=tuple(raw["noises"]),
+            calculus=Calculus(raw["calculus"]),
+            invariants=tuple(raw["invariants"]),
+            forces=bool(raw["forces"]),
+            functions=tuple(raw["functions"]),
+            stats=tuple(raw["stats"]),
+            control=int(raw["control"]),
+            control_options=tuple((int(slot), name) for slot, name in raw["control_options"]),
+            failures={code: tuple(words) for code, words in raw["failures"].items()},
+            actionc=raw["actionc"],
+        )
+
+
+@dataclass(frozen=True)
 class Kernel:
     """A compiled ensemble kernel: one model, one method, in one file.
     Pickles as its file path, so it can be sent to other processes."""
@@ -97,21 +150,21 @@ class Kernel:
         return load_module(self.path)
 
     @functools.cached_property
-    def meta(self) -> dict:
+    def meta(self) -> KernelMeta:
         """What the module says of itself (parsed once: every run reads it)."""
-        return json.loads(self.module.META)
+        return KernelMeta.parse(self.module.META)
 
     @property
     def names(self) -> list[str]:
-        return self.meta["state"]
+        return list(self.meta.state)
 
     @property
     def method(self) -> str:
-        return self.meta["method"]
+        return self.meta.method
 
     @property
     def params(self) -> dict[str, float]:
-        return {name: value for name, value in self.meta["params"]}
+        return dict(self.meta.params)
 
     @property
     def source(self) -> str:

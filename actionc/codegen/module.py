@@ -11,6 +11,7 @@ source, so the file's hash is its cache key.
 
 from __future__ import annotations
 
+import functools
 import json
 from importlib import resources
 
@@ -256,6 +257,9 @@ def score(x, t, p):
             "control": self.integrator.control(system),
             "control_options": [list(option) for option in self.integrator.options],
             "failures": {str(code): list(words) for code, words in FAILURES.items()},
+            "coordinates": list(system.coordinate_names),
+            "conjugates": list(system.conjugate_names),
+            "functions": list(self.numpy_functions),
             "actionc": __version__,
         }
 
@@ -280,7 +284,7 @@ def score(x, t, p):
         parts += ["\n# ---- the ensemble drivers ----\n", self.drivers()]
         parts += [
             "\n# ---- NumPy functions, for Python callers (not used by the kernel) ----\n",
-            self.numpy_functions(),
+            "\n\n".join(["import numpy", *(f.strip("\n") for f in self.numpy_functions.values())]) + "\n",
         ]
         parts += ["\n# ---- C-callable wrappers, compiled on demand (actionc.run.embed) ----\n", self.c_wrappers()]
         return "\n\n".join(part.strip("\n") for part in parts) + "\n"
@@ -323,60 +327,54 @@ def c_step(x_pointer, t, dt, p_pointer, s_pointer, c_pointer):
     return code
 '''
 
-    def numpy_functions(self) -> str:
-        """Vectorized callables: x (..., n), t, p (..., n_params) broadcast."""
+    @functools.cached_property
+    def numpy_functions(self) -> dict[str, str]:
+        """Vectorized callables, by the name Compiled.function knows them:
+        x (..., n), t, p (..., n_params) broadcast."""
         system = self.system
         names = {x: f"x[..., {i}]" for i, x in enumerate(system.state)}
         names.update({p.symbol: f"p[..., {k}]" for k, p in enumerate(system.params)})
         names[system.time] = "t"
-        parts = ["import numpy\n"]
+        functions: dict[str, str] = {}
+
+        def add(name: str, expressions, doc: str, shape: str) -> None:
+            functions[name] = printer.array_function(f"np_{name}", expressions, names, doc, shape)
+
         if system.horizon is not None:
-            parts.append(printer.array_function("np_horizon", [system.horizon], names, "The horizon T.", "scalar"))
+            add("horizon", [system.horizon], "The horizon T.", "scalar")
         if system.external_score is not None:  # the drift needs the supplied score: not a NumPy function
-            return "\n\n".join(part.strip("\n") for part in parts) + "\n"
-        drift = system.drift
+            return functions
         if system.mass_matrix is None:
-            parts.append(printer.array_function("np_drift", drift, names, "The drift f(x, t).", "vector"))
+            add("drift", system.drift, "The drift f(x, t).", "vector")
         else:
-            parts.append(self.numpy_mass_matrix_drift(names))
+            functions["drift"] = self.numpy_mass_matrix_drift(names)
         if system.calculus is Calculus.STRATONOVICH:
-            parts.append(printer.array_function("np_ito_drift", system.ito_drift, names, "The Itô drift.", "vector"))
+            add("ito_drift", system.ito_drift, "The Itô drift.", "vector")
         if system.diffusion is not None:
             flat = [e for row in system.diffusion for e in row]
-            shape = f"matrix:{self.n}x{self.m}"
-            parts.append(printer.array_function("np_diffusion", flat, names, "The diffusion g(x, t).", shape))
+            add("diffusion", flat, "The diffusion g(x, t).", f"matrix:{self.n}x{self.m}")
         if system.invariants:
-            values = [e for _, e in system.invariants]
-            parts.append(printer.array_function("np_invariants", values, names, "The invariants.", "vector"))
+            add("invariants", [e for _, e in system.invariants], "The invariants.", "vector")
         if system.lagrangian is not None:
-            parts.append(printer.array_function("np_lagrangian", [system.lagrangian], names, "L(x, t).", "scalar"))
-            gradient = system.lagrangian_gradient
-            parts.append(printer.array_function("np_lagrangian_gradient", gradient, names, "∂L/∂(q, q').", "vector"))
+            add("lagrangian", [system.lagrangian], "L(x, t).", "scalar")
+            add("lagrangian_gradient", system.lagrangian_gradient, "∂L/∂(q, q').", "vector")
             hessian = [e for row in system.lagrangian_hessian for e in row]
-            shape = f"matrix:{self.n}x{self.n}"
-            parts.append(printer.array_function("np_lagrangian_hessian", hessian, names, "∂²L/∂(q, q')².", shape))
+            add("lagrangian_hessian", hessian, "∂²L/∂(q, q')².", f"matrix:{self.n}x{self.n}")
         if system.divergence is not None:
-            parts.append(
-                printer.array_function("np_divergence", [system.divergence], names, "∇·f (Itô drift).", "scalar")
-            )
+            add("divergence", [system.divergence], "∇·f (Itô drift).", "scalar")
         if system.score is not None and system.gibbs is None:
-            parts.append(printer.array_function("np_score", system.score, names, "The score ∇ log p.", "vector"))
+            add("score", system.score, "The score ∇ log p.", "vector")
         if system.log_density is not None:
-            parts.append(printer.array_function("np_log_density", [system.log_density], names, "log p.", "scalar"))
+            add("log_density", [system.log_density], "log p.", "scalar")
         if system.gibbs is not None:
             gibbs = system.gibbs
-            parts.append(printer.array_function("np_energy", [gibbs.energy], names, "The energy E(x).", "scalar"))
-            score = [-g / gibbs.temperature for g in gibbs.gradient]
-            parts.append(printer.array_function("np_score", score, names, "The score −∇E/T.", "vector"))
-            parts.append(
-                printer.array_function("np_temperature", [gibbs.temperature], names, "The temperature T.", "scalar")
-            )
-            parts.append(printer.array_function("np_friction", [gibbs.friction], names, "The friction γ.", "scalar"))
-            parts.append(printer.array_function("np_gradient", gibbs.gradient, names, "∇E(x).", "vector"))
-            hessian = [e for row in gibbs.hessian for e in row]
-            shape = f"matrix:{self.n}x{self.n}"
-            parts.append(printer.array_function("np_hessian", hessian, names, "The Hessian of E.", shape))
-        return "\n\n".join(part.strip("\n") for part in parts) + "\n"
+            add("energy", [gibbs.energy], "The energy E(x).", "scalar")
+            add("score", [-g / gibbs.temperature for g in gibbs.gradient], "The score −∇E/T.", "vector")
+            add("temperature", [gibbs.temperature], "The temperature T.", "scalar")
+            add("friction", [gibbs.friction], "The friction γ.", "scalar")
+            add("gradient", gibbs.gradient, "∇E(x).", "vector")
+            add("hessian", [e for row in gibbs.hessian for e in row], "The Hessian of E.", f"matrix:{self.n}x{self.n}")
+        return functions
 
     def numpy_mass_matrix_drift(self, names) -> str:
         implicit = self.system.mass_matrix

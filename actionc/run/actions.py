@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from actionc.errors import RunError
+from actionc.kinds import Calculus, Kind
 
 
 def _params(result_params: dict, particles: int) -> dict:
@@ -16,27 +17,24 @@ def _params(result_params: dict, particles: int) -> dict:
 
 def lagrangian_action(compiled, t: np.ndarray, x: np.ndarray, params: dict | None = None) -> np.ndarray:
     """∫ L dt along x (saves × particles × state), per particle."""
-    try:
-        lagrangian = compiled.function("lagrangian")
-    except AttributeError:
-        raise RunError("this model has no Lagrangian; path actions of SDEs are 'freidlin_wentzell'") from None
-    values = lagrangian(x, t[:, None], **(params or {}))
+    if not compiled.has("lagrangian"):
+        raise RunError("this model has no Lagrangian; path actions of SDEs are 'freidlin_wentzell'")
+    values = compiled.function("lagrangian")(x, t[:, None], **(params or {}))
     return np.trapezoid(values, t, axis=0)
 
 
 def sde_actions(compiled, t: np.ndarray, x: np.ndarray, params: dict | None = None) -> dict[str, np.ndarray]:
     """The Freidlin–Wentzell and Onsager–Machlup actions of paths x, per particle."""
     params = params or {}
-    try:
-        drift, diffusion = compiled.function("drift"), compiled.function("diffusion")
-        divergence = compiled.function("divergence")
-    except AttributeError:
-        raise RunError("path actions need an SDE or energy model with noise") from None
+    if not all(compiled.has(name) for name in ("drift", "diffusion", "divergence")):
+        raise RunError("path actions need an SDE or energy model with noise")
+    drift, diffusion = compiled.function("drift"), compiled.function("diffusion")
+    divergence = compiled.function("divergence")
     h = np.diff(t)[:, None]
     middle = 0.5 * (x[1:] + x[:-1])
     times = 0.5 * (t[1:] + t[:-1])[:, None]
     velocity = np.diff(x, axis=0) / h[..., None]
-    if compiled.kernel.meta["calculus"] == "stratonovich":
+    if compiled.meta.calculus is Calculus.STRATONOVICH:
         drift = compiled.function("ito_drift")
     mismatch = velocity - drift(middle, times, **params)
     g = diffusion(middle, times, **params)
@@ -60,7 +58,7 @@ def actions_of(compiled, result) -> dict[str, np.ndarray]:
             "the result's state and parameters are not this model's",
             hint=f"the model has state {state} and parameters {names}",
         )
-    if result.meta["kind"] == "lagrangian" and "lagrangian" in compiled.functions:
+    if compiled.meta.kind is Kind.LAGRANGIAN and compiled.has("lagrangian"):
         return {"action": lagrangian_action(compiled, result.t, result.x, params)}
     return sde_actions(compiled, result.t, result.x, params)
 
@@ -72,11 +70,10 @@ def geometric_action(compiled, path: np.ndarray, params: dict | None = None) -> 
     ⟨a, b⟩_D = aᵀ D⁻¹ b, D = g gᵀ; midpoint rule. Going down a gradient flow
     costs nothing; going up from a minimum to a saddle of E costs ΔE / T."""
     params = params or {}
-    try:
-        drift, diffusion = compiled.function("drift"), compiled.function("diffusion")
-    except AttributeError:
-        raise RunError("a path action needs an SDE or energy model with noise") from None
-    if compiled.kernel.meta["calculus"] == "stratonovich":
+    if not (compiled.has("drift") and compiled.has("diffusion")):
+        raise RunError("a path action needs an SDE or energy model with noise")
+    drift, diffusion = compiled.function("drift"), compiled.function("diffusion")
+    if compiled.meta.calculus is Calculus.STRATONOVICH:
         drift = compiled.function("ito_drift")
     middle = 0.5 * (path[1:] + path[:-1])
     step = np.diff(path, axis=0)

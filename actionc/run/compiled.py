@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from actionc.codegen.kernel import Kernel
+from actionc.codegen.kernel import Kernel, KernelMeta
 from actionc.run import embed
 from actionc.run.result import Result
 from actionc.run.simulate import simulate
@@ -40,9 +40,18 @@ class Compiled:
         return self.kernel.source
 
     @property
+    def meta(self) -> KernelMeta:
+        """What the kernel says of itself: kind, state layout, methods, functions."""
+        return self.kernel.meta
+
+    @property
     def functions(self) -> list[str]:
         """The names `function` accepts for this model."""
-        return sorted(n[3:] for n in dir(self.kernel.module) if n.startswith("np_"))
+        return sorted(self.kernel.meta.functions)
+
+    def has(self, name: str) -> bool:
+        """Whether the model has the function `name` (an energy, a Lagrangian, …)."""
+        return name in self.kernel.meta.functions
 
     def function(self, name: str):
         """A vectorized NumPy callable f(x, t=0.0, **params) of the model:

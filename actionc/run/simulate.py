@@ -70,7 +70,7 @@ def simulate(
     default about a quarter second's worth); it never changes the result.
     """
     meta = kernel.meta
-    names, n = meta["state"], len(meta["state"])
+    names, n = meta.state, len(meta.state)
     _check_numbers(dt=dt, steps=steps, particles=particles, save_every=save_every, seed=seed, rtol=rtol, atol=atol)
     if steps % save_every:
         raise RunError(
@@ -78,7 +78,7 @@ def simulate(
             hint="choose steps as a whole number of saves",
         )
     _check_memory(meta, steps // save_every + 1, particles, swept=any(np.ndim(v) > 0 for v in (params or {}).values()))
-    p, p_stride, param_values = _parameters(dict(meta["params"]), params or {}, particles)
+    p, p_stride, param_values = _parameters(dict(meta.params), params or {}, particles)
     init = dict(init or {})
     per_particle = {k: np.asarray(v, float) for k, v in init.items() if np.ndim(v) > 0}
     for name, column in per_particle.items():
@@ -91,13 +91,13 @@ def simulate(
     state = _Particles(
         x=np.empty((particles, n)),
         streams=np.empty((particles, 4), dtype=np.uint64),
-        control=np.zeros((particles, meta["control"])),
-        stats=np.zeros((particles, max(1, len(meta["stats"])))),
+        control=np.zeros((particles, meta.control)),
+        stats=np.zeros((particles, max(1, len(meta.stats)))),
         status=np.zeros(particles, dtype=np.int8),
         failed_at=np.zeros(particles, dtype=np.int64),
     )
     run_options = {"rtol": rtol, "atol": atol}
-    for slot, option in meta["control_options"]:  # e.g. dopri5's tolerances
+    for slot, option in meta.control_options:  # e.g. dopri5's tolerances
         state.control[:, slot] = run_options[option]
     fixed = (state.x, p, p_stride, state.streams, state.control, state.stats, state.status, state.failed_at)
     initial = (np.uint64(seed), override, values)
@@ -116,7 +116,7 @@ def simulate(
     if not np.isfinite(state.x).all():
         raise RunError("the initial state is not finite", hint="check the init values and the parameters")
     if params:
-        _check_overrides(module, state.x[: p.shape[0]], p, _parameters(dict(meta["params"]), {}, 1)[0], params)
+        _check_overrides(module, state.x[: p.shape[0]], p, _parameters(dict(meta.params), {}, 1)[0], params)
 
     n_saves = steps // save_every
     saves = np.empty((n_saves + 1, particles, n))
@@ -202,7 +202,7 @@ def beyond_tuple_limit(error: BaseException) -> bool:
 
 def too_large(meta) -> RunError:
     return RunError(
-        f"'{meta['model']}' with {len(meta['state'])} state variables and method {meta['method']} is beyond what "
+        f"'{meta.model}' with {len(meta.state)} state variables and method {meta.method} is beyond what "
         "Numba compiles: a kernel keeps a particle's state in tuples, and Numba refuses tuples of more than 30 values",
         hint=TUPLE_LIMIT,
     )
@@ -213,10 +213,10 @@ def _check_memory(meta, n_saves: int, particles: int, swept: bool) -> None:
     more than MAX_MEMORY_GB: the saves, the invariants at every save (and
     as much again while they are evaluated), and per particle its state,
     random stream, control, counters, status and swept parameters."""
-    n, gib = len(meta["state"]), 2**30
+    n, gib = len(meta.state), 2**30
     saves = n_saves * particles * n * 8 / gib
-    invariants = 2 * n_saves * particles * len(meta["invariants"]) * 8 / gib
-    columns = n + 4 + meta["control"] + max(1, len(meta["stats"])) + 1 + (len(meta["params"]) if swept else 0)
+    invariants = 2 * n_saves * particles * len(meta.invariants) * 8 / gib
+    columns = n + 4 + meta.control + max(1, len(meta.stats)) + 1 + (len(meta.params) if swept else 0)
     state = particles * (8 * columns + 1) / gib  # + 1: the int8 status
     total = saves + invariants + state
     if total > MAX_MEMORY_GB:
@@ -341,18 +341,20 @@ def _result(meta, state: _Particles, saves, times, dt, done, steps, save_every, 
     failures = []
     for i in np.flatnonzero(state.status):
         code = str(int(state.status[i]))
-        reason = meta["failures"].get(code, ["failed", ""])[0]
+        reason = meta.failures.get(code, ["failed", ""])[0]
         step = int(state.failed_at[i])
         failures.append({"particle": int(i), "step": step, "time": step * dt, "reason": reason})
     failures.sort(key=lambda failure: (failure["step"], failure["particle"]))  # the earliest first
-    stats = {name: float(state.stats[:, k].sum()) for k, name in enumerate(meta["stats"])}
+    stats = {name: float(state.stats[:, k].sum()) for k, name in enumerate(meta.stats)}
     if "accepted" in stats and stats.get("proposed"):
         stats["acceptance_rate"] = stats["accepted"] / stats["proposed"]
     info = {
-        "model": meta["model"],
+        "model": meta.model,
         "model_hash": model_hash,
-        "kind": meta["kind"],
-        "method": meta["method"],
+        "kind": meta.kind.value,
+        "method": meta.method,
+        "coordinates": list(meta.coordinates),  # mechanical models: q, and their q' or p
+        "conjugates": list(meta.conjugates),
         "dt": float(dt),
         "steps": int(done),
         "save_every": int(save_every),
@@ -365,7 +367,7 @@ def _result(meta, state: _Particles, saves, times, dt, done, steps, save_every, 
         "complete": done == steps,
         "versions": {"actionc": __version__, "numba": numba.__version__, "numpy": np.__version__},
     }
-    names, invariants = list(meta["state"]), list(meta["invariants"])
+    names, invariants = list(meta.state), list(meta.invariants)
     return Result(t=times, x=saves, names=names, meta=info, invariant_names=invariants, failed=state.status != 0)
 
 

@@ -29,6 +29,7 @@ import numba
 import numpy as np
 
 from actionc.errors import RunError
+from actionc.kinds import Kind
 from actionc.quadrature import RULES, check_rule
 from actionc.run.result import Result
 
@@ -253,21 +254,23 @@ def stationary_path(
     end (each a sequence of coordinate values), from `guess`: None (the
     straight line), a callable t -> q(t), or an array (nodes + 1, n).
     Different guesses can find different stationary paths."""
-    meta = compiled.kernel.meta
-    if meta["kind"] != "lagrangian" or "lagrangian_gradient" not in compiled.functions:
+    meta = compiled.meta
+    if meta.kind is not Kind.LAGRANGIAN or not compiled.has("lagrangian_gradient"):
         raise RunError(
-            f"a stationary path needs a Lagrangian; '{meta['model']}' is a {meta['kind']} model",
+            f"a stationary path needs a Lagrangian; '{meta.model}' is a {meta.kind} model",
             hint="for energy models, 'actionc path' finds the minimum-energy path between minima",
         )
-    if meta["noises"]:
+    if meta.noises:
         raise RunError("this model has noise; a stationary path is a property of the noise-free dynamics")
-    if meta.get("forces"):
+    if meta.forces:
         raise RunError(
             "this model has forces or dissipation, which no action principle includes",
             hint="stationary paths are for conservative Lagrangians; integrate forced motion with 'actionc run'",
         )
     check_rule(rule)
-    n = len(meta["state"]) // 2
+    # the discrete action evaluates L at (q, q') stacked in the kernel's state order
+    assert meta.state == meta.coordinates + meta.conjugates, meta.state
+    n = len(meta.coordinates)
     a, b = (np.asarray(x, float).reshape(n) for x in (start, end))
     if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
         raise RunError("the ends of the path must be finite")
@@ -292,7 +295,7 @@ def stationary_path(
         t=t,
         q=q,
         v=_velocities(compiled, t, q, momenta, params),
-        coordinates=list(meta["state"][:n]),
+        coordinates=list(meta.coordinates),
         action=value,
         residual=float(np.max(np.abs(gradient), initial=0.0)) / action.h,
         iterations=iterations,
