@@ -260,28 +260,47 @@ def test_multiplicative_noise_moves_the_mean_only_in_stratonovich_calculus(calcu
     assert mean == pytest.approx(np.exp(growth), abs=1e-3)
 
 
-def test_a_tilted_periodic_potential_reaches_riskens_current_carrying_stationary_density():
-    # dx = (F − sin x) dt + sqrt(2T) dW on a circle: a steady state with a
-    # current, p(x) ∝ e^{−Φ(x)/T} ∫_x^{x+2π} e^{Φ(y)/T} dy, Φ = −cos x − F x
-    # (Risken, The Fokker–Planck Equation, §11.2)
+def risken_tilted(x, F, T):
+    """dx = (F − sin x) dt + sqrt(2T) dW on a circle: the steady state with a
+    current, p(x) ∝ e^{−Φ(x)/T} ∫_x^{x+2π} e^{Φ(y)/T} dy, Φ = −cos x − F x
+    (Risken, The Fokker–Planck Equation, §11.2), normalized on the cells x."""
     from scipy.integrate import quad
 
-    F, T = 0.6, 0.4
-    model = actionc.parse("model tilted\nparam F = 0.6, T = 0.4\nstate x\ndx = (F - sin(x)) dt + sqrt(2*T) dW\n")
+    def phi(y):
+        return -np.cos(y) - F * y
 
-    def phi(x):
-        return -np.cos(x) - F * x
+    exact = np.array([np.exp(-phi(c) / T) * quad(lambda y: np.exp(phi(y) / T), c, c + 2 * np.pi)[0] for c in x])
+    return exact / (exact.sum() * (x[1] - x[0]))
 
+
+TILTED_SDE = "model tilted\nparam F = 0.6, T = 0.4\nstate x\ndx = (F - sin(x)) dt + sqrt(2*T) dW\n"
+# the same dynamics as an energy model: E = −cos x − F x is not periodic, so
+# no Gibbs state exists on the circle and the wrap face must take the general flux
+TILTED_ENERGY = "model tilted_energy\nparam F = 0.6, T = 0.4\nstate x\nenergy = -cos(x) - F*x\ntemperature = T\n"
+
+
+@pytest.mark.parametrize("text", [TILTED_SDE, TILTED_ENERGY])
+def test_a_tilted_periodic_potential_reaches_riskens_current_carrying_stationary_density(text):
+    model = actionc.parse(text)
     errors = []
     for cells in (50, 100):
         problem = discretize(model, grid={"x": (-np.pi, np.pi, cells)}, boundary="x=periodic")
         axis = problem.grid.axes[0]
-        exact = np.array(
-            [np.exp(-phi(x) / T) * quad(lambda y: np.exp(phi(y) / T), x, x + 2 * np.pi)[0] for x in axis.centres]
-        )
-        exact /= exact.sum() * axis.spacing
+        exact = risken_tilted(axis.centres, 0.6, 0.4)
         errors.append(np.abs(stationary(problem.operator(), axis.spacing) - exact).sum() * axis.spacing)
     assert errors[1] < 5e-4 and 3.5 < errors[0] / errors[1] < 4.5, errors
+
+
+def test_a_periodic_energy_keeps_its_exact_gibbs_state_and_a_tilted_one_has_none():
+    periodic = discretize(
+        actionc.parse(TILTED_ENERGY), grid={"x": (-np.pi, np.pi, 60)}, boundary="x=periodic", params={"F": 0.0}
+    )
+    energy, temperature = periodic.energy()
+    exact = gibbs(energy, temperature, periodic.grid.volume)
+    assert periodic.gibbs_exact
+    assert np.abs(stationary(periodic.operator(), periodic.grid.volume) - exact).max() <= 1e-10 * exact.max()
+    tilted = solve(actionc.parse(TILTED_ENERGY), grid="x=-3.14159:3.14159:60", boundary="x=periodic", t_end=1.0)
+    assert not tilted.meta["scheme"] == "gibbs" and tilted.relative_entropy is None  # no Gibbs density to compare to
 
 
 def test_three_dimensional_linear_drift_has_its_gaussian_exactly_at_the_cells():

@@ -16,7 +16,7 @@ from actionc.run.density import evolve
 from actionc.run.density.fields import Coefficients, coefficients
 from actionc.run.density.grid import Axis, Grid, parse_axes, parse_boundaries
 from actionc.run.density.initial import given_density, initial_density, initial_spread
-from actionc.run.density.operator import assemble
+from actionc.run.density.operator import assemble, periodic_energy
 from actionc.run.density.result import DensityResult
 from actionc.system import System
 from actionc.version import __version__
@@ -41,6 +41,17 @@ class Problem:
     def operator(self, t: float = 0.0):
         """L at time t: dp/dt = L p on the flattened cells (SciPy CSR)."""
         return assemble(self.grid, self.fields, t, self.p)
+
+    @property
+    def gibbs_exact(self) -> bool:
+        """The Gibbs scheme on every face: exp(−E/T) at the cells is the
+        discrete stationary state (an energy model whose energy is periodic
+        along its periodic axes)."""
+        return self.fields.gibbs_exact and all(
+            periodic_energy(self.grid, self.fields, k, 0.0, self.p)
+            for k, axis in enumerate(self.grid.axes)
+            if axis.boundary == "periodic"
+        )
 
     def energy(self) -> tuple[np.ndarray, float] | None:
         """E at the cells (flattened) and T, for energy models."""
@@ -89,7 +100,7 @@ def solve(
     if fields.energy is not None:
         energy, temperature = problem.energy()
         result.free_energy = evolve.free_energy(saves, energy, temperature, grid.volume)
-        if grid.conserving:
+        if grid.conserving and problem.gibbs_exact:
             equilibrium = evolve.gibbs(energy, temperature, grid.volume)
             F_eq = evolve.free_energy(equilibrium, energy, temperature, grid.volume)  # −T log Z
             result.relative_entropy = (result.free_energy - F_eq) / temperature
@@ -104,7 +115,7 @@ def solve(
         "model": problem.name,
         "kind": problem.kind,
         "state": list(grid.names),
-        "scheme": "gibbs" if fields.gibbs_exact else "exponential-fitting",
+        "scheme": _scheme(problem),
         "grid": grid.to_meta(),
         "dt": dt,
         "steps": steps,
@@ -116,6 +127,12 @@ def solve(
         "actionc": __version__,
     }
     return result
+
+
+def _scheme(problem: Problem) -> str:
+    if problem.gibbs_exact:
+        return "gibbs"
+    return "gibbs, general flux across the periodic walls" if problem.fields.gibbs_exact else "exponential-fitting"
 
 
 def _steps(t_end, dt, save_every, analysis_only) -> tuple[int, float]:
