@@ -105,7 +105,21 @@ def test_mass_is_conserved_to_round_off_and_p_stays_positive_at_large_steps():
     assert result.p.min() >= 0
 
 
-def test_absorbing_boundaries_lose_probability_and_periodic_ones_keep_it():
+@pytest.mark.parametrize("drift", ["0", "1.5"])
+def test_absorbing_walls_give_the_exact_slowest_rate_of_an_interval_at_second_order(drift):
+    # dx = c dt + sqrt(2) dW on [0, 1], p = 0 at both walls: the slowest rate
+    # is π²D/L² + c²/4D (the drift's e^{cx/2D} factor; Gardiner §5.2), D = 1
+    model = actionc.parse(f"model walls\nstate x\ndx = {drift} dt + sqrt(2) dW\ninit x = 0.5\n")
+    exact = np.pi**2 + float(drift) ** 2 / 4
+    errors = []
+    for cells in (25, 50, 100):
+        problem = discretize(model, grid={"x": (0.0, 1.0, cells)}, boundary="x=absorbing")
+        errors.append(slowest_eigenvalues(problem.operator(), 1)[0] - exact)
+    orders = np.log2(np.abs(errors[:-1]) / np.abs(errors[1:]))
+    assert np.all(np.abs(orders - 2) < 0.15) and abs(errors[-1]) < 1e-3 * exact, (errors, orders)
+
+
+def test_absorbing_walls_lose_probability_and_periodic_ones_keep_it():
     model = actionc.parse(DOUBLE_WELL)
     absorbed = solve(model, grid="x=-1.2:1.2:120", boundary="x=absorbing", t_end=2.0, dt=0.01, save_every=50)
     assert np.all(np.diff(absorbed.mass()) < 0) and absorbed.mass()[-1] < 0.9

@@ -3,7 +3,7 @@ boundary condition per axis.
 
     --grid x=-3:3:200,y=-2:2:100     LOW:HIGH:CELLS per axis
     --boundary x=periodic            reflecting (zero flux, the default),
-                                     periodic, or absorbing (p = 0 outside)
+                                     periodic, or absorbing (p = 0 on the wall)
 
 Densities live at the cell centres as cell averages, stored in C order with
 axis 0 slowest, so p.reshape(grid.shape) indexes p[i_x, i_y, …].

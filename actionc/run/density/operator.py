@@ -32,7 +32,7 @@ one-dimensional zero-flux problem across the face exactly.
 Boundaries: reflecting faces carry no flux; periodic faces join the last
 cell to the first (an energy that differs on the two walls, a tilted
 potential, has no Gibbs state there: its wrap face takes the general flux);
-absorbing faces see p = 0 outside (probability leaves).
+absorbing faces hold p = 0 on the face (probability leaves).
 """
 
 from __future__ import annotations
@@ -101,8 +101,10 @@ def assemble(grid: Grid, coefficients: Coefficients, t: float, p: np.ndarray) ->
                 where = _face_points(np.take(centres, [end], axis=k), k, axis.edges[[0 if sign < 0 else n]])
                 drift = _evaluate(coefficients.drift[k], where, t, p, grid, f"the drift along {axis.name}")
                 Dc = D[..., k, k].ravel()[cells]
-                alpha, beta = _fitted(drift, Dc, Dc, h)
-                add(cells, cells, -(alpha if sign > 0 else beta) / h)  # out through the face: p = 0 beyond
+                # p = 0 on the face itself: the fitted flux over the half cell from the
+                # centre to the wall (a ghost cell's centre, h/2 further out, is first order)
+                alpha, beta = _fitted(drift, Dc, Dc, h / 2)
+                add(cells, cells, -(alpha if sign > 0 else beta) / h)  # out through the face
         if not coefficients.diagonal:
             for j in range(len(grid.axes)):
                 if j != k:
