@@ -1,6 +1,8 @@
 """The Fokker–Planck grid solver (actionc.run.density) against exact
 densities, exact discrete equilibria, Eyring–Kramers rates and particles."""
 
+import re
+
 import numpy as np
 import pytest
 from scipy import stats
@@ -90,12 +92,31 @@ def test_implicit_euler_is_first_order_in_the_step():
 
 @pytest.mark.parametrize("text", [DOUBLE_WELL, SWIRL, OU])
 def test_the_operator_conserves_probability_and_is_an_m_matrix(text):
-    problem = discretize(actionc.parse(text), grid={"x": (-2.5, 2.5, 30), "y": (-2.5, 2.5, 20)})
+    model = actionc.parse(text)
+    axes = {"x": (-2.5, 2.5, 30), "y": (-2.5, 2.5, 20)}
+    problem = discretize(model, grid={name: axes[name] for name in lower(model).names})
     L = problem.operator().tocoo()
     off = L.row != L.col
     assert L.data[off].min() >= 0  # off-diagonal rates: implicit steps keep p ≥ 0
     columns = np.asarray(L.sum(axis=0)).ravel()
     assert np.abs(columns).max() <= 1e-12 * np.abs(L.data).max()
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ({"boundary": {"x": "periodc"}}, "unknown boundary 'periodc' for x"),
+        ({"boundary": {"q": "periodic"}}, "unknown state variable 'q'"),
+        ({"grid": {"q": (-1.0, 1.0, 10)}}, "unknown state variable 'q'"),
+        ({"grid": {"x": (-1.0, 1.0, 1)}}, "x needs at least 3 cells"),
+        ({"grid": {"x": (1.0, -1.0, 10)}}, "x needs finite LOW < HIGH"),
+        ({"grid": {"x": (-1.0, 1.0)}}, "expected x=LOW:HIGH:CELLS"),
+        ({"grid": {"x": (-1.0, 1.0, 10.5)}}, "expected x=LOW:HIGH:CELLS"),
+    ],
+)
+def test_a_grid_or_boundaries_given_as_dicts_are_checked_like_the_command_line(options, message):
+    with pytest.raises(actionc.RunError, match=re.escape(message)):
+        discretize(actionc.parse(OU), **options)
 
 
 def test_mass_is_conserved_to_round_off_and_p_stays_positive_at_large_steps():

@@ -7,6 +7,7 @@ L ──evolve──► stationary density (null vector), slowest rates (shift-i
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -173,8 +174,8 @@ def _check_memory(saves: int, grid: Grid) -> None:
 
 
 def _grid(fields: Coefficients, names, grid, boundary, p) -> Grid:
-    given = parse_axes(grid, names) if grid is None or isinstance(grid, str) else dict(grid)
-    sides = parse_boundaries(boundary, names) if boundary is None or isinstance(boundary, str) else dict(boundary)
+    given = parse_axes(dict(grid) if isinstance(grid, Mapping) else grid, names)
+    sides = parse_boundaries(dict(boundary) if isinstance(boundary, Mapping) else boundary, names)
     missing = [name for name in names if name not in given]
     if missing:
         default = _default_box(fields, names, p)
