@@ -507,10 +507,7 @@ def _plot(args) -> int:
 def _density(args) -> int:
     import numpy as np
 
-    from actionc.lang import load
-    from actionc.methods import decode
-    from actionc.pipeline import system
-    from actionc.run.density import solve
+    from actionc.pipeline import density
     from actionc.run.result import check_output
 
     if args.t_end is None and not (args.stationary or args.eigenvalues):
@@ -530,10 +527,8 @@ def _density(args) -> int:
                 return _failure(
                     "density", OSError("an .npz archive, not one array: save it with numpy.save"), args.init_density
                 )
-        model = load(args.file)
-        result = solve(
-            system(model, decode(None)),
-            source=model.source or "",
+        result = density(
+            args.file,
             t_end=args.t_end,
             dt=args.dt,
             save_every=args.save_every,

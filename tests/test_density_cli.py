@@ -187,3 +187,18 @@ def test_the_default_saves_are_about_a_hundred():
     model = actionc.load(str(EXAMPLE_DIR / "ornstein_uhlenbeck.act"))
     result = solve(lower(model), grid="x=-2:3:20", t_end=1.0, dt=1e-4)
     assert len(result.t) == 101 and result.meta["save_every"] == 100
+
+
+def test_actionc_density_solves_a_model_file_or_a_model_as_the_command_does(tmp_path, capsys):
+    import actionc
+
+    path = EXAMPLE_DIR / "ornstein_uhlenbeck.act"
+    options = dict(grid="x=-2:3:100", t_end=1.0, dt=0.01, eigenvalues=2)
+    from_file = actionc.density(path, **options)
+    from_model = actionc.density(actionc.load(str(path)), **options)
+    assert from_file.meta["source"] == path.read_text() == from_model.meta["source"]
+    assert from_file.rates[1] == pytest.approx(1, rel=0.01) and np.array_equal(from_file.p, from_model.p)
+    out = tmp_path / "ou.npz"
+    assert main(["density", str(path), "--grid", "x=-2:3:100", "--t-end", "1", "--dt", "0.01", "--out", str(out)]) == 0
+    with np.load(out) as data:
+        assert np.array_equal(data["p"], from_file.p)
