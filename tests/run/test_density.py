@@ -119,6 +119,19 @@ def test_a_grid_or_boundaries_given_as_dicts_are_checked_like_the_command_line(o
         discretize(actionc.parse(OU), **options)
 
 
+def test_the_generated_coefficients_are_loaded_through_the_kernel_caches_checks(monkeypatch, tmp_path):
+    # one door for executing generated code: codegen/kernel.py checks the
+    # cache's files (cache.sound) before importing, and rebuilds a broken file
+    from actionc.codegen import cache
+
+    checked = []
+    sound = cache.sound
+    monkeypatch.setattr(cache, "sound", lambda path: checked.append(path) or sound(path))
+    monkeypatch.setenv("ACTIONC_CACHE_DIR", str(tmp_path))  # a fresh cache: nothing loaded yet
+    problem = discretize(actionc.parse(OU.replace("model ou", "model ou_loaded")), grid={"x": (-2.0, 3.0, 20)})
+    assert [path.read_text() for path in checked] == [problem.fields.source]
+
+
 def test_mass_is_conserved_to_round_off_and_p_stays_positive_at_large_steps():
     # T = 0.05: walls steep on the grid scale, and steps far beyond the explicit limit h²/2D
     result = solve(actionc.parse(DOUBLE_WELL), grid="x=-2:2:400", params={"T": 0.05}, t_end=50.0, dt=0.5, save_every=1)
