@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from actionc.cli import main
-from tests.conftest import EXAMPLE_DIR
+from tests.conftest import EXAMPLE_DIR, EXAMPLES
 
 
 def test_density_writes_t_p_the_axes_and_meta_like_a_run(tmp_path, capsys):
@@ -202,3 +202,24 @@ def test_actionc_density_solves_a_model_file_or_a_model_as_the_command_does(tmp_
     assert main(["density", str(path), "--grid", "x=-2:3:100", "--t-end", "1", "--dt", "0.01", "--out", str(out)]) == 0
     with np.load(out) as data:
         assert np.array_equal(data["p"], from_file.p)
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+def test_every_example_with_noise_takes_a_step_and_every_other_is_refused_clearly(path, capsys):
+    # issue 16: density works on every 1–3-D SDE and energy example; one implicit
+    # step on a coarse grid over the default box (12 cells per axis)
+    import actionc
+    from actionc.methods import decode
+    from actionc.pipeline import system
+    from actionc.run.density import discretize
+
+    lowered = system(actionc.load(str(path)), decode(None))
+    if not lowered.is_stochastic:
+        assert main(["density", str(path), "--t-end", "0.01"]) == 2
+        err = capsys.readouterr().err
+        assert "has no noise" in err and "Traceback" not in err
+        return
+    box = discretize(lowered).grid.axes
+    result = actionc.density(path, grid={a.name: (a.low, a.high, 12) for a in box}, t_end=0.01, dt=0.01)
+    assert result.p.shape == (2, *(12,) * len(box)) and np.all(np.isfinite(result.p))
+    assert abs(result.mass()[-1] - 1) < 1e-12

@@ -16,21 +16,7 @@ from actionc.run.density import discretize as discretize_system
 from actionc.run.density import solve as solve_system
 from actionc.run.density.evolve import gibbs, implicit_euler, slowest_eigenvalues, stationary
 from tests.conftest import EXAMPLE_DIR
-
-OU = """model ou
-param theta = 1.5, mu = 0.2, sigma = 0.8
-state x
-dx = theta*(mu - x) dt + sigma dW
-init x = normal(1, 0.25)
-"""
-
-DOUBLE_WELL = """model dw1
-param T = 0.3
-state x
-energy = (x^2 - 1)^2
-temperature = T
-init x = -1
-"""
+from tests.run.density_models import DOUBLE_WELL, OU
 
 # dx = −(I − aJ)∇U dt + s dW with J a rotation by 90°: the rotational part
 # a J∇U is divergence-free against exp(−U/T) (tr(J ∇²U) = 0, ∇U·J∇U = 0), so
