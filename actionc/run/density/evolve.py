@@ -60,8 +60,9 @@ def factorize(A: sparse.spmatrix, ordering: str = "MMD_AT_PLUS_A") -> linalg.Sup
 
 def stationary(L: sparse.spmatrix, volume: float) -> np.ndarray:
     """The null vector of L normalized to Σ p · volume = 1: L p = 0 with its
-    first row (redundant: the rows of a conserving L sum to zero) replaced by
-    the normalization."""
+    first row replaced by the normalization. That row is redundant: the
+    columns of a conserving L sum to zero (1ᵀL = 0), so its rows add up to
+    zero and any one of them follows from the others."""
     n = L.shape[0]
     first = sparse.csr_matrix((np.full(n, volume), (np.zeros(n, dtype=int), np.arange(n))), shape=(n, n))
     keep = sparse.diags(np.r_[0.0, np.ones(n - 1)])
