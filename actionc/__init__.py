@@ -35,6 +35,7 @@ _EXPORTS = {
     "compile": "actionc.pipeline",
     "sample": "actionc.pipeline",
     "log_likelihood": "actionc.pipeline",
+    "density": "actionc.pipeline",
     "Compiled": "actionc.run.compiled",
     "Result": "actionc.run.result",
     "RunError": "actionc.errors",
@@ -50,6 +51,7 @@ __all__ = [
     "compile",
     "sample",
     "log_likelihood",
+    "density",
     "Compiled",
     "Result",
     "RunError",
@@ -60,7 +62,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from actionc.errors import ModelError, RunError
     from actionc.lang import format_model, load, parse
     from actionc.model import Kind, Model
-    from actionc.pipeline import compile, log_likelihood, sample
+    from actionc.pipeline import compile, density, log_likelihood, sample
     from actionc.run.compiled import Compiled
     from actionc.run.result import Result
 

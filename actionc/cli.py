@@ -229,7 +229,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     density.add_argument("--t-end", type=_positive_float, help="end time")
     density.add_argument("--dt", type=_positive_float, help="implicit Euler step (default: t-end/1000)")
-    density.add_argument("--save-every", type=_positive_count, default=1, metavar="K", help="save every K-th step")
+    density.add_argument(
+        "--save-every", type=_positive_count, metavar="K", help="save every K-th step (default: about 100 saves)"
+    )
     density.add_argument("--set", action="append", default=[], type=_assignment, metavar="NAME=VALUE")
     density.add_argument("--init-density", metavar="P0.npy", help="start from this density on the grid")
     density.add_argument("--stationary", action="store_true", help="also the stationary density (null vector)")
@@ -507,10 +509,7 @@ def _plot(args) -> int:
 def _density(args) -> int:
     import numpy as np
 
-    from actionc.lang import load
-    from actionc.methods import decode
-    from actionc.pipeline import system
-    from actionc.run.density import solve
+    from actionc.pipeline import density
     from actionc.run.result import check_output
 
     if args.t_end is None and not (args.stationary or args.eigenvalues):
@@ -525,10 +524,13 @@ def _density(args) -> int:
                 initial = np.load(args.init_density, allow_pickle=False)
             except (OSError, ValueError) as error:
                 return _failure("density", OSError(f"not a NumPy array file ({error})"), args.init_density)
-        model = load(args.file)
-        result = solve(
-            system(model, decode(None)),
-            source=model.source or "",
+            if not isinstance(initial, np.ndarray):  # an .npz archive
+                initial.close()
+                return _failure(
+                    "density", OSError("an .npz archive, not one array: save it with numpy.save"), args.init_density
+                )
+        result = density(
+            args.file,
             t_end=args.t_end,
             dt=args.dt,
             save_every=args.save_every,

@@ -139,6 +139,20 @@ def sample(model, score, *, method: str = "reverse-em", steps: int, particles: i
     return sample_with(sampler(model, score, method), score, steps=steps, particles=particles, **options)
 
 
+def density(model, **options):
+    """The Fokker–Planck density of an SDE or energy model — a Model, or the
+    path of an .act file — on a grid (a DensityResult; docs/density.md).
+    options: t_end, dt, save_every, grid, boundary, params, initial,
+    stationary, eigenvalues (see actionc.run.density.solve)."""
+    from actionc.run.density import solve
+
+    if isinstance(model, (str, Path)):
+        from actionc.lang import load
+
+        model = load(model)
+    return solve(system(model, decode(None)), source=model.source or "", **options)
+
+
 def log_likelihood(model, points, **options):
     """log p_0 of each row of `points` under the model's data distribution,
     through its probability flow (actionc.run.likelihood)."""

@@ -16,25 +16,14 @@ import actionc  # noqa: E402
 from actionc.lower import lower  # noqa: E402
 from actionc.plot import plot_density  # noqa: E402
 from actionc.run import landscape  # noqa: E402
-from actionc.run.density import discretize, solve  # noqa: E402
+from actionc.run.density import discretize  # noqa: E402
 from actionc.run.density.evolve import slowest_eigenvalues  # noqa: E402
+from tests.run.density_models import DOUBLE_WELL, OU  # noqa: E402  (the tested models)
 
 ROOT = Path(__file__).parents[1]
 OUT = ROOT / "docs" / "gallery"
 
-OU = """model ou
-param theta = 1.5, mu = 0.2, sigma = 0.8
-state x
-dx = theta*(mu - x) dt + sigma dW
-init x = normal(1, 0.25)
-"""
-WELL = """model double_well_1d
-param T = 0.3
-state x
-energy = (x^2 - 1)^2
-temperature = T
-init x = normal(-1, 0.1)
-"""
+WELL = DOUBLE_WELL.replace("init x = -1", "init x = normal(-1, 0.1)")  # the picture starts from a spread
 
 
 def ou_convergence():
@@ -59,15 +48,15 @@ def ou_convergence():
 
 def double_well_1d():
     model = actionc.parse(WELL)
-    density = solve(lower(model), grid="x=-2.2:2.2:400", t_end=5.0, dt=0.005, save_every=100, eigenvalues=4)
+    density = actionc.density(model, grid="x=-2.2:2.2:400", t_end=5.0, dt=0.005, save_every=100, eigenvalues=4)
     run = actionc.compile(model, "euler-maruyama").run(dt=0.005, steps=1000, particles=20000, seed=1, save_every=100)
     plot_density(density, OUT / "density_double_well_1d.png", run)
     print("double well 1-D, T = 0.3: slowest rates", density.rates)
 
 
 def double_well_2d():
-    density = solve(
-        lower(actionc.load(str(ROOT / "examples" / "double_well.act"))),
+    density = actionc.density(
+        ROOT / "examples" / "double_well.act",
         t_end=4.0,
         dt=0.01,
         save_every=20,

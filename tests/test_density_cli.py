@@ -1,12 +1,13 @@
 """`actionc density` and the plot of its result: output, npz conventions, errors."""
 
 import json
+import sys
 
 import numpy as np
 import pytest
 
 from actionc.cli import main
-from tests.conftest import EXAMPLE_DIR
+from tests.conftest import EXAMPLE_DIR, EXAMPLES
 
 
 def test_density_writes_t_p_the_axes_and_meta_like_a_run(tmp_path, capsys):
@@ -117,3 +118,108 @@ def test_plotting_a_damaged_density_file_is_one_clear_error(tmp_path, capsys, co
 
     with pytest.raises(ResultFileError):
         DensityResult.load(bad)
+
+
+@pytest.mark.parametrize("kind", ["npz", "strings"])
+def test_an_initial_density_that_is_not_a_numeric_array_is_a_clear_error(tmp_path, capsys, kind):
+    start = tmp_path / ("p0.npz" if kind == "npz" else "p0.npy")
+    if kind == "npz":
+        np.savez(start, p=np.ones(100))
+    else:
+        np.save(start, np.array(["a"] * 100))
+    args = ["density", str(EXAMPLE_DIR / "ornstein_uhlenbeck.act"), "--grid", "x=-2:3:100", "--t-end", "0.01"]
+    assert main([*args, "--init-density", str(start)]) == (1 if kind == "npz" else 2)
+    err = capsys.readouterr().err
+    assert ("not one array" if kind == "npz" else "initial density must be an array of numbers") in err
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    "where, error",
+    [
+        ("eigs", "arpack"),  # shift-invert Arnoldi that does not converge
+        ("splu", "memory"),  # a factorization that does not fit
+    ],
+)
+def test_a_solver_that_fails_is_a_clear_error(monkeypatch, capsys, where, error):
+    import scipy.sparse.linalg as linalg
+
+    def fail(*args, **kwargs):
+        if error == "arpack":
+            raise linalg.ArpackNoConvergence("ARPACK error -1: No convergence", np.array([]), np.array([]))
+        raise MemoryError
+
+    monkeypatch.setattr(linalg, where, fail)
+    args = ["density", str(EXAMPLE_DIR / "ornstein_uhlenbeck.act"), "--grid", "x=-2:3:50", "--eigenvalues", "3"]
+    assert main([*args, "--t-end", "0.1"]) == 2
+    err = capsys.readouterr().err
+    assert "actionc density: error:" in err and "Traceback" not in err
+
+
+def test_requests_that_cannot_be_met_are_refused_before_the_time_integration(monkeypatch, capsys):
+    from actionc.run.density import evolve
+
+    def no_steps(*args, **kwargs):
+        raise AssertionError("the time integration ran")
+
+    monkeypatch.setattr(evolve, "implicit_euler", no_steps)
+    widening = ["density", str(EXAMPLE_DIR / "widening_noise.act"), "--grid", "x=-8:8:50", "--t-end", "1"]
+    # a time-dependent operator has no stationary density and no decay rates (its spectrum moves)
+    assert main([*widening, "--stationary"]) == 2
+    assert "stationary density needs" in capsys.readouterr().err
+    assert main([*widening, "--eigenvalues", "2"]) == 2
+    assert "time-dependent" in capsys.readouterr().err
+    ou = ["density", str(EXAMPLE_DIR / "ornstein_uhlenbeck.act"), "--t-end", "1", "--boundary", "x=absorbing"]
+    assert main([*ou, "--grid", "x=-2:3:50", "--stationary"]) == 2
+    assert "stationary density needs" in capsys.readouterr().err
+    # 512² cells × 1001 saves × 8 B = 2.1 GB; with a lower limit it is refused before anything is allocated
+    monkeypatch.setattr(sys.modules["actionc.run.density.solve"], "MAX_MEMORY_GB", 1)
+    dw = ["density", str(EXAMPLE_DIR / "double_well.act"), "--grid", "x=-2:2:512,y=-3:3:512", "--t-end", "1"]
+    assert main([*dw, "--save-every", "1"]) == 2
+    assert "would need 2.0 GiB of memory" in capsys.readouterr().err
+
+
+def test_the_default_saves_are_about_a_hundred():
+    import actionc
+    from actionc.lower import lower
+    from actionc.run.density import solve
+
+    model = actionc.load(str(EXAMPLE_DIR / "ornstein_uhlenbeck.act"))
+    result = solve(lower(model), grid="x=-2:3:20", t_end=1.0, dt=1e-4)
+    assert len(result.t) == 101 and result.meta["save_every"] == 100
+
+
+def test_actionc_density_solves_a_model_file_or_a_model_as_the_command_does(tmp_path, capsys):
+    import actionc
+
+    path = EXAMPLE_DIR / "ornstein_uhlenbeck.act"
+    options = dict(grid="x=-2:3:100", t_end=1.0, dt=0.01, eigenvalues=2)
+    from_file = actionc.density(path, **options)
+    from_model = actionc.density(actionc.load(str(path)), **options)
+    assert from_file.meta["source"] == path.read_text() == from_model.meta["source"]
+    assert from_file.rates[1] == pytest.approx(1, rel=0.01) and np.array_equal(from_file.p, from_model.p)
+    out = tmp_path / "ou.npz"
+    assert main(["density", str(path), "--grid", "x=-2:3:100", "--t-end", "1", "--dt", "0.01", "--out", str(out)]) == 0
+    with np.load(out) as data:
+        assert np.array_equal(data["p"], from_file.p)
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+def test_every_example_with_noise_takes_a_step_and_every_other_is_refused_clearly(path, capsys):
+    # issue 16: density works on every 1–3-D SDE and energy example; one implicit
+    # step on a coarse grid over the default box (12 cells per axis)
+    import actionc
+    from actionc.methods import decode
+    from actionc.pipeline import system
+    from actionc.run.density import discretize
+
+    lowered = system(actionc.load(str(path)), decode(None))
+    if not lowered.is_stochastic:
+        assert main(["density", str(path), "--t-end", "0.01"]) == 2
+        err = capsys.readouterr().err
+        assert "has no noise" in err and "Traceback" not in err
+        return
+    box = discretize(lowered).grid.axes
+    result = actionc.density(path, grid={a.name: (a.low, a.high, 12) for a in box}, t_end=0.01, dt=0.01)
+    assert result.p.shape == (2, *(12,) * len(box)) and np.all(np.isfinite(result.p))
+    assert abs(result.mass()[-1] - 1) < 1e-12

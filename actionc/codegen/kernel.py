@@ -27,7 +27,7 @@ class CacheError(RuntimeError):
     """A cached kernel that cannot be used; the caller rebuilds it."""
 
 
-def load_module(path: Path) -> ModuleType:
+def load_module(path: Path, required: tuple[str, ...] = REQUIRED) -> ModuleType:
     name = f"actionc_kernels.{path.stem}"
     if name in sys.modules:
         return sys.modules[name]
@@ -41,7 +41,7 @@ def load_module(path: Path) -> ModuleType:
             spec.loader.exec_module(module)
     except Exception as error:  # a broken file must be rebuilt, whatever broke it
         raise CacheError(f"cannot import {path}: {error}") from error
-    if any(not hasattr(module, attribute) for attribute in REQUIRED):
+    if any(not hasattr(module, attribute) for attribute in required):
         raise CacheError(f"{path} is not a kernel module")
     sys.modules[name] = module
     return module
@@ -57,6 +57,17 @@ def build(source: str) -> Kernel:
         path = cache.store_kernel(source)
         load_module(path)
     return Kernel(path)
+
+
+def load_source_module(source: str) -> ModuleType:
+    """A generated module that is not a kernel (the NumPy coefficients of
+    actionc density), stored and loaded through the same door as build."""
+    path = cache.store_kernel(source)
+    try:
+        return load_module(path, ())
+    except CacheError:  # a stale or broken file of the same name: write it again
+        cache.discard(path)
+        return load_module(cache.store_kernel(source), ())
 
 
 def lookup(key: str) -> Kernel | None:

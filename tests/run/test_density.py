@@ -1,6 +1,8 @@
 """The Fokker–Planck grid solver (actionc.run.density) against exact
 densities, exact discrete equilibria, Eyring–Kramers rates and particles."""
 
+import re
+
 import numpy as np
 import pytest
 from scipy import stats
@@ -14,21 +16,7 @@ from actionc.run.density import discretize as discretize_system
 from actionc.run.density import solve as solve_system
 from actionc.run.density.evolve import gibbs, implicit_euler, slowest_eigenvalues, stationary
 from tests.conftest import EXAMPLE_DIR
-
-OU = """model ou
-param theta = 1.5, mu = 0.2, sigma = 0.8
-state x
-dx = theta*(mu - x) dt + sigma dW
-init x = normal(1, 0.25)
-"""
-
-DOUBLE_WELL = """model dw1
-param T = 0.3
-state x
-energy = (x^2 - 1)^2
-temperature = T
-init x = -1
-"""
+from tests.run.density_models import DOUBLE_WELL, OU
 
 # dx = −(I − aJ)∇U dt + s dW with J a rotation by 90°: the rotational part
 # a J∇U is divergence-free against exp(−U/T) (tr(J ∇²U) = 0, ∇U·J∇U = 0), so
@@ -90,12 +78,44 @@ def test_implicit_euler_is_first_order_in_the_step():
 
 @pytest.mark.parametrize("text", [DOUBLE_WELL, SWIRL, OU])
 def test_the_operator_conserves_probability_and_is_an_m_matrix(text):
-    problem = discretize(actionc.parse(text), grid={"x": (-2.5, 2.5, 30), "y": (-2.5, 2.5, 20)})
+    model = actionc.parse(text)
+    axes = {"x": (-2.5, 2.5, 30), "y": (-2.5, 2.5, 20)}
+    problem = discretize(model, grid={name: axes[name] for name in lower(model).names})
     L = problem.operator().tocoo()
     off = L.row != L.col
     assert L.data[off].min() >= 0  # off-diagonal rates: implicit steps keep p ≥ 0
     columns = np.asarray(L.sum(axis=0)).ravel()
     assert np.abs(columns).max() <= 1e-12 * np.abs(L.data).max()
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ({"boundary": {"x": "periodc"}}, "unknown boundary 'periodc' for x"),
+        ({"boundary": {"q": "periodic"}}, "unknown state variable 'q'"),
+        ({"grid": {"q": (-1.0, 1.0, 10)}}, "unknown state variable 'q'"),
+        ({"grid": {"x": (-1.0, 1.0, 1)}}, "x needs at least 3 cells"),
+        ({"grid": {"x": (1.0, -1.0, 10)}}, "x needs finite LOW < HIGH"),
+        ({"grid": {"x": (-1.0, 1.0)}}, "expected x=LOW:HIGH:CELLS"),
+        ({"grid": {"x": (-1.0, 1.0, 10.5)}}, "expected x=LOW:HIGH:CELLS"),
+    ],
+)
+def test_a_grid_or_boundaries_given_as_dicts_are_checked_like_the_command_line(options, message):
+    with pytest.raises(actionc.RunError, match=re.escape(message)):
+        discretize(actionc.parse(OU), **options)
+
+
+def test_the_generated_coefficients_are_loaded_through_the_kernel_caches_checks(monkeypatch, tmp_path):
+    # one door for executing generated code: codegen/kernel.py checks the
+    # cache's files (cache.sound) before importing, and rebuilds a broken file
+    from actionc.codegen import cache
+
+    checked = []
+    sound = cache.sound
+    monkeypatch.setattr(cache, "sound", lambda path: checked.append(path) or sound(path))
+    monkeypatch.setenv("ACTIONC_CACHE_DIR", str(tmp_path))  # a fresh cache: nothing loaded yet
+    problem = discretize(actionc.parse(OU.replace("model ou", "model ou_loaded")), grid={"x": (-2.0, 3.0, 20)})
+    assert [path.read_text() for path in checked] == [problem.fields.source]
 
 
 def test_mass_is_conserved_to_round_off_and_p_stays_positive_at_large_steps():
@@ -105,7 +125,21 @@ def test_mass_is_conserved_to_round_off_and_p_stays_positive_at_large_steps():
     assert result.p.min() >= 0
 
 
-def test_absorbing_boundaries_lose_probability_and_periodic_ones_keep_it():
+@pytest.mark.parametrize("drift", ["0", "1.5"])
+def test_absorbing_walls_give_the_exact_slowest_rate_of_an_interval_at_second_order(drift):
+    # dx = c dt + sqrt(2) dW on [0, 1], p = 0 at both walls: the slowest rate
+    # is π²D/L² + c²/4D (the drift's e^{cx/2D} factor; Gardiner §5.2), D = 1
+    model = actionc.parse(f"model walls\nstate x\ndx = {drift} dt + sqrt(2) dW\ninit x = 0.5\n")
+    exact = np.pi**2 + float(drift) ** 2 / 4
+    errors = []
+    for cells in (25, 50, 100):
+        problem = discretize(model, grid={"x": (0.0, 1.0, cells)}, boundary="x=absorbing")
+        errors.append(slowest_eigenvalues(problem.operator(), 1)[0] - exact)
+    orders = np.log2(np.abs(errors[:-1]) / np.abs(errors[1:]))
+    assert np.all(np.abs(orders - 2) < 0.15) and abs(errors[-1]) < 1e-3 * exact, (errors, orders)
+
+
+def test_absorbing_walls_lose_probability_and_periodic_ones_keep_it():
     model = actionc.parse(DOUBLE_WELL)
     absorbed = solve(model, grid="x=-1.2:1.2:120", boundary="x=absorbing", t_end=2.0, dt=0.01, save_every=50)
     assert np.all(np.diff(absorbed.mass()) < 0) and absorbed.mass()[-1] < 0.9
@@ -260,28 +294,47 @@ def test_multiplicative_noise_moves_the_mean_only_in_stratonovich_calculus(calcu
     assert mean == pytest.approx(np.exp(growth), abs=1e-3)
 
 
-def test_a_tilted_periodic_potential_reaches_riskens_current_carrying_stationary_density():
-    # dx = (F − sin x) dt + sqrt(2T) dW on a circle: a steady state with a
-    # current, p(x) ∝ e^{−Φ(x)/T} ∫_x^{x+2π} e^{Φ(y)/T} dy, Φ = −cos x − F x
-    # (Risken, The Fokker–Planck Equation, §11.2)
+def risken_tilted(x, F, T):
+    """dx = (F − sin x) dt + sqrt(2T) dW on a circle: the steady state with a
+    current, p(x) ∝ e^{−Φ(x)/T} ∫_x^{x+2π} e^{Φ(y)/T} dy, Φ = −cos x − F x
+    (Risken, The Fokker–Planck Equation, §11.2), normalized on the cells x."""
     from scipy.integrate import quad
 
-    F, T = 0.6, 0.4
-    model = actionc.parse("model tilted\nparam F = 0.6, T = 0.4\nstate x\ndx = (F - sin(x)) dt + sqrt(2*T) dW\n")
+    def phi(y):
+        return -np.cos(y) - F * y
 
-    def phi(x):
-        return -np.cos(x) - F * x
+    exact = np.array([np.exp(-phi(c) / T) * quad(lambda y: np.exp(phi(y) / T), c, c + 2 * np.pi)[0] for c in x])
+    return exact / (exact.sum() * (x[1] - x[0]))
 
+
+TILTED_SDE = "model tilted\nparam F = 0.6, T = 0.4\nstate x\ndx = (F - sin(x)) dt + sqrt(2*T) dW\n"
+# the same dynamics as an energy model: E = −cos x − F x is not periodic, so
+# no Gibbs state exists on the circle and the wrap face must take the general flux
+TILTED_ENERGY = "model tilted_energy\nparam F = 0.6, T = 0.4\nstate x\nenergy = -cos(x) - F*x\ntemperature = T\n"
+
+
+@pytest.mark.parametrize("text", [TILTED_SDE, TILTED_ENERGY])
+def test_a_tilted_periodic_potential_reaches_riskens_current_carrying_stationary_density(text):
+    model = actionc.parse(text)
     errors = []
     for cells in (50, 100):
         problem = discretize(model, grid={"x": (-np.pi, np.pi, cells)}, boundary="x=periodic")
         axis = problem.grid.axes[0]
-        exact = np.array(
-            [np.exp(-phi(x) / T) * quad(lambda y: np.exp(phi(y) / T), x, x + 2 * np.pi)[0] for x in axis.centres]
-        )
-        exact /= exact.sum() * axis.spacing
+        exact = risken_tilted(axis.centres, 0.6, 0.4)
         errors.append(np.abs(stationary(problem.operator(), axis.spacing) - exact).sum() * axis.spacing)
     assert errors[1] < 5e-4 and 3.5 < errors[0] / errors[1] < 4.5, errors
+
+
+def test_a_periodic_energy_keeps_its_exact_gibbs_state_and_a_tilted_one_has_none():
+    periodic = discretize(
+        actionc.parse(TILTED_ENERGY), grid={"x": (-np.pi, np.pi, 60)}, boundary="x=periodic", params={"F": 0.0}
+    )
+    energy, temperature = periodic.energy()
+    exact = gibbs(energy, temperature, periodic.grid.volume)
+    assert periodic.gibbs_exact
+    assert np.abs(stationary(periodic.operator(), periodic.grid.volume) - exact).max() <= 1e-10 * exact.max()
+    tilted = solve(actionc.parse(TILTED_ENERGY), grid="x=-3.14159:3.14159:60", boundary="x=periodic", t_end=1.0)
+    assert not tilted.meta["scheme"] == "gibbs" and tilted.relative_entropy is None  # no Gibbs density to compare to
 
 
 def test_three_dimensional_linear_drift_has_its_gaussian_exactly_at_the_cells():

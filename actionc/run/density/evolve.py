@@ -34,29 +34,42 @@ def implicit_euler(
     identity = sparse.identity(p0.size, format="csc")
     solve = None
     p = p0.astype(float).copy()
-    times, saves = [0.0], [p.copy()]
+    saves = np.empty((steps // save_every + 1, p.size))  # allocated once: the memory guard counts it
+    saves[0] = p
     for step in range(1, steps + 1):
         if solve is None or time_dependent:
-            # minimum degree on the structure of A + Aᵀ: a third of COLAMD's fill on 2-D grids
-            solve = linalg.splu((identity - dt * operator(step * dt)).tocsc(), permc_spec="MMD_AT_PLUS_A").solve
+            solve = factorize(identity - dt * operator(step * dt)).solve
         p = solve(p)
         if step % save_every == 0:
-            times.append(step * dt)
-            saves.append(p.copy())
-    return np.array(times), np.array(saves)
+            saves[step // save_every] = p
+    return np.arange(len(saves)) * save_every * dt, saves
+
+
+def factorize(A: sparse.spmatrix, ordering: str = "MMD_AT_PLUS_A") -> linalg.SuperLU:
+    """The sparse LU of A, or a RunError when it does not fit in memory. The
+    default ordering, minimum degree on the structure of A + Aᵀ, has a third
+    of COLAMD's fill on 2-D grids."""
+    try:
+        return linalg.splu(A.tocsc(), permc_spec=ordering)
+    except MemoryError:
+        raise RunError(
+            f"the sparse LU of the {A.shape[0]}-cell operator does not fit in memory",
+            hint="fewer cells per axis, or particles: actionc run",
+        ) from None
 
 
 def stationary(L: sparse.spmatrix, volume: float) -> np.ndarray:
     """The null vector of L normalized to Σ p · volume = 1: L p = 0 with its
-    first row (redundant: the rows of a conserving L sum to zero) replaced by
-    the normalization."""
+    first row replaced by the normalization. That row is redundant: the
+    columns of a conserving L sum to zero (1ᵀL = 0), so its rows add up to
+    zero and any one of them follows from the others."""
     n = L.shape[0]
     first = sparse.csr_matrix((np.full(n, volume), (np.zeros(n, dtype=int), np.arange(n))), shape=(n, n))
     keep = sparse.diags(np.r_[0.0, np.ones(n - 1)])
     rhs = np.zeros(n)
     rhs[0] = 1.0
     try:
-        p = linalg.splu((keep @ L + first).tocsc()).solve(rhs)
+        p = factorize(keep @ L + first, "COLAMD").solve(rhs)  # COLAMD: the dense first row
     except RuntimeError:  # singular: the chain of cells is not connected
         raise RunError(
             "the operator has more than one stationary density (cells that never exchange probability)",
@@ -74,7 +87,13 @@ def slowest_eigenvalues(L: sparse.spmatrix, count: int) -> np.ndarray:
     count = min(count, n - 2)
     scale = abs(L).sum(axis=0).max()
     shift = 1e-9 * scale
-    values = linalg.eigs(L.tocsc(), k=count, sigma=shift, which="LM", return_eigenvectors=False, tol=1e-12)
+    try:
+        values = linalg.eigs(L.tocsc(), k=count, sigma=shift, which="LM", return_eigenvectors=False, tol=1e-12)
+    except linalg.ArpackError as error:  # ArpackNoConvergence included
+        raise RunError(
+            f"the {count} slowest eigenvalues did not converge ({error})",
+            hint="fewer --eigenvalues, or a coarser grid",
+        ) from None
     rates = -values
     order = np.argsort(rates.real)
     rates = rates[order]
@@ -85,9 +104,13 @@ def free_energy(p: np.ndarray, energy: np.ndarray, temperature: float, volume: f
     """F[p] = ∫ p (E + T log p) dx at the cells for each density in p (last
     axis: cells), 0 log 0 = 0. The Fokker–Planck equation of an energy model is
     the Wasserstein gradient flow of F (Jordan, Kinderlehrer & Otto 1998)."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        entropy = np.where(p > 0, p * np.log(np.where(p > 0, p, 1.0)), 0.0)
-    return volume * (p @ energy + temperature * entropy.sum(axis=-1))
+
+    def one(q):  # a save at a time: no temporaries the size of all saves
+        with np.errstate(divide="ignore", invalid="ignore"):
+            entropy = np.where(q > 0, q * np.log(np.where(q > 0, q, 1.0)), 0.0)
+        return volume * (q @ energy + temperature * entropy.sum())
+
+    return one(p) if p.ndim == 1 else np.array([one(q) for q in p])
 
 
 def gibbs(energy: np.ndarray, temperature: float, volume: float) -> np.ndarray:

@@ -14,17 +14,14 @@ one per drift component, so the solver evaluates only what a face needs.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from dataclasses import dataclass
-from pathlib import Path
-from types import ModuleType
 from typing import Callable
 
 import numpy as np
 import sympy
 
-from actionc.codegen import cache, printer
+from actionc.codegen import printer
+from actionc.codegen.kernel import load_source_module
 from actionc.errors import RunError
 from actionc.system import System
 
@@ -87,7 +84,7 @@ def coefficients(system: System) -> Coefficients:
     layout, arguments = _initial_layout(system)
     parts.append(printer.array_function("initial", arguments or [0], names, "Initial-value arguments.", "vector"))
     source = "\n\n".join(part.strip("\n") for part in parts) + "\n"
-    namespace = vars(_load(cache.store_kernel(source)))
+    namespace = vars(load_source_module(source))
     state_or_time = set(system.state) | {system.time}
     coefficients_of_state = [*system.ito_drift, *flat]
     constant_gibbs = gibbs is not None and not (
@@ -139,15 +136,3 @@ def _initial_layout(system: System) -> tuple[tuple, list]:
         layout.append((initial.distribution, initial.index, len(initial.args)))
         arguments += list(initial.args)
     return tuple(layout), arguments
-
-
-def _load(path: Path) -> ModuleType:
-    """Import a generated module from the kernel cache (content-addressed,
-    like every kernel: the same System always gives the same file)."""
-    name = f"actionc_density.{path.stem}"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, path)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        sys.modules[name] = module
-    return sys.modules[name]

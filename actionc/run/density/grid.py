@@ -3,7 +3,7 @@ boundary condition per axis.
 
     --grid x=-3:3:200,y=-2:2:100     LOW:HIGH:CELLS per axis
     --boundary x=periodic            reflecting (zero flux, the default),
-                                     periodic, or absorbing (p = 0 outside)
+                                     periodic, or absorbing (p = 0 on the wall)
 
 Densities live at the cell centres as cell averages, stored in C order with
 axis 0 slowest, so p.reshape(grid.shape) indexes p[i_x, i_y, …].
@@ -78,17 +78,22 @@ class Grid:
         return [dict(name=a.name, low=a.low, high=a.high, cells=a.cells, boundary=a.boundary) for a in self.axes]
 
 
-def parse_axes(text: str | None, names: tuple[str, ...]) -> dict[str, tuple[float, float, int]]:
-    """`x=-3:3:200,y=…` → {name: (low, high, cells)}; names must be state variables."""
+def parse_axes(given: str | dict | None, names: tuple[str, ...]) -> dict[str, tuple[float, float, int]]:
+    """`x=-3:3:200,y=…` or {name: (low, high, cells)} → {name: (low, high, cells)},
+    checked: names must be state variables, LOW < HIGH finite, at least 3 cells."""
+    if isinstance(given, dict):
+        items = [(name, value, f"{name}={':'.join(map(str, _tuple(value)))}") for name, value in given.items()]
+    else:
+        items = [(*_assignment(item, "--grid", "NAME=LOW:HIGH:CELLS"), item) for item in _items(given)]
     axes: dict[str, tuple[float, float, int]] = {}
-    for item in _items(text):
-        name, value = _assignment(item, names, "--grid", "NAME=LOW:HIGH:CELLS")
-        parts = value.split(":")
+    for name, value, item in items:
+        _known(name, names, "--grid")
+        parts = value.split(":") if isinstance(value, str) else _tuple(value)
         try:
-            low, high, cells = float(parts[0]), float(parts[1]), int(parts[2])
-            if len(parts) != 3:
+            if len(parts) != 3 or isinstance(parts[2], float) and not float(parts[2]).is_integer():
                 raise ValueError
-        except (ValueError, IndexError):
+            low, high, cells = float(parts[0]), float(parts[1]), int(parts[2])
+        except (ValueError, TypeError):
             raise RunError(f"--grid: expected {name}=LOW:HIGH:CELLS, got '{item}'", hint="e.g. x=-3:3:200") from None
         if not (np.isfinite(low) and np.isfinite(high) and low < high):
             raise RunError(f"--grid: {name} needs finite LOW < HIGH, got '{item}'")
@@ -98,11 +103,16 @@ def parse_axes(text: str | None, names: tuple[str, ...]) -> dict[str, tuple[floa
     return axes
 
 
-def parse_boundaries(text: str | None, names: tuple[str, ...]) -> dict[str, str]:
-    """`x=periodic,y=absorbing` → {name: boundary}; unnamed axes reflect."""
+def parse_boundaries(given: str | dict | None, names: tuple[str, ...]) -> dict[str, str]:
+    """`x=periodic,y=absorbing` or {name: boundary} → {name: boundary}, checked;
+    unnamed axes reflect."""
+    if isinstance(given, dict):
+        items = list(given.items())
+    else:
+        items = [_assignment(item, "--boundary", "NAME=" + "|".join(BOUNDARIES)) for item in _items(given)]
     boundaries = {}
-    for item in _items(text):
-        name, value = _assignment(item, names, "--boundary", "NAME=" + "|".join(BOUNDARIES))
+    for name, value in items:
+        _known(name, names, "--boundary")
         if value not in BOUNDARIES:
             raise RunError(
                 f"--boundary: unknown boundary '{value}' for {name}", hint=f"one of: {', '.join(BOUNDARIES)}"
@@ -115,11 +125,17 @@ def _items(text: str | None) -> list[str]:
     return [item.strip() for item in (text or "").split(",") if item.strip()]
 
 
-def _assignment(item: str, names: tuple[str, ...], flag: str, form: str) -> tuple[str, str]:
+def _tuple(value) -> tuple:
+    return tuple(value) if isinstance(value, (tuple, list)) else (value,)
+
+
+def _assignment(item: str, flag: str, form: str) -> tuple[str, str]:
     name, equals, value = item.partition("=")
-    name = name.strip()
     if not equals:
         raise RunError(f"{flag}: expected {form}, got '{item}'")
+    return name.strip(), value.strip()
+
+
+def _known(name: str, names: tuple[str, ...], flag: str) -> None:
     if name not in names:
         raise RunError(f"{flag}: unknown state variable '{name}'", hint=f"the state is: {', '.join(names)}")
-    return name, value.strip()

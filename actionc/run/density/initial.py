@@ -72,7 +72,10 @@ def _gaussian(grid: Grid, args) -> np.ndarray:
 
 
 def given_density(initial, grid: Grid) -> np.ndarray:
-    density = np.asarray(initial, dtype=float)
+    try:
+        density = np.asarray(initial, dtype=float)
+    except (TypeError, ValueError):
+        raise RunError("the initial density must be an array of numbers on the grid") from None
     if density.shape != grid.shape:
         raise RunError(f"the initial density has shape {density.shape}, the grid {grid.shape}")
     if not np.all(np.isfinite(density)) or density.min() < 0 or density.sum() <= 0:

@@ -7,6 +7,7 @@ L ──evolve──► stationary density (null vector), slowest rates (shift-i
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,12 +17,14 @@ from actionc.run.density import evolve
 from actionc.run.density.fields import Coefficients, coefficients
 from actionc.run.density.grid import Axis, Grid, parse_axes, parse_boundaries
 from actionc.run.density.initial import given_density, initial_density, initial_spread
-from actionc.run.density.operator import assemble
+from actionc.run.density.operator import assemble, periodic_energy
 from actionc.run.density.result import DensityResult
+from actionc.run.simulate import MAX_MEMORY_GB
 from actionc.system import System
 from actionc.version import __version__
 
 CELLS = {1: 400, 2: 160, 3: 48}  # default cells per axis
+SAVES = 100  # default number of saves after the start
 MAX_CELLS = 1 << 22  # a sparse LU of 4 M cells already needs gigabytes
 
 
@@ -42,6 +45,17 @@ class Problem:
         """L at time t: dp/dt = L p on the flattened cells (SciPy CSR)."""
         return assemble(self.grid, self.fields, t, self.p)
 
+    @property
+    def gibbs_exact(self) -> bool:
+        """The Gibbs scheme on every face: exp(−E/T) at the cells is the
+        discrete stationary state (an energy model whose energy is periodic
+        along its periodic axes)."""
+        return self.fields.gibbs_exact and all(
+            periodic_energy(self.grid, self.fields, k, 0.0, self.p)
+            for k, axis in enumerate(self.grid.axes)
+            if axis.boundary == "periodic"
+        )
+
     def energy(self) -> tuple[np.ndarray, float] | None:
         """E at the cells (flattened) and T, for energy models."""
         return None if self.fields.energy is None else _energy(self.fields, self.grid, self.p)
@@ -61,7 +75,7 @@ def solve(
     *,
     t_end: float | None = None,
     dt: float | None = None,
-    save_every: int = 1,
+    save_every: int | None = None,
     grid: str | dict | None = None,
     boundary: str | dict | None = None,
     params: dict | None = None,
@@ -75,13 +89,23 @@ def solve(
 
     grid: "x=-3:3:200,…" or {name: (low, high, cells)}, missing axes get a
     default; boundary: "x=periodic,…" or {name: boundary}; t_end and dt (default
-    t_end/1000) the implicit Euler steps, saving every `save_every`-th;
+    t_end/1000) the implicit Euler steps, saving every `save_every`-th (default:
+    about 100 saves);
     initial: a density on the grid instead of the model's init. With
     `stationary` the null vector of the operator, with `eigenvalues` = K the
     K slowest decay rates (0 first) are computed too."""
     problem = discretize(system, grid=grid, boundary=boundary, params=params, initial=initial, source=source)
     grid, fields = problem.grid, problem.fields
-    steps, dt = _steps(t_end, dt, save_every, stationary or eigenvalues > 0)
+    steps, dt, save_every = _steps(t_end, dt, save_every, stationary or eigenvalues > 0)
+    # what cannot be met is refused before the time integration
+    if stationary and (not grid.conserving or fields.time_dependent):
+        raise RunError("a stationary density needs reflecting or periodic boundaries and a time-independent model")
+    if eigenvalues and fields.time_dependent:
+        raise RunError(
+            f"'{problem.name}' is time-dependent: its operator has no fixed spectrum, so no decay rates",
+            hint="drop --eigenvalues, or make the drift and noise independent of t",
+        )
+    _check_memory(steps // save_every + 1 if steps else 1, grid)
     L = problem.operator(0.0)
     start = problem.initial.ravel()
     t, saves = evolve.implicit_euler(problem.operator, start, dt, steps, save_every, fields.time_dependent)
@@ -89,13 +113,11 @@ def solve(
     if fields.energy is not None:
         energy, temperature = problem.energy()
         result.free_energy = evolve.free_energy(saves, energy, temperature, grid.volume)
-        if grid.conserving:
+        if grid.conserving and problem.gibbs_exact:
             equilibrium = evolve.gibbs(energy, temperature, grid.volume)
             F_eq = evolve.free_energy(equilibrium, energy, temperature, grid.volume)  # −T log Z
             result.relative_entropy = (result.free_energy - F_eq) / temperature
     if stationary:
-        if not grid.conserving or fields.time_dependent:
-            raise RunError("a stationary density needs reflecting or periodic boundaries and a time-independent model")
         result.stationary = evolve.stationary(L, grid.volume).reshape(grid.shape)
     if eigenvalues:
         result.rates = evolve.slowest_eigenvalues(L, eigenvalues)
@@ -104,7 +126,7 @@ def solve(
         "model": problem.name,
         "kind": problem.kind,
         "state": list(grid.names),
-        "scheme": "gibbs" if fields.gibbs_exact else "exponential-fitting",
+        "scheme": _scheme(problem),
         "grid": grid.to_meta(),
         "dt": dt,
         "steps": steps,
@@ -118,23 +140,42 @@ def solve(
     return result
 
 
-def _steps(t_end, dt, save_every, analysis_only) -> tuple[int, float]:
+def _scheme(problem: Problem) -> str:
+    if problem.gibbs_exact:
+        return "gibbs"
+    return "gibbs, general flux across the periodic walls" if problem.fields.gibbs_exact else "exponential-fitting"
+
+
+def _steps(t_end, dt, save_every, analysis_only) -> tuple[int, float, int]:
+    """The number of steps, the step and the saving interval."""
     if t_end is None:
         if not analysis_only:
             raise RunError("give t_end (--t-end), or ask for the stationary density or eigenvalues")
-        return 0, 0.0
+        return 0, 0.0, save_every or 1
     dt = dt or t_end / 1000
     steps = round(t_end / dt)
     if steps < 1 or abs(steps * dt - t_end) > 1e-9 * t_end:
         raise RunError(f"t_end {t_end:g} is not a whole number of steps of dt {dt:g}")
+    if save_every is None:  # the first divisor of steps with at most SAVES saves after the start
+        save_every = next(k for k in range(max(1, -(-steps // SAVES)), steps + 1) if steps % k == 0)
     if steps % save_every:
         raise RunError(f"{steps} steps is not a whole number of saves every {save_every}")
-    return steps, dt
+    return steps, dt, save_every
+
+
+def _check_memory(saves: int, grid: Grid) -> None:
+    """Refuse, before any work, saves that would not fit (the limit of `actionc run`)."""
+    need = saves * grid.size * 8 / 2**30
+    if need > MAX_MEMORY_GB:
+        raise RunError(
+            f"{saves} saves of {grid.size} cells would need {need:.1f} GiB of memory",
+            hint=f"fewer saves: a larger --save-every (the limit is {MAX_MEMORY_GB} GiB)",
+        )
 
 
 def _grid(fields: Coefficients, names, grid, boundary, p) -> Grid:
-    given = parse_axes(grid, names) if grid is None or isinstance(grid, str) else dict(grid)
-    sides = parse_boundaries(boundary, names) if boundary is None or isinstance(boundary, str) else dict(boundary)
+    given = parse_axes(dict(grid) if isinstance(grid, Mapping) else grid, names)
+    sides = parse_boundaries(dict(boundary) if isinstance(boundary, Mapping) else boundary, names)
     missing = [name for name in names if name not in given]
     if missing:
         default = _default_box(fields, names, p)
