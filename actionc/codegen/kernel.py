@@ -49,25 +49,23 @@ def load_module(path: Path, required: tuple[str, ...] = REQUIRED) -> ModuleType:
 
 def build(source: str) -> Kernel:
     """The kernel of a generated module's source, stored under its content hash."""
-    path = cache.store_kernel(source)
-    try:
-        load_module(path)
-    except CacheError:  # a stale or broken file of the same name: write it again
-        cache.discard(path)
-        path = cache.store_kernel(source)
-        load_module(path)
-    return Kernel(path)
+    return Kernel(_stored(source, REQUIRED)[0])
 
 
 def load_source_module(source: str) -> ModuleType:
     """A generated module that is not a kernel (the NumPy coefficients of
     actionc density), stored and loaded through the same door as build."""
+    return _stored(source, ())[1]
+
+
+def _stored(source: str, required: tuple[str, ...]) -> tuple[Path, ModuleType]:
     path = cache.store_kernel(source)
     try:
-        return load_module(path, ())
+        return path, load_module(path, required)
     except CacheError:  # a stale or broken file of the same name: write it again
         cache.discard(path)
-        return load_module(cache.store_kernel(source), ())
+        path = cache.store_kernel(source)
+        return path, load_module(path, required)
 
 
 def lookup(key: str) -> Kernel | None:
