@@ -13,6 +13,7 @@ from actionc.model import Model
 
 def parse(text: str, filename: str = "<string>") -> Model:
     """Parse and resolve .act text into a Model; a ModelError says what is wrong."""
+    text = text.removeprefix("\ufeff")  # a UTF-8 byte-order mark, as some editors write
     try:
         return resolve(parse_module(text), filename, text)
     except ModelError as error:

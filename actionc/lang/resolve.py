@@ -9,6 +9,7 @@ do. Names must be declared before they are used.
 from __future__ import annotations
 
 import math
+import operator
 from dataclasses import dataclass
 from typing import Callable
 
@@ -19,6 +20,7 @@ from actionc.errors import ModelError, Span, did_you_mean
 from actionc.forward import PRESETS
 from actionc.forward import settings as forward_settings
 from actionc.functions import DISTRIBUTIONS, FUNCTIONS
+from actionc.lang import constants
 from actionc.lang import syntax as ast
 from actionc.model import Calculus, Component, Initial, Kind, Let, Model, Param
 
@@ -140,7 +142,7 @@ class _Resolver:
         for item in statement.items:
             name = item.name.name
             _, default = self._expr(item.value, constant=f"the default value of parameter '{name}'")
-            value = _number(default.subs({p.symbol: p.value for p in fields["params"]}))
+            value = _number(default, self.param_values)
             if value is None:
                 raise ModelError(
                     f"parameter '{name}' has no finite real value",
@@ -386,7 +388,7 @@ class _Resolver:
 
     def _data_scalar(self, node: ast.Expr, key: str) -> sympy.Expr:
         _, value = self._expr(node, constant=f"a data '{key}'")
-        number = _number(value.subs(self.param_values))
+        number = _number(value, self.param_values)
         if key in ("weight", "std") and number is not None and number <= 0:
             raise ModelError(f"a data {key} must be positive", node.span, hint=f"this one is {number:g}")
         return value
@@ -552,7 +554,7 @@ class _Resolver:
                 hint="remove 'density = …' (actionc derives p_t from the data and the forward SDE)",
             )
         if model["horizon"] is not None:
-            value = _number(model["horizon"].subs(self.param_values))
+            value = _number(model["horizon"], self.param_values)
             if value is not None and value <= 0:
                 raise ModelError("the horizon must be positive", self.spans["horizon"], hint=f"it is {value:g}")
 
@@ -677,8 +679,12 @@ class _Resolver:
         """The SymPy expression of `node` as written (lets as symbols) and
         with the lets inlined. `constant` names what must not depend on the
         state or time."""
-        written = _Builder(self, constant).build(node)
-        value = written.xreplace(self.inlined)
+        builder = _Builder(self, constant)
+        written = builder.build(node)
+        try:
+            value = constants.substitute(written, self.inlined, builder.memo)
+        except constants.OutOfRange as error:
+            raise ModelError(error.message, node.span, hint=error.hint) from None
         if value.has(*_NON_FINITE):
             raise ModelError(
                 "this expression is not finite",
@@ -701,6 +707,7 @@ class _Builder:
         self.r = resolver
         self.constant = constant
         self.depth = 0
+        self.memo: dict = {}  # constant subexpressions -> their double values
 
     def build(self, node: ast.Expr) -> sympy.Expr:
         self.depth += 1
@@ -712,6 +719,8 @@ class _Builder:
             )
         try:
             return self._build(node)
+        except constants.OutOfRange as error:
+            raise ModelError(error.message, node.span, hint=error.hint) from None
         finally:
             self.depth -= 1
 
@@ -728,10 +737,18 @@ class _Builder:
             operand = self.build(node.operand)
             return -operand if node.op == "-" else operand
         if node.op in "+-":
-            return sympy.Add(*self.chain(node, "+-"))
+            return self.combined(sympy.Add, self.chain(node, "+-"))
         if node.op in "*/":
-            return sympy.Mul(*self.chain(node, "*/"))
+            return self.combined(sympy.Mul, self.chain(node, "*/"))
         return self.power(node)
+
+    def combined(self, operation, operands: list[sympy.Expr]) -> sympy.Expr:
+        """The sum or product of a chain, its numbers folded first one at a
+        time within bounds (see constants)."""
+        split = [o.as_coeff_Add() if operation is sympy.Add else o.as_coeff_Mul() for o in operands]
+        combine = operator.add if operation is sympy.Add else operator.mul
+        number = constants.fold([number for number, _ in split], combine, self.memo)
+        return constants.within_range(operation(number, *(rest for _, rest in split)), self.memo)
 
     def chain(self, node: ast.Binary, ops: str) -> list[sympy.Expr]:
         """The operands of a left-associated chain like a - b + c, built in
@@ -754,18 +771,9 @@ class _Builder:
 
     def power(self, node: ast.Binary) -> sympy.Expr:
         base, exponent = self.build(node.left), self.build(node.right)
-        if base.is_Rational and exponent.is_Rational and abs(base) > 1:
-            # exact powers of numbers are computed by SymPy; 9^9^9 would not end
-            bits = float(abs(exponent)) * math.log2(float(abs(base)))
-            if bits > 4096:
-                raise ModelError(
-                    "this power is too large to compute exactly",
-                    node.span,
-                    hint="write a decimal number (like 1e300) if you mean a floating-point value",
-                )
         if base == 0 and exponent.is_negative:
             raise ModelError("division by zero", node.span, hint="a negative power of zero")
-        return base**exponent
+        return constants.power(base, exponent, self.memo)
 
     def _not_constant(self, what: str, span: Span) -> ModelError:
         return ModelError(
@@ -877,7 +885,7 @@ class _Builder:
                 hint=f"write {function.signature}",
             )
         args = [self.build(a) for a in node.args]
-        return function.build(*args)
+        return constants.within_range(function.build(*args), self.memo)
 
 
 # ---- small helpers ---------------------------------------------------------
@@ -929,15 +937,10 @@ def _number_literal(node: ast.Number) -> sympy.Expr:
     return sympy.Float(value)
 
 
-def _number(expr: sympy.Expr) -> float | None:
-    """The finite real value of a constant expression, or None."""
-    try:
-        value = complex(expr.evalf())
-    except (TypeError, ValueError):
-        return None
-    if value.imag != 0 or not math.isfinite(value.real):
-        return None
-    return value.real
+def _number(expr: sympy.Expr, params: dict[sympy.Symbol, float]) -> float | None:
+    """The finite real value of a constant expression, parameters at their values, or None."""
+    value = constants.value(expr, params)
+    return value if value is not None and math.isfinite(value) else None
 
 
 def _role_words(role: str) -> str:
