@@ -249,3 +249,15 @@ def substitute(expr: sympy.Expr, mapping: Mapping[sympy.Symbol, sympy.Expr], mem
         raise OutOfRange(
             "this expression is nested too deeply once its lets are put in place", "use fewer levels of lets"
         ) from None
+
+
+def size(expr: sympy.Expr, limit: int) -> int:
+    """The number of distinct subexpressions of `expr`, counted up to `limit`."""
+    seen: set = set()
+    stack = [expr]
+    while stack and len(seen) <= limit:
+        e = stack.pop()
+        if e not in seen:
+            seen.add(e)
+            stack.extend(e.args)
+    return len(seen)

@@ -8,6 +8,7 @@ do. Names must be declared before they are used.
 
 from __future__ import annotations
 
+import bisect
 import math
 import operator
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ DYNAMICS = ("lagrangian", "hamiltonian", "energy")
 DATA_KEYS = ("weight", "mean", "std", "cov")
 RESERVED = {"t": "time", "pi": "the constant π"}
 MAX_DEPTH = 200  # nesting of powers, signs and calls; sums and products are flat
+MAX_INLINED_SIZE = 300_000  # terms of all expressions with lets put in place: about 3 s of SymPy
 _NON_FINITE = (sympy.zoo, sympy.oo, -sympy.oo, sympy.nan)
 
 
@@ -54,6 +56,7 @@ class _Resolver:
         self.item_lines: list[tuple[int, str]] = []  # (line, comment key), in source order
         self.kind: Kind | None = None
         self.param_values: dict[sympy.Symbol, float] = {}
+        self.inlined_size = 0  # terms of the expressions that use lets, with the lets put in place
 
     # ---- the passes ----------------------------------------------------
 
@@ -632,14 +635,16 @@ class _Resolver:
         next item (own line); comments after the last item belong to 'end'."""
         decl = self.module.model
         items = sorted([(decl.span.line, "model"), *self.item_lines], key=lambda item: item[0])
+        lines = [line for line, _ in items]
         leading: dict[str, list[str]] = {}
         inline: dict[str, str] = {}
         for comment in self.module.comments:
-            if comment.inline:
-                key = [k for line, k in items if line <= comment.line][-1]
+            if comment.inline:  # the last item on or before the comment's line
+                key = items[bisect.bisect_right(lines, comment.line) - 1][1]
                 inline[key] = comment.text if key not in inline else inline[key] + " " + comment.text[1:].strip()
-            else:
-                key = next((k for line, k in items if line > comment.line), "end")
+            else:  # the first item after it
+                after = bisect.bisect_right(lines, comment.line)
+                key = items[after][1] if after < len(items) else "end"
                 leading.setdefault(key, []).append(comment.text)
         return {k: (tuple(leading.get(k, ())), inline.get(k)) for k in sorted(set(leading) | set(inline))}
 
@@ -685,6 +690,16 @@ class _Resolver:
             value = constants.substitute(written, self.inlined, builder.memo)
         except constants.OutOfRange as error:
             raise ModelError(error.message, node.span, hint=error.hint) from None
+        if value is not written:  # lets put in place: their size adds up, and so does the time
+            self.inlined_size += constants.size(value, MAX_INLINED_SIZE - self.inlined_size)
+            if self.inlined_size > MAX_INLINED_SIZE:
+                raise ModelError(
+                    f"with their lets put in place, the expressions of this model have more than "
+                    f"{MAX_INLINED_SIZE:,} terms",
+                    node.span,
+                    hint="each let is put in place where it is used, so a long chain of lets that each use "
+                    "the one before grows quadratically; use fewer levels of lets",
+                )
         if value.has(*_NON_FINITE):
             raise ModelError(
                 "this expression is not finite",

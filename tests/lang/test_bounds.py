@@ -114,8 +114,38 @@ def test_an_error_after_a_byte_order_mark_points_at_the_right_column():
 
 
 def test_an_error_on_a_very_long_line_shows_a_window_around_the_column():
-    line = "energy = " + " + ".join(f"{i}*x" for i in range(1, 20000)) + " + y"
+    line = "energy = " + " + ".join(f"{i}*x" for i in range(1, 2000)) + " + y"
     text = str(error_of(f"model m\nstate x\n{line}\n"))
     shown, caret = text.splitlines()[1:3]
     assert len(shown) < 200 and shown.strip().startswith("...") and shown.endswith("+ y")
     assert shown[caret.index("^")] == "y"
+
+
+# ---- the front end is linear, and refuses texts it cannot read in seconds ----
+
+
+def test_three_thousand_parameters_parse_in_linear_time():
+    # 3,000 `param` lines took over 120 s (each default substituted every parameter)
+    text = "model m\n" + "".join(f"param k{i} = {i + 1}/3\n" for i in range(3000)) + "state x\nenergy = k2999*x^2\n"
+    assert len(parse_quickly(text).params) == 3000
+
+
+def test_a_model_longer_than_the_limit_is_refused_at_once(tmp_path):
+    path = tmp_path / "huge.act"
+    path.write_text("model m\nstate x\nenergy = " + " + ".join(["x"] * 100_000) + "\n")
+    start = time.perf_counter()
+    with pytest.raises(actionc.ModelError, match="longer than 128 KB") as raised:
+        actionc.load(path)
+    assert time.perf_counter() - start < 1.0
+    assert raised.value.filename == str(path) and raised.value.hint
+
+
+def test_an_endless_file_is_refused_without_reading_it_all():
+    with pytest.raises(actionc.ModelError, match="longer than 128 KB"):
+        actionc.load("/dev/zero")
+
+
+def test_a_long_chain_of_lets_is_refused_before_it_grows_quadratically():
+    body = "".join(f"let a{i} = {f'a{i - 1}' if i else 'x'} + sin({i}*x)\n" for i in range(1000))
+    error = error_of("model m\nstate x\n" + body + "energy = a999^2\n")
+    assert "more than 300,000 terms" in error.message and error.line > 100
