@@ -12,7 +12,6 @@ from actionc.lang.fmt import format_model
 from actionc.lang.resolve import resolve
 from actionc.model import Model
 
-
 # The longest model text read, in characters: the front end is linear in the
 # text, at about 15 µs a character, so a model of this size is answered in
 # about two seconds (the largest example is under 1 KB). See docs/language.md.
