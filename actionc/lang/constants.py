@@ -148,9 +148,9 @@ def power(base: sympy.Expr, exponent: sympy.Expr, memo: dict) -> sympy.Expr:
     if exact and abs(e) * math.log2(max(abs(base.p), base.q)) > MAX_EXACT_BITS:
         with mpmath.workprec(80):
             return sympy.Float(float(mpmath.power(mpmath.mpf(base.p) / base.q, mpmath.mpf(exponent.p) / exponent.q)))
-    if not exact and abs(e) > MAX_EXACT_BITS:
+    if not exact and abs(e) > MAX_EXACT_BITS and (double := _float_power(b, e)) is not None:
         # SymPy would multiply out (√a)^n as a^(n/2) exactly: keep its double
-        return sympy.Float(_float_power(b, e))
+        return sympy.Float(double)
     return within_range(base**exponent, memo)
 
 
@@ -165,7 +165,11 @@ def within_range(expr: sympy.Expr, memo: dict) -> sympy.Expr:
     if expr.is_Add:
         return _terms_within_range(expr, memo)
     too_long = expr.is_Rational and max(expr.p.bit_length(), expr.q.bit_length()) > MAX_EXACT_BITS
-    return sympy.Float(value(expr, memo=memo)) if expr.is_Float or too_long else expr
+    if expr.is_Float or too_long:
+        v = value(expr, memo=memo)
+        double = sympy.Float(v) if v is not None else expr
+        return expr if expr.is_Float and double._mpf_ == expr._mpf_ else double
+    return expr
 
 
 def _finite(expr: sympy.Expr, memo: dict) -> None:

@@ -149,3 +149,10 @@ def test_a_long_chain_of_lets_is_refused_before_it_grows_quadratically():
     body = "".join(f"let a{i} = {f'a{i - 1}' if i else 'x'} + sin({i}*x)\n" for i in range(1000))
     error = error_of("model m\nstate x\n" + body + "energy = a999^2\n")
     assert "more than 300,000 terms" in error.message and error.line > 100
+
+
+def test_a_float_that_underflows_is_the_double_the_kernel_computes_and_survives_the_formatter():
+    model = parse_quickly("model m\nstate x\nenergy = x^2 + x*(1e-300*1e-300) + sin(x)*1e-300\n")
+    (x,) = model.state
+    assert model.energy == x**2 + sympy.Float(1e-300) * sympy.sin(x)
+    assert actionc.parse(actionc.format_model(model)) == model
