@@ -91,7 +91,12 @@ def _outcome(text: str) -> str:
 
 def check_input(text: str) -> None:
     start = time.perf_counter()
-    outcome = _outcome(text)
+    try:
+        outcome = _outcome(text)
+    except Exception as error:  # counted, then failed
+        FIGURES["inputs"] += 1
+        FIGURES["outcomes"][f"FAILED: {type(error).__name__}"] += 1
+        raise
     elapsed = time.perf_counter() - start
     FIGURES["inputs"] += 1
     FIGURES["outcomes"][outcome] += 1
