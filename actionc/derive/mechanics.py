@@ -21,6 +21,7 @@ from actionc.model import Kind, Model
 # beyond it the kernel solves M(q) q'' = F numerically (as PyDy does).
 SYMBOLIC_SOLVE_MAX = 4
 TRIGSIMP_MAX = 3  # the largest symbolic determinant worth tidying with trigsimp
+EXPANDED_POWER_MAX = 12  # a higher power of a sum is never multiplied out
 
 
 def total_time_derivative(expr: sympy.Expr, model: Model) -> sympy.Expr:
@@ -158,9 +159,29 @@ def accelerations(model: Model, form: MassMatrixForm | None = None) -> list[symp
     check_regular(model, form)
     n = form.matrix.shape[0]
     if n == 1:
-        return [sympy.cancel(form.forcing[0] / form.matrix[0, 0])]
+        return [_cancel(form.forcing[0] / form.matrix[0, 0])]
     solution = form.matrix.LUsolve(form.forcing)
-    return [sympy.cancel(sympy.together(a)) if n <= 2 else a for a in solution]
+    return [_cancel(sympy.together(a)) if n <= 2 else a for a in solution]
+
+
+def _cancel(expr: sympy.Expr) -> sympy.Expr:
+    """expr with common factors cancelled, unless that means multiplying out
+    a high power of a sum: cancel expands its argument into a polynomial, and
+    (q + r + 1)^300 has 45,451 terms of up to 140 digits."""
+    return sympy.cancel(expr) if not _high_power_of_a_sum(expr) else expr
+
+
+def multiply_out(expr: sympy.Expr) -> sympy.Expr:
+    """sympy.expand, but a high power of a sum kept whole (multiplied out,
+    (q + r + 1)^300 has 45,451 terms)."""
+    return sympy.expand(expr, multinomial=not _high_power_of_a_sum(expr))
+
+
+def _high_power_of_a_sum(expr: sympy.Expr) -> bool:
+    return any(
+        power.base.is_Add and power.exp.is_Integer and abs(power.exp) > EXPANDED_POWER_MAX
+        for power in expr.atoms(sympy.Pow)
+    )
 
 
 # ---- momenta, Legendre, Hamilton --------------------------------------------
@@ -229,8 +250,8 @@ def energy_function(model: Model, form: MassMatrixForm | None = None) -> sympy.E
     try:
         quadratic = quadratic_form(model, form)
     except ModelError:
-        return sympy.expand(sum((v * p for v, p in zip(vs, momenta(model))), sympy.Integer(0)) - model.lagrangian)
-    return sympy.expand((vs.T * quadratic.M * vs)[0] / 2 - quadratic.L0)
+        return multiply_out(sum((v * p for v, p in zip(vs, momenta(model))), sympy.Integer(0)) - model.lagrangian)
+    return multiply_out((vs.T * quadratic.M * vs)[0] / 2 - quadratic.L0)
 
 
 def legendre_transform(F: sympy.Expr, xs, ys) -> sympy.Expr:
@@ -302,7 +323,7 @@ def separable_split(H: sympy.Expr, coordinates, momenta) -> SeparableSplit | Non
     """T(p) and V(q) if H separates that way (and has no explicit time)."""
     if H.has(symbols.time):
         return None
-    V, T = sympy.expand(H).as_independent(*momenta, as_Add=True)
+    V, T = multiply_out(H).as_independent(*momenta, as_Add=True)
     if T.free_symbols & set(coordinates):
         return None
     return SeparableSplit(kinetic=T, potential=V)

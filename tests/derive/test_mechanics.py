@@ -186,3 +186,23 @@ def test_deriving_a_cart_pendulum_takes_seconds_not_minutes(links):
     results = report.derive(model)
     assert clock.perf_counter() - start < 30 * links
     assert set(results["hamilton_equations"]) == {x.name for x in (*model.coordinates, *model.momenta)}
+
+
+def test_a_high_power_of_a_sum_is_never_multiplied_out():
+    # (q + r + 1)^300 multiplied out has 45,451 terms: derive did not end; cancel and expand now keep it whole
+    import time as clock
+
+    from actionc import report
+
+    q, r = S("q", "r")
+    model = actionc.parse(
+        "model m\ncoord q, r\nlagrangian = (q'+r')^2/2 + r'^2 - (q+r+1)^300\ndissipation = q'^2/2\ntemperature = 1\n"
+    )
+    start = clock.perf_counter()
+    results = report.derive(model)
+    assert clock.perf_counter() - start < 30
+    assert results["invariants"] == {} and "drift" in results
+    single = actionc.parse("model m\ncoord q\nlagrangian = q'^2/2 - (q+1)^5000\n")
+    assert mechanics.accelerations(single) == [-5000 * (q + 1) ** 4999]
+    energy = mechanics.energy_function(single)
+    assert energy == symbol("q_dot") ** 2 / 2 + (q + 1) ** 5000

@@ -15,7 +15,7 @@ import sympy
 import actionc
 from actionc.lang import constants
 
-SECONDS = 5.0
+SECONDS = 10.0
 
 
 def parse_quickly(text: str):
@@ -146,9 +146,11 @@ def test_an_endless_file_is_refused_without_reading_it_all():
 
 
 def test_a_long_chain_of_lets_is_refused_before_it_grows_quadratically():
+    # 1,000 such lets took 13 s, 4,000 took 170 s; the budget stops the chain about halfway through the first
     body = "".join(f"let a{i} = {f'a{i - 1}' if i else 'x'} + sin({i}*x)\n" for i in range(1000))
-    error = error_of("model m\nstate x\n" + body + "energy = a999^2\n")
-    assert "more than 300,000 terms" in error.message and error.line > 100
+    with pytest.raises(actionc.ModelError) as raised:
+        actionc.parse("model m\nstate x\n" + body + "energy = a999^2\n")
+    assert "more than 300,000 terms" in raised.value.message and 100 < raised.value.line < 600
 
 
 def test_a_float_that_underflows_is_the_double_the_kernel_computes_and_survives_the_formatter():
