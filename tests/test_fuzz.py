@@ -114,8 +114,8 @@ def _fuzz(strategy, examples: int):
     return test
 
 
-test_generated_models_end_in_a_model_or_a_located_error = _fuzz(models(), 150)
-test_mutated_examples_end_in_a_model_or_a_located_error = _fuzz(mutated_examples(), 150)
+test_generated_models_end_in_a_model_or_a_located_error = _fuzz(models(), 100)
+test_mutated_examples_end_in_a_model_or_a_located_error = _fuzz(mutated_examples(), 100)
 test_thousands_of_generated_models = pytest.mark.slow(_fuzz(models(), 2500))
 test_thousands_of_mutated_examples = pytest.mark.slow(_fuzz(mutated_examples(), 2500))
 
