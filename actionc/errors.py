@@ -17,6 +17,9 @@ import difflib
 from dataclasses import dataclass
 from typing import Iterable
 
+LONGEST_LINE = 160  # a source line longer than this is shown as a window
+WINDOW = 120  # characters of it around the column
+
 
 @dataclass(frozen=True)
 class Span:
@@ -70,13 +73,24 @@ def format_error(error: ModelError) -> str:
     if span and error.source is not None:
         source_lines = error.source.splitlines()
         if 1 <= span.line <= len(source_lines):
-            text = source_lines[span.line - 1].expandtabs(1).rstrip()
+            text, column = _window(source_lines[span.line - 1].expandtabs(1).rstrip(), span.column)
             lines.append("    " + text)
-            width = max(1, min(span.length, len(text) - span.column + 1))
-            lines.append("    " + " " * (span.column - 1) + "^" + "~" * (width - 1))
+            width = max(1, min(span.length, len(text) - column + 1))
+            lines.append("    " + " " * (column - 1) + "^" + "~" * (width - 1))
     if error.hint:
         lines.append(f"hint: {error.hint}")
     return "\n".join(lines)
+
+
+def _window(text: str, column: int) -> tuple[str, int]:
+    """The source line to show, and the column in it: a line longer than
+    LONGEST_LINE is cut to a window around the column, marked '...' where cut."""
+    if len(text) <= LONGEST_LINE:
+        return text, column
+    start = max(0, min(column - 1 - WINDOW // 2, len(text) - WINDOW))
+    before = "..." if start > 0 else ""
+    after = "..." if start + WINDOW < len(text) else ""
+    return before + text[start : start + WINDOW] + after, column - start + len(before)
 
 
 def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:

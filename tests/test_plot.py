@@ -101,3 +101,17 @@ def test_every_examples_default_run_plots(path, tmp_path):
     out = tmp_path / f"{path.stem}.png"
     plot(result, "auto", out)
     assert out.read_bytes()[:4] == PNG
+
+
+def test_a_result_whose_model_text_needs_a_huge_number_is_a_located_error_not_a_hang(runs, tmp_path):
+    import dataclasses
+    import time
+
+    result = runs["double_well"]
+    meta = dict(result.meta, source="model m\nstate x\nenergy = (2/3)^99999999\ntemperature = 1\n")
+    crafted = dataclasses.replace(result, meta=meta)
+    start = time.perf_counter()
+    with pytest.raises(actionc.ModelError) as raised:
+        plot(crafted, "histogram", tmp_path / "x.png")
+    assert time.perf_counter() - start < 30  # it did not end at all
+    assert (raised.value.line, raised.value.column) == (3, 10)

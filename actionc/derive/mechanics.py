@@ -20,6 +20,8 @@ from actionc.model import Kind, Model
 # Up to this many coordinates the accelerations are solved symbolically;
 # beyond it the kernel solves M(q) q'' = F numerically (as PyDy does).
 SYMBOLIC_SOLVE_MAX = 4
+TRIGSIMP_MAX = 3  # the largest symbolic determinant worth tidying with trigsimp
+EXPANDED_POWER_MAX = 12  # a higher power of a sum is never multiplied out
 
 
 def total_time_derivative(expr: sympy.Expr, model: Model) -> sympy.Expr:
@@ -157,9 +159,29 @@ def accelerations(model: Model, form: MassMatrixForm | None = None) -> list[symp
     check_regular(model, form)
     n = form.matrix.shape[0]
     if n == 1:
-        return [sympy.cancel(form.forcing[0] / form.matrix[0, 0])]
+        return [_cancel(form.forcing[0] / form.matrix[0, 0])]
     solution = form.matrix.LUsolve(form.forcing)
-    return [sympy.cancel(sympy.together(a)) if n <= 2 else a for a in solution]
+    return [_cancel(sympy.together(a)) if n <= 2 else a for a in solution]
+
+
+def _cancel(expr: sympy.Expr) -> sympy.Expr:
+    """expr with common factors cancelled, unless that means multiplying out
+    a high power of a sum: cancel expands its argument into a polynomial, and
+    (q + r + 1)^300 has 45,451 terms of up to 140 digits."""
+    return sympy.cancel(expr) if not _high_power_of_a_sum(expr) else expr
+
+
+def multiply_out(expr: sympy.Expr) -> sympy.Expr:
+    """sympy.expand, but a high power of a sum kept whole (multiplied out,
+    (q + r + 1)^300 has 45,451 terms)."""
+    return sympy.expand(expr, multinomial=not _high_power_of_a_sum(expr))
+
+
+def _high_power_of_a_sum(expr: sympy.Expr) -> bool:
+    return any(
+        power.base.is_Add and power.exp.is_Integer and abs(power.exp) > EXPANDED_POWER_MAX
+        for power in expr.atoms(sympy.Pow)
+    )
 
 
 # ---- momenta, Legendre, Hamilton --------------------------------------------
@@ -198,10 +220,27 @@ def quadratic_form(model: Model, form: MassMatrixForm | None = None) -> Quadrati
 
 
 def velocities_from_momenta(model: Model) -> dict[sympy.Symbol, sympy.Expr]:
-    """q' = M⁻¹(p − b), from p = ∂L/∂q' = M q' + b."""
+    """q' = M⁻¹(p − b), from p = ∂L/∂q' = M q' + b, as adj(M)(p − b)/det M."""
     quadratic = quadratic_form(model)
-    solved = quadratic.M.LUsolve(sympy.Matrix(model.momenta) - quadratic.b)
-    return {v: sympy.cancel(s) for v, s in zip(model.velocities, solved)}
+    shifted = sympy.Matrix(model.momenta) - quadratic.b
+    if quadratic.M.is_diagonal():
+        return {v: shifted[i] / quadratic.M[i, i] for i, v in enumerate(model.velocities)}
+    adjugate, determinant = _inverse_parts(quadratic.M)
+    solved = adjugate * shifted
+    return {v: sympy.factor_terms(solved[i]) / determinant for i, v in enumerate(model.velocities)}
+
+
+def _inverse_parts(A: sympy.Matrix) -> tuple[sympy.Matrix, sympy.Expr]:
+    """adj(A) and det(A), with A⁻¹ = adj(A)/det(A): the mass-matrix form of
+    an inverse. Cancelling the quotient instead (sympy.cancel of an LU
+    solution) took minutes for a cart carrying a double pendulum. The
+    determinant is expanded division-free (Berkowitz; Bareiss divides and
+    cancels: 10 s for a 4×4 trigonometric matrix) and tidied with trigsimp
+    only while it is small (trigsimp took 11 s at 4×4)."""
+    determinant = sympy.expand(A.det(method="berkowitz"))
+    if A.shape[0] <= TRIGSIMP_MAX:
+        determinant = sympy.trigsimp(sympy.factor_terms(determinant))
+    return A.adjugate(), sympy.factor(determinant)
 
 
 def energy_function(model: Model, form: MassMatrixForm | None = None) -> sympy.Expr:
@@ -211,8 +250,8 @@ def energy_function(model: Model, form: MassMatrixForm | None = None) -> sympy.E
     try:
         quadratic = quadratic_form(model, form)
     except ModelError:
-        return sympy.expand(sum((v * p for v, p in zip(vs, momenta(model))), sympy.Integer(0)) - model.lagrangian)
-    return sympy.expand((vs.T * quadratic.M * vs)[0] / 2 - quadratic.L0)
+        return multiply_out(sum((v * p for v, p in zip(vs, momenta(model))), sympy.Integer(0)) - model.lagrangian)
+    return multiply_out((vs.T * quadratic.M * vs)[0] / 2 - quadratic.L0)
 
 
 def legendre_transform(F: sympy.Expr, xs, ys) -> sympy.Expr:
@@ -231,8 +270,8 @@ def legendre_transform(F: sympy.Expr, xs, ys) -> sympy.Expr:
     if A.is_diagonal():
         quadratic = sum((shifted[i] ** 2 / (2 * A[i, i]) for i in range(A.shape[0])), sympy.Integer(0))
     else:
-        determinant = sympy.factor(sympy.trigsimp(A.det()))
-        numerator = sympy.expand((shifted.T * A.adjugate() * shifted)[0])
+        adjugate, determinant = _inverse_parts(A)
+        numerator = sympy.expand((shifted.T * adjugate * shifted)[0])
         quadratic = sympy.factor_terms(numerator) / (2 * determinant)
     return quadratic - c
 
@@ -250,15 +289,23 @@ def hamiltonian_of(model: Model) -> sympy.Expr:
 
 def hamilton_equations(model: Model) -> dict[sympy.Symbol, sympy.Expr]:
     """q' = ∂H/∂p, p' = −∂H/∂q + Q (forces of a hamiltonian model act on p).
-    For a lagrangian model, H is its Legendre transform (forces and
-    dissipation then act through their values at q' = ∂H/∂p)."""
-    H = hamiltonian_of(model)
+
+    For a lagrangian model, in mass-matrix form: q' = M⁻¹(p − b) and
+    p' = ∂L/∂q + Q at that q', because ∂H/∂q = −∂L/∂q at fixed p (the terms
+    through ∂q'/∂q cancel, as ∂L/∂q' = p). Differentiating the Legendre
+    transform H itself gives the same equations, but through a quotient of
+    thousands of terms for a cart carrying a double pendulum."""
     qs, ps = model.coordinates, model.momenta
     if model.kind is Kind.LAGRANGIAN:
-        to_momenta = velocities_from_momenta(model)
-        forces = [sympy.simplify(Q.subs(to_momenta)) for Q in generalized_forces(model)]
-    else:
-        forces = [model.force_map.get(q, sympy.Integer(0)) for q in qs]
+        velocities = velocities_from_momenta(model)
+        L = model.lagrangian
+        equations = {q: velocities[v] for q, v in zip(qs, model.velocities)}
+        equations.update(
+            {p: (sympy.diff(L, q) + Q).xreplace(velocities) for q, p, Q in zip(qs, ps, generalized_forces(model))}
+        )
+        return equations
+    H = model.hamiltonian
+    forces = [model.force_map.get(q, sympy.Integer(0)) for q in qs]
     equations = {q: sympy.diff(H, p) for q, p in zip(qs, ps)}
     equations.update({p: -sympy.diff(H, q) + Q for q, p, Q in zip(qs, ps, forces)})
     return equations
@@ -276,7 +323,7 @@ def separable_split(H: sympy.Expr, coordinates, momenta) -> SeparableSplit | Non
     """T(p) and V(q) if H separates that way (and has no explicit time)."""
     if H.has(symbols.time):
         return None
-    V, T = sympy.expand(H).as_independent(*momenta, as_Add=True)
+    V, T = multiply_out(H).as_independent(*momenta, as_Add=True)
     if T.free_symbols & set(coordinates):
         return None
     return SeparableSplit(kinetic=T, potential=V)

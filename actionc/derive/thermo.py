@@ -136,7 +136,7 @@ def _langevin_split(model: Model, form: mechanics.MassMatrixForm, R: sympy.Matri
         return None
     L = model.lagrangian
     kinetic = (sympy.Matrix(vs).T * form.matrix * sympy.Matrix(vs))[0] / 2
-    V = sympy.expand(kinetic - L)
+    V = mechanics.multiply_out(kinetic - L)
     if V.free_symbols & (set(vs) | {symbols.time}):
         return None
     return LangevinSplit(

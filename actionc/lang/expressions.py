@@ -6,29 +6,56 @@ as the expression is built."""
 from __future__ import annotations
 
 import math
+import operator
+from dataclasses import dataclass
 
 import sympy
 
 from actionc import symbols
 from actionc.errors import ModelError, Span, did_you_mean
 from actionc.functions import DISTRIBUTIONS, FUNCTIONS
+from actionc.lang import constants
 from actionc.lang import syntax as ast
 from actionc.lang.placement import a_model
 from actionc.lang.scope import ROLE_WORDS, Scope
 from actionc.model import Kind
 
 MAX_DEPTH = 200  # nesting of powers, signs and calls; sums and products are flat
+MAX_INLINED_SIZE = 300_000  # terms of all expressions with lets put in place: about 3 s of SymPy
 _NON_FINITE = (sympy.zoo, sympy.oo, -sympy.oo, sympy.nan)
 
 
+@dataclass
+class Budget:
+    """The terms a model's expressions have used, with their lets put in place."""
+
+    spent: int = 0
+
+
 def expression(
-    scope: Scope, kind: Kind, inlined: dict, node: ast.Expr, constant: str | None = None
+    scope: Scope, kind: Kind, inlined: dict, node: ast.Expr, constant: str | None = None, budget: Budget | None = None
 ) -> tuple[sympy.Expr, sympy.Expr]:
     """The SymPy expression of `node` as written (lets as symbols) and with
     the lets inlined (`inlined`: let symbols → their values). `constant`
-    names what must not depend on the state or time."""
-    written = _Builder(scope, kind, constant).build(node)
-    value = written.xreplace(inlined)
+    names what must not depend on the state or time; `budget` bounds the
+    size of a whole model's inlined expressions."""
+    builder = _Builder(scope, kind, constant)
+    written = builder.build(node)
+    try:
+        value = constants.substitute(written, inlined, builder.memo)
+    except constants.OutOfRange as error:
+        raise ModelError(error.message, node.span, hint=error.hint) from None
+    budget = budget if budget is not None else Budget()
+    if value is not written:  # lets put in place: their size adds up, and so does the time
+        budget.spent += constants.size(value, MAX_INLINED_SIZE - budget.spent)
+        if budget.spent > MAX_INLINED_SIZE:
+            raise ModelError(
+                f"with their lets put in place, the expressions of this model have more than "
+                f"{MAX_INLINED_SIZE:,} terms",
+                node.span,
+                hint="each let is put in place where it is used, so a long chain of lets that each use "
+                "the one before grows quadratically; use fewer levels of lets",
+            )
     if value.has(*_NON_FINITE):
         raise ModelError(
             "this expression is not finite",
@@ -44,15 +71,10 @@ def expression(
     return written, value
 
 
-def number(expr: sympy.Expr) -> float | None:
-    """The finite real value of a constant expression, or None."""
-    try:
-        value = complex(expr.evalf())
-    except (TypeError, ValueError):
-        return None
-    if value.imag != 0 or not math.isfinite(value.real):
-        return None
-    return value.real
+def number(expr: sympy.Expr, params: dict[sympy.Symbol, float]) -> float | None:
+    """The finite real value of a constant expression, parameters at their values, or None."""
+    value = constants.value(expr, params)
+    return value if value is not None and math.isfinite(value) else None
 
 
 class _Builder:
@@ -63,6 +85,7 @@ class _Builder:
         self.kind = kind
         self.constant = constant
         self.depth = 0
+        self.memo: dict = {}  # constant subexpressions -> their double values
 
     def build(self, node: ast.Expr) -> sympy.Expr:
         self.depth += 1
@@ -74,6 +97,8 @@ class _Builder:
             )
         try:
             return self._build(node)
+        except constants.OutOfRange as error:
+            raise ModelError(error.message, node.span, hint=error.hint) from None
         finally:
             self.depth -= 1
 
@@ -90,10 +115,18 @@ class _Builder:
             operand = self.build(node.operand)
             return -operand if node.op == "-" else operand
         if node.op in "+-":
-            return sympy.Add(*self.chain(node, "+-"))
+            return self.combined(sympy.Add, self.chain(node, "+-"))
         if node.op in "*/":
-            return sympy.Mul(*self.chain(node, "*/"))
+            return self.combined(sympy.Mul, self.chain(node, "*/"))
         return self.power(node)
+
+    def combined(self, operation, operands: list[sympy.Expr]) -> sympy.Expr:
+        """The sum or product of a chain, its numbers folded first one at a
+        time within bounds (see constants)."""
+        split = [o.as_coeff_Add() if operation is sympy.Add else o.as_coeff_Mul() for o in operands]
+        combine = operator.add if operation is sympy.Add else operator.mul
+        number = constants.fold([number for number, _ in split], combine, self.memo)
+        return constants.within_range(operation(number, *(rest for _, rest in split)), self.memo)
 
     def chain(self, node: ast.Binary, ops: str) -> list[sympy.Expr]:
         """The operands of a left-associated chain like a - b + c, built in
@@ -116,18 +149,9 @@ class _Builder:
 
     def power(self, node: ast.Binary) -> sympy.Expr:
         base, exponent = self.build(node.left), self.build(node.right)
-        if base.is_Rational and exponent.is_Rational and abs(base) > 1:
-            # exact powers of numbers are computed by SymPy; 9^9^9 would not end
-            bits = float(abs(exponent)) * math.log2(float(abs(base)))
-            if bits > 4096:
-                raise ModelError(
-                    "this power is too large to compute exactly",
-                    node.span,
-                    hint="write a decimal number (like 1e300) if you mean a floating-point value",
-                )
         if base == 0 and exponent.is_negative:
             raise ModelError("division by zero", node.span, hint="a negative power of zero")
-        return base**exponent
+        return constants.power(base, exponent, self.memo)
 
     def _not_constant(self, what: str, span: Span) -> ModelError:
         return ModelError(
@@ -233,7 +257,7 @@ class _Builder:
                 hint=f"write {function.signature}",
             )
         args = [self.build(a) for a in node.args]
-        return function.build(*args)
+        return constants.within_range(function.build(*args), self.memo)
 
 
 def _number_literal(node: ast.Number) -> sympy.Expr:

@@ -116,7 +116,7 @@ class _PostLexer:
             pos = token.start_pos + match.start()
             line_start = self.text.rfind("\n", 0, pos) + 1
             inline = self.text[line_start:pos].strip() != ""
-            line = self.text.count("\n", 0, pos) + 1
+            line = token.line + token.value.count("\n", 0, match.start())
             self.comments.append(Comment(match.group().rstrip(), line, inline))
 
 

@@ -9,6 +9,7 @@ used.
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 
 import sympy
@@ -56,6 +57,7 @@ class _Resolver:
         self.item_lines: list[tuple[int, str]] = []  # (line, comment key), in source order
         self.kind: Kind | None = None
         self.param_values: dict[sympy.Symbol, float] = {}
+        self.budget = expressions.Budget()  # terms of the expressions that use lets, with the lets put in place
 
     def resolve(self) -> Model:
         statements = self.module.statements
@@ -111,7 +113,7 @@ class _Resolver:
         for item in statement.items:
             name = item.name.name
             _, default = self._expr(item.value, constant=f"the default value of parameter '{name}'")
-            value = expressions.number(default.subs({p.symbol: p.value for p in self.c.params}))
+            value = expressions.number(default, self.param_values)
             if value is None:
                 raise ModelError(
                     f"parameter '{name}' has no finite real value",
@@ -320,7 +322,7 @@ class _Resolver:
 
     def _data_scalar(self, node: ast.Expr, key: str) -> sympy.Expr:
         _, value = self._expr(node, constant=f"a data '{key}'")
-        number = expressions.number(value.subs(self.param_values))
+        number = expressions.number(value, self.param_values)
         if key in ("weight", "std") and number is not None and number <= 0:
             raise ModelError(f"a data {key} must be positive", node.span, hint=f"this one is {number:g}")
         return value
@@ -486,7 +488,7 @@ class _Resolver:
                 hint="remove 'density = …' (actionc derives p_t from the data and the forward SDE)",
             )
         if model["horizon"] is not None:
-            value = expressions.number(model["horizon"].subs(self.param_values))
+            value = expressions.number(model["horizon"], self.param_values)
             if value is not None and value <= 0:
                 raise ModelError("the horizon must be positive", self.spans["horizon"], hint=f"it is {value:g}")
 
@@ -564,14 +566,16 @@ class _Resolver:
         next item (own line); comments after the last item belong to 'end'."""
         decl = self.module.model
         items = sorted([(decl.span.line, "model"), *self.item_lines], key=lambda item: item[0])
+        lines = [line for line, _ in items]
         leading: dict[str, list[str]] = {}
         inline: dict[str, str] = {}
         for comment in self.module.comments:
-            if comment.inline:
-                key = [k for line, k in items if line <= comment.line][-1]
+            if comment.inline:  # the last item on or before the comment's line
+                key = items[bisect.bisect_right(lines, comment.line) - 1][1]
                 inline[key] = comment.text if key not in inline else inline[key] + " " + comment.text[1:].strip()
-            else:
-                key = next((k for line, k in items if line > comment.line), "end")
+            else:  # the first item after it
+                after = bisect.bisect_right(lines, comment.line)
+                key = items[after][1] if after < len(items) else "end"
                 leading.setdefault(key, []).append(comment.text)
         return {k: (tuple(leading.get(k, ())), inline.get(k)) for k in sorted(set(leading) | set(inline))}
 
@@ -580,14 +584,16 @@ class _Resolver:
         next item (own line); comments after the last item belong to 'end'."""
         decl = self.module.model
         items = sorted([(decl.span.line, "model"), *self.item_lines], key=lambda item: item[0])
+        lines = [line for line, _ in items]
         leading: dict[str, list[str]] = {}
         inline: dict[str, str] = {}
         for comment in self.module.comments:
-            if comment.inline:
-                key = [k for line, k in items if line <= comment.line][-1]
+            if comment.inline:  # the last item on or before the comment's line
+                key = items[bisect.bisect_right(lines, comment.line) - 1][1]
                 inline[key] = comment.text if key not in inline else inline[key] + " " + comment.text[1:].strip()
-            else:
-                key = next((k for line, k in items if line > comment.line), "end")
+            else:  # the first item after it
+                after = bisect.bisect_right(lines, comment.line)
+                key = items[after][1] if after < len(items) else "end"
                 leading.setdefault(key, []).append(comment.text)
         return {k: (tuple(leading.get(k, ())), inline.get(k)) for k in sorted(set(leading) | set(inline))}
 
@@ -602,7 +608,7 @@ class _Resolver:
 
     def _expr(self, node: ast.Expr, *, constant: str | None = None) -> tuple[sympy.Expr, sympy.Expr]:
         """`node` as written (lets as symbols) and with the lets inlined."""
-        return expressions.expression(self.scope, self.kind, self.inlined, node, constant)
+        return expressions.expression(self.scope, self.kind, self.inlined, node, constant, self.budget)
 
 
 # ---- small helpers ---------------------------------------------------------
