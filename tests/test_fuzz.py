@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 import actionc
 from actionc import report
-from actionc.cli import summary
+from actionc.cli.models import summary
 from actionc.testing.text import TOKENS, models
 
 EXAMPLES = sorted((Path(__file__).parent.parent / "examples").glob("*.act"))

@@ -1,0 +1,5 @@
+"""python -m actionc.cli"""
+
+from actionc.cli import main
+
+raise SystemExit(main())

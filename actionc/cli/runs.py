@@ -1,0 +1,191 @@
+"""Commands that run a model: run (ensembles), density (Fokker–Planck on a grid), likelihood."""
+
+from __future__ import annotations
+
+import sys
+
+from actionc.cli.failures import EXIT_ERROR, EXIT_OK, EXIT_USAGE, failure
+from actionc.errors import ModelError, OutputError, RunError
+
+
+def _summary_save_every(steps: int) -> int:
+    """A divisor of steps giving about 100 saves: the summary's invariant
+    drift needs some, the memory of a large ensemble needs few. The search
+    is bounded (a prime number of steps has no divisor near steps / 100):
+    else the fewest saves, the first and the last."""
+    near = max(1, steps // 100)
+    for k in range(near, min(steps, near + 10_000) + 1):
+        if steps % k == 0:
+            return k
+    return steps
+
+
+MAX_STEPS = 2**62  # step counters are 64-bit integers in the kernels
+
+
+def run(args) -> int:
+    from actionc.methods import decode
+    from actionc.pipeline import compile
+    from actionc.run.result import check_output, partial_output
+
+    if args.dt is None and (not decode(args.method).is_sampler or args.steps is None):
+        print("actionc run: error: --dt is required (samplers may give --steps alone)", file=sys.stderr)
+        return EXIT_USAGE
+    if args.t_end is not None:
+        steps = round(min(args.t_end / args.dt, MAX_STEPS))  # 1e300 / 1e-300 is inf
+        if steps < MAX_STEPS and (steps < 1 or abs(steps * args.dt - args.t_end) > 1e-9 * args.t_end):
+            print(
+                f"actionc run: error: --t-end {args.t_end:g} is not a whole number of steps of --dt {args.dt:g}",
+                file=sys.stderr,
+            )
+            return EXIT_USAGE
+    else:
+        steps = args.steps
+    if steps >= MAX_STEPS:
+        print("actionc run: error: too many steps (at most 2^62 - 1): a larger --dt or a shorter run", file=sys.stderr)
+        return EXIT_USAGE
+    replacing = False
+    if args.out:
+        try:  # before the run, so that no work is lost to an output that cannot be written
+            replacing = check_output(args.out).exists()
+        except OutputError as error:
+            return failure("run", error, args.out)
+    save_every = args.save_every or (1 if args.out else _summary_save_every(steps))
+    try:
+        compiled = compile(args.file, args.method)
+        dt = args.dt or compiled.horizon(**dict(args.set)) / steps  # a sampler's default: T over the steps
+        result = compiled.run(
+            dt=dt,
+            steps=steps,
+            particles=args.particles,
+            seed=args.seed,
+            params=dict(args.set),
+            init=dict(args.init),
+            save_every=save_every,
+            threads=args.threads,
+            rtol=args.rtol,
+            atol=args.atol,
+        )
+    except (ModelError, RunError, OSError) as error:
+        return failure("run", error, args.file)
+    except MemoryError:
+        print(
+            "actionc run: error: out of memory",
+            "hint: fewer --particles, or fewer saves (a larger --save-every)",
+            sep="\n",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
+    if result.diverged:
+        first = result.meta["failures"][0]
+        print(
+            f"warning: {result.diverged} of {result.meta['particles']} particle(s) diverged "
+            f"(first: particle {first['particle']} at step {first['step']}, t = {first['time']:g}: {first['reason']}); "
+            "they are frozen at their last finite state. Try a smaller --dt or another --method.",
+            file=sys.stderr,
+        )
+    complete = result.meta["complete"]
+    if args.out:
+        out = args.out if complete or not replacing else partial_output(args.out)
+        try:
+            result.save(out)
+        except OutputError as error:
+            failure("run", error, str(out))
+            print(result.summary())
+            print(
+                "the result above was computed but not written; the same command with --out where it can be "
+                "written gives the same result (the same --seed, the same numbers)",
+                file=sys.stderr,
+            )
+            return EXIT_ERROR
+        print(
+            f"wrote {out} ({len(result.t)} saves × {result.x.shape[1]} particles × {len(result.names)} state)",
+            file=sys.stderr,
+        )
+    else:
+        print(result.summary())
+    if not complete:
+        kept = f"; {args.out} is left as it was" if args.out and replacing else ""
+        print(
+            f"interrupted: the output holds the steps completed so far (meta complete = false){kept}", file=sys.stderr
+        )
+        return 130
+    return EXIT_OK
+
+
+def density(args) -> int:
+    import numpy as np
+
+    from actionc.pipeline import density
+    from actionc.run.result import check_output
+
+    if args.t_end is None and not (args.stationary or args.eigenvalues):
+        print("actionc density: error: give --t-end, --stationary or --eigenvalues", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        if args.out:
+            check_output(args.out)  # before the work
+        initial = None
+        if args.init_density:
+            try:
+                initial = np.load(args.init_density, allow_pickle=False)
+            except (OSError, ValueError) as error:
+                return failure("density", OSError(f"not a NumPy array file ({error})"), args.init_density)
+            if not isinstance(initial, np.ndarray):  # an .npz archive
+                initial.close()
+                return failure(
+                    "density", OSError("an .npz archive, not one array: save it with numpy.save"), args.init_density
+                )
+        result = density(
+            args.file,
+            t_end=args.t_end,
+            dt=args.dt,
+            save_every=args.save_every,
+            grid=args.grid,
+            boundary=args.boundary,
+            params=dict(args.set),
+            initial=initial,
+            stationary=args.stationary,
+            eigenvalues=args.eigenvalues or 0,
+        )
+    except (ModelError, RunError, OutputError, OSError) as error:
+        return failure("density", error, args.file)
+    print(result.summary())
+    if args.out:
+        try:
+            result.save(args.out)
+        except OutputError as error:
+            return failure("density", error, args.out)
+        cells = " × ".join(map(str, result.grid.shape))
+        print(f"wrote {args.out} ({len(result.t)} saves on {cells} cells)", file=sys.stderr)
+    return EXIT_OK
+
+
+def likelihood(args) -> int:
+    import numpy as np
+
+    from actionc.pipeline import log_likelihood
+    from actionc.run.result import check_output, write_atomically
+
+    try:
+        if args.out:
+            check_output(args.out)  # before the work
+        try:
+            points = np.load(args.points, allow_pickle=False)
+        except ValueError as error:
+            raise OSError(f"not a NumPy array file ({error})") from None
+        values = log_likelihood(args.file, points, params=dict(args.set), rtol=args.rtol, atol=args.atol)
+    except (ModelError, RunError, OutputError) as error:
+        return failure("likelihood", error, args.file)
+    except OSError as error:
+        return failure("likelihood", error, args.points)
+    print(f"log p of {len(values)} point(s) (probability flow, dopri5, rtol {args.rtol:g}):")
+    for point, value in zip(np.atleast_2d(points), values):
+        print("  " + ", ".join(f"{v:.6g}" for v in point) + f"  ->  {value:.10g}")
+    if args.out:
+        try:
+            write_atomically(args.out, lambda handle: np.save(handle, values))
+        except OutputError as error:
+            return failure("likelihood", error, args.out)
+        print(f"wrote {args.out}")
+    return EXIT_OK
