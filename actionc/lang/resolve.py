@@ -54,6 +54,7 @@ class _Resolver:
         # let symbols (and the symbols of their primes) -> their inlined values
         self.inlined: dict[sympy.Symbol, sympy.Expr] = {}
         self.spans: dict[str, Span] = {}
+        self.given: dict[str, Span] = {}  # what may be given once -> where it first was
         self.item_lines: list[tuple[int, str]] = []  # (line, comment key), in source order
         self.kind: Kind | None = None
         self.param_values: dict[sympy.Symbol, float] = {}
@@ -179,12 +180,12 @@ class _Resolver:
                 hint=did_you_mean(name, coords) or f"the coordinates are: {', '.join(coords)}",
             )
         key = f"force {name}"
-        if key in self.spans:
-            raise ModelError(
-                f"duplicate force on '{name}' (first given on line {self.spans[key].line})",
-                statement.coord.span,
-                hint="add the two forces in one 'force' statement",
-            )
+        self._once(
+            key,
+            statement.coord.span,
+            f"duplicate force on '{name}' (first given on line {{line}})",
+            "add the two forces in one 'force' statement",
+        )
         self.written[key], value = self._expr(statement.value)
         self.c.forces.append((entry.symbol, value))
         self.spans[key] = statement.coord.span
@@ -200,12 +201,7 @@ class _Resolver:
                 statement.calculus.span,
                 hint=did_you_mean(name, calculi) or "write 'noise ito' or 'noise stratonovich'",
             )
-        if self.c.calculus is not None:
-            raise ModelError(
-                "the calculus is set twice",
-                statement.calculus.span,
-                hint="keep one 'noise' statement",
-            )
+        self._once("noise", statement.calculus.span, "the calculus is set twice", "keep one 'noise' statement")
         self.c.calculus = Calculus(name)
         self._item(statement.calculus.span.line, "noise")
 
@@ -228,13 +224,12 @@ class _Resolver:
                 target.span,
                 hint=hint or f"declare it first with 'state {state_name or 'x'}'",
             )
-        if state_name in self.c.sde:
-            first = self.c.sde[state_name][0]
-            raise ModelError(
-                f"two SDE equations for '{state_name}' (the first on line {first.span.line})",
-                target.span,
-                hint="each state variable has exactly one SDE equation",
-            )
+        self._once(
+            f"sde {state_name}",
+            target.span,
+            f"two SDE equations for '{state_name}' (the first on line {{line}})",
+            "each state variable has exactly one SDE equation",
+        )
         written, inlined = self._sde_terms(statement)
         self.c.sde[state_name] = (statement, inlined)
         self.written.update(
@@ -342,8 +337,7 @@ class _Resolver:
                 preset.span,
                 hint=did_you_mean(preset.name, PRESETS) or f"the presets are: {', '.join(PRESETS)}",
             )
-        if self.c.forward is not None:
-            raise ModelError("a second 'forward'", preset.span, hint="a model has one forward SDE")
+        self._once("forward", preset.span, "a second 'forward'", "a model has one forward SDE")
         defaults = PRESETS[preset.name].defaults
         items = _keyed(
             statement.items,
@@ -362,12 +356,12 @@ class _Resolver:
             label = f"{name}'" if item.prime else name
             target = self._init_target(item)
             key = f"init {label}"
-            if key in self.spans:
-                raise ModelError(
-                    f"initial value of {label} given twice (first on line {self.spans[key].line})",
-                    item.name.span,
-                    hint="keep one of them",
-                )
+            self._once(
+                key,
+                item.name.span,
+                f"initial value of {label} given twice (first on line {{line}})",
+                "keep one of them",
+            )
             value = item.value
             if isinstance(value, ast.Call) and value.function in DISTRIBUTIONS:
                 parameters = DISTRIBUTIONS[value.function]
@@ -605,6 +599,14 @@ class _Resolver:
 
     def _item(self, line: int, key: str) -> None:
         self.item_lines.append((line, key))
+
+    def _once(self, key: str, span: Span, message: str, hint: str) -> None:
+        """The 'given twice' check of every statement: `key` is given once;
+        the message may name the {line} of the first (names hold no braces)."""
+        first = self.given.get(key)
+        if first is not None:
+            raise ModelError(message.format(line=first.line), span, hint=hint)
+        self.given[key] = span
 
     def _expr(self, node: ast.Expr, *, constant: str | None = None) -> tuple[sympy.Expr, sympy.Expr]:
         """`node` as written (lets as symbols) and with the lets inlined."""
