@@ -94,6 +94,16 @@ def _make_private(path: Path) -> None:
 
 
 @functools.lru_cache(maxsize=None)
+def _unusable(root: Path, reason: str) -> None:
+    warnings.warn(
+        f"actionc cannot use the kernel cache {root}: {reason}; this run uses a private temporary folder "
+        f"instead (kernels are compiled afresh). Set {CACHE_ENV} to a folder you can write.",
+        UntrustedCacheWarning,
+        stacklevel=4,
+    )
+
+
+@functools.lru_cache(maxsize=None)
 def _warn(root: Path, reason: str) -> None:
     warnings.warn(
         f"actionc does not use the kernel cache {root}: {reason}, so code there could have been planted; "
@@ -123,9 +133,11 @@ def _roots() -> tuple[Path | None, Path]:
     for root in filter(None, candidates):
         try:
             _make_private(root)  # first: what is checked below is then what is used, not what was absent
-        except OSError:
+        except OSError as error:
             if not root.is_dir():
-                continue  # cannot be created: try the next place
+                if configured:  # asked for and not had: say so (the default falls back quietly)
+                    _unusable(root, f"it cannot be created ({error.strerror or error})")
+                continue
         reason = _ancestors_distrust(root) or next(filter(None, (distrust(f) for f in _folders(root))), None)
         if reason is not None:
             _warn(root, reason)

@@ -274,3 +274,15 @@ def test_an_index_entry_naming_another_file_is_ignored(tmp_path, monkeypatch):
     assert cache.lookup("key") == "../../precious"
     assert cache.verified_kernel("../../precious") is None
     assert victim.read_text() == "# not a kernel\n"
+
+
+def test_a_cache_folder_that_cannot_be_created_is_said_not_silently_dropped(tmp_path, monkeypatch):
+    import warnings
+
+    blocked = tmp_path / "a-file"
+    blocked.write_text("")
+    monkeypatch.setenv("ACTIONC_CACHE_DIR", str(blocked / "cache"))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert cache.cache_dir() == cache.scratch_dir()
+    assert "cannot use the kernel cache" in str(caught[0].message) and "cannot be created" in str(caught[0].message)
