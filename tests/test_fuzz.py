@@ -18,7 +18,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 import actionc
@@ -106,7 +106,10 @@ def check_input(text: str) -> None:
 
 
 def _fuzz(strategy, examples: int):
-    @settings(max_examples=examples, deadline=None, suppress_health_check=list(HealthCheck))
+    # no shrinking: an input may take seconds to derive, and shrinking one ran for over half an hour
+    phases = [Phase.explicit, Phase.reuse, Phase.generate]
+
+    @settings(max_examples=examples, deadline=None, suppress_health_check=list(HealthCheck), phases=phases)
     @given(strategy)
     def test(text):
         check_input(text)
