@@ -115,6 +115,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--threads", type=_positive_count, help="worker threads (default: all cores)")
     run.add_argument("--rtol", type=_positive_float, default=1e-6, help="relative tolerance (dopri5)")
     run.add_argument("--atol", type=_positive_float, default=1e-9, help="absolute tolerance (dopri5)")
+    run.add_argument("--warmup", type=_count, metavar="N", help="warm-up draws, not saved (hmc, nuts; default: --steps)")
+    run.add_argument("--target-accept", type=_positive_float, help="acceptance the warm-up aims at (hmc, nuts; 0.8)")
+    run.add_argument("--trajectory-length", type=_positive_float, help="leapfrog time per draw (hmc; default π/2)")
     run.set_defaults(handler=_run)
 
     emit = commands.add_parser("emit", help="emit the model's kernels for embedding (C99, a shared library, LLVM IR)")
@@ -631,6 +634,7 @@ def _run(args) -> int:
             threads=args.threads,
             rtol=args.rtol,
             atol=args.atol,
+            **_sampler_options(args),
         )
     except (ModelError, RunError, OSError) as error:
         return _failure("run", error, args.file)
@@ -654,6 +658,12 @@ def _run(args) -> int:
         print("interrupted: the output holds the steps completed so far (meta complete = false)", file=sys.stderr)
         return 130
     return EXIT_OK
+
+
+def _sampler_options(args) -> dict:
+    """The options of the adaptive samplers that were given (else their defaults)."""
+    given = {"warmup": args.warmup, "target_accept": args.target_accept, "trajectory_length": args.trajectory_length}
+    return {name: value for name, value in given.items() if value is not None}
 
 
 def _comma_list(text: str) -> list[str]:

@@ -51,6 +51,9 @@ def simulate(
     threads: int | None = None,
     rtol: float = 1e-6,
     atol: float = 1e-9,
+    warmup: int | None = None,
+    target_accept: float = 0.8,
+    trajectory_length: float = math.pi / 2,
     progress: bool | None = None,
     chunk_steps: int | None = None,
     model_hash: str = "",
@@ -61,6 +64,9 @@ def simulate(
     one value per particle (a sweep). init: initial values by state name
     (velocities as q_dot), each a number or one value per particle. Saves the state at t = 0 and after every
     `save_every` steps. rtol, atol: tolerances of adaptive methods (dopri5).
+    warmup, target_accept, trajectory_length: of the adaptive samplers (hmc,
+    nuts): warm-up draws run before the saved steps and are not saved
+    (default: as many as steps), see docs/running.md.
     chunk_steps fixes how many steps run between progress updates (by
     default about a quarter second's worth); it never changes the result.
     """
@@ -97,7 +103,15 @@ def simulate(
         status=np.zeros(particles, dtype=np.int8),
         failed_at=np.zeros(particles, dtype=np.int64),
     )
-    run_options = {"rtol": rtol, "atol": atol}
+    adaptive = any(option == "warmup" for _, option in meta["control_options"])
+    warmup = _warmup(warmup, steps, target_accept, trajectory_length) if adaptive else 0
+    run_options = {
+        "rtol": rtol,
+        "atol": atol,
+        "warmup": warmup,
+        "target_accept": target_accept,
+        "trajectory_length": trajectory_length,
+    }
     for slot, option in meta["control_options"]:  # e.g. dopri5's tolerances
         state.control[:, slot] = run_options[option]
     fixed = (state.x, p, p_stride, state.streams, state.control, state.stats, state.status, state.failed_at)
@@ -109,6 +123,9 @@ def simulate(
         state.x[:, names.index(name)] = column
     if not np.isfinite(state.x).all():
         raise RunError("the initial state is not finite", hint="check the init values and the parameters")
+    if warmup:  # adaptive samplers: warm-up draws, not saved, before the saved steps
+        arguments = (*fixed, 0.0, float(dt), 0, warmup, warmup + 1, no_saves, *initial)
+        _run_blocks(module.run_particles, threads, particles, arguments)
 
     n_saves = steps // save_every
     saves = np.empty((n_saves + 1, particles, n))
@@ -135,7 +152,22 @@ def simulate(
     finally:
         bar.close()
     saved = done // save_every + 1
-    return _result(meta, state, saves[:saved], dt, done, save_every, seed, param_values, complete, model_hash)
+    result = _result(meta, state, saves[:saved], dt, done, save_every, seed, param_values, complete, model_hash)
+    if adaptive:
+        result.meta["warmup"] = warmup
+        result.meta["divergences_per_chain"] = state.stats[:, meta["stats"].index("divergences")].astype(int).tolist()
+    return result
+
+
+def _warmup(warmup: int | None, steps: int, target_accept: float, trajectory_length: float) -> int:
+    """The warm-up of an adaptive sampler (default: as many draws as steps), checked."""
+    if warmup is not None and (not isinstance(warmup, (int, np.integer)) or warmup < 0):
+        raise RunError(f"--warmup must be a whole number ≥ 0, not {warmup!r}")
+    if not 0 < target_accept < 1:
+        raise RunError(f"--target-accept must be between 0 and 1, not {target_accept!r}")
+    if not (math.isfinite(trajectory_length) and trajectory_length > 0):
+        raise RunError(f"--trajectory-length must be a positive number, not {trajectory_length!r}")
+    return steps if warmup is None else int(warmup)
 
 
 def _threads(threads: int | None) -> int:

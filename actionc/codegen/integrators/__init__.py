@@ -3,6 +3,7 @@
 from actionc.codegen.integrators.base import FAILURES, Integrator
 from actionc.codegen.integrators.dopri5 import DOPRI5
 from actionc.codegen.integrators.explicit import EULER, RK4
+from actionc.codegen.integrators.hmc import HMC
 from actionc.codegen.integrators.implicit import IMPLICIT_MIDPOINT
 from actionc.codegen.integrators.langevin import BAOAB, MALA
 from actionc.codegen.integrators.stochastic import EULER_MARUYAMA, HEUN, MILSTEIN, PREDICTOR_CORRECTOR, SRA1
@@ -30,6 +31,7 @@ INTEGRATORS: dict[str, Integrator] = {
         PREDICTOR_CORRECTOR,
         BAOAB,
         MALA,
+        HMC,
     )
 }
 
