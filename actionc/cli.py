@@ -654,10 +654,19 @@ def _run(args) -> int:
         )
     else:
         print(result.summary())
+        _print_diagnostics(result)
     if not result.meta["complete"]:
         print("interrupted: the output holds the steps completed so far (meta complete = false)", file=sys.stderr)
         return 130
     return EXIT_OK
+
+
+def _print_diagnostics(result) -> None:
+    """R-hat, ESS and MCSE of a sampling run with several chains."""
+    from actionc.run import diagnostics
+
+    if diagnostics.is_sampling_run(result):
+        print(diagnostics.summary(result))
 
 
 def _sampler_options(args) -> dict:
