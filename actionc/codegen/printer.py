@@ -14,6 +14,8 @@ import sympy
 from sympy.printing.numpy import NumPyPrinter
 from sympy.printing.pycode import PythonCodePrinter
 
+from actionc.codegen.integrators.base import tuple_literal
+
 
 class NumericLiterals:
     """What every kernel printer (Python or C) prints the same way: names for
@@ -112,7 +114,7 @@ def body(expressions: Sequence[sympy.Expr], names: dict[sympy.Symbol, str], scal
     temporaries, values = printed(KernelPrinter, expressions, names)
     lines = [f"    {name} = {text}" for name, text in temporaries]
     lines.append(
-        f"    return {values[0]}" if scalar else f"    return ({', '.join(values)},)" if values else "    return ()"
+        f"    return {values[0]}" if scalar else f"    return {tuple_literal(values)}"
     )
     return lines
 

@@ -15,7 +15,7 @@ warm-up.
 """
 
 from actionc.codegen.integrators import warmup
-from actionc.codegen.integrators.base import Integrator
+from actionc.codegen.integrators.base import Integrator, tuple_of
 from actionc.system import System
 
 MAX_STEPS = 1024  # leapfrog steps per trajectory, as NUTS's tree depth 10
@@ -65,13 +65,9 @@ def advance(x, t, dt, p, s, c, counts):
         proposed += 1.0
         divergences += 1.0 if divergent else 0.0
         gradients += evaluations
-    return {_tuple("q", n)}, s, {warmup.control_tuple(n)}, (accepted, proposed, divergences, gradients), 0
+    return {tuple_of("q[{k}]", n)}, s, {warmup.control_tuple(n)}, (accepted, proposed, divergences, gradients), 0
 '''
     )
-
-
-def _tuple(name: str, n: int) -> str:
-    return "(" + ", ".join(f"{name}[{k}]" for k in range(n)) + ",)"
 
 
 HMC = Integrator(

@@ -22,7 +22,7 @@ evaluations and tree depths.
 """
 
 from actionc.codegen.integrators import warmup
-from actionc.codegen.integrators.base import Integrator
+from actionc.codegen.integrators.base import Integrator, tuple_of
 from actionc.system import System
 
 MAX_DEPTH = 10  # Stan's default: at most 2^10 − 1 leapfrog steps per draw
@@ -34,7 +34,7 @@ def _source(system: System) -> str:
         warmup.SOURCE
         + f'''
 
-@jit
+@jit_call
 def turning(r_left, r_right, r_sum, inverse_mass):
     """The generalized U-turn criterion (as BlackJAX and NumPyro)."""
     left, right = 0.0, 0.0
@@ -45,7 +45,7 @@ def turning(r_left, r_right, r_sum, inverse_mass):
     return left <= 0.0 or right <= 0.0
 
 
-@jit
+@jit_call
 def checkpoint_range(leaf):
     """The checkpoints a leaf of a sub-tree is checked against: the number of
     set bits of leaf >> 1 is the last, minus the trailing ones of leaf."""
@@ -60,7 +60,7 @@ def checkpoint_range(leaf):
     return last - trailing + 1, last
 
 
-@jit
+@jit_call
 def copy(target, source):
     for i in range(len(source)):
         target[i] = source[i]
@@ -151,13 +151,9 @@ def advance(x, t, dt, p, s, c, counts):
         divergences += 1.0 if divergent else 0.0
         gradients += 1.0 + leaves
         depths += depth
-    return {_tuple("draw", n)}, s, {warmup.control_tuple(n)}, (accepted, proposed, divergences, gradients, depths), 0
+    return {tuple_of("draw[{k}]", n)}, s, {warmup.control_tuple(n)}, (accepted, proposed, divergences, gradients, depths), 0
 '''
     )
-
-
-def _tuple(name: str, n: int) -> str:
-    return "(" + ", ".join(f"{name}[{k}]" for k in range(n)) + ",)"
 
 
 NUTS = Integrator(

@@ -19,11 +19,13 @@ The control state c of a chain, as slots:
     10 … 10+n−1: M⁻¹ (0: not yet started: 1)   then the window's Welford mean, then its M2
 """
 
+from actionc.codegen.integrators.base import tuple_literal
+
 SCALARS = 10  # slots before the three vectors
 
 # γ, t0, κ of dual averaging; Stan's buffers and first window
 SOURCE = '''
-@jit
+@jit_call
 def window_ends_at(draw, warmup):
     """Whether Stan's metric window ends at warm-up draw `draw` (0-based),
     and whether the draw is inside a window."""
@@ -46,7 +48,7 @@ def window_ends_at(draw, warmup):
     return False, inside
 
 
-@jit
+@jit_call
 def warmup_state(c, dt, n):
     """The chain's adaptation state from its control tuple, as arrays:
     (scalars, inverse mass, window mean, window M2)."""
@@ -64,7 +66,7 @@ def warmup_state(c, dt, n):
     return scalars, inverse_mass, mean, m2
 
 
-@jit
+@jit_call
 def adapt(scalars, inverse_mass, mean, m2, q, accept_stat, n):
     """After a warm-up draw q with mean acceptance statistic accept_stat:
     one dual-averaging step, one Welford step, and a new metric at a
@@ -103,7 +105,7 @@ def adapt(scalars, inverse_mass, mean, m2, q, accept_stat, n):
         scalars[4] = math.exp(scalars[5])
 
 
-@jit
+@jit_call
 def potential(q, t, p, temperature, gradient):
     """U = E/T at q, with ∇U written into gradient."""
     g = grad_energy(q, t, p)
@@ -112,7 +114,7 @@ def potential(q, t, p, temperature, gradient):
     return energy(q, t, p) / temperature
 
 
-@jit
+@jit_call
 def leapfrog(q, r, gradient, step, inverse_mass, t, p, temperature):
     """One leapfrog step of H = U(q) + ½ rᵀM⁻¹r, in place; returns U."""
     for i in range(len(q)):
@@ -124,7 +126,7 @@ def leapfrog(q, r, gradient, step, inverse_mass, t, p, temperature):
     return u
 
 
-@jit
+@jit_call
 def kinetic(r, inverse_mass):
     total = 0.0
     for i in range(len(r)):
@@ -132,7 +134,7 @@ def kinetic(r, inverse_mass):
     return 0.5 * total
 
 
-@jit
+@jit_call
 def draw_momentum(r, inverse_mass, s):
     """r ~ N(0, M), M diagonal."""
     for i in range(len(r)):
@@ -152,7 +154,7 @@ def control_tuple(n: int) -> str:
     """The returned control state: the scalars, then the three vectors."""
     items = [f"scalars[{k}]" for k in range(SCALARS)]
     items += [f"{name}[{k}]" for name in ("inverse_mass", "mean", "m2") for k in range(n)]
-    return "(" + ", ".join(items) + ",)"
+    return tuple_literal(items)
 
 
 def applies(system) -> str | None:
