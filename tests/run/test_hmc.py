@@ -18,21 +18,19 @@ from tests.run.test_statistics import chi_square, gibbs_marginal_x
 
 
 def gaussian_model(n: int, condition: float, seed: int = 0):
-    """A correlated Gaussian energy ½(x − m)ᵀΣ⁻¹(x − m) with Σ's eigenvalues
-    log-spaced over `condition` (a random rotation): text, m, Σ."""
+    """A correlated Gaussian with Σ's eigenvalues log-spaced over `condition`
+    (a random rotation), its energy written as a person would: ½|A(x − m)|²
+    with AᵀA = Σ⁻¹ (A upper triangular). Returns the text, m and Σ."""
     rng = np.random.default_rng(seed)
     rotation, _ = np.linalg.qr(rng.normal(size=(n, n)))
     cov = rotation @ np.diag(np.geomspace(1.0, condition, n)) @ rotation.T / np.sqrt(condition)
     mean = np.linspace(-1.0, 1.0, n)
-    precision = np.linalg.inv(cov)
+    factor = np.linalg.cholesky(np.linalg.inv(cov)).T
     d = [f"(x{i} {'-' if m >= 0 else '+'} {abs(float(m))!r})" for i, m in enumerate(mean)]
-    terms = []
-    for i in range(n):
-        terms.append(f"{float(precision[i, i]) / 2!r}*{d[i]}^2")
-        terms += [f"({float(precision[i, j])!r})*{d[i]}*{d[j]}" for j in range(i + 1, n)]
-    body = "\n    + ".join(terms)
+    forms = [" + ".join(f"({float(factor[k, i])!r})*{d[i]}" for i in range(k, n)) for k in range(n)]
+    body = "\n    + ".join(f"({form})^2" for form in forms)
     names = ", ".join(f"x{i}" for i in range(n))
-    return f"model gaussian\nparam T = 1\nstate {names}\nenergy = ({body})\ntemperature = T\n", mean, cov
+    return f"model gaussian\nparam T = 1\nstate {names}\nenergy = ({body})/2\ntemperature = T\n", mean, cov
 
 
 def moment_z_scores(draws: np.ndarray, mean: np.ndarray, cov: np.ndarray) -> np.ndarray:
@@ -66,19 +64,16 @@ def check_gaussian(method: str, n: int, condition: float, tmp_path, chains: int,
     assert np.abs(moment_z_scores(hot.x[1:], mean, cov)).max() > 5
 
 
-def test_nuts_reproduces_a_correlated_gaussian_in_20_dimensions(tmp_path):
-    check_gaussian("nuts", 20, 100.0, tmp_path, chains=8, draws=1000, warmup=500)
-
-
-@pytest.mark.slow
-def test_hmc_reproduces_a_correlated_gaussian_in_20_dimensions(tmp_path):
-    check_gaussian("hmc", 20, 100.0, tmp_path, chains=8, draws=2000, warmup=500)
+def test_nuts_reproduces_a_correlated_gaussian_of_condition_number_100(tmp_path):
+    # 8-D in the default run: SymPy's derivation of a dense 20-D energy alone takes ~10 s
+    check_gaussian("nuts", 8, 100.0, tmp_path, chains=8, draws=1000, warmup=500)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("method", ["nuts", "hmc"])
-def test_a_100_dimensional_gaussian_of_condition_number_100(method, tmp_path):
-    check_gaussian(method, 100, 100.0, tmp_path, chains=8, draws=2000, warmup=1000)
+@pytest.mark.parametrize("n", [20, 100])
+def test_larger_correlated_gaussians_of_condition_number_100(method, n, tmp_path):
+    check_gaussian(method, n, 100.0, tmp_path, chains=8, draws=2000, warmup=1000)
 
 
 def double_well_histogram(compiled, temperature: float):
