@@ -17,6 +17,21 @@ from sympy.printing.pycode import PythonCodePrinter
 from actionc.codegen.integrators.base import tuple_literal
 
 
+LONG_SUM = 500  # terms; Python's compiler recurses once per "+" of a flat sum and fails near 3000
+
+
+class LongSums:
+    """A long sum as a sum of parenthesized partial sums, which Python can
+    compile (a dense quadratic form in 100 variables has 5050 terms)."""
+
+    def _print_Add(self, expr, order=None) -> str:
+        terms = expr.args
+        if len(terms) <= LONG_SUM:
+            return super()._print_Add(expr, order=order)
+        parts = [sympy.Add(*terms[k : k + LONG_SUM], evaluate=False) for k in range(0, len(terms), LONG_SUM)]
+        return " + ".join(f"({super(LongSums, self)._print_Add(part, order=order)})" for part in parts)
+
+
 class NumericLiterals:
     """What every kernel printer (Python or C) prints the same way: names for
     symbols, doubles with 17 digits, numeric subexpressions folded into one
@@ -54,7 +69,7 @@ class NumericLiterals:
         return None
 
 
-class KernelPrinter(NumericLiterals, PythonCodePrinter):
+class KernelPrinter(LongSums, NumericLiterals, PythonCodePrinter):
     def __init__(self, names: dict[sympy.Symbol, str]) -> None:
         super().__init__({"fully_qualified_modules": True, "standard": "python3"})
         self.names = names
@@ -135,7 +150,7 @@ def function(
     return "\n".join([*head, *(f"    {line}" for line in prelude), *body(expressions, names, scalar)]) + "\n"
 
 
-class ArrayPrinter(NumPyPrinter):
+class ArrayPrinter(LongSums, NumPyPrinter):
     """The same expressions over NumPy arrays (x[..., i], p[..., k]), for the
     vectorized Python callables of a compiled model."""
 

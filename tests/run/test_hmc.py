@@ -18,19 +18,23 @@ from tests.run.test_statistics import chi_square, gibbs_marginal_x
 
 
 def gaussian_model(n: int, condition: float, seed: int = 0):
-    """A correlated Gaussian with Σ's eigenvalues log-spaced over `condition`
-    (a random rotation), its energy written as a person would: ½|A(x − m)|²
-    with AᵀA = Σ⁻¹ (A upper triangular). Returns the text, m and Σ."""
+    """A correlated Gaussian energy ½(x − m)ᵀΣ⁻¹(x − m) with Σ's eigenvalues
+    log-spaced over `condition` (a random rotation), written out term by
+    term (SymPy differentiates that far faster than ½|A(x − m)|²): the
+    text, m and Σ."""
     rng = np.random.default_rng(seed)
     rotation, _ = np.linalg.qr(rng.normal(size=(n, n)))
     cov = rotation @ np.diag(np.geomspace(1.0, condition, n)) @ rotation.T / np.sqrt(condition)
     mean = np.linspace(-1.0, 1.0, n)
-    factor = np.linalg.cholesky(np.linalg.inv(cov)).T
+    precision = np.linalg.inv(cov)
     d = [f"(x{i} {'-' if m >= 0 else '+'} {abs(float(m))!r})" for i, m in enumerate(mean)]
-    forms = [" + ".join(f"({float(factor[k, i])!r})*{d[i]}" for i in range(k, n)) for k in range(n)]
-    body = "\n    + ".join(f"({form})^2" for form in forms)
+    terms = []
+    for i in range(n):
+        terms.append(f"{float(precision[i, i]) / 2!r}*{d[i]}^2")
+        terms += [f"({float(precision[i, j])!r})*{d[i]}*{d[j]}" for j in range(i + 1, n)]
+    body = "\n    + ".join(terms)
     names = ", ".join(f"x{i}" for i in range(n))
-    return f"model gaussian\nparam T = 1\nstate {names}\nenergy = ({body})/2\ntemperature = T\n", mean, cov
+    return f"model gaussian\nparam T = 1\nstate {names}\nenergy = ({body})\ntemperature = T\n", mean, cov
 
 
 def moment_z_scores(draws: np.ndarray, mean: np.ndarray, cov: np.ndarray) -> np.ndarray:
