@@ -16,7 +16,6 @@ from sympy.printing.pycode import PythonCodePrinter
 
 from actionc.codegen.integrators.base import tuple_literal
 
-
 LONG_SUM = 500  # terms; Python's compiler recurses once per "+" of a flat sum and fails near 3000
 
 
@@ -128,9 +127,7 @@ def body(expressions: Sequence[sympy.Expr], names: dict[sympy.Symbol, str], scal
     them in registers."""
     temporaries, values = printed(KernelPrinter, expressions, names)
     lines = [f"    {name} = {text}" for name, text in temporaries]
-    lines.append(
-        f"    return {values[0]}" if scalar else f"    return {tuple_literal(values)}"
-    )
+    lines.append(f"    return {values[0]}" if scalar else f"    return {tuple_literal(values)}")
     return lines
 
 

@@ -152,7 +152,9 @@ def summary(result: Result) -> str:
     width = max(len(row.name) for row in rows)
     chains, draws = result.x.shape[1], result.x.shape[0] - 1
     lines = [f"  diagnostics over {chains} chains × {draws} draws (Vehtari et al. 2021):"]
-    lines.append(f"  {'':<{width}}  {'mean':>11}  {'sd':>9}  {'mcse':>9}  {'ess_bulk':>9}  {'ess_tail':>9}  {'r_hat':>6}")
+    lines.append(
+        f"  {'':<{width}}  {'mean':>11}  {'sd':>9}  {'mcse':>9}  {'ess_bulk':>9}  {'ess_tail':>9}  {'r_hat':>6}"
+    )
     for r in rows:
         lines.append(
             f"  {r.name:<{width}}  {r.mean:>11.5g}  {r.sd:>9.4g}  {r.mcse_mean:>9.2g}  {r.ess_bulk:>9.0f}  "

@@ -82,7 +82,9 @@ def test_larger_correlated_gaussians_of_condition_number_100(method, n, tmp_path
 
 def double_well_histogram(compiled, temperature: float):
     """The x of the last draw of each of 10 000 independent chains, binned."""
-    result = compiled.run(dt=0.1, steps=10, particles=10_000, seed=3, save_every=10, warmup=200, params={"T": temperature})
+    result = compiled.run(
+        dt=0.1, steps=10, particles=10_000, seed=3, save_every=10, warmup=200, params={"T": temperature}
+    )
     edges = np.linspace(-2, 2, 41)
     counts, _ = np.histogram(result.x[-1, :, 0], bins=edges)
     return counts, gibbs_marginal_x(edges, 0.5)

@@ -151,7 +151,8 @@ def advance(x, t, dt, p, s, c, counts):
         divergences += 1.0 if divergent else 0.0
         gradients += 1.0 + leaves
         depths += depth
-    return {tuple_of("draw[{k}]", n)}, s, {warmup.control_tuple(n)}, (accepted, proposed, divergences, gradients, depths), 0
+    counts = (accepted, proposed, divergences, gradients, depths)
+    return {tuple_of("draw[{k}]", n)}, s, {warmup.control_tuple(n)}, counts, 0
 '''
     )
 
