@@ -65,6 +65,7 @@ def run(args) -> int:
             threads=args.threads,
             rtol=args.rtol,
             atol=args.atol,
+            **_sampler_options(args),
         )
     except (ModelError, RunError, OSError) as error:
         return failure("run", error, args.file)
@@ -104,6 +105,7 @@ def run(args) -> int:
         )
     else:
         print(result.summary())
+        _print_diagnostics(result)
     if not complete:
         kept = f"; {args.out} is left as it was" if args.out and replacing else ""
         print(
@@ -111,6 +113,20 @@ def run(args) -> int:
         )
         return 130
     return EXIT_OK
+
+
+def _print_diagnostics(result) -> None:
+    """R-hat, ESS and MCSE of a sampling run with several chains."""
+    from actionc.run import diagnostics
+
+    if diagnostics.is_sampling_run(result):
+        print(diagnostics.summary(result))
+
+
+def _sampler_options(args) -> dict:
+    """The options of the adaptive samplers that were given (else their defaults)."""
+    given = {"warmup": args.warmup, "target_accept": args.target_accept, "trajectory_length": args.trajectory_length}
+    return {name: value for name, value in given.items() if value is not None}
 
 
 def density(args) -> int:

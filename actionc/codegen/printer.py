@@ -14,6 +14,22 @@ import sympy
 from sympy.printing.numpy import NumPyPrinter
 from sympy.printing.pycode import PythonCodePrinter
 
+from actionc.codegen.integrators.base import tuple_literal
+
+LONG_SUM = 500  # terms; Python's compiler recurses once per "+" of a flat sum and fails near 3000
+
+
+class LongSums:
+    """A long sum as a sum of parenthesized partial sums, which Python can
+    compile (a dense quadratic form in 100 variables has 5050 terms)."""
+
+    def _print_Add(self, expr, order=None) -> str:
+        terms = expr.args
+        if len(terms) <= LONG_SUM:
+            return super()._print_Add(expr, order=order)
+        parts = [sympy.Add(*terms[k : k + LONG_SUM], evaluate=False) for k in range(0, len(terms), LONG_SUM)]
+        return " + ".join(f"({super(LongSums, self)._print_Add(part, order=order)})" for part in parts)
+
 
 class NumericLiterals:
     """What every kernel printer (Python or C) prints the same way: names for
@@ -52,7 +68,7 @@ class NumericLiterals:
         return None
 
 
-class KernelPrinter(NumericLiterals, PythonCodePrinter):
+class KernelPrinter(LongSums, NumericLiterals, PythonCodePrinter):
     def __init__(self, names: dict[sympy.Symbol, str]) -> None:
         super().__init__({"fully_qualified_modules": True, "standard": "python3"})
         self.names = names
@@ -111,9 +127,7 @@ def body(expressions: Sequence[sympy.Expr], names: dict[sympy.Symbol, str], scal
     them in registers."""
     temporaries, values = printed(KernelPrinter, expressions, names)
     lines = [f"    {name} = {text}" for name, text in temporaries]
-    lines.append(
-        f"    return {values[0]}" if scalar else f"    return ({', '.join(values)},)" if values else "    return ()"
-    )
+    lines.append(f"    return {values[0]}" if scalar else f"    return {tuple_literal(values)}")
     return lines
 
 
@@ -133,7 +147,7 @@ def function(
     return "\n".join([*head, *(f"    {line}" for line in prelude), *body(expressions, names, scalar)]) + "\n"
 
 
-class ArrayPrinter(NumPyPrinter):
+class ArrayPrinter(LongSums, NumPyPrinter):
     """The same expressions over NumPy arrays (x[..., i], p[..., k]), for the
     vectorized Python callables of a compiled model."""
 

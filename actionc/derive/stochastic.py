@@ -122,9 +122,15 @@ def milstein_terms(diffusion, state) -> tuple[tuple[tuple[sympy.Expr, ...], ...]
     """L^j g_ik = Σ_l g_lj ∂_l g_ik at [i][j][k] (Kloeden & Platen §10.3), g given as rows."""
     g, x = diffusion, state
     n, m = len(x), len(g[0]) if g else 0
+    # differentiate each g_ik only by the state it contains: additive noise
+    # then costs no derivatives (n⁴ of them, for n = m = 100, took hours)
+    slopes = [
+        [[(l, sympy.diff(g[i][k], x[l])) for l in range(n) if x[l] in g[i][k].free_symbols] for k in range(m)]
+        for i in range(n)
+    ]
     return tuple(
         tuple(
-            tuple(sum((g[l][j] * sympy.diff(g[i][k], x[l]) for l in range(n)), sympy.Integer(0)) for k in range(m))
+            tuple(sum((g[l][j] * slope for l, slope in slopes[i][k]), sympy.Integer(0)) for k in range(m))
             for j in range(m)
         )
         for i in range(n)

@@ -29,7 +29,7 @@ from actionc.run.result import Result
 from actionc.version import __version__
 
 MAX_MEMORY_GB = 4  # refuse runs whose arrays would exhaust a laptop
-TUPLE_LIMIT = "at most 30 state variables (26 with dopri5, 15 coordinates with variational) until indexed models"
+TUPLE_LIMIT = "fewer state variables, or another --method; indexed models (arrays in the language) will lift this"
 CHUNK_SECONDS = 0.1  # of compute between two looks at Ctrl-C (and progress updates)
 
 
@@ -56,6 +56,9 @@ def simulate(
     threads: int | None = None,
     rtol: float = 1e-6,
     atol: float = 1e-9,
+    warmup: int | None = None,
+    target_accept: float = 0.8,
+    trajectory_length: float = math.pi / 2,
     progress: bool | None = None,
     chunk_steps: int | None = None,
     model_hash: str = "",
@@ -66,6 +69,9 @@ def simulate(
     one value per particle (a sweep). init: initial values by state name
     (velocities as q_dot), each a number or one value per particle. Saves the state at t = 0 and after every
     `save_every` steps. rtol, atol: tolerances of adaptive methods (dopri5).
+    warmup, target_accept, trajectory_length: of the adaptive samplers (hmc,
+    nuts): warm-up draws run before the saved steps and are not saved
+    (default: as many as steps), see docs/running.md.
     chunk_steps fixes how many steps run between progress updates (by
     default about a quarter second's worth); it never changes the result.
     """
@@ -96,7 +102,15 @@ def simulate(
         status=np.zeros(particles, dtype=np.int8),
         failed_at=np.zeros(particles, dtype=np.int64),
     )
-    run_options = {"rtol": rtol, "atol": atol}
+    adaptive = any(option == "warmup" for _, option in meta.control_options)
+    warmup = _warmup(warmup, steps, target_accept, trajectory_length) if adaptive else 0
+    run_options = {
+        "rtol": rtol,
+        "atol": atol,
+        "warmup": warmup,
+        "target_accept": target_accept,
+        "trajectory_length": trajectory_length,
+    }
     for slot, option in meta.control_options:  # e.g. dopri5's tolerances
         state.control[:, slot] = run_options[option]
     fixed = (state.x, p, p_stride, state.streams, state.control, state.stats, state.status, state.failed_at)
@@ -117,6 +131,10 @@ def simulate(
         raise RunError("the initial state is not finite", hint="check the init values and the parameters")
     if params:
         _check_overrides(module, state.x[: p.shape[0]], p, _parameters(dict(meta.params), {}, 1)[0], params)
+    if warmup:  # adaptive samplers: warm-up draws, not saved, before the saved steps
+        arguments = (*fixed, 0.0, float(dt), 0, warmup, warmup + 1, no_saves, *initial)
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            _run_blocks(pool, module.run_particles, threads, particles, arguments)
 
     n_saves = steps // save_every
     saves = np.empty((n_saves + 1, particles, n))
@@ -150,7 +168,12 @@ def simulate(
     if done % save_every and between_chunks:  # stopped between two saves: keep where it stopped, too
         saves[saved] = state.x
         saved, times = saved + 1, np.append(times, done * dt)
-    return _result(meta, state, saves[:saved], times, dt, done, steps, save_every, seed, param_values, model_hash)
+    result = _result(meta, state, saves[:saved], times, dt, done, steps, save_every, seed, param_values, model_hash)
+    if adaptive:
+        result.meta["warmup"] = warmup
+        divergences = state.stats[:, meta.stats.index("divergences")]
+        result.meta["divergences_per_chain"] = divergences.astype(int).tolist()
+    return result
 
 
 class _CtrlC:
@@ -194,9 +217,9 @@ def _chunk(done: int, count: int, save_every: int) -> tuple[int, int, int]:
 def beyond_tuple_limit(error: BaseException) -> bool:
     """Whether Numba failed on a tuple of more than 30 values: on Python
     3.11+ such a tuple is built as a list first, and Numba's rewrite of that
-    (peep_hole_list_to_tuple) asserts. Kernels keep a particle's state in
-    tuples, so about 30 state variables are the limit (fewer for methods
-    with wider tuples: dopri5, variational), until indexed models."""
+    (peep_hole_list_to_tuple) asserts. Generated tuples are split into sums
+    of at most 30 (codegen.integrators.base.tuple_of); this still catches one
+    that escapes that, so it is refused with its reason, not a traceback."""
     return any(frame.name == "peep_hole_list_to_tuple" for frame in traceback.extract_tb(error.__traceback__))
 
 
@@ -225,6 +248,17 @@ def _check_memory(meta, n_saves: int, particles: int, swept: bool) -> None:
             f"particle states and random streams {state:.1f}",
             hint=f"fewer --particles, or fewer saves: a larger --save-every (the limit is {MAX_MEMORY_GB} GiB)",
         )
+
+
+def _warmup(warmup: int | None, steps: int, target_accept: float, trajectory_length: float) -> int:
+    """The warm-up of an adaptive sampler (default: as many draws as steps), checked."""
+    if warmup is not None and (not isinstance(warmup, (int, np.integer)) or warmup < 0):
+        raise RunError(f"--warmup must be a whole number ≥ 0, not {warmup!r}")
+    if not 0 < target_accept < 1:
+        raise RunError(f"--target-accept must be between 0 and 1, not {target_accept!r}")
+    if not (math.isfinite(trajectory_length) and trajectory_length > 0):
+        raise RunError(f"--trajectory-length must be a positive number, not {trajectory_length!r}")
+    return steps if warmup is None else int(warmup)
 
 
 def _threads(threads: int | None) -> int:

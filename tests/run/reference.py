@@ -58,6 +58,18 @@ def mala(energy, grad, x, dt, temperature, friction, xi, u):
     return (y, True) if log_ratio >= 0 or u < math.exp(log_ratio) else (x, False)
 
 
+def hmc(potential, grad, q, step, n_steps, r, u):
+    """One HMC draw with identity mass (Neal 2011, Fig. 2): leapfrog on
+    U(q) + |r|²/2, accept the end with probability min(1, exp(H0 − H1))."""
+    q0, h0 = q, potential(q) + r @ r / 2
+    for _ in range(n_steps):
+        r = r - step / 2 * grad(q)
+        q = q + step * r
+        r = r - step / 2 * grad(q)
+    accept = min(1.0, math.exp(h0 - potential(q) - r @ r / 2))
+    return (q, accept) if u < accept else (q0, accept)
+
+
 class Stream:
     """The kernel's own random stream of one particle, drawn from Python."""
 

@@ -3,8 +3,10 @@
 from actionc.codegen.integrators.base import FAILURES, Integrator
 from actionc.codegen.integrators.dopri5 import DOPRI5
 from actionc.codegen.integrators.explicit import EULER, RK4
+from actionc.codegen.integrators.hmc import HMC
 from actionc.codegen.integrators.implicit import IMPLICIT_MIDPOINT
 from actionc.codegen.integrators.langevin import BAOAB, MALA
+from actionc.codegen.integrators.nuts import NUTS
 from actionc.codegen.integrators.stochastic import EULER_MARUYAMA, HEUN, MILSTEIN, PREDICTOR_CORRECTOR, SRA1
 from actionc.codegen.integrators.symplectic import LEAPFROG, YOSHIDA4
 from actionc.codegen.integrators.variational import VARIATIONAL, VARIATIONAL_TRAPEZOID
@@ -30,6 +32,8 @@ INTEGRATORS: dict[str, Integrator] = {
         PREDICTOR_CORRECTOR,
         BAOAB,
         MALA,
+        HMC,
+        NUTS,
     )
 }
 

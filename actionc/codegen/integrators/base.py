@@ -66,7 +66,17 @@ def stochastic_only(system: System) -> str | None:
     return None
 
 
+TUPLE_CHUNK = 30  # CPython builds longer tuple displays through a list, which Numba's bytecode reader rejects
+
+
+def tuple_literal(items: list[str]) -> str:
+    """A tuple display of the items, longer ones as a sum of tuples of at
+    most TUPLE_CHUNK items (the same value, and Numba compiles it)."""
+    chunks = [items[k : k + TUPLE_CHUNK] for k in range(0, len(items), TUPLE_CHUNK)]
+    return " + ".join("(" + ", ".join(chunk) + ",)" for chunk in chunks) or "()"
+
+
 def tuple_of(item: str, n: int) -> str:
     """A tuple literal of n items, `{k}` in item standing for the index:
     tuple_of("x[{k}] + dt * f[{k}]", 2) == "(x[0] + dt * f[0], x[1] + dt * f[1],)"."""
-    return "(" + ", ".join(item.format(k=k) for k in range(n)) + ",)"
+    return tuple_literal([item.format(k=k) for k in range(n)])

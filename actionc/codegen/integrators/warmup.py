@@ -1,0 +1,163 @@
+"""Warm-up of the Hamiltonian samplers (hmc, nuts), as kernel source: Stan's
+adaptation, per chain, in the chain's control slots.
+
+- Step size by dual averaging (Hoffman & Gelman, JMLR 15 (2014), Alg. 5;
+  γ = 0.05, t0 = 10, κ = 0.75, μ = log 10ε), driving the mean acceptance
+  statistic to a target δ (default 0.8); after warm-up ε = exp(log ε̄).
+- A diagonal mass matrix M from the variances of the draws in windows of
+  25, 50, 100, … draws between an initial buffer of 75 and a final buffer
+  of 50 (Stan Reference Manual, "HMC algorithm parameters": the windows
+  are scaled to 15% / 75% / 10% of a warm-up shorter than 150), with
+  Stan's shrinkage M⁻¹ = (k/(k+5)) var + 10⁻³ (5/(k+5)); dual averaging
+  restarts after each window.
+
+The control state c of a chain, as slots:
+    0 warm-up draws N (run option `warmup`)     1 target acceptance δ (`target_accept`)
+    2 the sampler's own option (hmc: trajectory length)
+    3 draws done   4 step size ε (0: not yet started: take dt)
+    5 log ε̄   6 H̄   7 μ   8 dual-averaging iterations   9 draws in the window
+    10 … 10+n−1: M⁻¹ (0: not yet started: 1)   then the window's Welford mean, then its M2
+"""
+
+from actionc.codegen.integrators.base import tuple_literal
+
+SCALARS = 10  # slots before the three vectors
+
+# γ, t0, κ of dual averaging; Stan's buffers and first window
+SOURCE = '''
+@jit_call
+def window_ends_at(draw, warmup):
+    """Whether Stan's metric window ends at warm-up draw `draw` (0-based),
+    and whether the draw is inside a window."""
+    start, term, size = 75, 50, 25
+    if start + term + size > warmup:
+        start, term = int(0.15 * warmup), int(0.1 * warmup)
+        size = warmup - start - term
+    last = warmup - term - 1
+    inside = start <= draw <= last and warmup >= 20
+    end = start + size - 1
+    while inside:
+        if draw == end:
+            return True, True
+        if end >= last or end > draw:
+            return False, True
+        size *= 2
+        end = end + size
+        if end != last and end + 2 * size > last:
+            end = last
+    return False, inside
+
+
+@jit_call
+def warmup_state(c, dt, n):
+    """The chain's adaptation state from its control tuple, as arrays:
+    (scalars, inverse mass, window mean, window M2)."""
+    scalars = np.empty(SCALARS)
+    inverse_mass, mean, m2 = np.empty(n), np.empty(n), np.empty(n)
+    for i in range(SCALARS):
+        scalars[i] = c[i]
+    for i in range(n):
+        inverse_mass[i] = c[SCALARS + i] if c[SCALARS + i] > 0.0 else 1.0
+        mean[i] = c[SCALARS + n + i]
+        m2[i] = c[SCALARS + 2 * n + i]
+    if scalars[4] <= 0.0:  # the first draw: start from dt
+        scalars[4] = dt
+        scalars[7] = math.log(10.0 * dt)
+    return scalars, inverse_mass, mean, m2
+
+
+@jit_call
+def adapt(scalars, inverse_mass, mean, m2, q, accept_stat, n):
+    """After a warm-up draw q with mean acceptance statistic accept_stat:
+    one dual-averaging step, one Welford step, and a new metric at a
+    window's end. Does nothing after warm-up."""
+    draw, warmup = int(scalars[3]), int(scalars[0])
+    if draw >= warmup:
+        return
+    scalars[3] = draw + 1
+    iteration = scalars[8] + 1.0
+    scalars[8] = iteration
+    weight = 1.0 / (iteration + 10.0)
+    scalars[6] = (1.0 - weight) * scalars[6] + weight * (scalars[1] - accept_stat)
+    log_step = scalars[7] - math.sqrt(iteration) / 0.05 * scalars[6]
+    eta = iteration**-0.75
+    scalars[5] = eta * log_step + (1.0 - eta) * scalars[5]
+    scalars[4] = math.exp(log_step)
+    ends, inside = window_ends_at(draw, warmup)
+    if inside:
+        k = scalars[9] + 1.0
+        scalars[9] = k
+        for i in range(n):
+            delta = q[i] - mean[i]
+            mean[i] += delta / k
+            m2[i] += delta * (q[i] - mean[i])
+    if ends:
+        k = scalars[9]
+        for i in range(n):
+            variance = m2[i] / (k - 1.0) if k > 1.0 else 1.0
+            inverse_mass[i] = (k / (k + 5.0)) * variance + 1e-3 * (5.0 / (k + 5.0))
+            mean[i] = 0.0
+            m2[i] = 0.0
+        scalars[9] = 0.0
+        scalars[5], scalars[6], scalars[8] = 0.0, 0.0, 0.0
+        scalars[7] = math.log(10.0 * scalars[4])
+    if draw + 1 == warmup:
+        scalars[4] = math.exp(scalars[5])
+
+
+@jit_call
+def potential(q, t, p, temperature, gradient):
+    """U = E/T at q, with ∇U written into gradient."""
+    g = grad_energy(q, t, p)
+    for i in range(len(gradient)):
+        gradient[i] = g[i] / temperature
+    return energy(q, t, p) / temperature
+
+
+@jit_call
+def leapfrog(q, r, gradient, step, inverse_mass, t, p, temperature):
+    """One leapfrog step of H = U(q) + ½ rᵀM⁻¹r, in place; returns U."""
+    for i in range(len(q)):
+        r[i] -= 0.5 * step * gradient[i]
+        q[i] += step * inverse_mass[i] * r[i]
+    u = potential(q, t, p, temperature, gradient)
+    for i in range(len(q)):
+        r[i] -= 0.5 * step * gradient[i]
+    return u
+
+
+@jit_call
+def kinetic(r, inverse_mass):
+    total = 0.0
+    for i in range(len(r)):
+        total += inverse_mass[i] * r[i] * r[i]
+    return 0.5 * total
+
+
+@jit_call
+def draw_momentum(r, inverse_mass, s):
+    """r ~ N(0, M), M diagonal."""
+    for i in range(len(r)):
+        z, s = normal(s)
+        r[i] = z / math.sqrt(inverse_mass[i])
+    return s
+'''.replace("SCALARS", str(SCALARS))
+
+DIVERGENCE = 1000.0  # an energy error above this ends a trajectory as divergent (Stan's threshold)
+
+
+def control_length(n: int) -> int:
+    return SCALARS + 3 * n
+
+
+def control_tuple(n: int) -> str:
+    """The returned control state: the scalars, then the three vectors."""
+    items = [f"scalars[{k}]" for k in range(SCALARS)]
+    items += [f"{name}[{k}]" for name in ("inverse_mass", "mean", "m2") for k in range(n)]
+    return tuple_literal(items)
+
+
+def applies(system) -> str | None:
+    if system.gibbs is None:
+        return "it samples exp(-E/T): it needs an energy model with a temperature"
+    return None
