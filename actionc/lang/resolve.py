@@ -573,24 +573,6 @@ class _Resolver:
                 leading.setdefault(key, []).append(comment.text)
         return {k: (tuple(leading.get(k, ())), inline.get(k)) for k in sorted(set(leading) | set(inline))}
 
-    def _attach_comments(self) -> dict[str, tuple[tuple[str, ...], str | None]]:
-        """Each comment belongs to the item on its line (inline) or to the
-        next item (own line); comments after the last item belong to 'end'."""
-        decl = self.module.model
-        items = sorted([(decl.span.line, "model"), *self.item_lines], key=lambda item: item[0])
-        lines = [line for line, _ in items]
-        leading: dict[str, list[str]] = {}
-        inline: dict[str, str] = {}
-        for comment in self.module.comments:
-            if comment.inline:  # the last item on or before the comment's line
-                key = items[bisect.bisect_right(lines, comment.line) - 1][1]
-                inline[key] = comment.text if key not in inline else inline[key] + " " + comment.text[1:].strip()
-            else:  # the first item after it
-                after = bisect.bisect_right(lines, comment.line)
-                key = items[after][1] if after < len(items) else "end"
-                leading.setdefault(key, []).append(comment.text)
-        return {k: (tuple(leading.get(k, ())), inline.get(k)) for k in sorted(set(leading) | set(inline))}
-
     # ---- names ---------------------------------------------------------
 
     def _declare(self, name: str, role: str, span: Span, symbol, value=None) -> None:
