@@ -82,6 +82,7 @@ def test_noise_commutativity_is_decided_for_polynomial_and_trigonometric_noise()
     x, y = symbol("x"), symbol("y")
 
     def commutes(g) -> bool:
+        g = tuple(tuple(sympy.Integer(e) if isinstance(e, int) else e for e in row) for row in g)  # as System has them
         return is_commutative(milstein_terms(g, (x, y)), 2, len(g[0]))
 
     assert commutes(((x, 0), (0, y)))  # diagonal, each noise on its own variable
