@@ -15,8 +15,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import ndtri
-from scipy.stats import rankdata
 
 from actionc.run.result import Result
 
@@ -44,6 +42,9 @@ def split_chains(draws: np.ndarray) -> np.ndarray:
 
 def rank_normalize(draws: np.ndarray) -> np.ndarray:
     """Φ⁻¹((r − 3/8)/(S + 1/4)) of the ranks r over all S draws, ties averaged (paper, eq. 14)."""
+    from scipy.special import ndtri  # here: every `actionc run` asks is_sampling_run, few need SciPy
+    from scipy.stats import rankdata
+
     ranks = rankdata(draws, method="average", axis=None).reshape(draws.shape)
     return ndtri((ranks - 0.375) / (draws.size + 0.25))
 

@@ -286,3 +286,26 @@ def test_a_cache_folder_that_cannot_be_created_is_said_not_silently_dropped(tmp_
         warnings.simplefilter("always")
         assert cache.cache_dir() == cache.scratch_dir()
     assert "cannot use the kernel cache" in str(caught[0].message) and "cannot be created" in str(caught[0].message)
+
+
+WARM_IMPORTS = """
+import sys
+from actionc.cli import main
+code = main(["run", sys.argv[1], "--dt", "0.01", "--steps", "10"])
+print(sorted(m for m in ("sympy", "scipy.stats", "lark") if m in sys.modules), code)
+"""
+
+
+def test_a_warm_run_imports_neither_sympy_nor_scipy_stats_nor_the_parser(tmp_path):
+    # a warm run is mostly imports: scipy.stats (diagnostics) cost 0.4 s of a 1 s run (Numba itself
+    # imports scipy.linalg when SciPy is installed: not ours to avoid)
+    environment = {**os.environ, "ACTIONC_CACHE_DIR": str(tmp_path)}
+    model = str(EXAMPLE_DIR / "double_well.act")
+    outputs = []
+    for _ in ("cold", "warm"):
+        result = subprocess.run(
+            [sys.executable, "-c", WARM_IMPORTS, model], capture_output=True, text=True, env=environment
+        )
+        outputs.append(result.stdout.splitlines()[-1] if result.stdout else result.stderr)
+    assert "'sympy'" in outputs[0]  # the cold run derived and compiled
+    assert outputs[1] == "[] 0"
