@@ -236,7 +236,7 @@ class _Resolver:
             {
                 f"{kind} {state_name}{' ' + noise if noise else ''}": value
                 for (kind, noise), value in written.items()
-                if value != 0
+                if value != 0 or kind == "diffusion"  # a zero noise term still declares its noise (and its order)
             }
         )
         self.spans[f"sde {state_name}"] = target.span

@@ -169,3 +169,11 @@ def test_parse_errors_carry_the_filename():
 def test_load_reports_a_missing_file_as_a_model_error(tmp_path):
     with pytest.raises(actionc.ModelError, match="cannot read file"):
         actionc.load(tmp_path / "missing.act")
+
+
+def test_a_noise_written_with_a_zero_coefficient_survives_fmt():
+    # found by the fuzz test: the term was dropped, so the formatted model had no noise W1
+    model = actionc.parse("model m\nparam k = 2\nstate x\ndx = 5 dt + -(k - k) dW1\n")
+    again = actionc.parse(actionc.format_model(model))
+    assert model.noises == again.noises == ("W1",)
+    assert again.diffusion == model.diffusion
