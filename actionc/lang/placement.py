@@ -1,15 +1,18 @@
-"""Where each statement may appear: one table of statement → the kinds of
-model it belongs in, and the hint for a statement out of place, checked in
-one place (check)."""
+"""Which kind of model the statements declare (decide_kind), and where each
+statement may appear: one table of statement → the kinds of model it
+belongs in, with the hint for a statement out of place, checked in one
+place (check)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from actionc.errors import ModelError, Span
+from actionc.lang import syntax as ast
 from actionc.model import Kind
 
 MECHANICAL = (Kind.LAGRANGIAN, Kind.HAMILTONIAN)
+DYNAMICS = ("lagrangian", "hamiltonian", "energy")
 
 
 @dataclass(frozen=True)
@@ -54,3 +57,54 @@ def check(keyword: str, kind: Kind, span: Span) -> None:
 
 def a_model(kind: Kind) -> str:
     return {Kind.ENERGY: "an energy model", Kind.SDE: "an SDE model"}.get(kind, f"a {kind.value} model")
+
+
+def decide_kind(module: ast.Module) -> Kind:
+    """The kind of model the statements declare: exactly one kind of dynamics."""
+    statements = module.statements
+    found: list[tuple[Kind, ast.Ident]] = []
+    for statement in statements:
+        if isinstance(statement, ast.ExprStmt) and statement.keyword.name in DYNAMICS:
+            found.append((Kind(statement.keyword.name), statement.keyword))
+        elif isinstance(statement, ast.SdeStmt) and all(k is not Kind.SDE for k, _ in found):
+            found.append((Kind.SDE, ast.Ident("SDE equation", statement.target.span)))
+        elif isinstance(statement, ast.ForwardStmt) and all(k is not Kind.SDE for k, _ in found):
+            found.append((Kind.SDE, ast.Ident("SDE equation", statement.preset.span)))
+    if not found:
+        decl = module.model
+        raise ModelError(
+            f"model '{decl.name.name}' declares no dynamics",
+            decl.name.span,
+            hint="add one of 'lagrangian = …', 'hamiltonian = …', 'energy = …', "
+            "SDE equations 'dx = … dt + … dW', or a diffusion model's 'forward vp'",
+        )
+    (kind, first), *rest = found
+    if rest:
+        _, other = rest[0]
+        raise ModelError(
+            f"{_dynamics_words(other)} cannot be combined with {_dynamics_words(first)} (line {first.span.line})",
+            other.span,
+            hint="a model has one kind of dynamics: lagrangian, hamiltonian, energy, or SDE equations",
+        )
+    return kind
+
+
+def check_single_expressions(statements) -> None:
+    """Each of lagrangian, energy, temperature, … is given once."""
+    first: dict[str, Span] = {}
+    for statement in statements:
+        if isinstance(statement, ast.ExprStmt):
+            key = statement.keyword
+            if key.name in first:
+                raise ModelError(
+                    f"duplicate '{key.name}' (first given on line {first[key.name].line})",
+                    key.span,
+                    hint=f"a model has one '{key.name}'; combine the two expressions",
+                )
+            first[key.name] = key.span
+
+
+def _dynamics_words(ident: ast.Ident) -> str:
+    if ident.name == "SDE equation":
+        return "SDE equations"
+    return f"an '{ident.name}'" if ident.name == "energy" else f"a '{ident.name}'"

@@ -25,7 +25,6 @@ from actionc.lang.placement import a_model
 from actionc.lang.scope import ROLE_WORDS, Scope
 from actionc.model import Calculus, Component, Initial, Kind, Let, Model, Param
 
-DYNAMICS = ("lagrangian", "hamiltonian", "energy")
 DATA_KEYS = ("weight", "mean", "std", "cov")
 
 
@@ -63,8 +62,8 @@ class _Resolver:
     def resolve(self) -> Model:
         statements = self.module.statements
         self.scope = Scope(statements)
-        _check_single_expressions(statements)
-        self.kind = self._decide_kind(statements)
+        placement.check_single_expressions(statements)
+        self.kind = placement.decide_kind(self.module)
         handlers = {
             ast.ParamStmt: self._param,
             ast.DeclStmt: self._declaration,
@@ -80,33 +79,6 @@ class _Resolver:
         for statement in statements:
             handlers[type(statement)](statement)
         return self._finish()
-
-    def _decide_kind(self, statements) -> Kind:
-        found: list[tuple[Kind, ast.Ident]] = []
-        for statement in statements:
-            if isinstance(statement, ast.ExprStmt) and statement.keyword.name in DYNAMICS:
-                found.append((Kind(statement.keyword.name), statement.keyword))
-            elif isinstance(statement, ast.SdeStmt) and all(k is not Kind.SDE for k, _ in found):
-                found.append((Kind.SDE, ast.Ident("SDE equation", statement.target.span)))
-            elif isinstance(statement, ast.ForwardStmt) and all(k is not Kind.SDE for k, _ in found):
-                found.append((Kind.SDE, ast.Ident("SDE equation", statement.preset.span)))
-        if not found:
-            decl = self.module.model
-            raise ModelError(
-                f"model '{decl.name.name}' declares no dynamics",
-                decl.name.span,
-                hint="add one of 'lagrangian = …', 'hamiltonian = …', 'energy = …', "
-                "SDE equations 'dx = … dt + … dW', or a diffusion model's 'forward vp'",
-            )
-        (kind, first), *rest = found
-        if rest:
-            _, other = rest[0]
-            raise ModelError(
-                f"{_dynamics_words(other)} cannot be combined with {_dynamics_words(first)} (line {first.span.line})",
-                other.span,
-                hint="a model has one kind of dynamics: lagrangian, hamiltonian, energy, or SDE equations",
-            )
-        return kind
 
     # ---- statements ----------------------------------------------------
 
@@ -598,21 +570,6 @@ class _Resolver:
 # ---- small helpers ---------------------------------------------------------
 
 
-def _check_single_expressions(statements) -> None:
-    """Each of lagrangian, energy, temperature, … is given once."""
-    first: dict[str, Span] = {}
-    for statement in statements:
-        if isinstance(statement, ast.ExprStmt):
-            key = statement.keyword
-            if key.name in first:
-                raise ModelError(
-                    f"duplicate '{key.name}' (first given on line {first[key.name].line})",
-                    key.span,
-                    hint=f"a model has one '{key.name}'; combine the two expressions",
-                )
-            first[key.name] = key.span
-
-
 def _keyed(items, allowed, unknown: str, fallback: str) -> dict:
     """`name = value` items by name: each known (`unknown` formats the error
     for one that is not) and given once."""
@@ -633,12 +590,6 @@ def _variables(kind: Kind, model: dict) -> tuple:
     if kind is Kind.HAMILTONIAN:
         return model["coordinates"] + model["momenta"]
     return model["state"]
-
-
-def _dynamics_words(ident: ast.Ident) -> str:
-    if ident.name == "SDE equation":
-        return "SDE equations"
-    return f"an '{ident.name}'" if ident.name == "energy" else f"a '{ident.name}'"
 
 
 def resolve(module: ast.Module, filename: str = "<string>", source: str = "") -> Model:
