@@ -13,15 +13,22 @@ def check(args) -> int:
     from actionc.lang import load
 
     status = EXIT_OK
-    for path in args.files:
+    for path, model in _each_model(args.files, load):
+        if model is None:
+            status = EXIT_ERROR
+        else:
+            print(f"{path}: {summary(model)}")
+    return status
+
+
+def _each_model(paths, load):
+    """(path, Model) for each file, or (path, None) after reporting its error."""
+    for path in paths:
         try:
-            model = load(path)
+            yield path, load(path)
         except ModelError as error:
             report_error(error)
-            status = EXIT_ERROR
-            continue
-        print(f"{path}: {summary(model)}")
-    return status
+            yield path, None
 
 
 def summary(model) -> str:
@@ -46,11 +53,8 @@ def fmt(args) -> int:
         print("actionc fmt: error: give one FILE, or use --check or --write for several", file=sys.stderr)
         return EXIT_USAGE
     status = EXIT_OK
-    for path in args.files:
-        try:
-            model = load(path)
-        except ModelError as error:
-            report_error(error)
+    for path, model in _each_model(args.files, load):
+        if model is None:
             status = EXIT_ERROR
             continue
         text = format_model(model)
