@@ -57,6 +57,42 @@ class Initial:
     target: sympy.Symbol
     distribution: str
     args: tuple[sympy.Expr, ...]
+    # arrays: the element index the args are written in (every element), or
+    # one element's index (a constant); None for a scalar
+    index: sympy.Expr | None = None
+
+
+@dataclass(frozen=True)
+class Array:
+    """An indexed name: `coord q[1..N]` (and its velocities q_dot or momenta
+    p_q), `state x[1..N]`, `input X[n, d]`. `bounds` are inclusive, per
+    dimension, in integers and size parameters; beyond the ends an element
+    is a `fixed` value (index, value) or, `periodic`, wraps around."""
+
+    base: sympy.IndexedBase
+    role: str  # coord, velocity, momentum, state, input
+    bounds: tuple[tuple[sympy.Expr, sympy.Expr], ...]
+    periodic: bool = False
+    fixed: tuple[tuple[sympy.Expr, sympy.Expr], ...] = ()
+
+    @property
+    def name(self) -> str:
+        return self.base.name
+
+    @property
+    def size(self) -> sympy.Expr:
+        (lo, hi), = self.bounds
+        return hi - lo + 1
+
+
+@dataclass(frozen=True)
+class Input:
+    """`input X[n, d], y[n] from "file"`: arrays read at run time; `sizes`
+    are the parameters their shape sets."""
+
+    name: str
+    sizes: tuple[sympy.Symbol, ...]
+    path: str | None
 
 
 @dataclass(frozen=True)
@@ -106,6 +142,12 @@ class Model:
     density: sympy.Expr | None = None
     horizon: sympy.Expr | None = None
     init: tuple[Initial, ...] = ()
+    # indexed models: arrays by name (coordinates, state, momenta, velocities
+    # and inputs appear in the tuples above as IndexedBase), the parameters
+    # that are sizes (integers ≥ 1), and the data arrays read at run time
+    arrays: Mapping[str, Array] = field(default_factory=dict)
+    sizes: tuple[sympy.Symbol, ...] = ()
+    inputs: tuple[Input, ...] = ()
     # for the printer: expressions as written (key -> expr) and comments
     # (key -> the comment lines before it, and the one after it on its line)
     written: Mapping[str, sympy.Expr] = field(default_factory=dict)
@@ -128,6 +170,10 @@ class Model:
         if self.kind is Kind.HAMILTONIAN:
             return self.coordinates + self.momenta
         return self.state
+
+    @property
+    def is_indexed(self) -> bool:
+        return bool(self.arrays)
 
     @property
     def force_map(self) -> dict[sympy.Symbol, sympy.Expr]:

@@ -45,16 +45,44 @@ class _Build(Transformer_NonRecursive):
         return ast.ParamStmt(tuple(children), _span(meta))
 
     def name_list(self, meta, children):
-        return tuple(_ident(token) for token in children)
+        return children
+
+    def declared(self, meta, children):
+        name, lo, dots, hi = children
+        bounds = None if lo is None else ast.Range(lo, hi, _span(meta))
+        return _ident(name), bounds
+
+    def _declaration(self, keyword: str, meta, children):
+        names, ranges = zip(*children[0])
+        return ast.DeclStmt(keyword, names, _span(meta), ranges)
 
     def coord_stmt(self, meta, children):
-        return ast.DeclStmt("coord", children[0], _span(meta))
+        return self._declaration("coord", meta, children)
 
     def momentum_stmt(self, meta, children):
-        return ast.DeclStmt("momentum", children[0], _span(meta))
+        return self._declaration("momentum", meta, children)
 
     def state_stmt(self, meta, children):
-        return ast.DeclStmt("state", children[0], _span(meta))
+        return self._declaration("state", meta, children)
+
+    def boundary_stmt(self, meta, children):
+        return ast.BoundaryStmt(tuple(children), _span(meta))
+
+    def boundary_value(self, meta, children):
+        name, index, value = children
+        return ast.BoundaryItem(_ident(name), index, value, None)
+
+    def boundary_rule(self, meta, children):
+        name, rule = children
+        return ast.BoundaryItem(_ident(name), None, None, _ident(rule))
+
+    def input_stmt(self, meta, children):
+        *items, path = children
+        return ast.InputStmt(tuple(items), None if path is None else str(path)[1:-1], _span(meta))
+
+    def input_item(self, meta, children):
+        name, *sizes = children
+        return ast.InputItem(_ident(name), tuple(_ident(size) for size in sizes))
 
     def let_stmt(self, meta, children):
         return ast.LetStmt(_ident(children[0]), children[1], _span(meta))
@@ -72,8 +100,8 @@ class _Build(Transformer_NonRecursive):
         return ast.NoiseStmt(_ident(children[0]), _span(meta))
 
     def init_item(self, meta, children):
-        name, prime, value = children
-        return ast.InitItem(_ident(name), prime is not None, value)
+        name, prime, index, value = children
+        return ast.InitItem(_ident(name), prime is not None, value, index)
 
     def init_stmt(self, meta, children):
         return ast.InitStmt(tuple(children), _span(meta))
@@ -122,6 +150,28 @@ class _Build(Transformer_NonRecursive):
 
     def arguments(self, meta, children):
         return children
+
+    def element(self, meta, children):
+        name, indices = children
+        return ast.Element(str(name), tuple(indices), False, _span(meta), _token_span(name))
+
+    def velocity_element(self, meta, children):
+        name, _, indices = children
+        return ast.Element(str(name), tuple(indices), True, _span(meta), _token_span(name))
+
+    def sum(self, meta, children):
+        binders, body = children
+        return ast.Sum(tuple(binders), body, _span(meta))
+
+    def binders(self, meta, children):
+        return children
+
+    def binder(self, meta, children):
+        if len(children) == 4:
+            index, lo, _, hi = children
+            return ast.Binder(_ident(index), lo, hi)
+        index, partner, lo, _, hi = children
+        return ast.Binder(_ident(index), lo, hi, _ident(partner))
 
     def _binary(self, meta, children):
         left, op, right = children

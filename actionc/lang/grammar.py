@@ -22,7 +22,7 @@ from actionc.lang.syntax import Comment
 
 KEYWORDS = frozenset(
     "model param coord momentum state let lagrangian hamiltonian energy dissipation"
-    " temperature friction force noise init dt".split()
+    " temperature friction force noise init dt boundary input from sum in".split()
 )
 
 # What each terminal is called in "expected …" hints, in the order they are listed.

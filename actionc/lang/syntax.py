@@ -57,7 +57,37 @@ class Binary:
     span: Span
 
 
-Expr = Number | Name | Velocity | Call | Unary | Binary
+@dataclass(frozen=True)
+class Element:
+    """`q[i+1]`, `X[i, j]`, or with `prime` the velocity `q'[i]`."""
+
+    name: str
+    indices: tuple[Expr, ...]
+    prime: bool
+    span: Span
+    name_span: Span
+
+
+@dataclass(frozen=True)
+class Binder:
+    """`i in lo..hi` of a sum; with `partner`, the pairs `i < j in lo..hi`."""
+
+    index: Ident
+    lo: Expr
+    hi: Expr
+    partner: Ident | None = None
+
+
+@dataclass(frozen=True)
+class Sum:
+    """`sum(i in 1..N, j in 1..d: body)`: the binders nest left to right."""
+
+    binders: tuple[Binder, ...]
+    body: Expr
+    span: Span
+
+
+Expr = Number | Name | Velocity | Call | Unary | Binary | Element | Sum
 
 
 # ---- statements -------------------------------------------------------------
@@ -91,11 +121,52 @@ class ParamStmt:
 
 
 @dataclass(frozen=True)
+class Range:
+    """`[1..N]` after a declared name: an array and its index range."""
+
+    lo: Expr
+    hi: Expr
+    span: Span
+
+
+@dataclass(frozen=True)
 class DeclStmt:
-    """`coord …`, `momentum …` or `state …`."""
+    """`coord …`, `momentum …` or `state …`; `ranges[k]` is None for a scalar."""
 
     keyword: str
     names: tuple[Ident, ...]
+    span: Span
+    ranges: tuple[Range | None, ...] = ()
+
+
+@dataclass(frozen=True)
+class BoundaryItem:
+    """`q[0] = 0` (a fixed value beyond an end) or `q periodic` (`index` None, `rule` the word)."""
+
+    name: Ident
+    index: Expr | None
+    value: Expr | None
+    rule: Ident | None
+
+
+@dataclass(frozen=True)
+class BoundaryStmt:
+    items: tuple[BoundaryItem, ...]
+    span: Span
+
+
+@dataclass(frozen=True)
+class InputItem:
+    """`X[n, d]`: a data array read at run time, and the names of its sizes."""
+
+    name: Ident
+    sizes: tuple[Ident, ...]
+
+
+@dataclass(frozen=True)
+class InputStmt:
+    items: tuple[InputItem, ...]
+    path: str | None  # `from "file"`, relative to the model file
     span: Span
 
 
@@ -133,6 +204,7 @@ class InitItem:
     name: Ident
     prime: bool  # `q'` sets a velocity
     value: Expr
+    index: Expr | None = None  # `q[i]`: every element (a new name i) or one (a constant)
 
 
 @dataclass(frozen=True)
@@ -188,7 +260,18 @@ class ForwardStmt:
 
 
 Statement = (
-    ParamStmt | DeclStmt | LetStmt | ExprStmt | ForceStmt | NoiseStmt | InitStmt | SdeStmt | DataStmt | ForwardStmt
+    ParamStmt
+    | DeclStmt
+    | LetStmt
+    | ExprStmt
+    | ForceStmt
+    | NoiseStmt
+    | InitStmt
+    | SdeStmt
+    | DataStmt
+    | ForwardStmt
+    | BoundaryStmt
+    | InputStmt
 )
 
 
