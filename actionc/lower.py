@@ -6,7 +6,7 @@ import dataclasses
 
 import sympy
 
-from actionc import symbols
+from actionc import lower_indexed, symbols
 from actionc.derive import calculus, diffusion, mechanics, reverse, stochastic, thermo, variational
 from actionc.errors import ModelError
 from actionc.methods import Direction
@@ -52,6 +52,10 @@ def lower(
         time=symbols.time,
         init=_initial_values(model),
     )
+    if model.is_indexed:
+        if direction is not Direction.FORWARD:
+            raise ModelError("sampling backwards is not supported for indexed models yet")
+        return lower_indexed.lower(model, common)
     if model.kind is Kind.LAGRANGIAN:
         return _lower_lagrangian(model, mass_matrix, common)
     if model.kind is Kind.HAMILTONIAN:

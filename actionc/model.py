@@ -13,10 +13,11 @@ from typing import Mapping
 
 import sympy
 
+from actionc.arrays import Array, Input
 from actionc.errors import ModelError, Span
 from actionc.kinds import Calculus, Kind
 
-__all__ = ["Calculus", "Kind", "Model"]
+__all__ = ["Array", "Calculus", "Input", "Kind", "Model"]
 
 
 @dataclass(frozen=True)
@@ -60,39 +61,6 @@ class Initial:
     # arrays: the element index the args are written in (every element), or
     # one element's index (a constant); None for a scalar
     index: sympy.Expr | None = None
-
-
-@dataclass(frozen=True)
-class Array:
-    """An indexed name: `coord q[1..N]` (and its velocities q_dot or momenta
-    p_q), `state x[1..N]`, `input X[n, d]`. `bounds` are inclusive, per
-    dimension, in integers and size parameters; beyond the ends an element
-    is a `fixed` value (index, value) or, `periodic`, wraps around."""
-
-    base: sympy.IndexedBase
-    role: str  # coord, velocity, momentum, state, input
-    bounds: tuple[tuple[sympy.Expr, sympy.Expr], ...]
-    periodic: bool = False
-    fixed: tuple[tuple[sympy.Expr, sympy.Expr], ...] = ()
-
-    @property
-    def name(self) -> str:
-        return self.base.name
-
-    @property
-    def size(self) -> sympy.Expr:
-        (lo, hi), = self.bounds
-        return hi - lo + 1
-
-
-@dataclass(frozen=True)
-class Input:
-    """`input X[n, d], y[n] from "file"`: arrays read at run time; `sizes`
-    are the parameters their shape sets."""
-
-    name: str
-    sizes: tuple[sympy.Symbol, ...]
-    path: str | None
 
 
 @dataclass(frozen=True)

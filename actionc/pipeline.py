@@ -34,14 +34,16 @@ def system(model, method: Method, *, mass_matrix: bool | None = None, external_s
 
 def kernel_source(model, method: Method, *, mass_matrix: bool | None = None, external_score: bool = False) -> str:
     """Model + Method → the source of its kernel module."""
+    from actionc.codegen import indexed, module
     from actionc.codegen.integrators import choose
-    from actionc.codegen.module import generate
     from actionc.lower import equip
 
     lowered = system(model, method, mass_matrix=mass_matrix, external_score=external_score)  # Model → System
     integrator = choose(lowered, method.integrator)  # System → Integrator
+    if lowered.indexed:  # arrays: element loops over a state in memory
+        return indexed.generate(lowered, integrator, method.label)
     lowered = equip(lowered, integrator.requires)  # + what only this integrator needs (a Jacobian, …)
-    return generate(lowered, integrator, method.label)  # → source
+    return module.generate(lowered, integrator, method.label)  # → source
 
 
 def kernel(model, method: Method, *, mass_matrix: bool | None = None) -> Kernel:
@@ -96,12 +98,18 @@ def compile(model, method: str | None = None, *, mass_matrix: bool | None = None
         text = path.read_text(encoding="utf-8")
         return compile_text(text, method, filename=str(path), mass_matrix=mass_matrix)
     built = kernel(model, decode(method), mass_matrix=mass_matrix)
-    return Compiled(built, text_hash(model.source) if model.source else "", model.source)
+    return Compiled(built, text_hash(model.source) if model.source else "", model.source, _folder(model.filename))
 
 
 def compile_text(text: str, method: str | None = None, *, filename: str = "<string>", mass_matrix=None) -> Compiled:
     """compile() for .act text held in memory (e.g. a result's meta["source"])."""
-    return Compiled(kernel_of_text(text, filename, decode(method), mass_matrix=mass_matrix), text_hash(text), text)
+    built = kernel_of_text(text, filename, decode(method), mass_matrix=mass_matrix)
+    return Compiled(built, text_hash(text), text, _folder(filename))
+
+
+def _folder(filename: str) -> str:
+    """Where a model's data files are found: beside the model file."""
+    return "" if filename.startswith("<") else str(Path(filename).resolve().parent)
 
 
 def c_source(model, method: str | None = None, *, bake_params: bool = False) -> tuple[str, str]:

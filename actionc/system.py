@@ -19,6 +19,7 @@ from enum import Enum
 
 import sympy
 
+from actionc.arrays import Array, Input
 from actionc.kinds import Calculus, Kind
 from actionc.methods import Direction
 
@@ -41,6 +42,9 @@ class Initial:
     index: int
     distribution: str
     args: tuple[sympy.Expr, ...]
+    # indexed systems: `index` is the block, `element` the element's index
+    # (the block's index symbol: every element, args written in it)
+    element: sympy.Expr | None = None
 
 
 @dataclass(frozen=True)
@@ -151,6 +155,32 @@ class Mixture:
 
 
 @dataclass(frozen=True)
+class Block:
+    """Part of an indexed System's state: an array x[lo..hi] (or a scalar,
+    `array` None) and the equation of its element i,
+
+        dx[i] = drift(i) dt + noise dW_i        (lo ≤ i ≤ hi)
+
+    `drift` is written in `index` (i), other elements (x[i+1]), sums and
+    data arrays; `noise` is additive and the same for every element (None:
+    an ODE). `role` says where it sits in a mechanical split: "position",
+    "conjugate" (a velocity or momentum), or "state"; `gradient` is ∂E/∂x[i]
+    of an energy model."""
+
+    symbol: sympy.Symbol | sympy.IndexedBase
+    array: Array | None
+    index: sympy.Symbol | None
+    drift: sympy.Expr
+    role: str = "state"
+    noise: sympy.Expr | None = None
+    gradient: sympy.Expr | None = None
+
+    @property
+    def name(self) -> str:
+        return self.symbol.name
+
+
+@dataclass(frozen=True)
 class System:
     name: str
     kind: Kind
@@ -198,6 +228,13 @@ class System:
     # symbols standing for the components of a score supplied at run time
     # (actionc.run.sampling): the kernel evaluates sc = score(x, t, p) once
     external_score: tuple[sympy.Symbol, ...] | None = None
+    # indexed systems: the state is made of blocks (arrays and scalars, in
+    # order), `state` and `drift` stay empty; sizes are parameters (whole
+    # numbers ≥ 1) and inputs are data arrays passed to the kernel
+    blocks: tuple[Block, ...] = ()
+    sizes: tuple[sympy.Symbol, ...] = ()
+    inputs: tuple[Input, ...] = ()
+    arrays: tuple[Array, ...] = ()  # every array the expressions read (state, velocities, inputs)
 
     def __post_init__(self) -> None:
         n = len(self.state)
@@ -223,6 +260,10 @@ class System:
                 raise ValueError(f"{self.name}: drift or diffusion uses unknown symbols {sorted(map(str, stray))}")
 
     @property
+    def indexed(self) -> bool:
+        return bool(self.blocks)
+
+    @property
     def coordinate_names(self) -> tuple[str, ...]:
         return tuple(self.state[i].name for i in self.coordinates)
 
@@ -236,7 +277,7 @@ class System:
 
     @property
     def is_stochastic(self) -> bool:
-        return self.diffusion is not None
+        return self.diffusion is not None or any(b.noise is not None for b in self.blocks)
 
     @property
     def param_defaults(self) -> dict[str, float]:

@@ -12,7 +12,7 @@ import actionc
 PACKAGE = Path(actionc.__file__).parent
 
 # leaves: small modules every part may use (no SymPy-heavy work, no stages)
-LEAVES = {"version", "errors", "symbols", "functions", "methods", "quadrature", "kinds"}
+LEAVES = {"version", "errors", "symbols", "functions", "methods", "quadrature", "kinds", "arrays"}
 
 # part -> the parts it may import (besides itself and the leaves)
 ALLOWED = {
@@ -21,7 +21,8 @@ ALLOWED = {
     "lang": {"model", "forward"},
     "derive": {"model", "forward"},
     "system": set(),
-    "lower": {"derive", "model", "system"},
+    "lower": {"derive", "model", "system", "lower_indexed"},
+    "lower_indexed": {"derive", "model", "system"},  # the element equations of indexed models
     "codegen": {"system"},
     "run": {"codegen", "system"},
     "pipeline": {"lang", "model", "lower", "system", "codegen", "run"},

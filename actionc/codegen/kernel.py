@@ -120,6 +120,32 @@ class KernelMeta:
     control_options: tuple[tuple[int, str], ...]  # run options that seed control slots
     failures: dict[str, tuple[str, str]]  # advance()'s codes -> (reason, remedy)
     actionc: str
+    # indexed kernels: the state's blocks (name, lo, hi; bounds as [[size, coefficient], …, ["", constant]],
+    # None for a scalar), the data arrays (name, size names, default path), the size parameters
+    blocks: tuple = ()
+    inputs: tuple = ()
+    sizes: tuple[str, ...] = ()
+
+    @property
+    def indexed(self) -> bool:
+        return bool(self.blocks)
+
+    def state_names(self, params: dict[str, float]) -> list[str]:
+        """The names of the state's entries for these parameter values:
+        q[1], …, q[N] for an array q[1..N]."""
+        if not self.blocks:
+            return list(self.state)
+
+        def bound(terms) -> int:
+            return sum(coefficient * (int(params[size]) if size else 1) for size, coefficient in terms)
+
+        names = []
+        for name, lo, hi in self.blocks:
+            if lo is None:
+                names.append(name)
+            else:
+                names += [f"{name}[{k}]" for k in range(bound(lo), bound(hi) + 1)]
+        return names
 
     @classmethod
     def parse(cls, text: str) -> KernelMeta:
@@ -144,6 +170,9 @@ class KernelMeta:
             control_options=tuple((int(slot), name) for slot, name in raw["control_options"]),
             failures={code: tuple(words) for code, words in raw["failures"].items()},
             actionc=raw["actionc"],
+            blocks=tuple(tuple(block) for block in raw.get("blocks", ())),
+            inputs=tuple(tuple(item) for item in raw.get("inputs", ())),
+            sizes=tuple(raw.get("sizes", ())),
         )
 
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import sympy
 
-from actionc.model import Array
+from actionc.arrays import Array, outermost
 
 
 class IndexError_(ValueError):
@@ -45,15 +45,15 @@ def element_index(name: str = "i") -> sympy.Symbol:
     return sympy.Symbol(name, integer=True)
 
 
-def derivative(expr: sympy.Expr, target, k: sympy.Symbol | None, arrays: dict[str, Array]) -> sympy.Expr:
+def derivative(expr: sympy.Expr, target, k: sympy.Symbol | None, arrays: dict[str, Array], sizes=()) -> sympy.Expr:
     """∂expr/∂target[k] (target an IndexedBase of a 1-D array) or ∂expr/∂target
-    (a scalar Symbol, k None), for every k in the array's range at once."""
+    (a scalar Symbol, k None), for every k in the array's range at once;
+    `sizes` are integers ≥ 1 (what conditions on k are dropped relies on)."""
+    proofs = {s: sympy.Symbol(s.name, integer=True, positive=True) for s in sizes}
     if isinstance(target, sympy.IndexedBase):
-        array = arrays[target.name]
-        (lo, hi), = array.bounds
-        terms = _terms(expr, target, k, arrays)
-        return _finish(terms, k, lo, hi)
-    return _finish(_terms(expr, target, None, arrays), None, None, None)
+        (lo, hi), = arrays[target.name].bounds
+        return _finish(_terms(expr, target, k, arrays), k, lo, hi, proofs)
+    return _finish(_terms(expr, target, None, arrays), None, None, None, proofs)
 
 
 def _top_level(expr: sympy.Expr, target):
@@ -107,13 +107,6 @@ def _affine(e: sympy.Expr, j: sympy.Symbol) -> tuple[sympy.Expr, sympy.Expr]:
     return a, b
 
 
-def outermost(node: sympy.Sum):
-    """(body, (j, lo, hi)) of the outermost sum: SymPy keeps nested sums as
-    one Sum with several limits, the innermost first."""
-    *inner, last = node.limits
-    return (sympy.Sum(node.function, *inner) if inner else node.function), last
-
-
 def _sum_terms(node: sympy.Sum, target, k, arrays) -> list[_Term]:
     body, (j, a, b) = outermost(node)
     periodic = isinstance(target, sympy.IndexedBase) and arrays[target.name].periodic
@@ -163,21 +156,21 @@ def _only_periodic(body: sympy.Expr, j: sympy.Symbol, arrays) -> None:
             )
 
 
-def _holds(difference: sympy.Expr, k, lo, hi) -> bool:
+def _holds(difference: sympy.Expr, k, lo, hi, proofs) -> bool:
     """difference(k) ≥ 0 for every k in lo..hi (difference affine in k)."""
     if k is not None and difference.has(k):
         slope = sympy.expand(difference).coeff(k)
         if not slope.is_number:
             return False
         difference = difference.xreplace({k: lo if slope > 0 else hi})
-    return bool(sympy.expand(difference).is_nonnegative)
+    return bool(sympy.expand(difference.xreplace(proofs)).is_nonnegative)
 
 
-def _finish(terms: list[_Term], k, lo, hi) -> sympy.Expr:
+def _finish(terms: list[_Term], k, lo, hi, proofs) -> sympy.Expr:
     total = sympy.Integer(0)
     for term in terms:
         conditions = [sympy.Eq(k, delta) for delta in term.deltas]  # a fixed element, like x[1]
-        conditions += [sympy.Ge(g, 0) for g in term.bounds if not _holds(g, k, lo, hi)]
+        conditions += [sympy.Ge(g, 0) for g in term.bounds if not _holds(g, k, lo, hi, proofs)]
         if conditions:
             total += sympy.Piecewise((term.coefficient, sympy.And(*conditions)), (0, True))
         else:

@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import math
 import operator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import sympy
 
 from actionc import symbols
 from actionc.errors import ModelError, Span, did_you_mean
 from actionc.functions import DISTRIBUTIONS, FUNCTIONS
-from actionc.lang import constants
+from actionc.lang import constants, indices
 from actionc.lang import syntax as ast
 from actionc.lang.placement import a_model
 from actionc.lang.scope import ROLE_WORDS, Scope
@@ -32,14 +32,34 @@ class Budget:
     spent: int = 0
 
 
+@dataclass
+class Indices:
+    """The indices bound where an expression is built (name → (symbol, lo,
+    hi)), and the parameters used as sizes so far (the resolver's, shared)."""
+
+    bound: dict = field(default_factory=dict)
+    sizes: set = field(default_factory=set)
+
+    @property
+    def ranges(self) -> dict:
+        return {symbol: (lo, hi) for symbol, lo, hi in self.bound.values()}
+
+
 def expression(
-    scope: Scope, kind: Kind, inlined: dict, node: ast.Expr, constant: str | None = None, budget: Budget | None = None
+    scope: Scope,
+    kind: Kind,
+    inlined: dict,
+    node: ast.Expr,
+    constant: str | None = None,
+    budget: Budget | None = None,
+    bound: Indices | None = None,
 ) -> tuple[sympy.Expr, sympy.Expr]:
     """The SymPy expression of `node` as written (lets as symbols) and with
     the lets inlined (`inlined`: let symbols → their values). `constant`
     names what must not depend on the state or time; `budget` bounds the
-    size of a whole model's inlined expressions."""
-    builder = _Builder(scope, kind, constant)
+    size of a whole model's inlined expressions; `bound`: the indices bound
+    around it (an indexed init) and the model's sizes."""
+    builder = _Builder(scope, kind, constant, bound if bound is not None else Indices())
     written = builder.build(node)
     try:
         value = constants.substitute(written, inlined, builder.memo)
@@ -80,7 +100,8 @@ def number(expr: sympy.Expr, params: dict[sympy.Symbol, float]) -> float | None:
 class _Builder:
     """Builds one expression, node by node."""
 
-    def __init__(self, scope: Scope, kind: Kind, constant: str | None) -> None:
+    def __init__(self, scope: Scope, kind: Kind, constant: str | None, bound: Indices) -> None:
+        self.indices = Indices(dict(bound.bound), bound.sizes)
         self.scope = scope
         self.kind = kind
         self.constant = constant
@@ -111,6 +132,10 @@ class _Builder:
             return self.velocity(node)
         if isinstance(node, ast.Call):
             return self.call(node)
+        if isinstance(node, ast.Element):
+            return self.element(node)
+        if isinstance(node, ast.Sum):
+            return self.sum(node)
         if isinstance(node, ast.Unary):
             operand = self.build(node.operand)
             return -operand if node.op == "-" else operand
@@ -162,6 +187,8 @@ class _Builder:
 
     def name(self, node: ast.Name) -> sympy.Expr:
         name = node.name
+        if name in self.indices.bound:
+            return self.indices.bound[name][0]
         if name == "pi":
             return sympy.pi
         if name == "t":
@@ -176,7 +203,16 @@ class _Builder:
             )
         entry = self.scope.get(name)
         if entry is None:
-            raise self.scope.unknown(name, node.span, [*self.scope.names, "t", "pi"])
+            error = self.scope.unknown(name, node.span, [*self.scope.names, *self.indices.bound, "t", "pi"])
+            if len(name) <= 2 and name not in self.scope.later and not (error.hint or "").startswith("did you"):
+                error.hint = "an index is bound by 'sum(i in 1..N: …)' or by 'init x[i] = …'"
+            raise error
+        if entry.array is not None:
+            raise ModelError(
+                f"'{name}' is an array; name one element, like {name}[i]",
+                node.span,
+                hint=f"to add up its elements write sum(i in {_bounds_words(entry.array)}: {name}[i])",
+            )
         if entry.role == "param":
             return entry.symbol
         if self.constant:
@@ -258,6 +294,92 @@ class _Builder:
             )
         args = [self.build(a) for a in node.args]
         return constants.within_range(function.build(*args), self.memo)
+
+
+    # ---- indexed models ----
+
+    def index(self, node: ast.Expr, what: str) -> sympy.Expr:
+        """An index or a sum's bound: whole numbers, sizes and indices (a
+        parameter used here becomes a size, and must be a whole number ≥ 1)."""
+        value = self.build(node)
+        for symbol in value.free_symbols:
+            entry = self.scope.get(symbol.name)
+            if entry is not None and entry.role == "param" and entry.symbol == symbol:
+                self.indices.sizes.add(symbol)
+        allowed = self.indices.sizes | {s for s, _, _ in self.indices.bound.values()}
+        return indices.integer_expression(value, allowed, node.span, what)
+
+    def element(self, node: ast.Element) -> sympy.Expr:
+        entry = self.scope.get(node.name)
+        if entry is None:
+            raise self.scope.unknown(node.name, node.name_span, [*self.scope.names])
+        array = entry.array
+        if array is None:
+            raise ModelError(
+                f"'{node.name}' is a {ROLE_WORDS[entry.role]}, not an array",
+                node.name_span,
+                hint=f"arrays are declared with a range, like 'state {node.name}[1..N]'",
+            )
+        if len(node.indices) != len(array.bounds):
+            raise ModelError(
+                f"'{node.name}' has {len(array.bounds)} index(es), not {len(node.indices)}",
+                node.span,
+                hint=f"it is declared as {node.name}[{_bounds_words(array)}]",
+            )
+        if node.prime:
+            if array.role != "coord":
+                raise self.scope.bad_velocity(node.name, entry, node.name_span)
+            if self.kind is Kind.HAMILTONIAN:
+                raise ModelError(
+                    "velocities cannot be used in a hamiltonian model",
+                    node.span,
+                    hint="a hamiltonian model is written in coordinates and momenta",
+                )
+        if self.constant and array.role != "input":
+            raise self._not_constant(f"the {ROLE_WORDS[entry.role]} '{node.name}'", node.span)
+        at = tuple(self.index(i, f"the index of '{node.name}'") for i in node.indices)
+        indices.check_element(array, at, self.indices.ranges, self.indices.sizes, node.span)
+        base = entry.symbol if not node.prime else sympy.IndexedBase(symbols.velocity_name(node.name))
+        return base[at]
+
+    def sum(self, node: ast.Sum) -> sympy.Expr:
+        saved = dict(self.indices.bound)
+        limits = []
+        try:
+            for binder in node.binders:
+                lo = self.index(binder.lo, "the lower end of a sum's range")
+                hi = self.index(binder.hi, "the upper end of a sum's range")
+                pairs = [(binder.index, lo, hi)]
+                if binder.partner is not None:  # i < j in lo..hi: j runs from i+1
+                    pairs.append((binder.partner, None, hi))
+                for ident, low, high in pairs:
+                    self.bind(ident)
+                    if low is None:
+                        low = limits[-1][0] + 1
+                    symbol = indices.index_symbol(ident.name)
+                    self.indices.bound[ident.name] = (symbol, low, high)
+                    limits.append((symbol, low, high))
+            body = self.build(node.body)
+        finally:
+            self.indices.bound = saved
+        return sympy.Sum(body, *reversed(limits))
+
+    def bind(self, ident) -> None:
+        name = ident.name
+        entry = self.scope.get(name)
+        if name in self.indices.bound or entry is not None or name in ("t", "pi") or name in FUNCTIONS:
+            what = "an index already" if name in self.indices.bound else (
+                f"a {ROLE_WORDS[entry.role]}" if entry else "taken"
+            )
+            raise ModelError(
+                f"the index '{name}' is {what}",
+                ident.span,
+                hint="an index needs a new name, like i, j or k",
+            )
+
+
+def _bounds_words(array) -> str:
+    return ", ".join(f"{lo}..{hi}" for lo, hi in array.bounds)
 
 
 def _number_literal(node: ast.Number) -> sympy.Expr:

@@ -10,6 +10,7 @@ used.
 from __future__ import annotations
 
 import bisect
+import dataclasses
 from dataclasses import dataclass, field
 
 import sympy
@@ -19,11 +20,11 @@ from actionc.errors import ModelError, Span, did_you_mean
 from actionc.forward import PRESETS
 from actionc.forward import settings as forward_settings
 from actionc.functions import DISTRIBUTIONS
-from actionc.lang import expressions, placement
+from actionc.lang import expressions, indices, placement
 from actionc.lang import syntax as ast
 from actionc.lang.placement import a_model
 from actionc.lang.scope import ROLE_WORDS, Scope
-from actionc.model import Calculus, Component, Initial, Kind, Let, Model, Param
+from actionc.model import Array, Calculus, Component, Initial, Input, Kind, Let, Model, Param
 
 DATA_KEYS = ("weight", "mean", "std", "cov")
 
@@ -58,6 +59,10 @@ class _Resolver:
         self.kind: Kind | None = None
         self.param_values: dict[sympy.Symbol, float] = {}
         self.budget = expressions.Budget()  # terms of the expressions that use lets, with the lets put in place
+        self.indices = expressions.Indices()  # the sizes used so far (params that are whole numbers ≥ 1)
+        self.arrays: dict[str, Array] = {}
+        self.data_sizes: set = set()  # sizes that an input's shape sets at run time
+        self.inputs: list[Input] = []
 
     def resolve(self) -> Model:
         statements = self.module.statements
@@ -75,6 +80,8 @@ class _Resolver:
             ast.DataStmt: self._data,
             ast.ForwardStmt: self._forward,
             ast.InitStmt: self._init,
+            ast.BoundaryStmt: self._boundary,
+            ast.InputStmt: self._input,
         }
         for statement in statements:
             handlers[type(statement)](statement)
@@ -102,15 +109,127 @@ class _Resolver:
     def _declaration(self, statement: ast.DeclStmt) -> None:
         role = statement.keyword  # coord, momentum or state
         placement.check(role, self.kind, Span(statement.span.line, statement.span.column, len(role)))
-        for ident in statement.names:
-            self._declare(ident.name, role, ident.span, symbols.symbol(ident.name))
+        for ident, bounds in zip(statement.names, statement.ranges or (None,) * len(statement.names)):
+            if bounds is None:
+                self._declare(ident.name, role, ident.span, symbols.symbol(ident.name))
+            else:
+                self._declare_array(ident, role, self._range(bounds))
             self.c.declared.setdefault(role, []).append(ident)
             self._item(ident.span.line, f"{role} {ident.name}")
             if role == "coord" and self.kind is Kind.HAMILTONIAN and not self._names_momenta():
                 # H is written in the default momentum names p_q
                 momentum = symbols.default_momentum_name(ident.name)
                 if self.scope.get(momentum) is None:
-                    self.scope.declare(momentum, "momentum", ident.span, symbols.symbol(momentum))
+                    if bounds is None:
+                        self.scope.declare(momentum, "momentum", ident.span, symbols.symbol(momentum))
+                    else:
+                        self._declare_array(ast.Ident(momentum, ident.span), "momentum", self.arrays[ident.name].bounds)
+
+    def _range(self, bounds: ast.Range) -> tuple[tuple[sympy.Expr, sympy.Expr]]:
+        lo = self._index(bounds.lo, "the start of an array's range")
+        hi = self._index(bounds.hi, "the end of an array's range")
+        if not indices.at_least(hi, lo, self.indices.sizes):
+            raise ModelError(f"the range {lo}..{hi} can be empty", bounds.span, hint="write it as 1..N, with N ≥ 1")
+        return ((lo, hi),)
+
+    def _index(self, node: ast.Expr, what: str) -> sympy.Expr:
+        builder = expressions._Builder(self.scope, self.kind, what, self.indices)
+        value = builder.index(node, what)
+        for size in value.free_symbols:
+            number = self.param_values.get(size)
+            if number is None or number != int(number) or number < 1:
+                raise ModelError(
+                    f"'{size}' is used as a size, so it must be a whole number ≥ 1, not {number:g}",
+                    node.span,
+                    hint=f"set it to a whole number, like 'param {size} = 32'",
+                )
+        return value
+
+    def _declare_array(self, ident: ast.Ident, role: str, bounds) -> None:
+        array = Array(sympy.IndexedBase(ident.name), role, bounds)
+        self.arrays[ident.name] = array
+        self.scope.declare(ident.name, role, ident.span, array.base, array=array)
+        self.spans[f"{role} {ident.name}"] = ident.span
+        if role == "coord" and self.kind is Kind.LAGRANGIAN:
+            velocity = symbols.velocity_name(ident.name)
+            self.arrays[velocity] = Array(sympy.IndexedBase(velocity), "velocity", bounds)
+
+    def _boundary(self, statement: ast.BoundaryStmt) -> None:
+        for item in statement.items:
+            name = item.name.name
+            entry = self.scope.get(name)
+            if entry is None or entry.array is None or entry.array.role == "input":
+                raise ModelError(
+                    f"'{name}' is not an array of the state, so it has no boundary",
+                    item.name.span,
+                    hint="boundaries belong to arrays declared with 'coord' or 'state', like q[1..N]",
+                )
+            array = self.arrays[name]
+            (lo, hi), = array.bounds
+            if item.rule is not None:
+                if item.rule.name != "periodic":
+                    raise ModelError(
+                        f"unknown boundary '{item.rule.name}'",
+                        item.rule.span,
+                        hint=f"write 'boundary {name} periodic', or fixed values like 'boundary {name}[{lo - 1}] = 0'",
+                    )
+                if array.fixed:
+                    raise ModelError(f"'{name}' has fixed boundary values; it cannot also be periodic", item.rule.span,
+                                     hint="keep one kind of boundary")
+                array = dataclasses.replace(array, periodic=True)
+            else:
+                at = self._index(item.index, "a boundary's index")
+                if array.periodic:
+                    raise ModelError(f"'{name}' is periodic; it has no fixed boundary values", item.index.span,
+                                     hint="keep one kind of boundary")
+                inside = indices.at_least(at, lo, self.indices.sizes) and indices.at_least(hi, at, self.indices.sizes)
+                if inside or sympy.expand(at) in [sympy.expand(a) for a, _ in array.fixed]:
+                    raise ModelError(
+                        f"{name}[{at}] is " + ("inside the array's range" if inside else "given twice"),
+                        item.index.span,
+                        hint=f"boundary values are given beyond the ends of {lo}..{hi}, like {name}[{lo - 1}] or {name}[{hi + 1}]",
+                    )
+                _, value = self._expr(item.value, constant=f"the boundary value of {name}[{at}]")
+                array = dataclasses.replace(array, fixed=array.fixed + ((at, value),))
+            self.arrays[name] = array
+            self.scope.names[name].array = array
+            for conjugate in (symbols.velocity_name(name), symbols.default_momentum_name(name)):
+                if conjugate in self.arrays:  # the velocity beyond a fixed end is zero; a periodic one wraps
+                    fixed = tuple((at, sympy.Integer(0)) for at, _ in array.fixed)
+                    self.arrays[conjugate] = dataclasses.replace(
+                        self.arrays[conjugate], periodic=array.periodic, fixed=fixed
+                    )
+            self._item(item.name.span.line, f"boundary {name}")
+
+    def _input(self, statement: ast.InputStmt) -> None:
+        for item in statement.items:
+            sizes = []
+            for ident in item.sizes:
+                entry = self.scope.get(ident.name)
+                if entry is None:  # a new size, set by the data
+                    symbol = symbols.symbol(ident.name)
+                    self.c.params.append(Param(symbol, sympy.Integer(1), 1.0))
+                    self.param_values[symbol] = 1.0
+                    self.scope.declare(ident.name, "param", ident.span, symbol, symbol)
+                    self.indices.sizes.add(symbol)
+                    self.data_sizes.add(symbol)
+                elif entry.role != "param":
+                    raise ModelError(
+                        f"the size '{ident.name}' is a {ROLE_WORDS[entry.role]}",
+                        ident.span,
+                        hint="a size is a new name (set by the data) or a parameter with a whole value",
+                    )
+                else:
+                    self._index(ast.Name(ident.name, ident.span), "a size")
+                    symbol = entry.symbol
+                sizes.append(symbol)
+            bounds = tuple((sympy.Integer(1), size) for size in sizes)
+            array = Array(sympy.IndexedBase(item.name.name), "input", bounds)
+            self.arrays[item.name.name] = array
+            self._declare(item.name.name, "input", item.name.span, array.base)
+            self.scope.names[item.name.name].array = array
+            self.inputs.append(Input(item.name.name, tuple(sizes), statement.path))
+            self._item(item.name.span.line, f"input {item.name.name}")
 
     def _names_momenta(self) -> bool:
         return any(isinstance(s, ast.DeclStmt) and s.keyword == "momentum" for s in self.module.statements)
@@ -121,8 +240,10 @@ class _Resolver:
         symbol = symbols.symbol(name)
         self.c.lets.append(Let(symbol, written, value))
         self.inlined[symbol] = value
-        coordinates = self.scope.symbols("coord")
-        if not value.free_symbols & {symbols.velocity(q) for q in coordinates}:
+        coordinates = [q for q in self.scope.symbols("coord") if isinstance(q, sympy.Symbol)]
+        if value.has(sympy.Indexed):
+            pass  # a let of array elements has no prime (it would need every element's velocity)
+        elif not value.free_symbols & {symbols.velocity(q) for q in coordinates}:
             # name' is the total time derivative: the chain rule through the coordinates, plus ∂/∂t
             derivative = sympy.diff(value, symbols.time)
             for q in coordinates:
@@ -325,8 +446,9 @@ class _Resolver:
     def _init(self, statement: ast.InitStmt) -> None:
         for item in statement.items:
             name = item.name.name
-            label = f"{name}'" if item.prime else name
             target = self._init_target(item)
+            element, bound = self._init_index(item)
+            label = (f"{name}'" if item.prime else name) + (f"[{element}]" if element is not None else "")
             key = f"init {label}"
             self._once(
                 key,
@@ -344,13 +466,43 @@ class _Resolver:
                         value.name_span,
                         hint=f"write {value.function}({', '.join(parameters)})",
                     )
-                args = tuple(self._expr(a, constant=f"an argument of {value.function}()")[1] for a in value.args)
-                initial = Initial(target, value.function, args)
+                args = tuple(
+                    self._expr(a, constant=f"an argument of {value.function}()", bound=bound)[1] for a in value.args
+                )
+                initial = Initial(target, value.function, args, element)
             else:
-                initial = Initial(target, "value", (self._expr(value, constant="an initial value")[1],))
+                initial = Initial(target, "value", (self._expr(value, constant="an initial value", bound=bound)[1],), element)
             self.c.init.append(initial)
             self.spans[key] = item.name.span
             self._item(item.name.span.line, key)
+
+    def _init_index(self, item: ast.InitItem):
+        """`x[i] = …`: every element (i a new name, bound over the range),
+        `x[3] = …`: one element; (the index, the indices bound for the value)."""
+        entry = self.scope.get(item.name.name)
+        array = entry.array
+        if (item.index is None) != (array is None):
+            raise ModelError(
+                f"'{item.name.name}' is " + ("an array: give its elements, like " if array else "not an array: write ")
+                + (f"'init {item.name.name}[i] = …'" if array else f"'init {item.name.name} = …'"),
+                item.name.span,
+                hint="'init x[i] = f(i)' sets every element, 'init x[1] = 0.5' one of them",
+            )
+        if array is None:
+            return None, None
+        (lo, hi), = array.bounds
+        if isinstance(item.index, ast.Name) and self.scope.get(item.index.name) is None:
+            name = item.index.name
+            symbol = indices.index_symbol(name)
+            if name in ("t", "pi"):
+                raise ModelError(f"the index '{name}' is taken", item.index.span, hint="use i, j or k")
+            return symbol, expressions.Indices({name: (symbol, lo, hi)}, self.indices.sizes)
+        at = self._index(item.index, "the element's index")
+        if not (indices.at_least(at, lo, self.indices.sizes) and indices.at_least(hi, at, self.indices.sizes)):
+            raise ModelError(
+                f"{item.name.name}[{at}] is outside {lo}..{hi}", item.index.span, hint="set an element of the array"
+            )
+        return at, None
 
     def _init_target(self, item: ast.InitItem) -> sympy.Symbol:
         name = item.name.name
@@ -366,6 +518,8 @@ class _Resolver:
                     item.name.span,
                     hint=f"set the momentum of '{name}' instead",
                 )
+            if entry.array is not None:
+                return sympy.IndexedBase(symbols.velocity_name(name))
             return symbols.velocity(entry.symbol)
         if entry.role == "momentum" and self.kind is Kind.LAGRANGIAN:
             raise ModelError(
@@ -399,7 +553,7 @@ class _Resolver:
                     decl.name.span,
                     hint="declare them with 'coord q1, q2'",
                 )
-            coordinates = tuple(symbols.symbol(c.name) for c in coords)
+            coordinates = tuple(self.scope.get(c.name).symbol for c in coords)
             momentum_idents = self.c.declared.get("momentum", [])
             if momentum_idents and len(momentum_idents) != len(coords):
                 raise ModelError(
@@ -408,9 +562,15 @@ class _Resolver:
                     hint="name one momentum per coordinate, in the order of the coordinates",
                 )
             model["coordinates"] = coordinates
-            model["velocities"] = tuple(symbols.velocity(q) for q in coordinates)
-            model["momenta"] = tuple(symbols.symbol(m.name) for m in momentum_idents) or tuple(
-                symbols.symbol(symbols.default_momentum_name(q.name)) for q in coordinates
+            model["velocities"] = tuple(
+                sympy.IndexedBase(symbols.velocity_name(q.name)) if isinstance(q, sympy.IndexedBase) else symbols.velocity(q)
+                for q in coordinates
+            )
+            model["momenta"] = tuple(self.scope.get(m.name).symbol for m in momentum_idents) or tuple(
+                sympy.IndexedBase(symbols.default_momentum_name(q.name))
+                if isinstance(q, sympy.IndexedBase)
+                else symbols.symbol(symbols.default_momentum_name(q.name))
+                for q in coordinates
             )
             model["momenta_declared"] = bool(momentum_idents)
             model["forces"] = tuple(self.c.forces)
@@ -422,7 +582,7 @@ class _Resolver:
                     decl.name.span,
                     hint="declare them with 'state x, y'",
                 )
-            model["state"] = tuple(symbols.symbol(s.name) for s in states)
+            model["state"] = tuple(self.scope.get(s.name).symbol for s in states)
         for key in ("lagrangian", "hamiltonian", "energy", "dissipation", "temperature", "friction"):
             model[key] = self.c.expressions.get(key)
         given = self.c.expressions
@@ -438,6 +598,9 @@ class _Resolver:
         self._check_derived_names(model)
         init_order = {s: i for i, s in enumerate(_variables(kind, model))}
         model["init"] = tuple(sorted(self.c.init, key=lambda i: init_order[i.target]))
+        model["arrays"] = dict(self.arrays)
+        model["sizes"] = tuple(sorted(self.indices.sizes, key=str))
+        model["inputs"] = tuple(self.inputs)
         model["written"] = self.written
         model["comments"] = self._attach_comments()
         model["spans"] = self.spans
@@ -562,9 +725,12 @@ class _Resolver:
             raise ModelError(message.format(line=first.line), span, hint=hint)
         self.given[key] = span
 
-    def _expr(self, node: ast.Expr, *, constant: str | None = None) -> tuple[sympy.Expr, sympy.Expr]:
+    def _expr(
+        self, node: ast.Expr, *, constant: str | None = None, bound: expressions.Indices | None = None
+    ) -> tuple[sympy.Expr, sympy.Expr]:
         """`node` as written (lets as symbols) and with the lets inlined."""
-        return expressions.expression(self.scope, self.kind, self.inlined, node, constant, self.budget)
+        bound = bound if bound is not None else self.indices
+        return expressions.expression(self.scope, self.kind, self.inlined, node, constant, self.budget, bound)
 
 
 # ---- small helpers ---------------------------------------------------------

@@ -20,6 +20,7 @@ ROLE_WORDS = {
     "momentum": "momentum",
     "state": "state variable",
     "let": "let",
+    "input": "data array",
 }
 
 
@@ -31,6 +32,7 @@ class Entry:
     span: Span
     symbol: sympy.Symbol
     value: sympy.Expr | None = None  # params: the symbol; lets: the inlined value
+    array: object | None = None  # arrays: their actionc.model.Array (symbol is its IndexedBase)
 
 
 class Scope:
@@ -69,8 +71,8 @@ class Scope:
             seen[name] = ident.span
             self.later[name] = ident.span.line
 
-    def declare(self, name: str, role: str, span: Span, symbol: sympy.Symbol, value=None) -> None:
-        self.names[name] = Entry(role, span, symbol, value)
+    def declare(self, name: str, role: str, span: Span, symbol: sympy.Symbol, value=None, array=None) -> None:
+        self.names[name] = Entry(role, span, symbol, value, array)
 
     def get(self, name: str) -> Entry | None:
         return self.names.get(name)
@@ -112,3 +114,5 @@ def _declared_idents(statements):
             yield from statement.names
         elif isinstance(statement, ast.LetStmt):
             yield statement.name
+        elif isinstance(statement, ast.InputStmt):
+            yield from (item.name for item in statement.items)

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping
 
 import numpy as np
 
 from actionc.codegen.kernel import Kernel, KernelMeta
+from actionc.errors import RunError
 from actionc.run import embed
+from actionc.run.inputs import load as load_inputs
 from actionc.run.result import Result
 from actionc.run.simulate import simulate
 
@@ -21,6 +25,7 @@ class Compiled:
     kernel: Kernel
     model_hash: str = ""
     model_source: str = ""  # the .act text, kept in every result's meta
+    folder: str = ""  # the model file's folder: where its data files are found
 
     @property
     def method(self) -> str:
@@ -99,10 +104,28 @@ class Compiled:
         """The LLVM IR of a C-callable function."""
         return self.cfunc(name).inspect_llvm()
 
-    def run(self, *, dt: float, steps: int, invariants: bool = True, **options) -> Result:
+    def data(self, inputs: Mapping | None = None) -> tuple[np.ndarray, dict[str, int]]:
+        """The flat data arrays of an indexed model's inputs, and the sizes
+        they set: from the model's files, or `inputs` (name → array or path)."""
+        folder = Path(self.folder) if self.folder else None
+        return load_inputs(self.kernel.meta.inputs, folder, inputs)
+
+    def run(self, *, dt: float, steps: int, invariants: bool = True, inputs: Mapping | None = None, **options) -> Result:
         """Simulate; see actionc.run.simulate.simulate for the options
         (particles, seed, params, init, save_every, threads, rtol, atol).
-        With invariants=True the invariants are evaluated at every save."""
+        With invariants=True the invariants are evaluated at every save.
+        inputs: the data arrays of an indexed model, by name (arrays or
+        paths; default: the files the model names)."""
+        if self.kernel.meta.inputs:
+            data, sizes = self.data(inputs)
+            given = options.get("params") or {}
+            for size, value in sizes.items():
+                if size in given and np.any(np.asarray(given[size]) != value):
+                    raise RunError(f"the size '{size}' is {value} in the data; it cannot be set to {given[size]}")
+            options["params"] = {**given, **sizes}
+            options["data"] = data
+        elif inputs:
+            raise RunError("this model reads no data arrays ('input' statements)")
         result = simulate(self.kernel, dt=dt, steps=steps, model_hash=self.model_hash, **options)
         if self.model_source:
             result.meta["source"] = self.model_source

@@ -62,6 +62,7 @@ def simulate(
     progress: bool | None = None,
     chunk_steps: int | None = None,
     model_hash: str = "",
+    data: np.ndarray | None = None,
 ) -> Result:
     """Advance `particles` copies of the model `steps` steps of size `dt`.
 
@@ -74,16 +75,21 @@ def simulate(
     (default: as many as steps), see docs/running.md.
     chunk_steps fixes how many steps run between progress updates (by
     default about a quarter second's worth); it never changes the result.
+    data: the flat data arrays of an indexed model (actionc.run.inputs).
     """
     meta = kernel.meta
-    names, n = meta.state, len(meta.state)
+    names, n = list(meta.state), len(meta.state)
+    if meta.indexed:
+        names = _indexed_names(meta, params or {})
+        n = len(names)
+    data = np.zeros(1) if data is None else np.ascontiguousarray(data, dtype=float)
     _check_numbers(dt=dt, steps=steps, particles=particles, save_every=save_every, seed=seed, rtol=rtol, atol=atol)
     if steps % save_every:
         raise RunError(
             f"--steps {steps} is not a multiple of --save-every {save_every}",
             hint="choose steps as a whole number of saves",
         )
-    _check_memory(meta, steps // save_every + 1, particles, swept=any(np.ndim(v) > 0 for v in (params or {}).values()))
+    _check_memory(meta, steps // save_every + 1, particles, swept=any(np.ndim(v) > 0 for v in (params or {}).values()), n=n)
     p, p_stride, param_values = _parameters(dict(meta.params), params or {}, particles)
     init = dict(init or {})
     per_particle = {k: np.asarray(v, float) for k, v in init.items() if np.ndim(v) > 0}
@@ -114,7 +120,7 @@ def simulate(
     for slot, option in meta.control_options:  # e.g. dopri5's tolerances
         state.control[:, slot] = run_options[option]
     fixed = (state.x, p, p_stride, state.streams, state.control, state.stats, state.status, state.failed_at)
-    initial = (np.uint64(seed), override, values)
+    initial = (np.uint64(seed), override, values, data)
     no_saves = np.empty((0, particles, n))
     try:  # the first call compiles the kernel
         with ThreadPoolExecutor(max_workers=threads) as pool:
@@ -168,7 +174,7 @@ def simulate(
     if done % save_every and between_chunks:  # stopped between two saves: keep where it stopped, too
         saves[saved] = state.x
         saved, times = saved + 1, np.append(times, done * dt)
-    result = _result(meta, state, saves[:saved], times, dt, done, steps, save_every, seed, param_values, model_hash)
+    result = _result(meta, names, state, saves[:saved], times, dt, done, steps, save_every, seed, param_values, model_hash)
     if adaptive:
         result.meta["warmup"] = warmup
         divergences = state.stats[:, meta.stats.index("divergences")]
@@ -231,12 +237,25 @@ def too_large(meta) -> RunError:
     )
 
 
-def _check_memory(meta, n_saves: int, particles: int, swept: bool) -> None:
+def _indexed_names(meta, params: Mapping) -> list[str]:
+    """The state's names of an indexed kernel at these sizes (one value for all particles)."""
+    values = dict(meta.params)
+    for size in meta.sizes:
+        value = params.get(size, values[size])
+        if np.ndim(value) > 0:
+            raise RunError(f"the size '{size}' must be one value for every particle", hint="run each size separately")
+        if not float(value).is_integer() or value < 1 or value > 2**31:
+            raise RunError(f"the size '{size}' must be a whole number ≥ 1, not {value!r}")
+        values[size] = float(value)
+    return meta.state_names(values)
+
+
+def _check_memory(meta, n_saves: int, particles: int, swept: bool, n: int | None = None) -> None:
     """Refuse, before allocating anything, a run whose arrays would take
     more than MAX_MEMORY_GB: the saves, the invariants at every save (and
     as much again while they are evaluated), and per particle its state,
     random stream, control, counters, status and swept parameters."""
-    n, gib = len(meta.state), 2**30
+    n, gib = (len(meta.state) if n is None else n), 2**30
     saves = n_saves * particles * n * 8 / gib
     invariants = 2 * n_saves * particles * len(meta.invariants) * 8 / gib
     columns = n + 4 + meta.control + max(1, len(meta.stats)) + 1 + (len(meta.params) if swept else 0)
@@ -371,7 +390,7 @@ def _initial_overrides(names: list[str], init: Mapping[str, float]):
     return override, values
 
 
-def _result(meta, state: _Particles, saves, times, dt, done, steps, save_every, seed, params, model_hash) -> Result:
+def _result(meta, names, state: _Particles, saves, times, dt, done, steps, save_every, seed, params, model_hash) -> Result:
     failures = []
     for i in np.flatnonzero(state.status):
         code = str(int(state.status[i]))
@@ -401,8 +420,8 @@ def _result(meta, state: _Particles, saves, times, dt, done, steps, save_every, 
         "complete": done == steps,
         "versions": {"actionc": __version__, "numba": numba.__version__, "numpy": np.__version__},
     }
-    names, invariants = list(meta.state), list(meta.invariants)
-    return Result(t=times, x=saves, names=names, meta=info, invariant_names=invariants, failed=state.status != 0)
+    invariants = list(meta.invariants)
+    return Result(t=times, x=saves, names=list(names), meta=info, invariant_names=invariants, failed=state.status != 0)
 
 
 class _Progress:

@@ -1,5 +1,6 @@
 """The integrators, in one explicit table, and the default for each model."""
 
+from actionc.codegen.integrators.arrays import ARRAY_METHODS, default_array_method
 from actionc.codegen.integrators.base import FAILURES, Integrator
 from actionc.codegen.integrators.dopri5 import DOPRI5
 from actionc.codegen.integrators.explicit import EULER, RK4
@@ -41,6 +42,8 @@ INTEGRATORS: dict[str, Integrator] = {
 def default_method(system: System) -> str:
     """Symplectic for conservative mechanics, BAOAB for underdamped
     Langevin, Euler–Maruyama for SDEs and overdamped Langevin, RK4 else."""
+    if system.indexed:
+        return default_array_method(system)
     if system.langevin is not None and BAOAB.applies(system) is None:
         return "baoab"
     if system.is_stochastic:
@@ -53,12 +56,16 @@ def default_method(system: System) -> str:
 
 
 def fitting_methods(system: System) -> list[str]:
+    if system.indexed:
+        return [name for name, method in ARRAY_METHODS.items() if method.applies(system) is None]
     return [name for name, integrator in INTEGRATORS.items() if integrator.applies(system) is None]
 
 
 def choose(system: System, method: str | None) -> Integrator:
     """The integrator for `method` (default: the model's), or a MethodError
     that says why it does not fit and names the methods that do."""
+    if system.indexed:
+        return _choose_array(system, method)
     name = method or default_method(system)
     integrator = INTEGRATORS.get(name)
     if integrator is None:
@@ -70,6 +77,24 @@ def choose(system: System, method: str | None) -> Integrator:
             f"methods that fit: {', '.join(fitting_methods(system))}"
         )
     return integrator
+
+
+def _choose_array(system: System, method: str | None) -> Integrator:
+    """The integrator of an indexed System: one that has an array template."""
+    name = method or default_array_method(system)
+    fitting = [n for n, m in ARRAY_METHODS.items() if m.applies(system) is None]
+    if name not in ARRAY_METHODS:
+        known = "unknown method" if name not in INTEGRATORS else "method"
+        raise MethodError(
+            f"{known} '{name}' is not available for indexed models (arrays) yet; methods that fit: {', '.join(fitting)}"
+        )
+    reason = ARRAY_METHODS[name].applies(system)
+    if reason is not None:
+        raise MethodError(
+            f"method '{name}' does not fit the {system.kind} model '{system.name}': {reason}; "
+            f"methods that fit: {', '.join(fitting)}"
+        )
+    return INTEGRATORS[name]
 
 
 __all__ = ["INTEGRATORS", "FAILURES", "Integrator", "MethodError", "choose", "default_method", "fitting_methods"]

@@ -1,0 +1,231 @@
+"""Element expressions → loops: how an indexed System's expressions are
+printed for Numba.
+
+An element expression (drift of x[i], with neighbours x[i+1], sums and data
+arrays) becomes a loop over the element's range; each sum becomes an
+accumulator and a loop; an element beyond an end reads its boundary value
+(fixed) or wraps (periodic), with the check printed only where the index
+can leave the range. The element loop is split in three — the ends with
+checks, the interior without (an index in i ± c reaches the ends only for
+the first and last c elements) — so that the interior is the loop a person
+would write. Sizes are read from the parameters at run time: the source,
+and the compile time, are the same for N = 16 and N = 16384.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import sympy
+
+from actionc.arrays import Array, at_least, extent, outermost
+from actionc.codegen.printer import KernelPrinter
+
+
+class Layout:
+    """Where things are at run time: sizes (ints read from p), state blocks
+    (offset and length in x) and inputs (offset in data), as source lines."""
+
+    def __init__(self, system) -> None:
+        self.system = system
+        self.param_index = {p.symbol: k for k, p in enumerate(system.params)}
+        self.sizes = {s: f"size_{s.name}" for s in system.sizes}
+        self.arrays = {a.name: a for a in system.arrays}
+
+    def prelude(self, inputs: bool = True) -> list[str]:
+        lines = [f"{name} = int(p[{self.param_index[s]}])" for s, name in self.sizes.items()]
+        offset = "0"
+        for block in self.system.blocks:
+            lines.append(f"at_{block.name} = {offset}")
+            offset = f"at_{block.name} + {self.length(block)}"
+        if inputs:
+            offset = "0"
+            for item in self.system.inputs:
+                lines.append(f"at_{item.name} = {offset}")
+                offset = f"at_{item.name} + " + " * ".join(self.sizes[s] for s in item.sizes)
+        return lines
+
+    def length(self, block) -> str:
+        if block.array is None:
+            return "1"
+        (lo, hi), = block.array.bounds
+        return self.integer(hi - lo + 1)
+
+    def integer(self, expr) -> str:
+        return IndexPrinter(self, {}).integer(expr)
+
+
+class IndexPrinter(KernelPrinter):
+    """KernelPrinter with array elements, sums' accumulators, and integer
+    index arithmetic (sizes and indices are ints in the kernel)."""
+
+    def __init__(self, layout: Layout, names: dict, ranges: dict | None = None) -> None:
+        super().__init__({**names, **layout.sizes})
+        self.layout = layout
+        self.ranges = ranges or {}
+        self._integers = False
+
+    def integer(self, expr) -> str:
+        saved, self._integers = self._integers, True
+        try:
+            return self._print(sympy.sympify(expr))
+        finally:
+            self._integers = saved
+
+    def _print(self, expr, **kwargs) -> str:
+        if self._integers and isinstance(expr, sympy.Expr) and expr.is_Integer:
+            return str(int(expr))
+        return super()._print(expr, **kwargs)
+
+    def _print_Integer(self, expr) -> str:
+        return str(int(expr)) if self._integers else repr(float(expr))
+
+    def _print_Symbol(self, expr) -> str:
+        if expr.is_integer and expr not in self.names:
+            return f"i_{expr.name}"  # an index: kernel locals never clash with model names
+        return super()._print_Symbol(expr)
+
+    _print_Dummy = _print_Symbol
+
+    def _print_Max(self, expr) -> str:
+        return "max(" + ", ".join(self.integer(a) if self._integers else self._print(a) for a in expr.args) + ")"
+
+    def _print_Min(self, expr) -> str:
+        return "min(" + ", ".join(self.integer(a) if self._integers else self._print(a) for a in expr.args) + ")"
+
+    def _print_Relational(self, expr) -> str:
+        op = {"==": "==", ">=": ">=", "<=": "<=", ">": ">", "<": "<", "!=": "!="}[expr.rel_op]
+        return f"({self.integer(expr.lhs)} {op} {self.integer(expr.rhs)})"
+
+    def _print_And(self, expr) -> str:
+        return "(" + " and ".join(self._print(a) for a in expr.args) + ")"
+
+    def _print_Piecewise(self, expr) -> str:
+        text = "0.0"
+        for value, condition in reversed(expr.args):
+            text = self._print(value) if condition is sympy.true else f"({self._print(value)} if {self._print(condition)} else {text})"
+        return text
+
+    def _print_Indexed(self, expr) -> str:
+        array = self.layout.arrays[expr.base.name]
+        indices = expr.indices
+        if array.role == "input":
+            item = next(i for i in self.layout.system.inputs if i.name == array.name)
+            flat, stride = "", ""
+            for index, size in reversed(list(zip(indices, item.sizes))):
+                term = f"({self.integer(index)} - 1)" + (f" * {stride}" if stride else "")
+                flat = term if not flat else f"{term} + {flat}"
+                stride = self.layout.sizes[size] if not stride else f"{stride} * {self.layout.sizes[size]}"
+            return f"data[at_{array.name} + {flat}]"
+        (index,) = indices
+        (lo, hi), = array.bounds
+        base = f"at_{array.name}"
+        direct = f"x[{base} + {self.integer(index - lo)}]"
+        least, greatest = extent(index, self.ranges)
+        sizes = tuple(self.layout.sizes)
+        if at_least(least, lo, sizes) and at_least(hi, greatest, sizes):
+            return direct
+        e = self.integer(index)
+        if array.periodic:
+            return f"x[{base} + ({e} - {self.integer(lo)}) % ({self.integer(hi - lo + 1)})]"
+        beyond = "0.0"
+        for at, value in reversed(array.fixed):
+            beyond = f"({self._print(value)} if {e} == {self.integer(at)} else {beyond})"
+        return f"({direct} if {self.integer(lo)} <= {e} <= {self.integer(hi)} else {beyond})"
+
+
+class Emitter:
+    """Writes the lines that compute element expressions, sums as loops."""
+
+    def __init__(self, layout: Layout, names: dict) -> None:
+        self.layout = layout
+        self.names = names
+        self.counter = itertools.count()
+
+    def value(self, expr: sympy.Expr, ranges: dict, indent: str) -> tuple[list[str], str]:
+        """(lines, text): the lines compute what `text` needs (sums into
+        accumulators, common subexpressions into temporaries)."""
+        lines: list[str] = []
+        replaced = {}
+        for node in _outer_sums(expr):
+            accumulator = f"acc{next(self.counter)}"
+            body, (j, lo, hi) = outermost(node)
+            printer = IndexPrinter(self.layout, self.names, ranges)
+            lines.append(f"{indent}{accumulator} = 0.0")
+            lines.append(f"{indent}for i_{j.name} in range({printer.integer(lo)}, {printer.integer(hi)} + 1):")
+            inner, text = self.value(body, {**ranges, j: (lo, hi)}, indent + "    ")
+            lines += inner
+            lines.append(f"{indent}    {accumulator} += {text}")
+            replaced[node] = sympy.Symbol(accumulator, real=True)
+        expr = expr.xreplace(replaced)
+        printer = IndexPrinter(self.layout, {**self.names, **{s: s.name for s in replaced.values()}}, ranges)
+        elements = {}  # each element read once, into a local (its boundary check, if any, once)
+        for ref in sorted(expr.atoms(sympy.Indexed), key=sympy.default_sort_key):
+            local = sympy.Symbol(f"_e{next(self.counter)}", real=True)
+            lines.append(f"{indent}{local.name} = {printer._print(ref)}")
+            printer.names[local] = local.name
+            elements[ref] = local
+        expr = expr.xreplace(elements)
+        temporaries, (reduced,) = sympy.cse([expr], symbols=self._temporaries(), order="canonical")
+        for symbol, value in temporaries:
+            printer.names[symbol] = symbol.name
+            lines.append(f"{indent}{symbol.name} = {printer._print(value)}")
+        return lines, printer._print(reduced)
+
+    def _temporaries(self):
+        while True:
+            yield sympy.Symbol(f"_t{next(self.counter)}", real=True)
+
+    def element_loop(self, block, expr: sympy.Expr, target: str, indent: str = "    ", ranges=None) -> list[str]:
+        """`target` (formatted with the element's offset `{at}`) = expr for
+        every element of the block: ends checked, interior unchecked."""
+        ranges = dict(ranges or {})
+        if block.array is None:
+            lines, text = self.value(expr, ranges, indent)
+            return lines + [f"{indent}{target.format(at=f'at_{block.name}')} = {text}"]
+        (lo, hi), = block.array.bounds
+        i = block.index
+        low, high = self._reach(expr, i)
+        pieces = [(lo, hi)] if low == 0 and high == 0 else [(lo, lo + low - 1), (lo + low, hi - high), (hi - high + 1, hi)]
+        out = []
+        for k, (a, b) in enumerate(pieces):
+            printer = IndexPrinter(self.layout, self.names)
+            if len(pieces) == 3 and k == 0:
+                start, stop = printer.integer(a), f"min({printer.integer(b)}, {printer.integer(hi)}) + 1"
+            elif len(pieces) == 3 and k == 2:
+                start, stop = f"max({printer.integer(a)}, {printer.integer(lo + low)})", f"{printer.integer(b)} + 1"
+            else:
+                start, stop = printer.integer(a), f"{printer.integer(b)} + 1"
+            interior = len(pieces) == 1 or k == 1
+            element_ranges = {**ranges, i: (a, b) if interior else (lo, hi)}
+            lines, text = self.value(expr, element_ranges, indent + "    ")
+            out.append(f"{indent}for i_{i.name} in range({start}, {stop}):")
+            out += lines
+            offset = f"at_{block.name} + i_{i.name} - {printer.integer(lo)}"
+            out.append(f"{indent}    {target.format(at=offset)} = {text}")
+        return out
+
+    def _reach(self, expr: sympy.Expr, i: sympy.Symbol) -> tuple[int, int]:
+        """How far below and above element i the expression reads state
+        arrays that have boundaries (i + c with constant c)."""
+        low = high = 0
+        for ref in expr.atoms(sympy.Indexed):
+            array: Array = self.layout.arrays[ref.base.name]
+            if array.role == "input" or not (array.periodic or array.fixed):
+                continue
+            offset = sympy.expand(ref.indices[0] - i)
+            if offset.is_Integer:
+                low, high = max(low, -int(offset)), max(high, int(offset))
+        return low, high
+
+
+def _outer_sums(expr: sympy.Expr) -> list[sympy.Sum]:
+    found, stack = [], [expr]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, sympy.Sum):
+            if node not in found:
+                found.append(node)
+            continue
+        stack.extend(reversed(node.args))
+    return found
