@@ -22,7 +22,7 @@ ALLOWED = {
     "derive": {"model", "forward"},
     "system": set(),
     "lower": {"derive", "model", "system", "lower_indexed"},
-    "lower_indexed": {"derive", "model", "system"},  # the element equations of indexed models
+    "lower_indexed": {"derive", "model", "system"},  # indexed models: element equations → blocks
     "codegen": {"system"},
     "run": {"codegen", "system"},
     "pipeline": {"lang", "model", "lower", "system", "codegen", "run"},

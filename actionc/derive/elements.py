@@ -1,0 +1,190 @@
+"""The element equations of indexed models: the Euler–Lagrange, Hamilton
+and Langevin equations of element i of every array, derived once for all
+sizes (actionc.derive.indexed), never unrolled.
+
+    lagrangian  L = Σ m_i q'[i]²/2 − V(q):  q''[i] = (∂L/∂q[i] − ∂D/∂q'[i]) / m_i
+    hamiltonian H(q, p):                    q'[i] = ∂H/∂p[i],  p'[i] = −∂H/∂q[i]
+    energy      E(x), T, γ:                 dx[i] = −∂E/∂x[i]/γ dt + √(2T/γ) dW_i
+
+A mass that depends on the state (a non-constant mass matrix) is for scalar
+models only: refused here with a hint.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sympy
+
+from actionc import symbols
+from actionc.arrays import Array
+from actionc.derive import indexed, thermo
+from actionc.model import Kind, Model
+
+_ELEMENT_NAMES = ("i", "j", "k", "l", "m", "n", "a", "b")
+
+
+@dataclass(frozen=True)
+class Equation:
+    """d variable[i]/dt = rate (i the element index; a scalar has none)."""
+
+    variable: sympy.Symbol | sympy.IndexedBase
+    array: Array | None
+    rate: sympy.Expr
+    role: str  # position, conjugate (velocity or momentum), state
+    gradient: sympy.Expr | None = None  # energy models: ∂E/∂x[i]
+    momentum: sympy.Expr | None = None  # lagrangian models: ∂L/∂q'[i]
+
+
+@dataclass(frozen=True)
+class Elements:
+    """A model's element equations, written in `index`, its invariants, and
+    the additive noise √(2T/γ) of every element of an energy model."""
+
+    index: sympy.Symbol
+    equations: tuple[Equation, ...]
+    invariants: tuple[tuple[str, sympy.Expr], ...]
+    noise: sympy.Expr | None = None
+
+
+def element_equations(model: Model) -> Elements:
+    element = sympy.Dummy("element", integer=True)
+    if model.kind is Kind.LAGRANGIAN:
+        equations, invariants = _lagrangian(model, element)
+    elif model.kind is Kind.HAMILTONIAN:
+        equations, invariants = _hamiltonian(model, element)
+    elif model.kind is Kind.ENERGY:
+        equations, invariants = _energy(model, element)
+    else:
+        raise model.error(
+            "SDE equations of arrays are not supported yet",
+            "state " + model.state[0].name,
+            hint="write the model as an energy with a temperature (overdamped Langevin), or with scalars",
+        )
+    index = indexed.element_index(_element_name(model, [e.rate for e in equations]))
+    rename = {element: index}
+
+    def renamed(expr):
+        return None if expr is None else expr.xreplace(rename)
+
+    equations = tuple(
+        Equation(e.variable, e.array, e.rate.xreplace(rename), e.role, renamed(e.gradient), renamed(e.momentum))
+        for e in equations
+    )
+    noise = None
+    if model.kind is Kind.ENERGY:
+        noise = sympy.sqrt(2 * thermo.temperature(model) / thermo.friction(model))
+    return Elements(index, equations, invariants, noise)
+
+
+def _d(expr, variable, element, model: Model) -> sympy.Expr:
+    """∂expr/∂variable[element] (an array) or ∂expr/∂variable (a scalar)."""
+    try:
+        if isinstance(variable, sympy.IndexedBase):
+            return indexed.derivative(expr, variable, element, dict(model.arrays), model.sizes)
+        return indexed.derivative(expr, variable, None, dict(model.arrays), model.sizes)
+    except indexed.IndexError_ as error:
+        key = {Kind.LAGRANGIAN: "lagrangian", Kind.HAMILTONIAN: "hamiltonian"}.get(model.kind, "energy")
+        raise model.error(str(error), key) from None
+
+
+def _element(variable, element):
+    return variable[element] if isinstance(variable, sympy.IndexedBase) else variable
+
+
+def _array(model: Model, variable):
+    return model.arrays.get(variable.name) if isinstance(variable, sympy.IndexedBase) else None
+
+
+def _mass(momentum: sympy.Expr, velocity, model: Model) -> sympy.Expr:
+    """m with ∂L/∂q'[i] = m q'[i], m free of the state, or a ModelError."""
+    d = sympy.Dummy()
+    written = momentum.xreplace({velocity: d})
+    mass = sympy.diff(written, d)
+    state = set(model.coordinates) | set(model.velocities)
+    depends = mass.has(d) or any(mass.has(x) for x in state) or sympy.expand(written - mass * d) != 0
+    if depends:
+        raise model.error(
+            "the kinetic energy of an indexed model must be Σ m[i]·q'[i]²/2 with masses that do not depend "
+            "on the state",
+            "lagrangian",
+            hint="a mass matrix that depends on the coordinates (or couples elements) is supported for models "
+            "written with scalars; write those with scalar coordinates",
+        )
+    return mass
+
+
+def _over_elements(term: sympy.Expr, element, array) -> sympy.Expr:
+    if array is None:
+        return term
+    (lo, hi), = array.bounds
+    j = sympy.Dummy("e", integer=True)
+    return sympy.Sum(term.xreplace({element: j}), (j, lo, hi))
+
+
+def _lagrangian(model: Model, element):
+    if model.forces:
+        raise model.error(
+            "forces on the coordinates of an indexed model are not supported yet",
+            "lagrangian",
+            hint="write a conservative force into the Lagrangian's potential, or friction as a dissipation",
+        )
+    if model.temperature is not None:
+        raise model.error(
+            "thermal noise in an indexed lagrangian model is not supported yet",
+            "temperature",
+            hint="sample an energy model with a temperature instead, or write the model with scalars",
+        )
+    L, D = model.lagrangian, model.dissipation
+    positions, conjugates, legendre = [], [], sympy.Integer(0)
+    for q, v in zip(model.coordinates, model.velocities):
+        at = element if isinstance(q, sympy.IndexedBase) else None
+        momentum = _d(L, v, at, model)
+        mass = _mass(momentum, _element(v, at), model)
+        force = _d(L, q, at, model)
+        if D is not None:
+            force -= _d(D, v, at, model)
+        positions.append(Equation(q, _array(model, q), _element(v, at), "position"))
+        conjugates.append(Equation(v, _array(model, v), force / mass, "conjugate", momentum=momentum))
+        legendre += _over_elements(_element(v, at) * momentum, element, _array(model, q))
+    invariants = () if D is not None or L.has(symbols.time) else (("energy", legendre - L),)
+    return positions + conjugates, invariants
+
+
+def _hamiltonian(model: Model, element):
+    if model.forces:
+        raise model.error(
+            "forces on the coordinates of an indexed model are not supported yet",
+            "hamiltonian",
+            hint="write a conservative force into the Hamiltonian's potential",
+        )
+    H = model.hamiltonian
+    positions, conjugates = [], []
+    for q, p in zip(model.coordinates, model.momenta):
+        at = element if isinstance(q, sympy.IndexedBase) else None
+        positions.append(Equation(q, _array(model, q), _d(H, p, at, model), "position"))
+        conjugates.append(Equation(p, _array(model, p), -_d(H, q, at, model), "conjugate"))
+    invariants = () if H.has(symbols.time) else (("energy", H),)
+    return positions + conjugates, invariants
+
+
+def _energy(model: Model, element):
+    E, gamma = model.energy, thermo.friction(model)
+    blocks = []
+    for x in model.state:
+        at = element if isinstance(x, sympy.IndexedBase) else None
+        gradient = _d(E, x, at, model)
+        blocks.append(Equation(x, _array(model, x), -gradient / gamma, "state", gradient=gradient))
+    return blocks, ()
+
+
+def _element_name(model: Model, expressions) -> str:
+    """The name element equations are printed in: i, unless the model uses it."""
+    taken = {p.name for p in model.params} | set(model.arrays) | {let.name for let in model.lets}
+    for expr in expressions:
+        for node in sympy.preorder_traversal(expr):
+            if isinstance(node, sympy.Sum):
+                taken |= {limit[0].name for limit in node.limits}
+    return next(name for name in _ELEMENT_NAMES if name not in taken)
+
+
