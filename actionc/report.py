@@ -11,7 +11,7 @@ from typing import Callable
 import sympy
 
 from actionc import symbols
-from actionc.derive import diffusion, mechanics, paths, reverse, stochastic, thermo
+from actionc.derive import diffusion, elements, mechanics, paths, reverse, stochastic, thermo
 from actionc.lang.fmt import ActPrinter
 from actionc.model import Calculus, Kind, Model
 
@@ -36,6 +36,10 @@ class _Derivation:
         if self.model.kind is Kind.ENERGY:
             return thermo.log_density(self.model)
         return diffusion.log_density(self.model)
+
+    @functools.cached_property
+    def elements(self) -> elements.Elements:
+        return elements.element_equations(self.model)
 
     @functools.cached_property
     def form(self) -> mechanics.MassMatrixForm:
@@ -260,10 +264,107 @@ ROWS: tuple[Row, ...] = (
 DERIVATIONS: dict[str, Row] = {row.key: row for row in ROWS}
 
 
+# ---- indexed models: the equations of element i, for every size -----------
+
+
+def _element_label(equation, index, kind: Kind | None, template: str = "{}'") -> str:
+    """q''[i] for a lagrangian's velocities, x'[i] for the others (the rate); `template` names other things."""
+    name = equation.variable.name
+    if kind is Kind.LAGRANGIAN and equation.role == "conjugate":
+        name, template = name.removesuffix("_dot"), "{}''"
+    label = template.format(name)
+    return f"{label}[{index}]" if equation.array is not None else label
+
+
+def _element_rates(d: _Derivation) -> dict:
+    found = d.elements
+    shown = [e for e in found.equations if not (d.model.kind is Kind.LAGRANGIAN and e.role == "position")]
+    return {_element_label(e, found.index, d.model.kind): e.rate for e in shown}
+
+
+def _element_ranges(d: _Derivation) -> list[str]:
+    index, lines = d.elements.index, []
+    printer = ActPrinter({})
+    for e in d.elements.equations:
+        array = e.array
+        if array is None or e.role == "conjugate":
+            continue
+        (lo, hi), = array.bounds
+        line = f"{printer.doprint(lo)} ≤ {index} ≤ {printer.doprint(hi)} for {array.name}"
+        if array.periodic:
+            line += f"; periodic: {array.name}[{printer.doprint(lo - 1)}] = {array.name}[{printer.doprint(hi)}], …"
+        elif array.fixed:
+            line += "; beyond the ends " + ", ".join(
+                f"{array.name}[{printer.doprint(at)}] = {printer.doprint(value)}" for at, value in array.fixed
+            )
+        lines.append(line)
+    for item in d.model.inputs:
+        sizes = ", ".join(s.name for s in item.sizes)
+        lines.append(f"input {item.name}[{sizes}]" + (f' from "{item.path}"' if item.path else ""))
+    return lines
+
+
+INDEXED_ROWS: tuple[Row, ...] = (
+    Row("state", "State", ALL, lambda d: [_declared(x, d.model) for x in d.model.variables]),
+    Row("ranges", "Ranges and boundaries", ALL, _element_ranges),
+    Row(
+        "element_equations",
+        "Equations of element i (derived once for every size)",
+        ALL,
+        _element_rates,
+    ),
+    Row(
+        "momenta",
+        "Conjugate momenta ∂L/∂q'[i]",
+        (Kind.LAGRANGIAN,),
+        lambda d: {
+            _element_label(e, d.elements.index, None, "p_{}").replace("_dot", ""): e.momentum
+            for e in d.elements.equations
+            if e.momentum is not None
+        },
+    ),
+    Row(
+        "gradient",
+        "Gradient ∂E/∂x[i]",
+        (Kind.ENERGY,),
+        lambda d: {_element_label(e, d.elements.index, None, "∂E/∂{}"): e.gradient for e in d.elements.equations},
+    ),
+    Row(
+        "log_density",
+        "Log density log p = −E/T (unnormalized)",
+        (Kind.ENERGY,),
+        lambda d: thermo.log_density(d.model),
+        symbol=("log p", r"\log p"),
+    ),
+    Row(
+        "diffusion",
+        "Noise g in dx[i] = f dt + g dW_i (every element)",
+        (Kind.ENERGY,),
+        lambda d: d.elements.noise,
+        symbol=("g", "g"),
+    ),
+    Row("invariants", "Invariants", MECHANICS, lambda d: dict(d.elements.invariants)),
+)
+INDEXED: dict[str, Row] = {row.key: row for row in INDEXED_ROWS}
+
+
+def _declared(x, model: Model) -> str:
+    array = model.arrays.get(x.name)
+    if array is None:
+        return x.name
+    (lo, hi), = array.bounds
+    return f"{x.name}[{lo}..{hi}]"
+
+
+def _rows_of(model: Model) -> dict[str, Row]:
+    return INDEXED if model.is_indexed else DERIVATIONS
+
+
 def available(model: Model, derivation: _Derivation | None = None) -> list[str]:
     """The derivations that apply to `model`, in report order."""
     derivation = derivation or _Derivation(model)
-    return [row.key for row in ROWS if model.kind in row.kinds and row.when(derivation)]
+    rows = _rows_of(model).values()
+    return [row.key for row in rows if model.kind in row.kinds and row.when(derivation)]
 
 
 def derive(model: Model, what: list[str] | None = None) -> dict[str, object]:
@@ -272,16 +373,16 @@ def derive(model: Model, what: list[str] | None = None) -> dict[str, object]:
     keys = available(model, derivation)
     if what is None:
         large = model.kind is Kind.LAGRANGIAN and len(model.coordinates) > mechanics.SYMBOLIC_SOLVE_MAX
-        what = [k for k in keys if not (large and DERIVATIONS[k].inverting)]
+        what = [k for k in keys if not (large and _rows_of(model)[k].inverting)]
     else:
         for key in what:
-            if key not in DERIVATIONS:
-                raise NotApplicable(f"unknown derivation '{key}'; known: {', '.join(DERIVATIONS)}")
+            if key not in _rows_of(model):
+                raise NotApplicable(f"unknown derivation '{key}'; known: {', '.join(_rows_of(model))}")
             if key not in keys:
                 raise NotApplicable(
                     f"'{key}' does not apply to the {model.kind.value} model '{model.name}'; it has: {', '.join(keys)}"
                 )
-    return {key: DERIVATIONS[key].compute(derivation) for key in what}
+    return {key: _rows_of(model)[key].compute(derivation) for key in what}
 
 
 # ---- formats ---------------------------------------------------------------
@@ -304,6 +405,8 @@ def to_json(model: Model, results: dict[str, object]) -> str:
 
 def _primes(model: Model) -> dict[str, str]:
     primes = {}
+    if model.kind is not Kind.LAGRANGIAN:
+        return primes
     for q in model.coordinates:
         primes[symbols.velocity_name(q.name)] = f"{q.name}'"
         primes[symbols.acceleration_name(q.name)] = f"{q.name}''"
@@ -312,6 +415,8 @@ def _primes(model: Model) -> dict[str, str]:
 
 def _labels(model: Model, key: str, value) -> list[tuple[str, object]]:
     """(label, expression) pairs of one derivation, for text and LaTeX."""
+    if isinstance(value, dict) and model.is_indexed:
+        return list(value.items())
     if isinstance(value, dict):
         if key == "accelerations":
             return [(f"{name}''", v) for name, v in value.items()]
@@ -320,7 +425,9 @@ def _labels(model: Model, key: str, value) -> list[tuple[str, object]]:
         if key == "hamilton_equations":
             return [(f"{name}'", v) for name, v in value.items()]
         return list(value.items())
-    row = DERIVATIONS[key]
+    row = _rows_of(model)[key]
+    if key == "ranges":
+        return [("", line) for line in value]
     if row.rows is not None:
         return [(x.name, v) for x, v in zip(row.rows(model), value)]
     if key == "state":
@@ -341,7 +448,7 @@ def to_text(model: Model, results: dict[str, object]) -> str:
     prime = _primes(model)
     blocks = [f"{model.name} ({model.kind.value})" + (f' — "{model.doc}"' if model.doc else "")]
     for key, value in results.items():
-        title = DERIVATIONS[key].title
+        title = _rows_of(model)[key].title
         lines = [title]
         pairs = _labels(model, key, value)
         width = max((len(prime.get(label, label)) for label, _ in pairs), default=0)
@@ -386,7 +493,7 @@ def to_latex(model: Model, results: dict[str, object]) -> str:
 
     out = [f"% {model.name} ({model.kind.value}), derived by actionc"]
     for key, value in results.items():
-        out.append(f"% {DERIVATIONS[key].title}")
+        out.append(f"% {_rows_of(model)[key].title}")
         out.append(r"\begin{align*}")
         rows = []
         for label, expr in _labels(model, key, value):

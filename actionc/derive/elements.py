@@ -68,7 +68,14 @@ def element_equations(model: Model) -> Elements:
         return None if expr is None else expr.xreplace(rename)
 
     equations = tuple(
-        Equation(e.variable, e.array, e.rate.xreplace(rename), e.role, renamed(e.gradient), renamed(e.momentum))
+        Equation(
+            e.variable,
+            e.array,
+            sympy.factor_terms(e.rate.xreplace(rename)),  # k*(2*q[i] - 2*q[i+1])/2 reads k*(q[i] - q[i+1])
+            e.role,
+            renamed(e.gradient),
+            renamed(e.momentum),
+        )
         for e in equations
     )
     noise = None
@@ -118,7 +125,7 @@ def _over_elements(term: sympy.Expr, element, array) -> sympy.Expr:
     if array is None:
         return term
     (lo, hi), = array.bounds
-    j = sympy.Dummy("e", integer=True)
+    j = indexed.element_index("i")  # bound: no clash with free names
     return sympy.Sum(term.xreplace({element: j}), (j, lo, hi))
 
 
@@ -147,7 +154,8 @@ def _lagrangian(model: Model, element):
         positions.append(Equation(q, _array(model, q), _element(v, at), "position"))
         conjugates.append(Equation(v, _array(model, v), force / mass, "conjugate", momentum=momentum))
         legendre += _over_elements(_element(v, at) * momentum, element, _array(model, q))
-    invariants = () if D is not None or L.has(symbols.time) else (("energy", legendre - L),)
+    energy = indexed.combine_sums(legendre - L)  # the kinetic sums of the same range become one
+    invariants = () if D is not None or L.has(symbols.time) else (("energy", energy),)
     return positions + conjugates, invariants
 
 

@@ -166,16 +166,50 @@ def _holds(difference: sympy.Expr, k, lo, hi, proofs) -> bool:
     return bool(sympy.expand(difference.xreplace(proofs)).is_nonnegative)
 
 
+def _tighten(expr: sympy.Expr, k, lo, hi, proofs) -> sympy.Expr:
+    """Max/Min in sums' limits without the arguments that never win for k
+    in lo..hi: Σ_{i=1}^{min(N, k−1)} is Σ_{i=1}^{k−1}."""
+
+    def pick(node):
+        if isinstance(node, (sympy.Max, sympy.Min)):
+            args = list(node.args)
+            for a in args:
+                others = [b for b in args if b is not a]
+                wins = all(_holds(a - b if isinstance(node, sympy.Max) else b - a, k, lo, hi, proofs) for b in others)
+                if wins:
+                    return a
+        return node
+
+    return expr.replace(lambda n: isinstance(n, (sympy.Max, sympy.Min)), pick)
+
+
 def _finish(terms: list[_Term], k, lo, hi, proofs) -> sympy.Expr:
     total = sympy.Integer(0)
     for term in terms:
         conditions = [sympy.Eq(k, delta) for delta in term.deltas]  # a fixed element, like x[1]
         conditions += [sympy.Ge(g, 0) for g in term.bounds if not _holds(g, k, lo, hi, proofs)]
+        coefficient = _tighten(term.coefficient, k, lo, hi, proofs) if k is not None else term.coefficient
         if conditions:
-            total += sympy.Piecewise((term.coefficient, sympy.And(*conditions)), (0, True))
+            total += sympy.Piecewise((coefficient, sympy.And(*conditions)), (0, True))
         else:
-            total += term.coefficient
+            total += coefficient
     return total
+
+
+def combine_sums(expr: sympy.Expr) -> sympy.Expr:
+    """Terms c·Σ_limits f of an Add with the same limits as one sum, Σ (c·f)."""
+    if not isinstance(expr, sympy.Add):
+        return expr
+    grouped: dict = {}
+    rest = []
+    for term in expr.args:
+        coefficient, factors = term.as_coeff_mul()
+        sums = [f for f in factors if isinstance(f, sympy.Sum)]
+        if len(sums) == 1 and len(factors) == 1:
+            grouped.setdefault(sums[0].limits, []).append(coefficient * sums[0].function)
+        else:
+            rest.append(term)
+    return sympy.Add(*rest, *(sympy.Sum(sympy.Add(*bodies), *limits) for limits, bodies in grouped.items()))
 
 
 # ---- unrolling, for tests and for users' property tests ---------------------

@@ -41,6 +41,32 @@ class ActPrinter(StrPrinter):
     def _print_Abs(self, expr) -> str:
         return f"abs({self._print(expr.args[0])})"
 
+    # ---- indexed models ----
+
+    def _print_Indexed(self, expr) -> str:
+        base = expr.base.name
+        return self.primes.get(base, base) + "[" + ", ".join(self._print(i) for i in expr.indices) + "]"
+
+    def _print_Sum(self, expr) -> str:
+        """sum(i in lo..hi, j in …: body); the pairs Σ_i Σ_{j=i+1} as `i < j in lo..hi`."""
+        limits = list(reversed(expr.limits))  # SymPy keeps the innermost first
+        binders = []
+        while limits:
+            (i, lo, hi), *limits = limits
+            if limits and limits[0][1] == i + 1 and limits[0][2] == hi:
+                binders.append(f"{i} < {limits[0][0]} in {self._print(lo)}..{self._print(hi)}")
+                limits = limits[1:]
+            else:
+                binders.append(f"{i} in {self._print(lo)}..{self._print(hi)}")
+        return f"sum({', '.join(binders)}: {self._print(expr.function)})"
+
+    def _print_Piecewise(self, expr) -> str:
+        """Reports only (not .act syntax): (a if condition else b)."""
+        text = "0"
+        for value, condition in reversed(expr.args):
+            text = self._print(value) if condition is sympy.true else f"({self._print(value)} if {self._print(condition)} else {text})"
+        return text
+
 
 def format_model(model: Model) -> str:
     """The canonical .act text of `model`."""
