@@ -40,6 +40,7 @@ class _IndexedWriter:
         self.layout = loops.Layout(system)
         names = {p.symbol: f"p[{k}]" for k, p in enumerate(system.params) if p.symbol not in system.sizes}
         names[system.time] = "t"
+        names.update({b.symbol: f"x[at_{b.name}]" for b in system.blocks if b.array is None})  # scalars in the state
         self.names = names
         self.emitter = loops.Emitter(self.layout, names)
 
@@ -54,7 +55,8 @@ class _IndexedWriter:
         return "\n".join(lines) + "\n"
 
     def scalar_function(self, name: str, doc: str, exprs, arguments: str = ARGUMENTS) -> str:
-        lines = [f"@jit_call", f"def {name}({arguments}):", f'    """{doc}"""', *self.prelude()]
+        prelude = self.prelude() if arguments == ARGUMENTS else [f"    {line}" for line in self.layout.prelude(False)]
+        lines = ["@jit_call", f"def {name}({arguments}):", f'    """{doc}"""', *prelude]
         values = []
         for expr in exprs:
             body, text = self.emitter.value(expr, {}, "    ")

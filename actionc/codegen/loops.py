@@ -32,17 +32,19 @@ class Layout:
         self.sizes = {s: f"size_{s.name}" for s in system.sizes}
         self.arrays = {a.name: a for a in system.arrays}
 
-    def prelude(self, inputs: bool = True) -> list[str]:
+    def prelude(self, state: bool = True) -> list[str]:
+        """Sizes; with `state`, where each block and input starts."""
         lines = [f"{name} = int(p[{self.param_index[s]}])" for s, name in self.sizes.items()]
+        if not state:
+            return lines
         offset = "0"
         for block in self.system.blocks:
             lines.append(f"at_{block.name} = {offset}")
             offset = f"at_{block.name} + {self.length(block)}"
-        if inputs:
-            offset = "0"
-            for item in self.system.inputs:
-                lines.append(f"at_{item.name} = {offset}")
-                offset = f"at_{item.name} + " + " * ".join(self.sizes[s] for s in item.sizes)
+        offset = "0"
+        for item in self.system.inputs:
+            lines.append(f"at_{item.name} = {offset}")
+            offset = f"at_{item.name} + " + " * ".join(self.sizes[s] for s in item.sizes)
         return lines
 
     def length(self, block) -> str:
@@ -178,8 +180,20 @@ class Emitter:
 
     def element_loop(self, block, expr: sympy.Expr, target: str, indent: str = "    ", ranges=None) -> list[str]:
         """`target` (formatted with the element's offset `{at}`) = expr for
-        every element of the block: ends checked, interior unchecked."""
+        every element of the block: ends checked, interior unchecked.
+
+        A term Σ_j A(j)·B(j, i) whose A does not depend on the element i (a
+        data sum: Σ_j r(j) X[j, i] of a gradient) is computed with the loops
+        interchanged — A(j) once per j, then added to every element — so a
+        gradient costs what X.T @ r costs, not d times more."""
         ranges = dict(ranges or {})
+        if block.array is not None:
+            plain, interchanged = self._split_interchangeable(expr, block.index)
+            if interchanged:
+                lines = self.element_loop(block, plain, target, indent, ranges)
+                for factor, node in interchanged:
+                    lines += self._interchanged(block, factor, node, target, indent, ranges)
+                return lines
         if block.array is None:
             lines, text = self.value(expr, ranges, indent)
             return lines + [f"{indent}{target.format(at=f'at_{block.name}')} = {text}"]
@@ -204,6 +218,44 @@ class Emitter:
             offset = f"at_{block.name} + i_{i.name} - {printer.integer(lo)}"
             out.append(f"{indent}    {target.format(at=offset)} = {text}")
         return out
+
+    def _split_interchangeable(self, expr: sympy.Expr, i: sympy.Symbol):
+        """(the other terms, [(factor, Σ node)]): the terms c·Σ_j A(j)·B(j, i)
+        with c and the limits free of i, A(j) of i, and B reading the state
+        only where i is (data arrays at i, the state at i itself)."""
+        plain, found = [], []
+        for term in sympy.Add.make_args(sympy.expand(expr, deep=False, power_exp=False, log=False, multinomial=False)):
+            factors = sympy.Mul.make_args(term)
+            sums = [f for f in factors if isinstance(f, sympy.Sum)]
+            rest = sympy.Mul(*(f for f in factors if not isinstance(f, sympy.Sum)))
+            if len(sums) == 1 and not rest.has(i) and not any(lim.has(i) for lim in sums[0].limits[-1][1:]):
+                body, _ = outermost(sums[0])
+                inner = [f for f in sympy.Mul.make_args(body) if f.has(i)]
+                if inner and not any(f.has(sympy.Sum) for f in inner):
+                    found.append((rest, sums[0]))
+                    continue
+            plain.append(term)
+        return sympy.Add(*plain), found
+
+    def _interchanged(self, block, factor, node, target: str, indent: str, ranges) -> list[str]:
+        body, (j, lo, hi) = outermost(node)
+        i = block.index
+        outside = sympy.Mul(*(f for f in sympy.Mul.make_args(body) if not f.has(i))) * factor
+        inside = sympy.Mul(*(f for f in sympy.Mul.make_args(body) if f.has(i)))
+        printer = IndexPrinter(self.layout, self.names, ranges)
+        (a, b), = block.array.bounds
+        weight = f"w{next(self.counter)}"
+        lines = [f"{indent}for i_{j.name} in range({printer.integer(lo)}, {printer.integer(hi)} + 1):"]
+        inner_ranges = {**ranges, j: (lo, hi)}
+        computed, text = self.value(outside, inner_ranges, indent + "    ")
+        lines += computed + [f"{indent}    {weight} = {text}"]
+        element_ranges = {**inner_ranges, i: (a, b)}
+        computed, text = self.value(inside, element_ranges, indent + "        ")
+        lines.append(f"{indent}    for i_{i.name} in range({printer.integer(a)}, {printer.integer(b)} + 1):")
+        lines += computed
+        offset = f"at_{block.name} + i_{i.name} - {printer.integer(a)}"
+        lines.append(f"{indent}        {target.format(at=offset)} += {weight} * {text}")
+        return lines
 
     def _reach(self, expr: sympy.Expr, i: sympy.Symbol) -> tuple[int, int]:
         """How far below and above element i the expression reads state
