@@ -36,6 +36,7 @@ def lower(model: Model, common: dict) -> System:
         ito_drift=(),
         blocks=blocks,
         sizes=model.sizes,
+        size_requirements=model.size_requirements,
         inputs=model.inputs,
         arrays=tuple(model.arrays.values()),
         invariants=found.invariants,

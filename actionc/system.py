@@ -235,6 +235,7 @@ class System:
     sizes: tuple[sympy.Symbol, ...] = ()
     inputs: tuple[Input, ...] = ()
     arrays: tuple[Array, ...] = ()  # every array the expressions read (state, velocities, inputs)
+    size_requirements: tuple[sympy.Expr, ...] = ()  # each ≥ 0 for the sizes of a run
 
     def __post_init__(self) -> None:
         n = len(self.state)

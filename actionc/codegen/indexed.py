@@ -174,6 +174,7 @@ class _IndexedWriter:
             ],
             "inputs": [[i.name, [s.name for s in i.sizes], i.path] for i in system.inputs],
             "sizes": [s.name for s in system.sizes],
+            "size_requirements": [_affine(e) for e in system.size_requirements],
             "work": self.method.work,
         }
 

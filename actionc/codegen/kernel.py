@@ -125,6 +125,7 @@ class KernelMeta:
     blocks: tuple = ()
     inputs: tuple = ()
     sizes: tuple[str, ...] = ()
+    size_requirements: tuple = ()  # affine forms of the sizes, each ≥ 0 (x[7] of x[1..N]: N − 7)
 
     @property
     def indexed(self) -> bool:
@@ -138,6 +139,12 @@ class KernelMeta:
 
         def bound(terms) -> int:
             return sum(coefficient * (int(params[size]) if size else 1) for size, coefficient in terms)
+
+        for terms in self.size_requirements:
+            if bound(terms) < 0:
+                sizes = [f"{c}*{s}" if c != 1 else s for s, c in terms if s]
+                constant = -sum(c for s, c in terms if not s)
+                raise ValueError(f"the model reads elements that need {' + '.join(sizes)} ≥ {constant}")
 
         names = []
         for name, lo, hi in self.blocks:
@@ -173,6 +180,7 @@ class KernelMeta:
             blocks=tuple(tuple(block) for block in raw.get("blocks", ())),
             inputs=tuple(tuple(item) for item in raw.get("inputs", ())),
             sizes=tuple(raw.get("sizes", ())),
+            size_requirements=tuple(raw.get("size_requirements", ())),
         )
 
 

@@ -39,6 +39,10 @@ class Indices:
 
     bound: dict = field(default_factory=dict)
     sizes: set = field(default_factory=set)
+    values: dict = field(default_factory=dict)  # the sizes' default values
+    # what must hold of the sizes for every element read to exist (each ≥ 0),
+    # checked when a run sets them: x[7] needs N - 7 ≥ 0
+    requirements: list = field(default_factory=list)
 
     @property
     def ranges(self) -> dict:
@@ -101,7 +105,7 @@ class _Builder:
     """Builds one expression, node by node."""
 
     def __init__(self, scope: Scope, kind: Kind, constant: str | None, bound: Indices) -> None:
-        self.indices = Indices(dict(bound.bound), bound.sizes)
+        self.indices = Indices(dict(bound.bound), bound.sizes, bound.values, bound.requirements)
         self.scope = scope
         self.kind = kind
         self.constant = constant
@@ -338,7 +342,7 @@ class _Builder:
         if self.constant and array.role != "input":
             raise self._not_constant(f"the {ROLE_WORDS[entry.role]} '{node.name}'", node.span)
         at = tuple(self.index(i, f"the index of '{node.name}'") for i in node.indices)
-        indices.check_element(array, at, self.indices.ranges, self.indices.sizes, node.span)
+        indices.check_element(array, at, self.indices, node.span)
         base = entry.symbol if not node.prime else sympy.IndexedBase(symbols.velocity_name(node.name))
         return base[at]
 

@@ -39,18 +39,37 @@ def integer_expression(expr: sympy.Expr, allowed: set, span: Span, what: str) ->
     return expr
 
 
-def check_element(array: Array, indices, ranges: dict, sizes, span: Span) -> None:
+def within(least, greatest, lo, hi, context) -> bool:
+    """least..greatest lies in lo..hi for every size ≥ 1 — or, where that
+    depends on the sizes (x[7] of x[1..N]), for their default values, and
+    the condition is recorded in the context's requirements for run time."""
+    sizes = context.sizes
+    conditions = [sympy.expand(least - lo), sympy.expand(hi - greatest)]
+    unproven = [c for c in conditions if not at_least(c, 0, sizes)]
+    if not unproven:
+        return True
+    bound = {symbol for symbol, _, _ in context.bound.values()}
+    if any(c.free_symbols & bound for c in unproven):
+        return False
+    if all(c.xreplace(context.values) >= 0 for c in unproven):
+        context.requirements.extend(c for c in unproven if c not in context.requirements)
+        return True
+    return False
+
+
+def check_element(array: Array, indices, context, span: Span) -> None:
     """Every element array[indices] read over the bound indices' ranges
     exists; a ModelError that says which does not, otherwise."""
     if array.periodic:
         return
     written = ", ".join(str(i) for i in indices)
     for dimension, (index, (lo, hi)) in enumerate(zip(indices, reachable(array))):
-        least, greatest = extent(index, ranges)
-        if not (at_least(least, lo, sizes) and at_least(hi, greatest, sizes)):
+        least, greatest = extent(index, context.ranges)
+        if not within(least, greatest, lo, hi, context):
             (own_lo, own_hi) = array.bounds[dimension]
+            beyond = own_hi + 1 if not at_least(own_hi, greatest, context.sizes) else own_lo - 1
             ends = "" if array.role == "input" else (
-                f"; to read beyond an end, give it a boundary: 'boundary {array.name}[{own_lo - 1}] = 0' "
+                f"; to read beyond an end, give it a boundary: 'boundary {array.name}[{beyond}] = 0' "
                 f"or 'boundary {array.name} periodic'"
             )
             raise ModelError(
@@ -61,4 +80,4 @@ def check_element(array: Array, indices, ranges: dict, sizes, span: Span) -> Non
             )
 
 
-__all__ = ["as_size", "at_least", "check_element", "extent", "index_symbol", "integer_expression"]
+__all__ = ["as_size", "at_least", "check_element", "extent", "within", "index_symbol", "integer_expression"]

@@ -103,6 +103,7 @@ class _Resolver:
             symbol = symbols.symbol(name)
             self.c.params.append(Param(symbol, default, value))
             self.param_values[symbol] = value
+            self.indices.values[symbol] = value
             self._declare(name, "param", item.name.span, symbol, symbol)
             self._item(item.name.span.line, f"param {name}")
 
@@ -498,7 +499,7 @@ class _Resolver:
                 raise ModelError(f"the index '{name}' is taken", item.index.span, hint="use i, j or k")
             return symbol, expressions.Indices({name: (symbol, lo, hi)}, self.indices.sizes)
         at = self._index(item.index, "the element's index")
-        if not (indices.at_least(at, lo, self.indices.sizes) and indices.at_least(hi, at, self.indices.sizes)):
+        if not indices.within(at, at, lo, hi, self.indices):
             raise ModelError(
                 f"{item.name.name}[{at}] is outside {lo}..{hi}", item.index.span, hint="set an element of the array"
             )
@@ -601,6 +602,7 @@ class _Resolver:
         model["arrays"] = dict(self.arrays)
         model["sizes"] = tuple(sorted(self.indices.sizes, key=str))
         model["inputs"] = tuple(self.inputs)
+        model["size_requirements"] = tuple(self.indices.requirements)
         model["written"] = self.written
         model["comments"] = self._attach_comments()
         model["spans"] = self.spans

@@ -247,7 +247,10 @@ def _indexed_names(meta, params: Mapping) -> list[str]:
         if not float(value).is_integer() or value < 1 or value > 2**31:
             raise RunError(f"the size '{size}' must be a whole number ≥ 1, not {value!r}")
         values[size] = float(value)
-    return meta.state_names(values)
+    try:
+        return meta.state_names(values)
+    except ValueError as error:
+        raise RunError(str(error), hint="the model reads fixed elements, like x[7]: keep its sizes at least that large") from None
 
 
 def _check_memory(meta, n_saves: int, particles: int, swept: bool, n: int | None = None) -> None:

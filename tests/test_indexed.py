@@ -1,0 +1,341 @@
+"""Indexed models: arrays, sums, neighbours, pairs and data, derived for
+element i once and compiled as loops. The element calculus is checked
+against the same model written out with scalars (SymPy differentiating the
+unrolled expression), the kernels against the scalar model's kernels, and
+the data path against NumPy."""
+
+import math
+
+import numpy as np
+import pytest
+import sympy
+from hypothesis import given
+from hypothesis import strategies as st
+
+import actionc
+from actionc.derive import elements, indexed
+from actionc.errors import ModelError, RunError
+from actionc.lang import parse
+from actionc.pipeline import compile_text
+from tests.conftest import EXAMPLE_DIR
+
+FPUT = (EXAMPLE_DIR / "fput.act").read_text()
+
+
+def _sizes(model, n):
+    return {s: n for s in model.sizes}
+
+
+def _unrolled_check(model, n: int, seed: int = 0, scale: float = 1.0) -> float:
+    """max |element rate − rate of the unrolled model| at a random point,
+    for sizes n: the unrolled model is differentiated by SymPy directly."""
+    found = elements.element_equations(model)
+    arrays = dict(model.arrays)
+    names = {}
+
+    def name(array, index):
+        key = (array.name, index)
+        names.setdefault(key, sympy.Symbol(f"{array.name}_{'_'.join(map(str, index))}", real=True))
+        return names[key]
+
+    sizes = _sizes(model, n)
+    params = {p.symbol: p.value for p in model.params if p.symbol not in sizes}
+    if model.kind.value == "energy":
+        total = indexed.unrolled(model.energy, sizes, arrays, name)
+        sign = -1
+    else:
+        total = indexed.unrolled(model.lagrangian, sizes, arrays, name)
+        sign = 1
+    rng = np.random.default_rng(seed)
+    point = {}
+    worst = 0.0
+    for equation in found.equations:
+        if equation.role == "position":
+            continue
+        variable = equation.variable if model.kind.value == "energy" else _coordinate_of(model, equation.variable)
+        (lo, hi), = arrays[variable.name].bounds
+        lo, hi = int(sympy.S(lo).xreplace(sizes)), int(sympy.S(hi).xreplace(sizes))
+        for k in range(lo, hi + 1):
+            ours = indexed.unrolled(equation.rate.xreplace({found.index: k}), sizes, arrays, name)
+            theirs = sign * sympy.diff(total, name(arrays[variable.name], (k,)))
+            for symbol in (ours.free_symbols | theirs.free_symbols) - set(params) - set(point):
+                point[symbol] = scale * rng.standard_normal()
+            values = {**params, **point}
+            worst = max(worst, abs(float(ours.xreplace(values)) - float(theirs.xreplace(values))))
+    return worst
+
+
+def _coordinate_of(model, velocity):
+    for q, v in zip(model.coordinates, model.velocities):
+        if v == velocity:
+            return q
+    raise KeyError(velocity)
+
+
+MODELS = {
+    "fput": FPUT,
+    "free ends": """
+model free
+param N = 5, k = 2
+coord q[1..N]
+lagrangian = sum(i in 1..N: q'[i]^2/2) - sum(i in 1..N-1: k*(q[i+1] - q[i])^2/2 + (q[i+1] - q[i])^4)
+""",
+    "periodic lattice": (EXAMPLE_DIR / "allen_cahn.act").read_text(),
+    "pairs": """
+model pairs
+param N = 5
+state x[1..N]
+energy = sum(i < j in 1..N: 1/(1 + (x[i] - x[j])^2)) + sum(i in 1..N: x[i]^4/4 - x[1]*x[i])
+""",
+    "second neighbours": """
+model second
+param N = 6
+state x[1..N]
+boundary x[-1] = 0.5, x[0] = 0, x[N+1] = 0, x[N+2] = -1
+energy = sum(i in 1..N: cos(x[i+2] - x[i]) + (x[i-2] - x[i+1])^2 * x[i])
+""",
+}
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+@pytest.mark.parametrize("n", [2, 3, 4, 6])
+def test_element_equations_equal_the_unrolled_model(name, n):
+    model = parse(MODELS[name], f"{name}.act")
+    assert _unrolled_check(model, n, seed=n) < 1e-9
+
+
+def test_the_comparison_can_fail():
+    """Negative control: one neighbour term dropped from the derived
+    equation is caught."""
+    model = parse(FPUT, "fput.act")
+    found = elements.element_equations(model)
+    conjugate = next(e for e in found.equations if e.role == "conjugate")
+    wrong = conjugate.rate.xreplace({sympy.IndexedBase("q")[found.index + 1]: 0})
+    broken = elements.Equation(conjugate.variable, conjugate.array, wrong, "conjugate")
+    original = elements.element_equations
+    try:
+        elements.element_equations = lambda m: elements.Elements(
+            found.index, (found.equations[0], broken), found.invariants
+        )
+        assert _unrolled_check(model, 4) > 1e-3
+    finally:
+        elements.element_equations = original
+
+
+_POTENTIALS = ["({d})^2", "({d})^4/4", "cos({d})", "exp(-({d})^2)"]
+
+
+@given(
+    offsets=st.lists(st.tuples(st.integers(-2, 2), st.integers(-2, 2)), min_size=1, max_size=3),
+    potentials=st.lists(st.sampled_from(_POTENTIALS), min_size=3, max_size=3),
+    periodic=st.booleans(),
+    n=st.integers(3, 5),
+)
+def test_random_stencils_equal_the_unrolled_model(offsets, potentials, periodic, n):
+    terms = " + ".join(
+        potentials[k].format(d=f"x[i{a:+d}] - x[i{b:+d}]" if a != b else f"x[i{a:+d}]")
+        for k, (a, b) in enumerate(offsets)
+    )
+    boundary = "boundary x periodic" if periodic else "boundary x[-1] = 0.3, x[0] = 0, x[N+1] = 0, x[N+2] = -0.2"
+    text = f"model s\nparam N = {n}\nstate x[1..N]\n{boundary}\nenergy = sum(i in 1..N: {terms}) + sum(i in 1..N: x[i]^2)\n"
+    assert _unrolled_check(parse(text, "s.act"), n) < 1e-8
+
+
+# ---- kernels ------------------------------------------------------------
+
+
+def _scalar_fput(n: int) -> str:
+    q = [f"q{i}" for i in range(1, n + 1)]
+    padded = ["0", *q, "0"]
+    springs = " + ".join(
+        f"k*({padded[i + 1]} - {padded[i]})^2/2 + beta*({padded[i + 1]} - {padded[i]})^4/4" for i in range(n + 1)
+    )
+    kinetic = " + ".join(f"{x}'^2/2" for x in q)
+    init = ", ".join(f"{x} = sin(pi*{i}/{n + 1})" for i, x in enumerate(q, start=1))
+    return (
+        f"model fput{n}\nparam k = 1, beta = 1\ncoord {', '.join(q)}\n"
+        f"lagrangian = {kinetic} - ({springs})\ninit {init}\n"
+    )
+
+
+@pytest.mark.parametrize("method", ["rk4", "leapfrog"])
+def test_indexed_kernel_equals_the_scalar_model(method):
+    indexed_run = compile_text(FPUT, method).run(dt=0.05, steps=200, save_every=50, params={"N": 4})
+    scalar_run = compile_text(_scalar_fput(4), method).run(dt=0.05, steps=200, save_every=50)
+    assert indexed_run.names == [f"q[{i}]" for i in range(1, 5)] + [f"q_dot[{i}]" for i in range(1, 5)]
+    np.testing.assert_allclose(indexed_run.x, scalar_run.x, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(indexed_run.invariants, scalar_run.invariants, rtol=1e-12)
+
+
+def test_sizes_change_without_recompiling():
+    compiled = compile_text(FPUT, "leapfrog")
+    small = compiled.run(dt=0.02, steps=100, save_every=100, params={"N": 16})
+    large = compiled.run(dt=0.02, steps=100, save_every=100, params={"N": 4096})
+    assert small.x.shape[-1] == 32 and large.x.shape[-1] == 8192
+    for result in (small, large):
+        energy = result.invariants[:, 0, 0]
+        assert abs(energy[-1] - energy[0]) < 1e-4 * abs(energy[0])  # leapfrog: O(dt²), bounded
+
+
+def test_compiled_source_does_not_grow_with_the_size():
+    small = compile_text(FPUT.replace("N = 32", "N = 16"), "leapfrog").source
+    large = compile_text(FPUT.replace("N = 32", "N = 16384"), "leapfrog").source
+
+    def without_meta(source):
+        return [line for line in source.splitlines() if not line.startswith("META =")]
+
+    assert without_meta(small) == without_meta(large)
+
+
+def test_pleiades_matches_the_reference_solution():
+    """Hairer, Nørsett & Wanner's Pleiades at t = 3 (their reference
+    solution), energy and angular momentum conserved."""
+    compiled = actionc.compile(EXAMPLE_DIR / "pleiades.act", "yoshida4")
+    result = compiled.run(dt=1e-4, steps=30000, save_every=30000)
+    x = result.x[-1, 0]
+    np.testing.assert_allclose(x[0:2], [0.3706139143970502, 3.237284092057233], atol=1e-4)
+    np.testing.assert_allclose(x[7:9], [-3.943437585517392, -3.271380973972550], atol=1e-4)
+    energy = result.invariants[:, 0, 0]
+    assert abs(energy[-1] - energy[0]) < 1e-8 * abs(energy[0])
+    m = np.arange(1, 8)
+    states = result.x[:, 0]
+    momentum = (m * (states[:, 0:7] * states[:, 21:28] - states[:, 7:14] * states[:, 14:21])).sum(axis=1)
+    assert abs(momentum[-1] - momentum[0]) < 1e-9 * abs(momentum[0])
+
+
+@pytest.mark.parametrize("method", ["euler-maruyama", "mala"])
+def test_indexed_runs_are_bit_identical_across_threads_and_chunks(method):
+    compiled = actionc.compile(EXAMPLE_DIR / "allen_cahn.act", method)
+    options = dict(dt=0.01, steps=60, particles=7, seed=3, save_every=20, params={"N": 33})
+    one = compiled.run(threads=1, chunk_steps=60, **options)
+    many = compiled.run(threads=3, chunk_steps=7, **options)
+    assert np.array_equal(one.x, many.x)
+    assert np.isfinite(one.x).all()
+
+
+def test_lattice_samples_its_gibbs_marginal():
+    """MALA on a 2-site periodic lattice samples exp(−E/T): the mean of φ²
+    against quadrature of the same density, within Monte Carlo error;
+    negative control at the wrong temperature."""
+    compiled = actionc.compile(EXAMPLE_DIR / "allen_cahn.act", "mala")
+    result = compiled.run(dt=0.05, steps=20000, particles=16, seed=1, save_every=10, params={"N": 2, "T": 0.5})
+    draws = result.x[200:, :, :]
+    measured = (draws**2).mean()
+    grid = np.linspace(-4, 4, 801)
+    a, b = np.meshgrid(grid, grid)
+
+    def expected(temperature):
+        energy = 2 * (b - a) ** 2 / 2 + ((a**2 - 1) ** 2 + (b**2 - 1) ** 2) / 4  # two bonds between two sites
+        weight = np.exp(-energy / temperature)
+        return float((weight * (a**2 + b**2) / 2).sum() / weight.sum())
+
+    per_chain = (draws**2).mean(axis=(0, 2))
+    error = per_chain.std(ddof=1) / math.sqrt(len(per_chain))
+    assert abs(measured - expected(0.5)) < 4 * error + 1e-3
+    assert abs(measured - expected(0.8)) > 4 * error
+
+
+# ---- data -----------------------------------------------------------------
+
+LOGISTIC = EXAMPLE_DIR / "logistic_regression.act"
+
+
+def _breast_cancer():
+    table = np.loadtxt(EXAMPLE_DIR / "data" / "breast_cancer.csv", delimiter=",", skiprows=1)
+    return table[:, :30], table[:, 30]
+
+
+def _numpy_gradient(w, b, X, y, s=2.5):
+    z = y * (X @ w + b)
+    r = -y / (1 + np.exp(z))  # d/dz log(1 + exp(-y z)) = -y σ(-y z)
+    return np.append(X.T @ r + w / s**2, r.sum() + b / s**2)
+
+
+def test_data_gradient_equals_numpy():
+    compiled = actionc.compile(LOGISTIC, "mala")
+    X, y = _breast_cancer()
+    data, sizes = compiled.data()
+    assert sizes == {"n": 569, "d": 30}
+    rng = np.random.default_rng(0)
+    state = rng.standard_normal(31) * 0.3
+    p = np.array([569.0, 30.0, 2.5])
+    ours = compiled.kernel.module.np_gradient(state, 0.0, p, data)
+    np.testing.assert_allclose(ours, _numpy_gradient(state[:30], state[30], X, y), rtol=1e-12, atol=1e-12)
+
+
+def _newton_map(X, y, s=2.5):
+    A = np.hstack([X, np.ones((len(y), 1))])
+    theta = np.zeros(A.shape[1])
+    for _ in range(50):
+        z = y * (A @ theta)
+        sig = 1 / (1 + np.exp(z))
+        gradient = -A.T @ (y * sig) + theta / s**2
+        hessian = (A * (sig * (1 - sig))[:, None]).T @ A + np.eye(A.shape[1]) / s**2
+        theta -= np.linalg.solve(hessian, gradient)
+    return theta, np.linalg.inv(hessian)
+
+
+@pytest.mark.slow
+def test_logistic_posterior_mean_is_near_the_map():
+    """MALA's posterior mean (8 chains) lies near the MAP found by Newton's
+    method in NumPy: within 5 Monte Carlo standard errors (from the spread
+    of the chains' means) plus a quarter of the Laplace standard deviation
+    (the mean of a slightly skewed posterior is not its mode). Negative
+    control: the MAP under a narrower prior (s = 1) is out of reach."""
+    compiled = actionc.compile(LOGISTIC, "mala")
+    result = compiled.run(dt=0.002, steps=20000, particles=8, seed=2, save_every=10)
+    assert result.meta["stats"]["acceptance_rate"] > 0.9
+    chains = result.x[500:].mean(axis=0)  # (chains, 31)
+    mean, mcse = chains.mean(axis=0), chains.std(axis=0, ddof=1) / math.sqrt(len(chains))
+    theta, covariance = _newton_map(*_breast_cancer())
+    allowed = 5 * mcse + 0.25 * np.sqrt(np.diag(covariance))
+    assert np.all(np.abs(mean - theta) < allowed)
+    narrower, _ = _newton_map(*_breast_cancer(), s=1.0)
+    assert not np.all(np.abs(mean - narrower) < allowed)
+
+
+def test_data_errors(tmp_path):
+    compiled = actionc.compile(LOGISTIC, "mala")
+    with pytest.raises(RunError, match=r"declared X\[n, d\].*shape \(3,\)"):
+        compiled.data({"X": np.zeros(3), "y": np.zeros(569)})
+    with pytest.raises(RunError, match="y = 4, but another input has n = 569|n = 4, but another input has n = 569"):
+        compiled.data({"y": np.zeros(4)})
+    bad = np.zeros((569, 30))
+    bad[10, 2] = np.nan
+    with pytest.raises(RunError, match=r"not finite at \[11, 3\]"):
+        compiled.data({"X": bad})
+    with pytest.raises(RunError, match="no such file"):
+        compiled.data({"X": str(tmp_path / "missing.npy")})
+    np.save(tmp_path / "X.npy", np.ones((5, 2)))
+    with pytest.raises(RunError, match="n = 569|n = 5"):
+        compiled.data({"X": str(tmp_path / "X.npy")})
+
+
+# ---- errors in the model --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("state x[1..N]\nenergy = sum(i in 1..N: x[i+1]^2)", r"x\[i \+ 1\] reaches x\[2\] … x\[N \+ 1\], outside 1..N"),
+        ("state x[1..N]\nenergy = sum(i in 1..N: x[j])", "unknown name 'j'"),
+        ("state x[1..N]\nenergy = x", "'x' is an array"),
+        ("state x, y\nenergy = x[1]", "'x' is a state variable, not an array"),
+        ("state x[1..N]\nenergy = sum(i in 1..N: x[2*i])", r"x\[2\*i\] reaches x\[2\] … x\[2\*N\]"),
+        ("state x[1..N]\nboundary x[1] = 0\nenergy = x[1]", "inside the array's range"),
+        ("state x[1..N]\nboundary x wrapped\nenergy = x[1]", "unknown boundary 'wrapped'"),
+        ("param M = 2.5\nstate x[1..M]\nenergy = x[1]", "must be a whole number"),
+        ("state x[1..N]\nenergy = sum(N in 1..N: x[N])", "the index 'N' is a parameter"),
+        ("state x[1..N]\ninit x = 1\nenergy = x[1]", "'x' is an array"),
+    ],
+)
+def test_model_errors_point_at_the_mistake(text, message):
+    with pytest.raises(ModelError, match=message) as caught:
+        parse(f"model m\nparam N = 4\n{text}\n", "m.act")
+    assert caught.value.span is not None and caught.value.hint
+
+
+def test_too_small_sizes_are_refused_at_run_time():
+    compiled = actionc.compile(EXAMPLE_DIR / "pleiades.act", "rk4")
+    with pytest.raises(RunError, match="N ≥"):
+        compiled.run(dt=0.01, steps=1, params={"N": 5})
