@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import sympy
 
+from actionc import symbols
 from actionc.derive import elements, thermo
 from actionc.model import Kind, Model
-from actionc.system import Block, Gibbs, Initial, System
+from actionc.system import Block, Gibbs, Initial, SeparableSplit, System
 
 
 def lower(model: Model, common: dict) -> System:
@@ -29,8 +30,11 @@ def lower(model: Model, common: dict) -> System:
     if model.kind is Kind.ENERGY:
         T, gamma = thermo.temperature(model), thermo.friction(model)
         gibbs = Gibbs(energy=model.energy, temperature=T, friction=gamma, gradient=(), hessian=())
+    coordinates = tuple(k for k, b in enumerate(blocks) if b.role == "position")
+    conjugates = tuple(k for k, b in enumerate(blocks) if b.role == "conjugate")
     return System(
         **dict(common, init=_initial_values(model, blocks)),
+        separable=_separable(blocks, coordinates, conjugates),
         state=(),
         drift=(),
         ito_drift=(),
@@ -41,9 +45,24 @@ def lower(model: Model, common: dict) -> System:
         arrays=tuple(model.arrays.values()),
         invariants=found.invariants,
         gibbs=gibbs,
-        coordinates=tuple(k for k, b in enumerate(blocks) if b.role == "position"),
-        conjugates=tuple(k for k, b in enumerate(blocks) if b.role == "conjugate"),
+        coordinates=coordinates,
+        conjugates=conjugates,
     )
+
+
+def _separable(blocks, positions, conjugates) -> SeparableSplit | None:
+    """Positions move with their conjugates only, conjugates with the
+    positions only, nothing with time or noise: leapfrog's split."""
+    if not positions or any(b.noise is not None for b in blocks):
+        return None
+    symbols_of = {k: {blocks[k].symbol} for k in range(len(blocks))}
+    allowed = {k: set().union(*(symbols_of[j] for j in (conjugates if k in positions else positions))) for k in symbols_of}
+    everything = set().union(*symbols_of.values())
+    for k, block in enumerate(blocks):
+        reads = {r.base for r in block.drift.atoms(sympy.Indexed)} | block.drift.free_symbols
+        if symbols.time in reads or (reads & everything) - allowed[k]:
+            return None
+    return SeparableSplit(positions, conjugates, None, None)
 
 
 def _initial_values(model: Model, blocks) -> tuple[Initial, ...]:

@@ -116,6 +116,7 @@ class Model:
     arrays: Mapping[str, Array] = field(default_factory=dict)
     sizes: tuple[sympy.Symbol, ...] = ()
     inputs: tuple[Input, ...] = ()
+    data_sizes: tuple[sympy.Symbol, ...] = ()  # sizes an input declares (set by its data, not by 'param')
     size_requirements: tuple[sympy.Expr, ...] = ()  # each ≥ 0 at run time (x[7] of x[1..N]: N - 7)
     # for the printer: expressions as written (key -> expr) and comments
     # (key -> the comment lines before it, and the one after it on its line)

@@ -66,8 +66,8 @@ class SeparableSplit:
 
     positions: tuple[int, ...]
     momenta: tuple[int, ...]
-    kinetic: sympy.Expr
-    potential: sympy.Expr
+    kinetic: sympy.Expr | None  # None for indexed systems (positions and momenta are blocks)
+    potential: sympy.Expr | None
 
 
 @dataclass(frozen=True)

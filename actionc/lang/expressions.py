@@ -106,6 +106,7 @@ class _Builder:
 
     def __init__(self, scope: Scope, kind: Kind, constant: str | None, bound: Indices) -> None:
         self.indices = Indices(dict(bound.bound), bound.sizes, bound.values, bound.requirements)
+        self.in_index = False  # building an index or a sum's bound (for the hint of an unknown name)
         self.scope = scope
         self.kind = kind
         self.constant = constant
@@ -208,7 +209,7 @@ class _Builder:
         entry = self.scope.get(name)
         if entry is None:
             error = self.scope.unknown(name, node.span, [*self.scope.names, *self.indices.bound, "t", "pi"])
-            if len(name) <= 2 and name not in self.scope.later and not (error.hint or "").startswith("did you"):
+            if self.in_index and name not in self.scope.later and not (error.hint or "").startswith("did you"):
                 error.hint = "an index is bound by 'sum(i in 1..N: …)' or by 'init x[i] = …'"
             raise error
         if entry.array is not None:
@@ -305,7 +306,11 @@ class _Builder:
     def index(self, node: ast.Expr, what: str) -> sympy.Expr:
         """An index or a sum's bound: whole numbers, sizes and indices (a
         parameter used here becomes a size, and must be a whole number ≥ 1)."""
-        value = self.build(node)
+        saved, self.in_index = self.in_index, True
+        try:
+            value = self.build(node)
+        finally:
+            self.in_index = saved
         for symbol in value.free_symbols:
             entry = self.scope.get(symbol.name)
             if entry is not None and entry.role == "param" and entry.symbol == symbol:

@@ -41,6 +41,18 @@ class ActPrinter(StrPrinter):
     def _print_Abs(self, expr) -> str:
         return f"abs({self._print(expr.args[0])})"
 
+    def _print_Mul(self, expr) -> str:
+        """Never `-(a + b)*c`: the language reads it as (−(a + b))·c, and
+        SymPy distributes that minus, so the model read back would differ.
+        `-c*(a + b)` reads back as the same product."""
+        text = super()._print_Mul(expr)
+        coefficient, factors = expr.as_coeff_mul()
+        sums = [f for f in factors if f.is_Add]
+        if not (text.startswith("-(") and coefficient.is_negative and sums and len(factors) > 1):
+            return text
+        rest = sympy.Mul(coefficient, *(f for f in factors if f is not sums[0]))
+        return f"{self._print(rest)}*({self._print(sums[0])})"
+
     # ---- indexed models ----
 
     def _print_Indexed(self, expr) -> str:
@@ -89,11 +101,16 @@ class _Formatter:
         m = self.model
         header = f"model {m.name}" + (f' "{m.doc}"' if m.doc is not None else "")
         self.section(self.group("", [("model", header)]))
+        params = [p for p in m.params if p.symbol not in m.data_sizes]
         self.section(
-            self.group("param", [(f"param {p.name}", f"{p.name} = {self.expr(p.default)}") for p in m.params])
-            + self.group("coord", [(f"coord {q.name}", q.name) for q in m.coordinates])
-            + self.group("momentum", [(f"momentum {p.name}", p.name) for p in m.momenta] if m.momenta_declared else [])
-            + self.group("state", [(f"state {x.name}", x.name) for x in m.state])
+            self.inputs()
+            + self.group("param", [(f"param {p.name}", f"{p.name} = {self.expr(p.default)}") for p in params])
+            + self.group("coord", [(f"coord {q.name}", self.declared(q)) for q in m.coordinates])
+            + self.group(
+                "momentum", [(f"momentum {p.name}", self.declared(p)) for p in m.momenta] if m.momenta_declared else []
+            )
+            + self.group("state", [(f"state {x.name}", self.declared(x)) for x in m.state])
+            + self.boundaries()
         )
         self.section(
             [
@@ -107,6 +124,39 @@ class _Formatter:
         leading, _ = m.comments.get("end", ((), None))
         self.section(list(leading))
         return "\n\n".join("\n".join(lines) for lines in self.sections if lines) + "\n"
+
+    def declared(self, x) -> str:
+        array = self.model.arrays.get(x.name)
+        if array is None:
+            return x.name
+        (lo, hi), = array.bounds
+        return f"{x.name}[{self.expr(lo)}..{self.expr(hi)}]"
+
+    def boundaries(self) -> list[str]:
+        items = []
+        for q in (*self.model.coordinates, *self.model.state):
+            array = self.model.arrays.get(q.name)
+            if array is None:
+                continue
+            if array.periodic:
+                items.append((f"boundary {q.name}", f"{q.name} periodic"))
+            elif array.fixed:
+                text = ", ".join(f"{q.name}[{self.expr(at)}] = {self.expr(v)}" for at, v in array.fixed)
+                items.append((f"boundary {q.name}", text))
+        return self.group("boundary", items)
+
+    def inputs(self) -> list[str]:
+        """`input X[n, d], y[n] from "file"`: one statement per file."""
+        by_path: dict = {}
+        for item in self.model.inputs:
+            by_path.setdefault(item.path, []).append(item)
+        lines = []
+        for path, items in by_path.items():
+            text = ", ".join(f"{i.name}[{', '.join(s.name for s in i.sizes)}]" for i in items)
+            suffix = f' from "{path}"' if path is not None else ""
+            leading, inline = self.model.comments.get(f"input {items[0].name}", ((), None))
+            lines += [*leading, f"input {text}{suffix}" + (f"  {inline}" if inline else "")]
+        return lines
 
     def section(self, lines: list[str]) -> None:
         self.sections.append(lines)
@@ -196,7 +246,8 @@ class _Formatter:
         return text
 
     def init_key(self, initial: Initial) -> str:
-        return f"init {self.printer.primes.get(initial.target.name, initial.target.name)}"
+        name = self.printer.primes.get(initial.target.name, initial.target.name)
+        return f"init {name}" + (f"[{self.expr(initial.index)}]" if initial.index is not None else "")
 
     def init_item(self, initial: Initial) -> str:
         target = self.init_key(initial)[len("init ") :]

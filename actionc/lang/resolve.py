@@ -603,6 +603,7 @@ class _Resolver:
         model["sizes"] = tuple(sorted(self.indices.sizes, key=str))
         model["inputs"] = tuple(self.inputs)
         model["size_requirements"] = tuple(self.indices.requirements)
+        model["data_sizes"] = tuple(sorted(self.data_sizes, key=str))
         model["written"] = self.written
         model["comments"] = self._attach_comments()
         model["spans"] = self.spans

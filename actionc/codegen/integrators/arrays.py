@@ -19,8 +19,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-import sympy
-
 from actionc.codegen.integrators.symplectic import _W0, _W1
 
 _NOTHING = '''
@@ -177,18 +175,8 @@ def _stochastic(system) -> str | None:
 
 
 def _separable(system) -> str | None:
-    """Positions move with their conjugates only, conjugates with positions only, no time."""
-    if system.is_stochastic or not system.coordinates:
-        return "it integrates Hamiltonian ODEs of coordinates and their velocities or momenta"
-    blocks = system.blocks
-    positions = {blocks[k].symbol for k in system.coordinates}
-    conjugates = {blocks[k].symbol for k in system.conjugates}
-    for group, others in ((system.coordinates, conjugates), (system.conjugates, positions)):
-        for k in group:
-            drift = blocks[k].drift
-            reads = {r.base for r in drift.atoms(sympy.Indexed)} | drift.free_symbols
-            if system.time in reads or reads & (positions | conjugates) - others:
-                return "it needs a separable Hamiltonian H = T(p) + V(q) with no time dependence or friction"
+    if system.separable is None:
+        return "it needs a separable Hamiltonian H = T(p) + V(q) with no time dependence, friction or noise"
     return None
 
 
