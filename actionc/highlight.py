@@ -8,7 +8,7 @@ from pygments.token import Comment, Keyword, Name, Number, Operator, Punctuation
 STATEMENTS = (
     "model", "param", "coord", "momentum", "state", "let", "lagrangian", "hamiltonian", "energy",
     "dissipation", "temperature", "friction", "force", "noise", "init",
-    "data", "forward", "density", "horizon",
+    "data", "forward", "density", "horizon", "boundary", "input", "from",
 )  # fmt: skip
 FUNCTIONS = (
     "sin", "cos", "tan", "asin", "acos", "atan", "atan2", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh",
@@ -30,14 +30,15 @@ class ActLexer(RegexLexer):
             (r"#[^\n]*", Comment.Single),
             (r'"[^"\n]*"', String.Doc),
             (words(STATEMENTS, suffix=r"\b"), Keyword),
-            (words(("ito", "stratonovich", "vp", "subvp", "ve"), suffix=r"\b"), Keyword.Constant),
+            (words(("ito", "stratonovich", "vp", "subvp", "ve", "periodic"), suffix=r"\b"), Keyword.Constant),
+            (words(("sum", "in"), suffix=r"\b"), Keyword.Reserved),
             (r"\b(dt|dW[A-Za-z0-9_]*)\b", Keyword.Pseudo),
             (words(FUNCTIONS, suffix=r"\b(?=\s*\()"), Name.Builtin),
             (r"\b(t|pi)\b", Name.Builtin.Pseudo),
             (r"([A-Za-z][A-Za-z0-9_]*)(')", bygroups(Name.Variable, Operator)),
             (r"[A-Za-z][A-Za-z0-9_]*", Name),
-            (r"(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", Number.Float),
-            (r"\*\*|[-+*/^=']", Operator),
-            (r"[(),\[\]]", Punctuation),
+            (r"(\d+(\.(?!\.)\d*)?|\.\d+)([eE][+-]?\d+)?", Number.Float),
+            (r"\.\.|\*\*|[-+*/^=<']", Operator),
+            (r"[(),:\[\]]", Punctuation),
         ]
     }

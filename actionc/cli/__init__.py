@@ -144,6 +144,14 @@ def _parser() -> argparse.ArgumentParser:
         metavar="K",
         help="save every K-th step (default: 1 with --out; else about 100 saves, enough for the summary)",
     )
+    run.add_argument(
+        "--input",
+        type=flags.named_file,
+        action="append",
+        default=[],
+        metavar="NAME=FILE",
+        help="a data array of an indexed model from .npy, .npz or .csv (default: the file its 'input' names)",
+    )
     run.add_argument("--out", metavar="PATH", help="write t, x, names, meta to an .npz file")
     run.add_argument("--threads", type=flags.positive_count, help="worker threads (default: all cores)")
     run.add_argument("--rtol", type=flags.positive_float, default=1e-6, help="relative tolerance (dopri5)")

@@ -62,6 +62,13 @@ def assignment(text: str) -> tuple[str, float]:
     return name.strip().replace("'", "_dot"), number
 
 
+def named_file(text: str) -> tuple[str, str]:
+    name, equals, path = text.partition("=")
+    if not equals or not name.strip() or not path.strip():
+        raise argparse.ArgumentTypeError(f"expected NAME=FILE, got {text!r}")
+    return name.strip(), path.strip()
+
+
 def comma_list(text: str) -> list[str]:
     items = [item.strip() for item in text.split(",") if item.strip()]
     if not items:

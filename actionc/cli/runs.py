@@ -65,6 +65,7 @@ def run(args) -> int:
             threads=args.threads,
             rtol=args.rtol,
             atol=args.atol,
+            inputs=dict(args.input) or None,
             **_sampler_options(args),
         )
     except (ModelError, RunError, OSError) as error:

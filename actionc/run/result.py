@@ -25,6 +25,9 @@ import numpy as np
 from actionc.errors import OutputError, ResultFileError
 
 
+SUMMARY_ROWS = 24  # state entries a summary lists before it elides
+
+
 @dataclass
 class Result:
     t: np.ndarray
@@ -102,8 +105,15 @@ class Result:
             return "\n".join(lines)
         width = max(len(n) for n in self.names)
         lines.append(f"  {'':<{width}}  {'mean':>14}  {'std':>14}")
+        shown = range(len(self.names))
+        if len(self.names) > SUMMARY_ROWS:  # an indexed model's thousands of elements: the first and the last few
+            shown = [*range(SUMMARY_ROWS - 4), None, *range(len(self.names) - 3, len(self.names))]
         with np.errstate(over="ignore", invalid="ignore"):  # values near the float limit give inf, not warnings
-            for k, name in enumerate(self.names):
+            for k in shown:
+                if k is None:
+                    lines.append(f"  {'…':<{width}}  ({len(self.names) - SUMMARY_ROWS + 1} more; all of them with --out)")
+                    continue
+                name = self.names[k]
                 lines.append(f"  {name:<{width}}  {final[:, k].mean():>14.6g}  {final[:, k].std():>14.6g}")
             if self.invariants is not None and self.invariant_names:
                 lines.append("  invariant drift, max over particles of |I(t) − I(0)| (relative to |I(0)|):")
