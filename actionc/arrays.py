@@ -27,7 +27,7 @@ class Array:
 
     @property
     def size(self) -> sympy.Expr:
-        (lo, hi), = self.bounds
+        ((lo, hi),) = self.bounds
         return hi - lo + 1
 
 

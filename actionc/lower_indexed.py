@@ -56,7 +56,9 @@ def _separable(blocks, positions, conjugates) -> SeparableSplit | None:
     if not positions or any(b.noise is not None for b in blocks):
         return None
     symbols_of = {k: {blocks[k].symbol} for k in range(len(blocks))}
-    allowed = {k: set().union(*(symbols_of[j] for j in (conjugates if k in positions else positions))) for k in symbols_of}
+    allowed = {
+        k: set().union(*(symbols_of[j] for j in (conjugates if k in positions else positions))) for k in symbols_of
+    }
     everything = set().union(*symbols_of.values())
     for k, block in enumerate(blocks):
         reads = {r.base for r in block.drift.atoms(sympy.Indexed)} | block.drift.free_symbols

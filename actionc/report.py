@@ -289,7 +289,7 @@ def _element_ranges(d: _Derivation) -> list[str]:
         array = e.array
         if array is None or e.role == "conjugate":
             continue
-        (lo, hi), = array.bounds
+        ((lo, hi),) = array.bounds
         line = f"{printer.doprint(lo)} ≤ {index} ≤ {printer.doprint(hi)} for {array.name}"
         if array.periodic:
             line += f"; periodic: {array.name}[{printer.doprint(lo - 1)}] = {array.name}[{printer.doprint(hi)}], …"
@@ -352,7 +352,7 @@ def _declared(x, model: Model) -> str:
     array = model.arrays.get(x.name)
     if array is None:
         return x.name
-    (lo, hi), = array.bounds
+    ((lo, hi),) = array.bounds
     return f"{x.name}[{lo}..{hi}]"
 
 

@@ -53,7 +53,7 @@ def _unrolled_check(model, n: int, seed: int = 0, scale: float = 1.0) -> float:
         if equation.role == "position":
             continue
         variable = equation.variable if model.kind.value == "energy" else _coordinate_of(model, equation.variable)
-        (lo, hi), = arrays[variable.name].bounds
+        ((lo, hi),) = arrays[variable.name].bounds
         lo, hi = int(sympy.S(lo).xreplace(sizes)), int(sympy.S(hi).xreplace(sizes))
         for k in range(lo, hi + 1):
             ours = indexed.unrolled(equation.rate.xreplace({found.index: k}), sizes, arrays, name)
@@ -137,7 +137,8 @@ def test_random_stencils_equal_the_unrolled_model(offsets, potentials, periodic,
         for k, (a, b) in enumerate(offsets)
     )
     boundary = "boundary x periodic" if periodic else "boundary x[-1] = 0.3, x[0] = 0, x[N+1] = 0, x[N+2] = -0.2"
-    text = f"model s\nparam N = {n}\nstate x[1..N]\n{boundary}\nenergy = sum(i in 1..N: {terms}) + sum(i in 1..N: x[i]^2)\n"
+    energy = f"energy = sum(i in 1..N: {terms}) + sum(i in 1..N: x[i]^2)"
+    text = f"model s\nparam N = {n}\nstate x[1..N]\n{boundary}\n{energy}\n"
     assert _unrolled_check(parse(text, "s.act"), n) < 1e-8
 
 

@@ -38,24 +38,36 @@ class _IndexedWriter:
         self.method = ARRAY_METHODS[integrator.name]
         self.label = label or integrator.name
         self.layout = loops.Layout(system)
-        names = {p.symbol: f"p[{k}]" for k, p in enumerate(system.params) if p.symbol not in system.sizes}
+        # parameters are read into locals once per call: loads from p inside a
+        # loop that stores to `out` cannot be hoisted (p and out might alias)
+        names = {p.symbol: f"p_{p.name}" for p in system.params if p.symbol not in system.sizes}
         names[system.time] = "t"
-        names.update({b.symbol: f"x[at_{b.name}]" for b in system.blocks if b.array is None})  # scalars in the state
+        names.update(
+            {b.symbol: f"x[uint64(at_{b.name})]" for b in system.blocks if b.array is None}
+        )  # scalars in the state
         self.names = names
         self.emitter = loops.Emitter(self.layout, names)
 
     def prelude(self) -> list[str]:
-        return [f"    {line}" for line in self.layout.prelude()]
+        return [f"    {line}" for line in self.layout.prelude()] + self.parameters()
+
+    def parameters(self) -> list[str]:
+        return [
+            f"    p_{p.name} = p[{k}]" for k, p in enumerate(self.system.params) if p.symbol not in self.system.sizes
+        ]
 
     def function(self, name: str, doc: str, blocks, target: str = "out[{at}]", decorator: str = "jit_call") -> str:
         """A model function filling `out` with one expression per element of `blocks` ((block, expr) pairs)."""
         lines = [f"@{decorator}", f"def {name}({ARGUMENTS}, out):", f'    """{doc}"""', *self.prelude()]
-        for block, expr in blocks:
-            lines += self.emitter.element_loop(block, expr, target)
+        lines += self.emitter.fill(blocks, target)
         return "\n".join(lines) + "\n"
 
     def scalar_function(self, name: str, doc: str, exprs, arguments: str = ARGUMENTS) -> str:
-        prelude = self.prelude() if arguments == ARGUMENTS else [f"    {line}" for line in self.layout.prelude(False)]
+        prelude = (
+            self.prelude()
+            if arguments == ARGUMENTS
+            else [f"    {line}" for line in self.layout.prelude(False)] + self.parameters()
+        )
         lines = ["@jit_call", f"def {name}({arguments}):", f'    """{doc}"""', *prelude]
         values = []
         for expr in exprs:
@@ -88,7 +100,9 @@ class _IndexedWriter:
 
     def gibbs_constants(self) -> str:
         gibbs = self.system.gibbs
-        return self.scalar_function("gibbs_constants", "Temperature T, friction γ.", [gibbs.temperature, gibbs.friction], "p")
+        return self.scalar_function(
+            "gibbs_constants", "Temperature T, friction γ.", [gibbs.temperature, gibbs.friction], "p"
+        )
 
     def noise_scale(self) -> str:
         (noise,) = {b.noise for b in self.system.blocks}
@@ -96,7 +110,12 @@ class _IndexedWriter:
 
     def invariants(self) -> str:
         exprs = [e for _, e in self.system.invariants]
-        lines = ["@jit_call", f"def invariants({ARGUMENTS}, out):", '    """The invariants into out."""', *self.prelude()]
+        lines = [
+            "@jit_call",
+            f"def invariants({ARGUMENTS}, out):",
+            '    """The invariants into out."""',
+            *self.prelude(),
+        ]
         for k, expr in enumerate(exprs):
             body, text = self.emitter.value(expr, {}, "    ")
             lines += body + [f"    out[{k}] = {text}"]
@@ -134,13 +153,13 @@ class _IndexedWriter:
                         loop.insert(head, f"    {draw}")
                 lines += loop
             else:
-                (lo, _), = block.array.bounds
+                ((lo, _),) = block.array.bounds
                 printer = loops.IndexPrinter(self.layout, names)
                 body, text = emitter.value(value, {}, "    ")
                 if draw:
                     lines.append(f"    {draw}")
                 lines += body
-                lines.append(f"    x[at_{block.name} + {printer.integer(initial.element - lo)}] = {text}")
+                lines.append(f"    x[uint64(at_{block.name} + {printer.integer(initial.element - lo)})] = {text}")
         lines.append("    return s")
         return "\n".join(lines) + "\n"
 
@@ -208,7 +227,10 @@ class _IndexedWriter:
         parts += [self.initial_state()]
         parts += ["\n# ---- the integrator ----\n", self.method.source(system)]
         parts += ["\n# ---- the ensemble driver ----\n", _DRIVER]
-        parts += ["\n# ---- NumPy functions, for Python callers (not used by the kernel) ----\n", self.numpy_functions()]
+        parts += [
+            "\n# ---- NumPy functions, for Python callers (not used by the kernel) ----\n",
+            self.numpy_functions(),
+        ]
         return "\n\n".join(part.strip("\n") for part in parts) + "\n"
 
     def numpy_functions(self) -> str:
@@ -344,4 +366,11 @@ def run_particles(first, end, x, p, p_stride, s, c, stats, status, failed_at,
 def generate(system: System, integrator: Integrator, label: str | None = None) -> str:
     """The source of the kernel module of an indexed System."""
     writer = _IndexedWriter(system, integrator, label)
-    return writer.source().replace("np.empty((WORK, n))", f"np.empty(({writer.method.work}, n))")
+    source = writer.source().replace("np.empty((WORK, n))", f"np.empty(({writer.method.work}, n))")
+    # sums over elements and data rows are reductions: reassociation lets
+    # LLVM vectorize them (as BLAS does); the order is fixed by the code, so
+    # a seed still gives the same bits for any threads or chunks
+    return source.replace(_FLAGS, _FLAGS.replace('"nsz"}', '"nsz", "reassoc"}'), 1)
+
+
+_FLAGS = '_FLAGS = dict(fastmath={"contract", "nsz"}'

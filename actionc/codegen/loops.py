@@ -50,7 +50,7 @@ class Layout:
     def length(self, block) -> str:
         if block.array is None:
             return "1"
-        (lo, hi), = block.array.bounds
+        ((lo, hi),) = block.array.bounds
         return self.integer(hi - lo + 1)
 
     def integer(self, expr) -> str:
@@ -59,7 +59,11 @@ class Layout:
 
 class IndexPrinter(KernelPrinter):
     """KernelPrinter with array elements, sums' accumulators, and integer
-    index arithmetic (sizes and indices are ints in the kernel)."""
+    index arithmetic (sizes and indices are ints in the kernel). Every
+    offset into an array is cast to uint64 where it is used: it is ≥ 0 by
+    construction, and a signed index makes Numba check for Python's
+    negative indices at every access, which kept LLVM from vectorizing the
+    element loops (10× slower)."""
 
     def __init__(self, layout: Layout, names: dict, ranges: dict | None = None) -> None:
         super().__init__({**names, **layout.sizes})
@@ -105,7 +109,11 @@ class IndexPrinter(KernelPrinter):
     def _print_Piecewise(self, expr) -> str:
         text = "0.0"
         for value, condition in reversed(expr.args):
-            text = self._print(value) if condition is sympy.true else f"({self._print(value)} if {self._print(condition)} else {text})"
+            text = (
+                self._print(value)
+                if condition is sympy.true
+                else f"({self._print(value)} if {self._print(condition)} else {text})"
+            )
         return text
 
     def _print_Indexed(self, expr) -> str:
@@ -118,18 +126,18 @@ class IndexPrinter(KernelPrinter):
                 term = f"({self.integer(index)} - 1)" + (f" * {stride}" if stride else "")
                 flat = term if not flat else f"{term} + {flat}"
                 stride = self.layout.sizes[size] if not stride else f"{stride} * {self.layout.sizes[size]}"
-            return f"data[at_{array.name} + {flat}]"
+            return f"data[uint64(at_{array.name} + {flat})]"
         (index,) = indices
-        (lo, hi), = array.bounds
+        ((lo, hi),) = array.bounds
         base = f"at_{array.name}"
-        direct = f"x[{base} + {self.integer(index - lo)}]"
+        direct = f"x[uint64({base} + {self.integer(index - lo)})]"
         least, greatest = extent(index, self.ranges)
         sizes = tuple(self.layout.sizes)
         if at_least(least, lo, sizes) and at_least(hi, greatest, sizes):
             return direct
         e = self.integer(index)
         if array.periodic:
-            return f"x[{base} + ({e} - {self.integer(lo)}) % ({self.integer(hi - lo + 1)})]"
+            return f"x[uint64({base} + ({e} - {self.integer(lo)}) % ({self.integer(hi - lo + 1)}))]"
         beyond = "0.0"
         for at, value in reversed(array.fixed):
             beyond = f"({self._print(value)} if {e} == {self.integer(at)} else {beyond})"
@@ -178,29 +186,41 @@ class Emitter:
         while True:
             yield sympy.Symbol(f"_t{next(self.counter)}", real=True)
 
-    def element_loop(self, block, expr: sympy.Expr, target: str, indent: str = "    ", ranges=None) -> list[str]:
-        """`target` (formatted with the element's offset `{at}`) = expr for
-        every element of the block: ends checked, interior unchecked.
+    def fill(self, pairs, target: str, indent: str = "    ") -> list[str]:
+        """`target` (formatted with an element's offset `{at}`) = expr for
+        every element of each (block, expr) pair.
 
         A term Σ_j A(j)·B(j, i) whose A does not depend on the element i (a
         data sum: Σ_j r(j) X[j, i] of a gradient) is computed with the loops
         interchanged — A(j) once per j, then added to every element — so a
-        gradient costs what X.T @ r costs, not d times more."""
-        ranges = dict(ranges or {})
-        if block.array is not None:
+        gradient costs what X.T @ r costs, not d times more; terms of several
+        blocks with the same A(j) (the weights and the intercept of a
+        regression) share one pass over j."""
+        lines, groups = [], {}
+        for block, expr in pairs:
             plain, interchanged = self._split_interchangeable(expr, block.index)
-            if interchanged:
-                lines = self.element_loop(block, plain, target, indent, ranges)
-                for factor, node in interchanged:
-                    lines += self._interchanged(block, factor, node, target, indent, ranges)
-                return lines
+            lines += self.element_loop(block, plain, target, indent)
+            for factor, node in interchanged:
+                body, limits = outermost(node)
+                outside, inside = _factor(body, block.index)
+                groups.setdefault((limits, factor * outside), []).append((block, inside))
+        for ((j, lo, hi), outside), parts in groups.items():
+            lines += self._interchanged(j, lo, hi, outside, parts, target, indent)
+        return lines
+
+    def element_loop(self, block, expr: sympy.Expr, target: str, indent: str = "    ", ranges=None) -> list[str]:
+        """`target` (formatted with the element's offset `{at}`) = expr for
+        every element of the block: ends checked, interior unchecked."""
+        ranges = dict(ranges or {})
         if block.array is None:
             lines, text = self.value(expr, ranges, indent)
-            return lines + [f"{indent}{target.format(at=f'at_{block.name}')} = {text}"]
-        (lo, hi), = block.array.bounds
+            return lines + [f"{indent}{target.format(at=f'uint64(at_{block.name})')} = {text}"]
+        ((lo, hi),) = block.array.bounds
         i = block.index
         low, high = self._reach(expr, i)
-        pieces = [(lo, hi)] if low == 0 and high == 0 else [(lo, lo + low - 1), (lo + low, hi - high), (hi - high + 1, hi)]
+        pieces = (
+            [(lo, hi)] if low == 0 and high == 0 else [(lo, lo + low - 1), (lo + low, hi - high), (hi - high + 1, hi)]
+        )
         out = []
         for k, (a, b) in enumerate(pieces):
             printer = IndexPrinter(self.layout, self.names)
@@ -215,46 +235,49 @@ class Emitter:
             lines, text = self.value(expr, element_ranges, indent + "    ")
             out.append(f"{indent}for i_{i.name} in range({start}, {stop}):")
             out += lines
-            offset = f"at_{block.name} + i_{i.name} - {printer.integer(lo)}"
+            offset = f"uint64(at_{block.name} + i_{i.name} - {printer.integer(lo)})"
             out.append(f"{indent}    {target.format(at=offset)} = {text}")
         return out
 
-    def _split_interchangeable(self, expr: sympy.Expr, i: sympy.Symbol):
+    def _split_interchangeable(self, expr: sympy.Expr, i: sympy.Symbol | None):
         """(the other terms, [(factor, Σ node)]): the terms c·Σ_j A(j)·B(j, i)
-        with c and the limits free of i, A(j) of i, and B reading the state
-        only where i is (data arrays at i, the state at i itself)."""
+        with c and the limits free of i, B free of sums (a scalar block, i
+        None: every term c·Σ_j A(j))."""
         plain, found = [], []
         for term in sympy.Add.make_args(sympy.expand(expr, deep=False, power_exp=False, log=False, multinomial=False)):
             factors = sympy.Mul.make_args(term)
             sums = [f for f in factors if isinstance(f, sympy.Sum)]
             rest = sympy.Mul(*(f for f in factors if not isinstance(f, sympy.Sum)))
-            if len(sums) == 1 and not rest.has(i) and not any(lim.has(i) for lim in sums[0].limits[-1][1:]):
+            free = i is None or (not rest.has(i) and not any(lim.has(i) for lim in sums[0].limits[-1][1:]))
+            if len(sums) == 1 and free:
                 body, _ = outermost(sums[0])
-                inner = [f for f in sympy.Mul.make_args(body) if f.has(i)]
-                if inner and not any(f.has(sympy.Sum) for f in inner):
+                _, inside = _factor(body, i)
+                if (i is None or inside.has(i)) and not inside.has(sympy.Sum):
                     found.append((rest, sums[0]))
                     continue
             plain.append(term)
         return sympy.Add(*plain), found
 
-    def _interchanged(self, block, factor, node, target: str, indent: str, ranges) -> list[str]:
-        body, (j, lo, hi) = outermost(node)
-        i = block.index
-        outside = sympy.Mul(*(f for f in sympy.Mul.make_args(body) if not f.has(i))) * factor
-        inside = sympy.Mul(*(f for f in sympy.Mul.make_args(body) if f.has(i)))
-        printer = IndexPrinter(self.layout, self.names, ranges)
-        (a, b), = block.array.bounds
+    def _interchanged(self, j, lo, hi, outside, parts, target: str, indent: str) -> list[str]:
+        printer = IndexPrinter(self.layout, self.names)
         weight = f"w{next(self.counter)}"
         lines = [f"{indent}for i_{j.name} in range({printer.integer(lo)}, {printer.integer(hi)} + 1):"]
-        inner_ranges = {**ranges, j: (lo, hi)}
-        computed, text = self.value(outside, inner_ranges, indent + "    ")
+        ranges = {j: (lo, hi)}
+        computed, text = self.value(outside, ranges, indent + "    ")
         lines += computed + [f"{indent}    {weight} = {text}"]
-        element_ranges = {**inner_ranges, i: (a, b)}
-        computed, text = self.value(inside, element_ranges, indent + "        ")
-        lines.append(f"{indent}    for i_{i.name} in range({printer.integer(a)}, {printer.integer(b)} + 1):")
-        lines += computed
-        offset = f"at_{block.name} + i_{i.name} - {printer.integer(a)}"
-        lines.append(f"{indent}        {target.format(at=offset)} += {weight} * {text}")
+        for block, inside in parts:
+            if block.array is None:
+                computed, text = self.value(inside, ranges, indent + "    ")
+                at = f"uint64(at_{block.name})"
+                lines += computed + [f"{indent}    {target.format(at=at)} += {weight} * {text}"]
+                continue
+            i = block.index
+            ((a, b),) = block.array.bounds
+            computed, text = self.value(inside, {**ranges, i: (a, b)}, indent + "        ")
+            lines.append(f"{indent}    for i_{i.name} in range({printer.integer(a)}, {printer.integer(b)} + 1):")
+            lines += computed
+            offset = f"uint64(at_{block.name} + i_{i.name} - {printer.integer(a)})"
+            lines.append(f"{indent}        {target.format(at=offset)} += {weight} * {text}")
         return lines
 
     def _reach(self, expr: sympy.Expr, i: sympy.Symbol) -> tuple[int, int]:
@@ -269,6 +292,15 @@ class Emitter:
             if offset.is_Integer:
                 low, high = max(low, -int(offset)), max(high, int(offset))
         return low, high
+
+
+def _factor(body: sympy.Expr, i) -> tuple[sympy.Expr, sympy.Expr]:
+    """body = outside · inside, inside the factors that depend on i (all of
+    them 1 for a scalar block, i None)."""
+    factors = sympy.Mul.make_args(body)
+    inside = sympy.Mul(*(f for f in factors if i is not None and f.has(i)))
+    outside = sympy.Mul(*(f for f in factors if i is None or not f.has(i)))
+    return outside, inside
 
 
 def _outer_sums(expr: sympy.Expr) -> list[sympy.Sum]:

@@ -124,7 +124,7 @@ def _mass(momentum: sympy.Expr, velocity, model: Model) -> sympy.Expr:
 def _over_elements(term: sympy.Expr, element, array) -> sympy.Expr:
     if array is None:
         return term
-    (lo, hi), = array.bounds
+    ((lo, hi),) = array.bounds
     j = indexed.element_index("i")  # bound: no clash with free names
     return sympy.Sum(term.xreplace({element: j}), (j, lo, hi))
 
@@ -194,5 +194,3 @@ def _element_name(model: Model, expressions) -> str:
             if isinstance(node, sympy.Sum):
                 taken |= {limit[0].name for limit in node.limits}
     return next(name for name in _ELEMENT_NAMES if name not in taken)
-
-

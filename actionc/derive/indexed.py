@@ -51,7 +51,7 @@ def derivative(expr: sympy.Expr, target, k: sympy.Symbol | None, arrays: dict[st
     `sizes` are integers ≥ 1 (what conditions on k are dropped relies on)."""
     proofs = {s: sympy.Symbol(s.name, integer=True, positive=True) for s in sizes}
     if isinstance(target, sympy.IndexedBase):
-        (lo, hi), = arrays[target.name].bounds
+        ((lo, hi),) = arrays[target.name].bounds
         return _finish(_terms(expr, target, k, arrays), k, lo, hi, proofs)
     return _finish(_terms(expr, target, None, arrays), None, None, None, proofs)
 
@@ -121,7 +121,7 @@ def _sum_terms(node: sympy.Sum, target, k, arrays) -> list[_Term]:
             deltas = [d.xreplace(replace) for d in term.deltas if d is not first]
             bounds = [g.xreplace(replace) for g in term.bounds]
             if periodic:
-                (lo, hi), = arrays[target.name].bounds
+                ((lo, hi),) = arrays[target.name].bounds
                 if sympy.simplify(a - lo) != 0 or sympy.simplify(b - hi) != 0:
                     raise IndexError_(
                         f"a sum over the periodic array '{target.name}' must run over its whole range {lo}..{hi}"
@@ -227,7 +227,7 @@ def unrolled(expr: sympy.Expr, sizes: dict[sympy.Symbol, int], arrays: dict[str,
         index = tuple(int(i) for i in node.indices)
         bounds = [(int(sympy.S(lo).xreplace(sizes)), int(sympy.S(hi).xreplace(sizes))) for lo, hi in array.bounds]
         if array.periodic:
-            (lo, hi), = bounds
+            ((lo, hi),) = bounds
             index = (lo + (index[0] - lo) % (hi - lo + 1),)
         if all(lo <= i <= hi for i, (lo, hi) in zip(index, bounds)):
             return names(array, index)

@@ -300,7 +300,6 @@ class _Builder:
         args = [self.build(a) for a in node.args]
         return constants.within_range(function.build(*args), self.memo)
 
-
     # ---- indexed models ----
 
     def index(self, node: ast.Expr, what: str) -> sympy.Expr:
@@ -377,8 +376,10 @@ class _Builder:
         name = ident.name
         entry = self.scope.get(name)
         if name in self.indices.bound or entry is not None or name in ("t", "pi") or name in FUNCTIONS:
-            what = "an index already" if name in self.indices.bound else (
-                f"a {ROLE_WORDS[entry.role]}" if entry else "taken"
+            what = (
+                "an index already"
+                if name in self.indices.bound
+                else (f"a {ROLE_WORDS[entry.role]}" if entry else "taken")
             )
             raise ModelError(
                 f"the index '{name}' is {what}",

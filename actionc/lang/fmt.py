@@ -76,7 +76,11 @@ class ActPrinter(StrPrinter):
         """Reports only (not .act syntax): (a if condition else b)."""
         text = "0"
         for value, condition in reversed(expr.args):
-            text = self._print(value) if condition is sympy.true else f"({self._print(value)} if {self._print(condition)} else {text})"
+            text = (
+                self._print(value)
+                if condition is sympy.true
+                else f"({self._print(value)} if {self._print(condition)} else {text})"
+            )
         return text
 
 
@@ -129,7 +133,7 @@ class _Formatter:
         array = self.model.arrays.get(x.name)
         if array is None:
             return x.name
-        (lo, hi), = array.bounds
+        ((lo, hi),) = array.bounds
         return f"{x.name}[{self.expr(lo)}..{self.expr(hi)}]"
 
     def boundaries(self) -> list[str]:

@@ -26,9 +26,13 @@ def integer_expression(expr: sympy.Expr, allowed: set, span: Span, what: str) ->
             poly = sympy.Poly(expr, *sorted(expr.free_symbols, key=str)) if expr.free_symbols else None
         except sympy.PolynomialError:
             poly = False
-    ok = not stray and poly is not False and (
-        (poly is None and expr.is_Integer)
-        or (poly is not None and poly.total_degree() <= 1 and all(c.is_Integer for c in poly.coeffs()))
+    ok = (
+        not stray
+        and poly is not False
+        and (
+            (poly is None and expr.is_Integer)
+            or (poly is not None and poly.total_degree() <= 1 and all(c.is_Integer for c in poly.coeffs()))
+        )
     )
     if not ok:
         raise ModelError(
@@ -68,9 +72,13 @@ def check_element(array: Array, indices, context, span: Span) -> None:
         if not within(least, greatest, lo, hi, context):
             (own_lo, own_hi) = array.bounds[dimension]
             beyond = own_hi + 1 if not at_least(own_hi, greatest, context.sizes) else own_lo - 1
-            ends = "" if array.role == "input" else (
-                f"; to read beyond an end, give it a boundary: 'boundary {array.name}[{beyond}] = 0' "
-                f"or 'boundary {array.name} periodic'"
+            ends = (
+                ""
+                if array.role == "input"
+                else (
+                    f"; to read beyond an end, give it a boundary: 'boundary {array.name}[{beyond}] = 0' "
+                    f"or 'boundary {array.name} periodic'"
+                )
             )
             raise ModelError(
                 f"{array.name}[{written}] reaches {array.name}[{least}] … {array.name}[{greatest}], "

@@ -166,7 +166,7 @@ class _Resolver:
                     hint="boundaries belong to arrays declared with 'coord' or 'state', like q[1..N]",
                 )
             array = self.arrays[name]
-            (lo, hi), = array.bounds
+            ((lo, hi),) = array.bounds
             if item.rule is not None:
                 if item.rule.name != "periodic":
                     raise ModelError(
@@ -175,20 +175,27 @@ class _Resolver:
                         hint=f"write 'boundary {name} periodic', or fixed values like 'boundary {name}[{lo - 1}] = 0'",
                     )
                 if array.fixed:
-                    raise ModelError(f"'{name}' has fixed boundary values; it cannot also be periodic", item.rule.span,
-                                     hint="keep one kind of boundary")
+                    raise ModelError(
+                        f"'{name}' has fixed boundary values; it cannot also be periodic",
+                        item.rule.span,
+                        hint="keep one kind of boundary",
+                    )
                 array = dataclasses.replace(array, periodic=True)
             else:
                 at = self._index(item.index, "a boundary's index")
                 if array.periodic:
-                    raise ModelError(f"'{name}' is periodic; it has no fixed boundary values", item.index.span,
-                                     hint="keep one kind of boundary")
+                    raise ModelError(
+                        f"'{name}' is periodic; it has no fixed boundary values",
+                        item.index.span,
+                        hint="keep one kind of boundary",
+                    )
                 inside = indices.at_least(at, lo, self.indices.sizes) and indices.at_least(hi, at, self.indices.sizes)
                 if inside or sympy.expand(at) in [sympy.expand(a) for a, _ in array.fixed]:
                     raise ModelError(
                         f"{name}[{at}] is " + ("inside the array's range" if inside else "given twice"),
                         item.index.span,
-                        hint=f"boundary values are given beyond the ends of {lo}..{hi}, like {name}[{lo - 1}] or {name}[{hi + 1}]",
+                        hint=f"boundary values are given beyond the ends of {lo}..{hi}, "
+                        f"like {name}[{lo - 1}] or {name}[{hi + 1}]",
                     )
                 _, value = self._expr(item.value, constant=f"the boundary value of {name}[{at}]")
                 array = dataclasses.replace(array, fixed=array.fixed + ((at, value),))
@@ -472,7 +479,9 @@ class _Resolver:
                 )
                 initial = Initial(target, value.function, args, element)
             else:
-                initial = Initial(target, "value", (self._expr(value, constant="an initial value", bound=bound)[1],), element)
+                initial = Initial(
+                    target, "value", (self._expr(value, constant="an initial value", bound=bound)[1],), element
+                )
             self.c.init.append(initial)
             self.spans[key] = item.name.span
             self._item(item.name.span.line, key)
@@ -484,14 +493,15 @@ class _Resolver:
         array = entry.array
         if (item.index is None) != (array is None):
             raise ModelError(
-                f"'{item.name.name}' is " + ("an array: give its elements, like " if array else "not an array: write ")
+                f"'{item.name.name}' is "
+                + ("an array: give its elements, like " if array else "not an array: write ")
                 + (f"'init {item.name.name}[i] = …'" if array else f"'init {item.name.name} = …'"),
                 item.name.span,
                 hint="'init x[i] = f(i)' sets every element, 'init x[1] = 0.5' one of them",
             )
         if array is None:
             return None, None
-        (lo, hi), = array.bounds
+        ((lo, hi),) = array.bounds
         if isinstance(item.index, ast.Name) and self.scope.get(item.index.name) is None:
             name = item.index.name
             symbol = indices.index_symbol(name)
@@ -564,7 +574,9 @@ class _Resolver:
                 )
             model["coordinates"] = coordinates
             model["velocities"] = tuple(
-                sympy.IndexedBase(symbols.velocity_name(q.name)) if isinstance(q, sympy.IndexedBase) else symbols.velocity(q)
+                sympy.IndexedBase(symbols.velocity_name(q.name))
+                if isinstance(q, sympy.IndexedBase)
+                else symbols.velocity(q)
                 for q in coordinates
             )
             model["momenta"] = tuple(self.scope.get(m.name).symbol for m in momentum_idents) or tuple(

@@ -110,7 +110,9 @@ class Compiled:
         folder = Path(self.folder) if self.folder else None
         return load_inputs(self.kernel.meta.inputs, folder, inputs)
 
-    def run(self, *, dt: float, steps: int, invariants: bool = True, inputs: Mapping | None = None, **options) -> Result:
+    def run(
+        self, *, dt: float, steps: int, invariants: bool = True, inputs: Mapping | None = None, **options
+    ) -> Result:
         """Simulate; see actionc.run.simulate.simulate for the options
         (particles, seed, params, init, save_every, threads, rtol, atol).
         With invariants=True the invariants are evaluated at every save.

@@ -76,7 +76,9 @@ def load(declared, base: Path | None, given: Mapping[str, object] | None = None)
 
 def _read(path: Path, items) -> dict[str, np.ndarray]:
     if not path.is_file():
-        raise RunError(f"cannot read data file {path}: no such file", hint="check the path (relative to the model file)")
+        raise RunError(
+            f"cannot read data file {path}: no such file", hint="check the path (relative to the model file)"
+        )
     if path.stat().st_size > MAX_BYTES:
         raise RunError(f"data file {path} is larger than {MAX_BYTES // 2**30} GiB", hint="use a smaller data set")
     suffix = path.suffix.lower()

@@ -24,7 +24,6 @@ import numpy as np
 
 from actionc.errors import OutputError, ResultFileError
 
-
 SUMMARY_ROWS = 24  # state entries a summary lists before it elides
 
 
@@ -111,7 +110,9 @@ class Result:
         with np.errstate(over="ignore", invalid="ignore"):  # values near the float limit give inf, not warnings
             for k in shown:
                 if k is None:
-                    lines.append(f"  {'…':<{width}}  ({len(self.names) - SUMMARY_ROWS + 1} more; all of them with --out)")
+                    lines.append(
+                        f"  {'…':<{width}}  ({len(self.names) - SUMMARY_ROWS + 1} more; all of them with --out)"
+                    )
                     continue
                 name = self.names[k]
                 lines.append(f"  {name:<{width}}  {final[:, k].mean():>14.6g}  {final[:, k].std():>14.6g}")

@@ -89,7 +89,9 @@ def simulate(
             f"--steps {steps} is not a multiple of --save-every {save_every}",
             hint="choose steps as a whole number of saves",
         )
-    _check_memory(meta, steps // save_every + 1, particles, swept=any(np.ndim(v) > 0 for v in (params or {}).values()), n=n)
+    _check_memory(
+        meta, steps // save_every + 1, particles, swept=any(np.ndim(v) > 0 for v in (params or {}).values()), n=n
+    )
     p, p_stride, param_values = _parameters(dict(meta.params), params or {}, particles)
     init = dict(init or {})
     per_particle = {k: np.asarray(v, float) for k, v in init.items() if np.ndim(v) > 0}
@@ -174,7 +176,9 @@ def simulate(
     if done % save_every and between_chunks:  # stopped between two saves: keep where it stopped, too
         saves[saved] = state.x
         saved, times = saved + 1, np.append(times, done * dt)
-    result = _result(meta, names, state, saves[:saved], times, dt, done, steps, save_every, seed, param_values, model_hash)
+    result = _result(
+        meta, names, state, saves[:saved], times, dt, done, steps, save_every, seed, param_values, model_hash
+    )
     if adaptive:
         result.meta["warmup"] = warmup
         divergences = state.stats[:, meta.stats.index("divergences")]
@@ -250,7 +254,9 @@ def _indexed_names(meta, params: Mapping) -> list[str]:
     try:
         return meta.state_names(values)
     except ValueError as error:
-        raise RunError(str(error), hint="the model reads fixed elements, like x[7]: keep its sizes at least that large") from None
+        raise RunError(
+            str(error), hint="the model reads fixed elements, like x[7]: keep its sizes at least that large"
+        ) from None
 
 
 def _check_memory(meta, n_saves: int, particles: int, swept: bool, n: int | None = None) -> None:
@@ -393,7 +399,9 @@ def _initial_overrides(names: list[str], init: Mapping[str, float]):
     return override, values
 
 
-def _result(meta, names, state: _Particles, saves, times, dt, done, steps, save_every, seed, params, model_hash) -> Result:
+def _result(
+    meta, names, state: _Particles, saves, times, dt, done, steps, save_every, seed, params, model_hash
+) -> Result:
     failures = []
     for i in np.flatnonzero(state.status):
         code = str(int(state.status[i]))

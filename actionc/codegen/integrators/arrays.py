@@ -30,7 +30,9 @@ def prepare(x, t, p, data, work):
 
 
 def euler(system) -> str:
-    return _NOTHING + '''
+    return (
+        _NOTHING
+        + '''
 @jit
 def advance(x, t, dt, p, data, s, c, counts, work):
     """Explicit Euler, order 1: x += dt f(x, t)."""
@@ -40,10 +42,13 @@ def advance(x, t, dt, p, data, s, c, counts, work):
         x[k] += dt * f[k]
     return s, c, counts, 0
 '''
+    )
 
 
 def rk4(system) -> str:
-    return _NOTHING + '''
+    return (
+        _NOTHING
+        + '''
 @jit
 def advance(x, t, dt, p, data, s, c, counts, work):
     """The classical Runge–Kutta method, order 4."""
@@ -65,6 +70,7 @@ def advance(x, t, dt, p, data, s, c, counts, work):
         x[k] += sixth * (k1[k] + 2.0 * k2[k] + 2.0 * k3[k] + k4[k])
     return s, c, counts, 0
 '''
+    )
 
 
 def _kick_drift_kick(weight: float) -> str:
@@ -108,7 +114,9 @@ def yoshida4(system) -> str:
 
 
 def euler_maruyama(system) -> str:
-    return _NOTHING + '''
+    return (
+        _NOTHING
+        + '''
 @jit
 def advance(x, t, dt, p, data, s, c, counts, work):
     """Euler–Maruyama (Itô), additive noise the same for every element:
@@ -121,6 +129,7 @@ def advance(x, t, dt, p, data, s, c, counts, work):
         x[k] += dt * f[k] + g * z
     return s, c, counts, 0
 '''
+    )
 
 
 def mala(system) -> str:
