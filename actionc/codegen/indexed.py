@@ -217,6 +217,10 @@ class _IndexedWriter:
             f"method {self.label}.\n"
             "# Do not edit: it is rebuilt from the model. Read it to see exactly what runs.\n",
             "CACHED = True  # Numba caches the compiled code next to this file\n",
+            # sums over elements and data rows are reductions: reassociation lets LLVM vectorize
+            # them (as BLAS does); the code fixes the order, so a seed gives the same bits for
+            # any number of threads or chunks
+            'FASTMATH = {"contract", "nsz", "reassoc"}\n',
             _runtime_source(),
             f"\nMETA = {json.dumps(json.dumps(self.meta(), sort_keys=True))}\n",
             "\n# ---- the model: element loops; sizes are read from p at run time ----\n"
@@ -226,7 +230,7 @@ class _IndexedWriter:
         parts += [getattr(self, name)() for name in needed]
         parts += [self.initial_state()]
         parts += ["\n# ---- the integrator ----\n", self.method.source(system)]
-        parts += ["\n# ---- the ensemble driver ----\n", _DRIVER]
+        parts += ["\n# ---- the ensemble driver ----\n", _driver(self.method.work)]
         parts += [
             "\n# ---- NumPy functions, for Python callers (not used by the kernel) ----\n",
             self.numpy_functions(),
@@ -301,7 +305,9 @@ class _IndexedWriter:
         return "\n".join(lines) + "\n"
 
 
-_DRIVER = '''
+def _driver(work: int) -> str:
+    """run_particles, with `work` rows of scratch space per particle."""
+    return f'''
 @jit_cold
 def run_particles(first, end, x, p, p_stride, s, c, stats, status, failed_at,
                   t0, dt, first_step, n_steps, save_every, saves, seed, override, values, data):
@@ -314,7 +320,7 @@ def run_particles(first, end, x, p, p_stride, s, c, stats, status, failed_at,
     particles per thread. Called first with n_steps = 0 to seed each
     particle's stream and draw its initial state."""
     n = x.shape[1]
-    work = np.empty((WORK, n))
+    work = np.empty(({work}, n))
     last = np.empty(n)
     for i in range(first, end):
         pi = p[i * p_stride]
@@ -365,12 +371,4 @@ def run_particles(first, end, x, p, p_stride, s, c, stats, status, failed_at,
 
 def generate(system: System, integrator: Integrator, label: str | None = None) -> str:
     """The source of the kernel module of an indexed System."""
-    writer = _IndexedWriter(system, integrator, label)
-    source = writer.source().replace("np.empty((WORK, n))", f"np.empty(({writer.method.work}, n))")
-    # sums over elements and data rows are reductions: reassociation lets
-    # LLVM vectorize them (as BLAS does); the order is fixed by the code, so
-    # a seed still gives the same bits for any threads or chunks
-    return source.replace(_FLAGS, _FLAGS.replace('"nsz"}', '"nsz", "reassoc"}'), 1)
-
-
-_FLAGS = '_FLAGS = dict(fastmath={"contract", "nsz"}'
+    return _IndexedWriter(system, integrator, label).source()

@@ -272,6 +272,7 @@ def score(x, t, p):
             "CACHED = True  # Numba caches the compiled code next to this file\n"
             if system.external_score is None
             else "CACHED = False  # it calls a score supplied at run time: compiled in each process\n",
+            'FASTMATH = {"contract", "nsz"}  # no reassociation: sums are added in the order written\n',
             _runtime_source(),
             f"\nMETA = {json.dumps(json.dumps(self.meta(), sort_keys=True))}\n",
             "\n# ---- the model ----\n"

@@ -9,6 +9,9 @@ cache only follows the file a function is defined in.
 # A generated module sets this above its copy: False where a kernel calls a
 # function supplied at run time, whose machine code no file can hold.
 CACHED = True
+# and this: the floating-point liberties LLVM may take. Kernels of indexed
+# models add "reassoc", so that sums over elements and data rows vectorize.
+FASTMATH = {"contract", "nsz"}
 
 # ---- runtime: copied into every generated module from here on ----
 import math
@@ -28,7 +31,7 @@ from numba import int64, uint64
 #                 compiled entry points, cached on disk, run without the
 #                 GIL so that the Python driver can use threads (Numba's
 #                 parallel=True cost seconds of compile time per kernel)
-_FLAGS = dict(fastmath={"contract", "nsz"}, error_model="numpy")
+_FLAGS = dict(fastmath=FASTMATH, error_model="numpy")
 jit = numba.njit(inline="always", **_FLAGS)
 jit_call = numba.njit(**_FLAGS)
 jit_cold = numba.njit(cache=CACHED, nogil=True, **_FLAGS)
