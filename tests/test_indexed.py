@@ -10,66 +10,16 @@ import numpy as np
 import pytest
 import sympy
 from hypothesis import given
-from hypothesis import strategies as st
 
 import actionc
-from actionc.derive import elements, indexed
+from actionc.derive import elements
 from actionc.errors import ModelError, RunError
 from actionc.lang import parse
 from actionc.pipeline import compile_text
+from actionc.testing import indexed as acti
 from tests.conftest import EXAMPLE_DIR
 
 FPUT = (EXAMPLE_DIR / "fput.act").read_text()
-
-
-def _sizes(model, n):
-    return {s: n for s in model.sizes}
-
-
-def _unrolled_check(model, n: int, seed: int = 0, scale: float = 1.0) -> float:
-    """max |element rate − rate of the unrolled model| at a random point,
-    for sizes n: the unrolled model is differentiated by SymPy directly."""
-    found = elements.element_equations(model)
-    arrays = dict(model.arrays)
-    names = {}
-
-    def name(array, index):
-        key = (array.name, index)
-        names.setdefault(key, sympy.Symbol(f"{array.name}_{'_'.join(map(str, index))}", real=True))
-        return names[key]
-
-    sizes = _sizes(model, n)
-    params = {p.symbol: p.value for p in model.params if p.symbol not in sizes}
-    if model.kind.value == "energy":
-        total = indexed.unrolled(model.energy, sizes, arrays, name)
-        sign = -1
-    else:
-        total = indexed.unrolled(model.lagrangian, sizes, arrays, name)
-        sign = 1
-    rng = np.random.default_rng(seed)
-    point = {}
-    worst = 0.0
-    for equation in found.equations:
-        if equation.role == "position":
-            continue
-        variable = equation.variable if model.kind.value == "energy" else _coordinate_of(model, equation.variable)
-        ((lo, hi),) = arrays[variable.name].bounds
-        lo, hi = int(sympy.S(lo).xreplace(sizes)), int(sympy.S(hi).xreplace(sizes))
-        for k in range(lo, hi + 1):
-            ours = indexed.unrolled(equation.rate.xreplace({found.index: k}), sizes, arrays, name)
-            theirs = sign * sympy.diff(total, name(arrays[variable.name], (k,)))
-            for symbol in (ours.free_symbols | theirs.free_symbols) - set(params) - set(point):
-                point[symbol] = scale * rng.standard_normal()
-            values = {**params, **point}
-            worst = max(worst, abs(float(ours.xreplace(values)) - float(theirs.xreplace(values))))
-    return worst
-
-
-def _coordinate_of(model, velocity):
-    for q, v in zip(model.coordinates, model.velocities):
-        if v == velocity:
-            return q
-    raise KeyError(velocity)
 
 
 MODELS = {
@@ -101,7 +51,7 @@ energy = sum(i in 1..N: cos(x[i+2] - x[i]) + (x[i-2] - x[i+1])^2 * x[i])
 @pytest.mark.parametrize("n", [2, 3, 4, 6])
 def test_element_equations_equal_the_unrolled_model(name, n):
     model = parse(MODELS[name], f"{name}.act")
-    assert _unrolled_check(model, n, seed=n) < 1e-9
+    assert acti.unrolled_difference(model, n, seed=n) < 1e-9
 
 
 def test_the_comparison_can_fail():
@@ -117,29 +67,24 @@ def test_the_comparison_can_fail():
         elements.element_equations = lambda m: elements.Elements(
             found.index, (found.equations[0], broken), found.invariants
         )
-        assert _unrolled_check(model, 4) > 1e-3
+        assert acti.unrolled_difference(model, 4) > 1e-3
     finally:
         elements.element_equations = original
 
 
-_POTENTIALS = ["({d})^2", "({d})^4/4", "cos({d})", "exp(-({d})^2)"]
+@given(acti.stencil_energies())
+def test_random_stencils_equal_the_unrolled_model(text):
+    assert acti.unrolled_difference(parse(text, "stencil.act"), 4) < 1e-8
 
 
-@given(
-    offsets=st.lists(st.tuples(st.integers(-2, 2), st.integers(-2, 2)), min_size=1, max_size=3),
-    potentials=st.lists(st.sampled_from(_POTENTIALS), min_size=3, max_size=3),
-    periodic=st.booleans(),
-    n=st.integers(3, 5),
-)
-def test_random_stencils_equal_the_unrolled_model(offsets, potentials, periodic, n):
-    terms = " + ".join(
-        potentials[k].format(d=f"x[i{a:+d}] - x[i{b:+d}]" if a != b else f"x[i{a:+d}]")
-        for k, (a, b) in enumerate(offsets)
-    )
-    boundary = "boundary x periodic" if periodic else "boundary x[-1] = 0.3, x[0] = 0, x[N+1] = 0, x[N+2] = -0.2"
-    energy = f"energy = sum(i in 1..N: {terms}) + sum(i in 1..N: x[i]^2)"
-    text = f"model s\nparam N = {n}\nstate x[1..N]\n{boundary}\n{energy}\n"
-    assert _unrolled_check(parse(text, "s.act"), n) < 1e-8
+@given(acti.pair_energies())
+def test_random_pair_potentials_equal_the_unrolled_model(text):
+    assert acti.unrolled_difference(parse(text, "pairs.act"), 4) < 1e-8
+
+
+@given(acti.data_energies())
+def test_random_data_sums_equal_the_unrolled_model(text):
+    assert acti.unrolled_difference(parse(text, "data.act"), 3) < 1e-8
 
 
 # ---- kernels ------------------------------------------------------------
