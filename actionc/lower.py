@@ -54,7 +54,14 @@ def lower(
     )
     if model.is_indexed:
         if direction is not Direction.FORWARD:
-            raise ModelError("sampling backwards is not supported for indexed models yet")
+            raise ModelError(
+                f"the {direction.value} direction (samplers, likelihoods) is not supported for indexed models yet",
+                None,
+                hint="indexed models run forward: energy models with euler-maruyama or mala, mechanics with "
+                "leapfrog, yoshida4 or rk4",
+                filename=model.filename,
+                source=model.source,
+            )
         return lower_indexed.lower(model, common)
     if model.kind is Kind.LAGRANGIAN:
         return _lower_lagrangian(model, mass_matrix, common)

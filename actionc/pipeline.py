@@ -117,6 +117,7 @@ def c_source(model, method: str | None = None, *, bake_params: bool = False) -> 
     a sampler's method emits its reverse-time SDE or probability flow."""
     from actionc.codegen.c import emit_c
 
+    _scalar_only(model, "emitting C")
     return emit_c(system(model, decode(method)), bake_params=bake_params)
 
 
@@ -158,6 +159,7 @@ def density(model, **options):
         from actionc.lang import load
 
         model = load(model)
+    _scalar_only(model, "a density on a grid")
     return solve(system(model, decode(None)), source=model.source or "", **options)
 
 
@@ -167,3 +169,11 @@ def log_likelihood(model, points, **options):
     from actionc.run.likelihood import log_likelihood_with
 
     return log_likelihood_with(compile(model, "likelihood"), points, **options)
+
+
+def _scalar_only(model, what: str) -> None:
+    if model.is_indexed:
+        raise RunError(
+            f"{what} is not supported for indexed models (arrays) yet",
+            hint="indexed models run with 'actionc run' and compile(...).run(); docs/indexed.md lists what they support",
+        )

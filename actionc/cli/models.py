@@ -99,6 +99,7 @@ def emit(args) -> int:
             from actionc.run.embed import shared_library
 
             compiled = compile(args.file, args.method)
+            compiled.scalar_only(f"emit --target {args.target}")
             if args.target == "llvm":
                 sys.stdout.write(compiled.llvm("step"))
             else:

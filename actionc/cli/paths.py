@@ -14,6 +14,7 @@ def critical(args) -> int:
 
     try:
         compiled = compile(args.file)
+        compiled.scalar_only("actionc critical")
         params = _known_params(compiled, dict(args.set))
         if not compiled.has("gradient"):
             raise RunError("this needs an energy model with a temperature")
@@ -54,6 +55,7 @@ def action(args) -> int:
         return failure("action", error, args.result)
     try:
         compiled = compile(args.file)
+        compiled.scalar_only("actionc action")
         if result.meta["model"] != compiled.meta.model:
             raise RunError(f"{args.result} is a run of '{result.meta['model']}', not of {args.file}")
         values = actions_of(compiled, result)
@@ -84,6 +86,7 @@ def path(args) -> int:
         if args.out:
             check_output(args.out)  # before the work
         compiled = compile(args.file)
+        compiled.scalar_only("actionc path")
         params = _known_params(compiled, dict(args.set))
         kind = compiled.meta.kind
         if kind is Kind.LAGRANGIAN:

@@ -98,7 +98,17 @@ class Compiled:
 
     def cfunc(self, name: str):
         """A C-callable version ("drift" or "step") with .address and .ctypes."""
+        self.scalar_only("a C-callable function")
         return embed.c_callable(self.kernel.module, name)
+
+    def scalar_only(self, what: str) -> None:
+        """A RunError if this is an indexed model, for what supports only scalar models yet."""
+        if self.kernel.meta.indexed:
+            raise RunError(
+                f"{what} is not supported for indexed models (arrays) yet",
+                hint="indexed models run with 'actionc run' and compile(...).run(); docs/indexed.md lists what they "
+                "support",
+            )
 
     def llvm(self, name: str = "step") -> str:
         """The LLVM IR of a C-callable function."""
