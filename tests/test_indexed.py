@@ -285,3 +285,22 @@ def test_too_small_sizes_are_refused_at_run_time():
     compiled = actionc.compile(EXAMPLE_DIR / "pleiades.act", "rk4")
     with pytest.raises(RunError, match="N ≥"):
         compiled.run(dt=0.01, steps=1, params={"N": 5})
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["emit", "fput.act", "--target", "c"],
+        ["critical", "allen_cahn.act"],
+        ["density", "allen_cahn.act", "--stationary"],
+        ["run", "allen_cahn.act", "--method", "reverse-em", "--steps", "10"],
+        ["run", "fput.act", "--method", "dopri5", "--dt", "0.1", "--steps", "10"],
+    ],
+)
+def test_what_indexed_models_cannot_do_yet_is_said_plainly(argv, capsys):
+    from actionc.cli import main
+
+    argv = [argv[0], str(EXAMPLE_DIR / argv[1]), *argv[2:]]
+    assert main(argv) in (1, 2)
+    error = capsys.readouterr().err
+    assert "indexed models" in error and "Traceback" not in error
