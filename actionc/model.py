@@ -73,6 +73,8 @@ class Component:
     mean: tuple[sympy.Expr, ...]
     cov: tuple[tuple[sympy.Expr, ...], ...]
     written: tuple[tuple[str, object], ...] = field(default=(), compare=False)
+    # `data k in lo..hi: …`: (k, lo, hi) as written, shared by the components it made
+    over: tuple | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)

@@ -304,3 +304,16 @@ def test_what_indexed_models_cannot_do_yet_is_said_plainly(argv, capsys):
     assert main(argv) in (1, 2)
     error = capsys.readouterr().err
     assert "indexed models" in error and "Traceback" not in error
+
+
+RING_WRITTEN_OUT = "\n".join(
+    ["model gaussian_ring", "param r = 4, s = 0.3", "state x, y", "forward vp, beta_min = 0.1, beta_max = 20"]
+    + [f"data mean = [r*cos({k}*pi/4), r*sin({k}*pi/4)], std = s" for k in range(8)]
+)
+
+
+def test_an_indexed_data_line_is_the_components_written_out():
+    indexed_ring = actionc.load(EXAMPLE_DIR / "gaussian_ring.act")
+    scalar_ring = parse(RING_WRITTEN_OUT + "\n", "ring.act")
+    assert len(indexed_ring.data) == 8 and indexed_ring.data == scalar_ring.data
+    assert parse(RING_WRITTEN_OUT.replace("r*cos(7", "r*cos(6") + "\n", "ring.act").data != indexed_ring.data

@@ -122,7 +122,12 @@ class _Build(Transformer_NonRecursive):
         return ast.SdeTerm(1, coefficient, _ident(differential), _span(meta))
 
     def data_stmt(self, meta, children):
-        return ast.DataStmt(tuple(children), _span(meta))
+        over, *items = children
+        return ast.DataStmt(tuple(items), _span(meta), over)
+
+    def data_over(self, meta, children):
+        index, lo, _, hi = children
+        return ast.Binder(_ident(index), lo, hi)
 
     def data_item(self, meta, children):
         return ast.DataItem(_ident(children[0]), children[1])

@@ -214,8 +214,15 @@ class _Formatter:
                     lines += self.group("noise", [("noise", m.calculus.value)])
                 for x in m.state:
                     lines += self.group("", [(f"sde {x.name}", self.sde(x.name))])
+            previous = None
             for k, component in enumerate(m.data, start=1):
+                if component.over is not None and component.over is previous:
+                    continue  # made by the same `data k in …:` line
+                previous = component.over
                 text = ", ".join(f"{key} = {self.array(value)}" for key, value in component.written)
+                if component.over is not None:
+                    index, lo, hi = component.over
+                    text = f"{index} in {self.expr(lo)}..{self.expr(hi)}: {text}"
                 lines += self.group("data", [(f"data {k}", text)])
             for key in ("density", "horizon"):
                 if key in w:

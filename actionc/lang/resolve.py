@@ -27,6 +27,7 @@ from actionc.lang.scope import ROLE_WORDS, Scope
 from actionc.model import Array, Calculus, Component, Initial, Input, Kind, Let, Model, Param
 
 DATA_KEYS = ("weight", "mean", "std", "cov")
+MAX_COMPONENTS = 1000  # of a data distribution: its density is a sum over them
 
 
 @dataclass
@@ -61,7 +62,8 @@ class _Resolver:
         self.budget = expressions.Budget()  # terms of the expressions that use lets, with the lets put in place
         self.indices = expressions.Indices()  # the sizes used so far (params that are whole numbers ≥ 1)
         self.arrays: dict[str, Array] = {}
-        self.data_sizes: set = set()  # sizes that an input's shape sets at run time
+        self.data_sizes: set = set()
+        self.bound: expressions.Indices | None = None  # the index of a `data k in …:` line, while it is read  # sizes that an input's shape sets at run time
         self.inputs: list[Input] = []
 
     def resolve(self) -> Model:
@@ -375,18 +377,54 @@ class _Resolver:
                 where,
                 hint="'std = s' (or one per state variable), or 'cov = [[…], …]'",
             )
-        written = tuple((key, self._array(item.value, as_written=True)) for key, item in items.items())
-        weight = self._data_value(items["weight"], "scalar", n) if "weight" in items else sympy.Integer(1)
-        mean = self._data_value(items["mean"], "vector", n)
-        if "std" in items:
-            std = self._data_value(items["std"], "vector", n)
-            cov = tuple(tuple(std[i] ** 2 if i == j else sympy.Integer(0) for j in range(n)) for i in range(n))
-        else:
-            cov = self._data_value(items["cov"], "matrix", n)
-        self.c.data.append(Component(weight, mean, cov, written))
-        key = f"data {len(self.c.data)}"
-        self.spans[key] = keyword
-        self._item(statement.span.line, key)
+        over, values = None, [None]
+        if statement.over is not None:  # one component per value of the index
+            over, values = self._data_index(statement.over)
+            self.bound = expressions.Indices({over[0].name: over}, self.indices.sizes, self.indices.values)
+        try:
+            written = tuple((key, self._array(item.value, as_written=True)) for key, item in items.items())
+            weight = self._data_value(items["weight"], "scalar", n) if "weight" in items else sympy.Integer(1)
+            mean = self._data_value(items["mean"], "vector", n)
+            if "std" in items:
+                std = self._data_value(items["std"], "vector", n)
+                cov = tuple(tuple(std[i] ** 2 if i == j else sympy.Integer(0) for j in range(n)) for i in range(n))
+            else:
+                cov = self._data_value(items["cov"], "matrix", n)
+        finally:
+            self.bound = None
+        group = None if over is None else (over[0], over[1], over[2])  # one tuple: fmt prints the line once
+        for value in values:
+            at = {} if over is None else {over[0]: sympy.Integer(value)}
+            self.c.data.append(
+                Component(
+                    _replaced(weight, at),
+                    _replaced(mean, at),
+                    _replaced(cov, at),
+                    written,
+                    group,
+                )
+            )
+            key = f"data {len(self.c.data)}"
+            self.spans[key] = keyword
+            self._item(statement.span.line, key)
+
+    def _data_index(self, binder: ast.Binder):
+        """(index, lo, hi) of `data k in lo..hi:` and the values k takes:
+        whole numbers, from the parameters' values."""
+        lo = self._index(binder.lo, "the start of the data's range")
+        hi = self._index(binder.hi, "the end of the data's range")
+        first, last = (int(sympy.S(e).xreplace(self.param_values)) for e in (lo, hi))
+        if not 1 <= last - first + 1 <= MAX_COMPONENTS:
+            raise ModelError(
+                f"{binder.index.name} in {lo}..{hi} gives {last - first + 1} components",
+                binder.index.span,
+                hint=f"a data distribution has 1 to {MAX_COMPONENTS} components",
+            )
+        if self.scope.get(binder.index.name) is not None or binder.index.name in ("t", "pi"):
+            raise ModelError(
+                f"the index '{binder.index.name}' is taken", binder.index.span, hint="an index needs a new name, like k"
+            )
+        return (indices.index_symbol(binder.index.name), lo, hi), range(first, last + 1)
 
     def _data_value(self, item: ast.DataItem, shape: str, n: int):
         """A weight (scalar), mean or std (vector: n numbers, or one for
@@ -744,11 +782,18 @@ class _Resolver:
         self, node: ast.Expr, *, constant: str | None = None, bound: expressions.Indices | None = None
     ) -> tuple[sympy.Expr, sympy.Expr]:
         """`node` as written (lets as symbols) and with the lets inlined."""
-        bound = bound if bound is not None else self.indices
+        bound = bound if bound is not None else (self.bound or self.indices)
         return expressions.expression(self.scope, self.kind, self.inlined, node, constant, self.budget, bound)
 
 
 # ---- small helpers ---------------------------------------------------------
+
+
+def _replaced(value, at: dict):
+    """A data value (an expression, or nested tuples of them) with the index put in."""
+    if isinstance(value, tuple):
+        return tuple(_replaced(v, at) for v in value)
+    return value.xreplace(at) if at else value
 
 
 def _keyed(items, allowed, unknown: str, fallback: str) -> dict:

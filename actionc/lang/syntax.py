@@ -244,10 +244,12 @@ class DataItem:
 
 @dataclass(frozen=True)
 class DataStmt:
-    """`data mean = […], std = …`: one component of the data distribution."""
+    """`data mean = […], std = …`: one component of the data distribution;
+    with `over` (`data k in 1..8: …`), one component per k."""
 
     items: tuple[DataItem, ...]
     span: Span
+    over: Binder | None = None
 
 
 @dataclass(frozen=True)
