@@ -48,6 +48,11 @@ def outermost(node: sympy.Sum):
     return (sympy.Sum(node.function, *inner) if inner else node.function), last
 
 
+def whole(expr, values: dict) -> int:
+    """An index expression (or a plain int) at these values of its sizes."""
+    return int((expr if isinstance(expr, sympy.Basic) else sympy.Integer(expr)).xreplace(values))
+
+
 # ---- proofs about indices, for every size at once ---------------------------
 
 

@@ -175,5 +175,6 @@ def _scalar_only(model, what: str) -> None:
     if model.is_indexed:
         raise RunError(
             f"{what} is not supported for indexed models (arrays) yet",
-            hint="indexed models run with 'actionc run' and compile(...).run(); docs/indexed.md lists what they support",
+            hint="indexed models run with 'actionc run' and compile(...).run(); "
+            "docs/indexed.md lists what they support",
         )

@@ -20,7 +20,10 @@ def test_every_example_lowers_to_a_system(path):
     model = actionc.load(path)
     system = lower(model)
     assert isinstance(system, System)
-    assert system.names == tuple(x.name for x in model.variables)
+    if model.is_indexed:  # a block per array or scalar, in the order of the model's variables
+        assert tuple(b.name for b in system.blocks) == tuple(x.name for x in model.variables)
+    else:
+        assert system.names == tuple(x.name for x in model.variables)
     assert system.param_defaults == model.parameter_defaults
 
 

@@ -25,7 +25,7 @@ ARGUMENTS = "x, t, p, data"
 
 def _affine(expr) -> list:
     """An index bound as [[size name, coefficient], …, ["", constant]] (JSON)."""
-    expr = sympy.expand(sympy.sympify(expr))
+    expr = sympy.expand(expr if isinstance(expr, sympy.Basic) else sympy.Integer(expr))
     terms = [[s.name, int(expr.coeff(s))] for s in sorted(expr.free_symbols, key=str)]
     constant = int(expr.xreplace({s: 0 for s in expr.free_symbols}))
     return [*terms, ["", constant]]

@@ -74,7 +74,7 @@ class IndexPrinter(KernelPrinter):
     def integer(self, expr) -> str:
         saved, self._integers = self._integers, True
         try:
-            return self._print(sympy.sympify(expr))
+            return self._print(expr if isinstance(expr, sympy.Basic) else sympy.Integer(expr))
         finally:
             self._integers = saved
 

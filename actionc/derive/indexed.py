@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import sympy
 
-from actionc.arrays import Array, outermost
+from actionc.arrays import Array, outermost, whole
 
 
 class IndexError_(ValueError):
@@ -225,15 +225,15 @@ def unrolled(expr: sympy.Expr, sizes: dict[sympy.Symbol, int], arrays: dict[str,
     def element(node: sympy.Indexed) -> sympy.Expr:
         array = arrays[node.base.name]
         index = tuple(int(i) for i in node.indices)
-        bounds = [(int(sympy.S(lo).xreplace(sizes)), int(sympy.S(hi).xreplace(sizes))) for lo, hi in array.bounds]
+        bounds = [(whole(lo, sizes), whole(hi, sizes)) for lo, hi in array.bounds]
         if array.periodic:
             ((lo, hi),) = bounds
             index = (lo + (index[0] - lo) % (hi - lo + 1),)
         if all(lo <= i <= hi for i, (lo, hi) in zip(index, bounds)):
             return names(array, index)
         for at, value in array.fixed:
-            if int(sympy.S(at).xreplace(sizes)) == index[0]:
-                return sympy.S(value).xreplace(sizes)
+            if whole(at, sizes) == index[0]:
+                return value.xreplace(sizes) if isinstance(value, sympy.Basic) else sympy.Integer(value)
         raise IndexError_(f"{node.base.name}{list(index)} is outside {bounds} and has no boundary value")
 
     def walk(node):

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import sympy
 
 from actionc import symbols
+from actionc.arrays import whole
 from actionc.errors import ModelError, Span, did_you_mean
 from actionc.forward import PRESETS
 from actionc.forward import settings as forward_settings
@@ -63,7 +64,9 @@ class _Resolver:
         self.indices = expressions.Indices()  # the sizes used so far (params that are whole numbers ≥ 1)
         self.arrays: dict[str, Array] = {}
         self.data_sizes: set = set()
-        self.bound: expressions.Indices | None = None  # the index of a `data k in …:` line, while it is read  # sizes that an input's shape sets at run time
+        self.bound: expressions.Indices | None = (
+            None  # the index of a `data k in …:` line, while it is read  # sizes that an input's shape sets at run time
+        )
         self.inputs: list[Input] = []
 
     def resolve(self) -> Model:
@@ -413,7 +416,7 @@ class _Resolver:
         whole numbers, from the parameters' values."""
         lo = self._index(binder.lo, "the start of the data's range")
         hi = self._index(binder.hi, "the end of the data's range")
-        first, last = (int(sympy.S(e).xreplace(self.param_values)) for e in (lo, hi))
+        first, last = (whole(e, self.param_values) for e in (lo, hi))
         if not 1 <= last - first + 1 <= MAX_COMPONENTS:
             raise ModelError(
                 f"{binder.index.name} in {lo}..{hi} gives {last - first + 1} components",

@@ -21,6 +21,7 @@ import numpy as np
 import sympy
 from hypothesis import strategies as st
 
+from actionc.arrays import whole
 from actionc.derive import elements, indexed
 from actionc.model import Kind, Model
 
@@ -118,7 +119,7 @@ def unrolled_difference(model: Model, n: int, seed: int = 0, inputs: dict | None
 
 def _span(array, sizes) -> tuple[int, int]:
     ((lo, hi),) = array.bounds
-    return int(sympy.S(lo).xreplace(sizes)), int(sympy.S(hi).xreplace(sizes)) + 1
+    return whole(lo, sizes), whole(hi, sizes) + 1
 
 
 def _coordinate_of(model: Model, velocity):

@@ -6,9 +6,9 @@ import sympy
 import actionc
 from actionc.derive import stochastic, thermo
 from actionc.symbols import symbol
-from tests.conftest import EXAMPLE_DIR
+from tests.conftest import EXAMPLE_DIR, SCALAR_EXAMPLES
 
-ENERGY_EXAMPLES = [p for p in sorted(EXAMPLE_DIR.glob("*.act")) if actionc.load(p).kind is actionc.Kind.ENERGY]
+ENERGY_EXAMPLES = [p for p in SCALAR_EXAMPLES if actionc.load(p).kind is actionc.Kind.ENERGY]  # indexed: test_indexed
 
 
 def test_ornstein_uhlenbeck_gaussian_is_stationary():
