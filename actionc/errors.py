@@ -101,6 +101,11 @@ def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
     return "did you mean " + " or ".join(f"'{c}'" for c in close) + "?"
 
 
+class MissingFile(ModelError):
+    """A model file that does not exist or is a folder: a bad request (exit
+    2), not a mistake in a model."""
+
+
 class RunError(ValueError):
     """An impossible request to run a model: a bad option value, an unknown
     parameter or state name. The CLI reports it as bad usage (exit 2)."""

@@ -52,14 +52,14 @@ def lower(
         time=symbols.time,
         init=_initial_values(model),
     )
+    if direction is not Direction.FORWARD:  # first: it says what sampling or a likelihood needs
+        return _lower_sampler(model, direction, common, external_score)
     if model.kind is Kind.LAGRANGIAN:
         return _lower_lagrangian(model, mass_matrix, common)
     if model.kind is Kind.HAMILTONIAN:
         return _lower_hamiltonian(model, common)
     if model.kind is Kind.ENERGY:
         return _lower_energy(model, common)
-    if direction is not Direction.FORWARD:
-        return _lower_sampler(model, direction, common, external_score)
     return _lower_sde(model, common)
 
 
@@ -243,8 +243,9 @@ def _lower_sampler(model: Model, direction: Direction, common: dict, external_sc
     if external_score:
         return _lower_external_score(model, direction, common)
     if not model.runs_backwards:
+        what = "a likelihood" if direction is Direction.LIKELIHOOD else "sampling backwards"
         raise model.error(
-            "sampling backwards needs an SDE model with noise and a density p_t",
+            f"{what} needs an SDE model with noise and a density p_t (data, or 'density = …')",
             at=f"state {model.state[0].name}" if model.state else "model",
             hint="add data ('data mean = …, std = …') and a forward SDE, or 'density = …' for given SDE equations",
         )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from typing import Mapping
 
 import numpy as np
 
@@ -99,11 +101,65 @@ class Compiled:
         """The LLVM IR of a C-callable function."""
         return self.cfunc(name).inspect_llvm()
 
-    def run(self, *, dt: float, steps: int, invariants: bool = True, **options) -> Result:
-        """Simulate; see actionc.run.simulate.simulate for the options
-        (particles, seed, params, init, save_every, threads, rtol, atol).
-        With invariants=True the invariants are evaluated at every save."""
-        result = simulate(self.kernel, dt=dt, steps=steps, model_hash=self.model_hash, **options)
+    def run(
+        self,
+        *,
+        dt: float,
+        steps: int,
+        particles: int = 1,
+        seed: int = 0,
+        params: Mapping[str, float | np.ndarray] | None = None,
+        init: Mapping[str, float | np.ndarray | str] | None = None,
+        save_every: int | None = None,
+        t0: float = 0.0,
+        threads: int | None = None,
+        rtol: float = 1e-6,
+        atol: float = 1e-9,
+        warmup: int | None = None,
+        target_accept: float = 0.8,
+        trajectory_length: float = math.pi / 2,
+        progress: bool | None = None,
+        chunk_steps: int | None = None,
+        invariants: bool = True,
+    ) -> Result:
+        """Simulate `particles` copies for `steps` steps of size `dt`, from
+        time `t0` (a Lagrangian singular at t = 0, like Nesterov's, needs
+        t0 > 0).
+
+        seed: the run's randomness is a pure function of (seed, particle,
+        step). params: parameter overrides, each a number or one value per particle
+        (a sweep, never recompiled). init: initial values by state name
+        (velocities as q_dot): a number, one value per particle, or
+        "normal(MEAN, STD)" / "uniform(LOW, HIGH)" drawn per particle.
+        save_every: keep the state every K-th step; by default about 100
+        saves (only the first and last where those would not fit in memory),
+        as the CLI does without --out — save_every=1 keeps every step.
+        threads: worker threads (default: all cores). rtol, atol: tolerances
+        of dopri5. warmup, target_accept, trajectory_length: of hmc and nuts
+        (docs/running.md). progress: a progress bar on stderr (default: when
+        it is a terminal); chunk_steps: steps between Ctrl-C checks (never
+        changes the result). With invariants=True the invariants are
+        evaluated at every save."""
+        result = simulate(
+            self.kernel,
+            dt=dt,
+            steps=steps,
+            particles=particles,
+            seed=seed,
+            params=params,
+            init=init,
+            save_every=save_every,
+            t0=t0,
+            threads=threads,
+            rtol=rtol,
+            atol=atol,
+            warmup=warmup,
+            target_accept=target_accept,
+            trajectory_length=trajectory_length,
+            progress=progress,
+            chunk_steps=chunk_steps,
+            model_hash=self.model_hash,
+        )
         if self.model_source:
             result.meta["source"] = self.model_source
         if invariants and result.invariant_names:

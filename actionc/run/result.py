@@ -1,6 +1,6 @@
 """Result: the saved states of an ensemble run, with what produced them.
 
-t      (saves,)                    times of the saves, t = 0 first
+t      (saves,)                    times of the saves, t0 (meta, default 0) first
 x      (saves, particles, state)   the states; never NaN (a diverged
                                    particle is frozen at its last finite state)
 names  state variable names        velocities as q_dot, momenta by name
@@ -89,28 +89,33 @@ class Result:
     def summary(self) -> str:
         """Final mean and standard deviation of each state variable, and the
         drift of each invariant, over the particles that did not diverge
-        (their frozen states can be huge: they would make the spread inf)."""
+        (their frozen states can be huge: they would make the spread inf);
+        for a sweep (parameters with one value per particle, few distinct),
+        the means and spreads of each value."""
         kept = ~self.diverged_particles()
-        final = self.x[-1, kept]
+        start = self.meta.get("t0", 0.0)
         lines = [
             f"{self.meta['model']}: {self.meta['method']}, {self.meta['particles']} particle(s), "
-            f"{self.meta['steps']} steps of dt = {self.meta['dt']:g} (t = {self.t[-1]:g})"
+            f"{self.meta['steps']} steps of dt = {self.meta['dt']:g} "
+            + (f"(t = {start:g} to {self.t[-1]:g})" if start else f"(t = {self.t[-1]:g})")
             + ("" if self.meta["complete"] else "  [incomplete: interrupted]"),
         ]
         if not kept.any():
             lines.append("  every particle diverged: no mean or spread to show")
             return "\n".join(lines)
         width = max(len(n) for n in self.names)
-        lines.append(f"  {'':<{width}}  {'mean':>14}  {'std':>14}")
+        groups = self.sweep_groups()
+        for label, members in groups:
+            if label:
+                lines.append(f"  {label} ({int((members & kept).sum())} particle(s)):")
+            lines += self._spread(members & kept, width, indent="    " if label else "  ")
         with np.errstate(over="ignore", invalid="ignore"):  # values near the float limit give inf, not warnings
-            for k, name in enumerate(self.names):
-                lines.append(f"  {name:<{width}}  {final[:, k].mean():>14.6g}  {final[:, k].std():>14.6g}")
             if self.invariants is not None and self.invariant_names:
                 lines.append("  invariant drift, max over particles of |I(t) − I(0)| (relative to |I(0)|):")
                 invariants = self.invariants[:, kept]
-                start = invariants[0]
-                change = np.abs(invariants - start).max(axis=(0, 1))
-                scale = np.maximum(np.abs(start).max(axis=0), 1e-300)
+                first = invariants[0]
+                change = np.abs(invariants - first).max(axis=(0, 1))
+                scale = np.maximum(np.abs(first).max(axis=0), 1e-300)
                 for k, name in enumerate(self.invariant_names):
                     lines.append(f"  {name:<{width}}  {change[k]:>14.3g}  ({change[k] / scale[k]:.3g} relative)")
         stats = self.meta.get("stats") or {}
@@ -122,6 +127,35 @@ class Result:
                 f"left out of the lines above: {int(kept.sum())} summarized"
             )
         return "\n".join(lines)
+
+    def _spread(self, members: np.ndarray, width: int, indent: str) -> list[str]:
+        final = self.x[-1, members]
+        if not len(final):
+            return [f"{indent}every particle diverged"]
+        lines = [f"{indent}{'':<{width}}  {'mean':>14}  {'std':>14}"]
+        with np.errstate(over="ignore", invalid="ignore"):
+            for k, name in enumerate(self.names):
+                lines.append(f"{indent}{name:<{width}}  {final[:, k].mean():>14.6g}  {final[:, k].std():>14.6g}")
+        return lines
+
+    def sweep_groups(self, most: int = 100) -> list[tuple[str, np.ndarray]]:
+        """(label, particles) for each value of the swept parameters — those
+        with one value per particle, at most `most` distinct values, fewer
+        than the particles; else one group of every particle, label ''."""
+        particles = self.x.shape[1]
+        swept = {k: np.asarray(v, float) for k, v in self.meta["params"].items() if isinstance(v, list)}
+        everyone = [("", np.ones(particles, dtype=bool))]
+        if not swept:
+            return everyone
+        table = np.stack(list(swept.values()), axis=1)
+        values, which = np.unique(table, axis=0, return_inverse=True)
+        if not 1 < len(values) <= most or len(values) >= particles:
+            return everyone
+        order = np.argsort([np.flatnonzero(which.ravel() == k)[0] for k in range(len(values))])  # as run
+        return [
+            (", ".join(f"{name} = {value:g}" for name, value in zip(swept, values[k])), which.ravel() == k)
+            for k in order
+        ]
 
     def diverged_particles(self) -> np.ndarray:
         """Which particles diverged or failed, (particles,) bool: from the
