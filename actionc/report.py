@@ -115,7 +115,12 @@ def _has_hamiltonian(d: _Derivation) -> bool:
 
 
 def _has_density(d: _Derivation) -> bool:
-    return d.model.kind is not Kind.SDE or d.model.runs_backwards
+    return (d.model.kind is not Kind.SDE or d.model.runs_backwards) and not _zero_temperature(d)
+
+
+def _zero_temperature(d: _Derivation) -> bool:
+    """An energy model at T = 0: the noise-free gradient flow, no Gibbs density."""
+    return d.model.kind is Kind.ENERGY and thermo.temperature(d.model).is_zero is True
 
 
 ROWS: tuple[Row, ...] = (
@@ -180,6 +185,14 @@ ROWS: tuple[Row, ...] = (
         symbol=("log p", r"\log p"),
     ),
     Row("score", "Score ∇ log p", FIRST_ORDER, _score, when=_has_density, rows=_variables),
+    Row(
+        "gradient_flow",
+        "Temperature 0: the noise-free gradient flow dx/dt = −∇E/γ (no Gibbs density exp(−E/T))",
+        (Kind.ENERGY,),
+        lambda d: thermo.gradient_flow(d.model),
+        when=_zero_temperature,
+        rows=_variables,
+    ),
     Row(
         "reverse_sde",
         "Reverse-time SDE drift f − ∇·D − D ∇log p_t (same g, t from T down to 0)",

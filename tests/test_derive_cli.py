@@ -88,3 +88,16 @@ def test_a_degenerate_lagrangian_is_reported_like_a_parse_error(tmp_path, capsys
     err = capsys.readouterr().err
     assert err.startswith(f"{path}:3:1: error: the lagrangian is degenerate")
     assert "'b'" in err and "Traceback" not in err
+
+
+def test_temperature_zero_derives_the_noise_free_gradient_flow_not_a_density(tmp_path, capsys):
+    model = tmp_path / "cold.act"
+    model.write_text("model cold\nstate x\nenergy = x^4/4\ntemperature = 0\n")
+    document = run_json(capsys, str(model))
+    assert "log_density" not in document and "score" not in document  # −E/T divided by zero
+    assert sympy.simplify(parse(document["gradient_flow"][0], ["x"]) + symbol("x") ** 3) == 0
+    assert main(["derive", str(model)]) == 0
+    text = capsys.readouterr().out
+    assert "Temperature 0: the noise-free gradient flow" in text and "zoo" not in text
+    model.write_text("model warm\nstate x\nenergy = x^4/4\ntemperature = 1\n")  # the control: a density
+    assert "log_density" in run_json(capsys, str(model))
