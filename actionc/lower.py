@@ -138,7 +138,7 @@ def _lower_lagrangian(model: Model, mass_matrix: bool | None, common: dict) -> S
             ito_drift=tuple(sde.drift),
             diffusion=_rows(sde.diffusion),
             noises=sde.noises,
-            langevin=_langevin(split, n),
+            langevin=_langevin(split, model.coordinates),
             invariants=_invariants(model),
             lagrangian=model.lagrangian,
             **common,
@@ -346,9 +346,10 @@ def _mixture(gaussians: list, at: sympy.Expr) -> Mixture:
     )
 
 
-def _langevin(split: thermo.LangevinSplit | None, n: int) -> LangevinSplit | None:
+def _langevin(split: thermo.LangevinSplit | None, coordinates) -> LangevinSplit | None:
     if split is None:
         return None
+    n = len(coordinates)
     return LangevinSplit(
         positions=tuple(range(n)),
         velocities=tuple(range(n, 2 * n)),
@@ -357,6 +358,7 @@ def _langevin(split: thermo.LangevinSplit | None, n: int) -> LangevinSplit | Non
         force=split.force,
         potential=split.potential,
         temperature=split.temperature,
+        hessian=calculus.symmetric_hessian(split.potential, coordinates),
     )
 
 

@@ -78,6 +78,7 @@ class LangevinSplit:
     force: tuple[sympy.Expr, ...]
     potential: sympy.Expr
     temperature: sympy.Expr
+    hessian: tuple[tuple[sympy.Expr, ...], ...]  # ∂²V/∂q_i∂q_j: minima, saddles and rates of V
 
 
 @dataclass(frozen=True)

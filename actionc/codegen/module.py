@@ -366,6 +366,14 @@ def c_step(x_pointer, t, dt, p_pointer, s_pointer, c_pointer):
             add("score", system.score, "The score ∇ log p.", "vector")
         if system.log_density is not None:
             add("log_density", [system.log_density], "log p.", "scalar")
+        if system.langevin is not None:  # underdamped: the landscape V(q), with M, R and T for its rates
+            split, k = system.langevin, len(system.langevin.positions)
+            add("potential", [split.potential], "V(q).", "scalar")
+            add("potential_gradient", [-f for f in split.force], "∇V(q).", "vector")
+            add("potential_hessian", [e for row in split.hessian for e in row], "∂²V/∂q².", f"matrix:{k}x{k}")
+            add("mass", [e for row in split.mass for e in row], "M.", f"matrix:{k}x{k}")
+            add("friction_matrix", [e for row in split.friction for e in row], "R.", f"matrix:{k}x{k}")
+            add("temperature", [split.temperature], "The temperature T.", "scalar")
         if system.gibbs is not None:
             gibbs = system.gibbs
             add("energy", [gibbs.energy], "The energy E(x).", "scalar")
