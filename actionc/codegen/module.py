@@ -377,7 +377,8 @@ def c_step(x_pointer, t, dt, p_pointer, s_pointer, c_pointer):
         if system.gibbs is not None:
             gibbs = system.gibbs
             add("energy", [gibbs.energy], "The energy E(x).", "scalar")
-            add("score", [-g / gibbs.temperature for g in gibbs.gradient], "The score −∇E/T.", "vector")
+            if gibbs.temperature.is_zero is not True:  # T = 0: the gradient flow has no density, no score
+                add("score", [-g / gibbs.temperature for g in gibbs.gradient], "The score −∇E/T.", "vector")
             add("temperature", [gibbs.temperature], "The temperature T.", "scalar")
             add("friction", [gibbs.friction], "The friction γ.", "scalar")
             add("gradient", gibbs.gradient, "∇E(x).", "vector")

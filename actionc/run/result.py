@@ -140,8 +140,8 @@ class Result:
 
     def sweep_groups(self, most: int = 100) -> list[tuple[str, np.ndarray]]:
         """(label, particles) for each value of the swept parameters — those
-        with one value per particle, at most `most` distinct values, fewer
-        than the particles; else one group of every particle, label ''."""
+        with one value per particle, 2 to `most` distinct values; else one
+        group of every particle, label ''."""
         particles = self.x.shape[1]
         swept = {k: np.asarray(v, float) for k, v in self.meta["params"].items() if isinstance(v, list)}
         everyone = [("", np.ones(particles, dtype=bool))]
@@ -149,7 +149,7 @@ class Result:
             return everyone
         table = np.stack(list(swept.values()), axis=1)
         values, which = np.unique(table, axis=0, return_inverse=True)
-        if not 1 < len(values) <= most or len(values) >= particles:
+        if not 1 < len(values) <= most:
             return everyone
         order = np.argsort([np.flatnonzero(which.ravel() == k)[0] for k in range(len(values))])  # as run
         return [
