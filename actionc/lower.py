@@ -13,6 +13,7 @@ from actionc.methods import Direction
 from actionc.model import Calculus, Kind, Model
 from actionc.system import (
     DiscreteStep,
+    Event,
     Gibbs,
     Initial,
     LangevinSplit,
@@ -32,8 +33,10 @@ def lower(
     mass_matrix: bool | None = None,
     direction: Direction = Direction.FORWARD,
     external_score: bool = False,
+    event: Event | None = None,
 ) -> System:
-    """The first-order System of a model.
+    """The first-order System of a model (with `event`, one the kernel
+    watches for: a first passage or a Poincaré section).
 
     Lagrangian models with more than mechanics.SYMBOLIC_SOLVE_MAX
     coordinates keep their mass matrix, solved numerically by the kernel;
@@ -54,6 +57,8 @@ def lower(
     )
     if direction is not Direction.FORWARD:  # first: it says what sampling or a likelihood needs
         return _lower_sampler(model, direction, common, external_score)
+    if event is not None:
+        common["event"] = event
     if model.kind is Kind.LAGRANGIAN:
         return _lower_lagrangian(model, mass_matrix, common)
     if model.kind is Kind.HAMILTONIAN:

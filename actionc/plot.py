@@ -2,7 +2,7 @@
 exact Gibbs marginal, invariant drift, and densities of `actionc density`. Needs matplotlib (the `plot`
 extra: pip install "actionc[plot]").
 
-    actionc plot run.npz [--kind auto|trajectories|phase|histogram|invariants] [--out fig.png]
+    actionc plot run.npz [--kind auto|trajectories|phase|histogram|invariants|section] [--out fig.png]
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from actionc.errors import ModelError, ResultFileError, RunError
 from actionc.methods import decode
 from actionc.run.result import Result, write_atomically
 
-KINDS = ("auto", "trajectories", "phase", "histogram", "samples", "invariants")
+KINDS = ("auto", "trajectories", "phase", "histogram", "samples", "invariants", "section")
 _FEW = 5  # particles drawn as lines
 
 
@@ -31,6 +31,8 @@ def _pyplot():
 
 
 def default_kind(result: Result) -> str:
+    if "section_x" in result.events:
+        return "section"
     if decode(result.meta.get("method")).draws_samples:
         return "samples" if len(result.names) >= 2 else "histogram"
     kind = result.meta.get("kind")
@@ -54,6 +56,7 @@ def plot(result: Result, kind: str = "auto", out: str | Path | None = None):
         "histogram": _histogram,
         "samples": _samples,
         "invariants": _invariants,
+        "section": _section,
     }
     figure = draw[kind](result, plt)
     figure.suptitle(f"{result.meta['model']} — {result.meta['method']}, {result.meta['particles']} particle(s)")
@@ -116,6 +119,29 @@ def _phase(result: Result, plt):
         axis.plot(qs[0, :_FEW], ps[0, :_FEW], "k.", ms=5)
         axis.set_xlabel(_label(q))
         axis.set_ylabel(_label(p))
+    return figure
+
+
+def _section(result: Result, plt):
+    """The crossings of a Poincaré section (run --section): the coordinate
+    and conjugate pair that does not cross the surface (the surface's
+    variable is the first name in its text), each particle in its colour."""
+    if "section_x" not in result.events:
+        raise RunError("no section in this result", hint="run with --section 'x = 0, px > 0' and --out")
+    names = result.names
+    surface = result.meta["event"]["section"].split("=")[0].strip()
+    pairs = list(zip(result.meta.get("coordinates") or [], result.meta.get("conjugates") or []))
+    pairs = [pair for pair in pairs if surface not in pair] or [tuple(n for n in names if n != surface)[:2]]
+    (a, b), points = pairs[0], result.events["section_x"]
+    if not b:
+        raise RunError("a section picture needs two state variables besides the surface's")
+    figure, axis = plt.subplots(figsize=(5.5, 5.2))
+    axis.scatter(
+        points[:, names.index(a)], points[:, names.index(b)], c=result.events["section_particle"], s=2, cmap="viridis"
+    )
+    axis.set_xlabel(_label(a))
+    axis.set_ylabel(_label(b))
+    axis.set_title(f"section {result.meta['event']['section']}: {len(points)} crossings", fontsize=10)
     return figure
 
 

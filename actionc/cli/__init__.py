@@ -185,6 +185,21 @@ def _parser() -> argparse.ArgumentParser:
         "--target-accept", type=flags.positive_float, help="acceptance the warm-up aims at (hmc, nuts; 0.8)"
     )
     run.add_argument("--trajectory-length", type=flags.positive_float, help="leapfrog time per draw (hmc; default π/2)")
+    events = run.add_mutually_exclusive_group()
+    events.add_argument(
+        "--until",
+        metavar="CONDITION",
+        help="stop each particle when CONDITION ('x > 0.9', in the model's names) first holds; records its hitting "
+        "time and state, and the summary gives the mean first-passage time and the rate",
+    )
+    events.add_argument(
+        "--section",
+        metavar="CONDITION",
+        help="record every crossing of a surface where the rest holds ('x = 0, px > 0'): a Poincaré section",
+    )
+    run.add_argument(
+        "--crossings", type=flags.positive_count, default=1000, metavar="K", help="--section: crossings kept per particle"
+    )
     run.set_defaults(handler=runs.run)
 
     emit = commands.add_parser("emit", help="emit the model's kernels for embedding (C99, a shared library, LLVM IR)")
@@ -278,7 +293,9 @@ def _parser() -> argparse.ArgumentParser:
     plot = commands.add_parser("plot", help="draw a result (.npz from actionc run --out)")
     plot.add_argument("result", metavar="RESULT.npz")
     plot.add_argument(
-        "--kind", choices=["auto", "trajectories", "phase", "histogram", "samples", "invariants"], default="auto"
+        "--kind",
+        choices=["auto", "trajectories", "phase", "histogram", "samples", "invariants", "section"],
+        default="auto",
     )
     plot.add_argument("--out", metavar="FIG.png", help="default: RESULT_KIND.png next to the result")
     plot.add_argument("--run", metavar="RUN.npz", help="density results: overlay this run's particle histogram")

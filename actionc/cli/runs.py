@@ -43,7 +43,7 @@ def run(args) -> int:
     save_every = args.save_every or (1 if args.out else None)  # None: about 100 saves, for the summary
     params, particles = _swept(dict(args.set), args.particles)
     try:
-        compiled = compile(args.file, args.method)
+        compiled = compile(args.file, args.method, until=args.until, section=args.section)
         # a sampler's default: T over the steps
         dt = args.dt or compiled.horizon(**{k: v for k, v in params.items() if np.ndim(v) == 0}) / steps
         result = compiled.run(
@@ -55,6 +55,7 @@ def run(args) -> int:
             init=dict(args.init),
             save_every=save_every,
             t0=args.t0,
+            crossings=args.crossings,
             threads=args.threads,
             rtol=args.rtol,
             atol=args.atol,

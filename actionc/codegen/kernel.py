@@ -120,6 +120,7 @@ class KernelMeta:
     control_options: tuple[tuple[int, str], ...]  # run options that seed control slots
     failures: dict[str, tuple[str, str]]  # advance()'s codes -> (reason, remedy)
     actionc: str
+    event: dict | None = None  # {"stop": a first passage (else a section), "text": the condition}
 
     @classmethod
     def parse(cls, text: str) -> KernelMeta:
@@ -144,6 +145,7 @@ class KernelMeta:
             control_options=tuple((int(slot), name) for slot, name in raw["control_options"]),
             failures={code: tuple(words) for code, words in raw["failures"].items()},
             actionc=raw["actionc"],
+            event=raw.get("event"),
         )
 
 

@@ -138,6 +138,10 @@ def score(x, t, p):
     return {tuple_of("out[{k}]", n)}
 '''
 
+    def event(self) -> str:
+        event = self.system.event
+        return self.vector_function("event", [event.crossing, *event.keep], f"g(x, t), then what must be > 0: {event.text}")
+
     def energy(self) -> str:
         gibbs = self.system.gibbs
         return printer.function("energy", SIGNATURE, [gibbs.energy], self.names, "E(x).", scalar=True)
@@ -237,6 +241,8 @@ def score(x, t, p):
             needs.insert(needs.index("ito_drift"), "drift")
         if "diffusion" in needs and self.integrator.name == "euler-maruyama" and self.system.noise.diagonal:
             needs[needs.index("diffusion")] = "diffusion_diagonal"
+        if self.system.event is not None:
+            needs.append("event")
         return list(dict.fromkeys(needs))
 
     def meta(self) -> dict:
@@ -260,6 +266,7 @@ def score(x, t, p):
             "coordinates": list(system.coordinate_names),
             "conjugates": list(system.conjugate_names),
             "functions": list(self.numpy_functions),
+            "event": None if system.event is None else {"stop": system.event.stop, "text": system.event.text},
             "actionc": __version__,
         }
 
@@ -362,6 +369,8 @@ def c_step(x_pointer, t, dt, p_pointer, s_pointer, c_pointer):
             add("lagrangian_hessian", hessian, "∂²L/∂(q, q')².", f"matrix:{self.n}x{self.n}")
         if system.divergence is not None:
             add("divergence", [system.divergence], "∇·f (Itô drift).", "scalar")
+        if system.event is not None:
+            add("event", [system.event.crossing, *system.event.keep], "g(x, t), then what must be > 0.", "vector")
         if system.score is not None and system.gibbs is None:
             add("score", system.score, "The score ∇ log p.", "vector")
         if system.log_density is not None:
@@ -409,6 +418,58 @@ def c_step(x_pointer, t, dt, p_pointer, s_pointer, c_pointer):
             ]
         )
 
+    def event_lines(self) -> tuple[str, str, str]:
+        """The driver's lines for an event (actionc.run.events reads what
+        they record): skip a stopped particle; watch g from the chunk's
+        start (a first passage that holds at t0 hits there); after each
+        step, a crossing of g where the `keep` values are positive is
+        recorded at the time and state interpolated linearly in g, and a
+        first passage stops the particle, frozen from that step on."""
+        event = self.system.event
+        if event is None:
+            return "", "", ""
+        n, keep = self.n, len(event.keep)
+        holds = " and ".join(["{0}[0] > 0.0"] + [f"{{0}}[{j + 1}] > 0.0" for j in range(keep)])
+        crossed = "watch[0] <= 0.0 < seen[0]" + (" or seen[0] <= 0.0 < watch[0]" if event.two_sided else "")
+        keeps = "".join(f" and seen[{j + 1}] > 0.0" for j in range(keep))
+        stopped = " or n_events[i] > 0" if event.stop else ""
+        at_start = (
+            f"""
+        if first_step == 0 and {holds.format("watch")}:  # it holds at the start: hit at t0
+            events[i, 0, 0] = t0
+            for m in range({n}):
+                events[i, 0, 1 + m] = state[m]
+            n_events[i] = 1
+            for k in range(saves.shape[0]):
+                saves[k, i, :] = x[i]
+            continue"""
+            if event.stop
+            else ""
+        )
+        watch = f"\n        watch = event(state, t0 + first_step * dt, pi){at_start}"
+        stop = (
+            f"""
+                state = new  # a first passage: the particle stops here, frozen in the saves to come
+                for j in range(k // save_every, saves.shape[0]):
+                    for m in range({n}):
+                        saves[j, i, m] = state[m]
+                break"""
+            if event.stop
+            else ""
+        )
+        detect = f"""
+            seen = event(new, t0 + (step + 1) * dt, pi)
+            if ({crossed}){keeps}:
+                theta = watch[0] / (watch[0] - seen[0])
+                j = n_events[i]
+                if j < events.shape[1]:
+                    events[i, j, 0] = t0 + (step + theta) * dt
+                    for m in range({n}):
+                        events[i, j, 1 + m] = state[m] + theta * (new[m] - state[m])
+                n_events[i] = j + 1{stop}
+            watch = seen"""
+        return stopped, watch, detect
+
     def drivers(self) -> str:
         n = self.n
         control = self.integrator.control(self.system)
@@ -419,10 +480,12 @@ def c_step(x_pointer, t, dt, p_pointer, s_pointer, c_pointer):
         def save(row: str, indent: str) -> str:
             return "\n".join(f"{indent}saves[{row}, i, {k}] = state[{k}]" for k in range(n))
 
+        stopped, watch, detect = self.event_lines()
+
         return f'''
 @jit_cold
 def run_particles(first, end, x, p, p_stride, s, c, stats, status, failed_at,
-                  t0, dt, first_step, n_steps, save_every, saves, seed, override, values):
+                  t0, dt, first_step, n_steps, save_every, saves, seed, override, values, events, n_events):
     """Advance particles first..end-1 n_steps steps; saves[k] gets the state
     after local step (k + 1) * save_every. A particle that fails is frozen
     at its last finite state, with status and failed_at recorded. Runs
@@ -433,7 +496,8 @@ def run_particles(first, end, x, p, p_stride, s, c, stats, status, failed_at,
     Called once first with n_steps = 0 to initialize: seed each particle's
     stream and draw its initial state (overridden variables still draw, so
     the noise is the same with or without them). One entry point compiles
-    and loads faster than two."""
+    and loads faster than two. events, n_events: what the model's event
+    records (times and states, and how many per particle), if it has one."""
     for i in range(first, end):
         if n_steps == 0:
             state, stream = initial_state(p[i * p_stride], seed_stream(seed, i))
@@ -442,7 +506,7 @@ def run_particles(first, end, x, p, p_stride, s, c, stats, status, failed_at,
             for j in range(4):
                 s[i, j] = stream[j]
             continue
-        if status[i] != 0:
+        if status[i] != 0{stopped}:
             for k in range(saves.shape[0]):
                 saves[k, i, :] = x[i]
             continue
@@ -450,7 +514,7 @@ def run_particles(first, end, x, p, p_stride, s, c, stats, status, failed_at,
         state = {state}
         stream = {tuple_of("s[i, {k}]", 4)}
         control = {tuple_of("c[i, {k}]", control)}
-        counts = {tuple_of("stats[i, {k}]", counts)}
+        counts = {tuple_of("stats[i, {k}]", counts)}{watch}
         for k in range(n_steps):
             step = first_step + k
             new, stream, control, counts, code = advance(state, t0 + step * dt, dt, pi, stream, control, counts)
@@ -461,7 +525,7 @@ def run_particles(first, end, x, p, p_stride, s, c, stats, status, failed_at,
                 failed_at[i] = step + 1
                 for j in range(k // save_every, saves.shape[0]):
 {save("j", " " * 20)}
-                break
+                break{detect}
             state = new
             if (k + 1) % save_every == 0:
 {save("(k + 1) // save_every - 1", " " * 16)}

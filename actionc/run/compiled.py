@@ -120,6 +120,7 @@ class Compiled:
         trajectory_length: float = math.pi / 2,
         progress: bool | None = None,
         chunk_steps: int | None = None,
+        crossings: int = 1000,
         invariants: bool = True,
     ) -> Result:
         """Simulate `particles` copies for `steps` steps of size `dt`, from
@@ -138,8 +139,10 @@ class Compiled:
         of dopri5. warmup, target_accept, trajectory_length: of hmc and nuts
         (docs/running.md). progress: a progress bar on stderr (default: when
         it is a terminal); chunk_steps: steps between Ctrl-C checks (never
-        changes the result). With invariants=True the invariants are
-        evaluated at every save."""
+        changes the result). crossings: of a model compiled with a section,
+        the crossings kept per particle. With invariants=True the invariants
+        are evaluated at every save. A model compiled with `until` or
+        `section` (actionc.compile) records its events in result.events."""
         result = simulate(
             self.kernel,
             dt=dt,
@@ -158,6 +161,7 @@ class Compiled:
             trajectory_length=trajectory_length,
             progress=progress,
             chunk_steps=chunk_steps,
+            crossings=crossings,
             model_hash=self.model_hash,
         )
         if self.model_source:

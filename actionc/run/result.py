@@ -34,6 +34,7 @@ class Result:
     invariant_names: list[str] = field(default_factory=list)
     invariants: np.ndarray | None = None  # (saves, particles, invariants), when computed
     failed: np.ndarray | None = None  # (particles,) bool: diverged or failed, from the run (not saved)
+    events: dict[str, np.ndarray] = field(default_factory=dict)  # first passages or crossings (actionc.run.events)
 
     @property
     def diverged(self) -> int:
@@ -55,6 +56,7 @@ class Result:
         if self.invariants is not None:
             arrays["invariants"] = self.invariants
             arrays["invariant_names"] = np.array(self.invariant_names, dtype=np.str_)
+        arrays.update(self.events)
         write_atomically(path, lambda handle: np.savez(handle, **arrays))
 
     @classmethod
@@ -118,6 +120,10 @@ class Result:
                 scale = np.maximum(np.abs(first).max(axis=0), 1e-300)
                 for k, name in enumerate(self.invariant_names):
                     lines.append(f"  {name:<{width}}  {change[k]:>14.3g}  ({change[k] / scale[k]:.3g} relative)")
+        if self.events:
+            from actionc.run.events import summary_lines
+
+            lines += summary_lines(self)
         stats = self.meta.get("stats") or {}
         if "acceptance_rate" in stats:
             lines.append(f"  acceptance rate {stats['acceptance_rate']:.3f}")
@@ -184,7 +190,8 @@ class Result:
 
 # ---- reading results back -----------------------------------------------------
 
-_ARRAYS = ("t", "x", "names", "meta", "invariants", "invariant_names")
+_EVENTS = ("t_hit", "x_hit", "section_t", "section_x", "section_particle")
+_ARRAYS = ("t", "x", "names", "meta", "invariants", "invariant_names", *_EVENTS)
 
 
 def _checked(arrays: dict) -> Result:
@@ -221,7 +228,27 @@ def _checked(arrays: dict) -> Result:
         meta=meta,
         invariant_names=[str(n) for n in invariant_names] if invariant_names is not None else [],
         invariants=invariants,
+        events=_checked_events(arrays, x.shape),
     )
+
+
+def _checked_events(arrays: dict, shape: tuple) -> dict[str, np.ndarray]:
+    """The event arrays of a result file, with the shapes a run writes."""
+    found = {key: arrays[key] for key in _EVENTS if key in arrays}
+    particles, n = shape[1], shape[2]
+    expected = {
+        "t_hit": (particles,),
+        "x_hit": (particles, n),
+        "section_t": (len(found.get("section_t", ())),),
+        "section_x": (len(found.get("section_t", ())), n),
+        "section_particle": (len(found.get("section_t", ())),),
+    }
+    for key, value in found.items():
+        if value.dtype.kind not in "fiu" or value.shape != expected[key]:
+            raise ResultFileError(f"'{key}' is not {expected[key]} numbers")
+    if "section_particle" in found and not np.all((found["section_particle"] >= 0) & (found["section_particle"] < particles)):
+        raise ResultFileError("'section_particle' names particles the result does not hold")
+    return found
 
 
 def _check_meta(meta, particles: int) -> None:

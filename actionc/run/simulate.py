@@ -25,6 +25,7 @@ import numpy as np
 
 from actionc.codegen.kernel import Kernel
 from actionc.errors import RunError
+from actionc.run import events
 from actionc.run.initial import Draw, draw, parse_draw
 from actionc.run.result import Result
 from actionc.version import __version__
@@ -64,6 +65,7 @@ def simulate(
     trajectory_length: float = math.pi / 2,
     progress: bool | None = None,
     chunk_steps: int | None = None,
+    crossings: int = 1000,
     model_hash: str = "",
 ) -> Result:
     """Advance `particles` copies of the model `steps` steps of size `dt`
@@ -80,13 +82,15 @@ def simulate(
     (default: as many as steps), see docs/running.md.
     chunk_steps fixes how many steps run between progress updates (by
     default about a quarter second's worth); it never changes the result.
+    crossings: of a kernel with a section, the crossings kept per particle
+    (more are counted, not kept); see actionc.run.events.
     """
     meta = kernel.meta
     names, n = meta.state, len(meta.state)
     swept = any(np.ndim(v) > 0 for v in (params or {}).values())
     if save_every is None:  # about 100 saves, or the first and last where those would not fit
         save_every = default_save_every(steps)
-        if _memory(meta, steps // max(1, save_every) + 1, particles, swept)[0] > MAX_MEMORY_GB:
+        if _memory(meta, steps // max(1, save_every) + 1, particles, swept, 0)[0] > MAX_MEMORY_GB:
             save_every = max(1, steps)
     _check_numbers(dt=dt, steps=steps, particles=particles, save_every=save_every, seed=seed, rtol=rtol, atol=atol)
     if not (isinstance(t0, (int, float, np.floating)) and math.isfinite(t0)):
@@ -96,7 +100,8 @@ def simulate(
             f"--steps {steps} is not a multiple of --save-every {save_every}",
             hint="choose steps as a whole number of saves",
         )
-    _check_memory(meta, steps // save_every + 1, particles, swept)
+    capacity = events.capacity(meta.event, crossings)
+    _check_memory(meta, steps // save_every + 1, particles, swept, capacity * (n + 1))
     p, p_stride, param_values = _parameters(dict(meta.params), params or {}, particles)
     init = _drawn(dict(init or {}), names, seed, particles)
     per_particle = {k: np.asarray(v, float) for k, v in init.items() if np.ndim(v) > 0}
@@ -127,7 +132,8 @@ def simulate(
     for slot, option in meta.control_options:  # e.g. dopri5's tolerances
         state.control[:, slot] = run_options[option]
     fixed = (state.x, p, p_stride, state.streams, state.control, state.stats, state.status, state.failed_at)
-    initial = (np.uint64(seed), override, values)
+    recorded = np.full((particles, capacity, n + 1), np.nan), np.zeros(particles, dtype=np.int64)
+    initial = (np.uint64(seed), override, values, *recorded)
     no_saves = np.empty((0, particles, n))
     try:  # the first call compiles the kernel
         with ThreadPoolExecutor(max_workers=threads) as pool:
@@ -183,6 +189,8 @@ def simulate(
     result = _result(meta, state, saves[:saved], times, dt, done, steps, save_every, seed, param_values, model_hash)
     if t0:
         result.meta["t0"] = float(t0)
+    if meta.event is not None:
+        events.attach(result, meta.event, *recorded)
     if adaptive:
         result.meta["warmup"] = warmup
         divergences = state.stats[:, meta.stats.index("divergences")]
@@ -268,12 +276,13 @@ def too_large(meta) -> RunError:
     )
 
 
-def _check_memory(meta, n_saves: int, particles: int, swept: bool) -> None:
+def _check_memory(meta, n_saves: int, particles: int, swept: bool, recorded: int) -> None:
     """Refuse, before allocating anything, a run whose arrays would take
     more than MAX_MEMORY_GB: the saves, the invariants at every save (and
     as much again while they are evaluated), and per particle its state,
-    random stream, control, counters, status and swept parameters."""
-    total, saves, invariants, state = _memory(meta, n_saves, particles, swept)
+    random stream, control, counters, status, swept parameters and
+    `recorded` numbers of its events."""
+    total, saves, invariants, state = _memory(meta, n_saves, particles, swept, recorded)
     if total > MAX_MEMORY_GB:
         raise RunError(
             f"this run would need {total:.1f} GiB of memory: saves {saves:.1f}, invariants {invariants:.1f}, "
@@ -282,12 +291,12 @@ def _check_memory(meta, n_saves: int, particles: int, swept: bool) -> None:
         )
 
 
-def _memory(meta, n_saves: int, particles: int, swept: bool) -> tuple[float, float, float, float]:
-    """GiB of (all, saves, invariants, particle states) of a run."""
+def _memory(meta, n_saves: int, particles: int, swept: bool, recorded: int) -> tuple[float, float, float, float]:
+    """GiB of (all, saves, invariants, particle states and events) of a run."""
     n, gib = len(meta.state), 2**30
     saves = n_saves * particles * n * 8 / gib
     invariants = 2 * n_saves * particles * len(meta.invariants) * 8 / gib
-    columns = n + 4 + meta.control + max(1, len(meta.stats)) + 1 + (len(meta.params) if swept else 0)
+    columns = n + 4 + meta.control + max(1, len(meta.stats)) + 1 + (len(meta.params) if swept else 0) + recorded
     state = particles * (8 * columns + 1) / gib  # + 1: the int8 status
     return saves + invariants + state, saves, invariants, state
 
