@@ -15,7 +15,7 @@ from actionc.errors import ModelError, ResultFileError, RunError
 from actionc.methods import decode
 from actionc.run.result import Result, write_atomically
 
-KINDS = ("auto", "trajectories", "phase", "histogram", "samples", "invariants", "section")
+KINDS = ("auto", "trajectories", "phase", "path", "histogram", "samples", "invariants", "section")
 _FEW = 5  # particles drawn as lines
 
 
@@ -57,6 +57,7 @@ def plot(result: Result, kind: str = "auto", out: str | Path | None = None):
         "samples": _samples,
         "invariants": _invariants,
         "section": _section,
+        "path": _path,
     }
     figure = draw[kind](result, plt)
     figure.suptitle(f"{result.meta['model']} — {result.meta['method']}, {result.meta['particles']} particle(s)")
@@ -122,6 +123,23 @@ def _phase(result: Result, plt):
     return figure
 
 
+def _path(result: Result, plt):
+    """The path in configuration space: the first two coordinates (or state
+    variables) against each other, a few particles, start and end marked."""
+    coordinates = result.meta.get("coordinates") or []
+    if len(coordinates) < 2 and len(result.names) < 2:
+        raise RunError("a path picture needs two coordinates or state variables")
+    a, b = coordinates[:2] if len(coordinates) >= 2 else result.names[:2]
+    figure, axis = plt.subplots(figsize=(5.5, 5.2))
+    axis.plot(result[a][:, :_FEW], result[b][:, :_FEW], lw=0.9)
+    axis.plot(result[a][0, :_FEW], result[b][0, :_FEW], "k.", ms=6, label="start")
+    axis.plot(result[a][-1, :_FEW], result[b][-1, :_FEW], "r*", ms=8, label=f"t = {result.t[-1]:g}")
+    axis.set_xlabel(_label(a))
+    axis.set_ylabel(_label(b))
+    axis.legend(fontsize=8)
+    return figure
+
+
 def _section(result: Result, plt):
     """The crossings of a Poincaré section (run --section): the coordinate
     and conjugate pair that does not cross the surface (the surface's
@@ -153,9 +171,11 @@ def _samples(result: Result, plt):
         raise RunError("a scatter of samples needs two state variables; try --kind histogram")
     x, y = result.names[:2]
     figure, axes = plt.subplots(1, 2, figsize=(9, 4.4), sharex=True, sharey=True)
+    horizon = result.meta.get("horizon")  # a sampler runs the model's time T − t from T down to 0
     for axis, index, title in ((axes[0], 0, "first save"), (axes[1], -1, "last save")):
         axis.scatter(result[x][index], result[y][index], s=2, alpha=0.3, linewidths=0)
-        axis.set_title(f"{title} (t = {result.t[index]:g})", fontsize=10)
+        when = result.t[index] if horizon is None else horizon - result.t[index]
+        axis.set_title(f"{title} (t = {when:g}{'' if horizon is None else ', model time'})", fontsize=10)
         axis.set_xlabel(_label(x))
         axis.set_aspect("equal", adjustable="box")
     axes[0].set_ylabel(_label(y))

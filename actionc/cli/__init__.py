@@ -294,7 +294,7 @@ def _parser() -> argparse.ArgumentParser:
     plot.add_argument("result", metavar="RESULT.npz")
     plot.add_argument(
         "--kind",
-        choices=["auto", "trajectories", "phase", "histogram", "samples", "invariants", "section"],
+        choices=["auto", "trajectories", "phase", "path", "histogram", "samples", "invariants", "section"],
         default="auto",
     )
     plot.add_argument("--out", metavar="FIG.png", help="default: RESULT_KIND.png next to the result")

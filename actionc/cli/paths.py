@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 from actionc.cli.failures import EXIT_OK, failure
 from actionc.errors import ModelError, OutputError, ResultFileError, RunError
 from actionc.kinds import Kind
@@ -89,8 +91,14 @@ def action(args) -> int:
     count = result.x.shape[1]
     print(
         f"{result.meta['model']}: actions of {count} {'trajectory' if count == 1 else 'trajectories'} "
-        f"over t in [0, {result.t[-1]:g}], {len(result.t)} saves ({quadrature})"
+        f"over t in [{result.t[0]:g}, {result.t[-1]:g}], {len(result.t)} saves ({quadrature})"
     )
+    if "action" in values and (compiled.meta.forces or compiled.has("friction_matrix")):
+        print(
+            f"note: '{compiled.meta.model}' has dissipation or forces: this is ∫ L dt of its Lagrangian alone, "
+            "which its motion does not make stationary (Lagrange–d'Alembert adds the work of the forces)",
+            file=sys.stderr,
+        )
     for name, value in values.items():
         if value.size <= 10:
             print(f"  {name}: " + ", ".join(f"{v:.10g}" for v in value))

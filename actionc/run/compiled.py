@@ -9,6 +9,7 @@ from typing import Mapping
 import numpy as np
 
 from actionc.codegen.kernel import Kernel, KernelMeta
+from actionc.methods import Direction
 from actionc.run import embed
 from actionc.run.result import Result
 from actionc.run.simulate import simulate
@@ -166,6 +167,9 @@ class Compiled:
         )
         if self.model_source:
             result.meta["source"] = self.model_source
+        if self.meta.direction is not Direction.FORWARD and self.has("horizon"):  # the model's time is T − t
+            scalars = {k: v for k, v in (params or {}).items() if np.ndim(v) == 0}
+            result.meta["horizon"] = self.horizon(**scalars)
         if invariants and result.invariant_names:
             with np.errstate(over="ignore", invalid="ignore"):  # diverged particles, frozen near the float limit
                 result.invariants = self.evaluate_invariants(result)

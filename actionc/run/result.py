@@ -80,13 +80,16 @@ class Result:
 
     def to_xarray(self):
         """An xarray.Dataset with dimensions (time, particle), one variable
-        per state name (needs xarray installed)."""
+        per state name, and coordinates: time, particle (0, 1, …) and each
+        swept parameter's value per particle (needs xarray installed)."""
         try:
             import xarray
         except ImportError as error:
             raise ImportError("to_xarray needs xarray: pip install xarray") from error
         data = {name: (("time", "particle"), self.x[:, :, k]) for k, name in enumerate(self.names)}
-        return xarray.Dataset(data, coords={"time": self.t}, attrs={"meta": json.dumps(self.meta)})
+        coords = {"time": self.t, "particle": np.arange(self.x.shape[1])}
+        swept = {k: ("particle", np.asarray(v, float)) for k, v in self.meta["params"].items() if isinstance(v, list)}
+        return xarray.Dataset(data, coords={**coords, **swept}, attrs={"meta": json.dumps(self.meta)})
 
     def summary(self) -> str:
         """Final mean and standard deviation of each state variable, and the
