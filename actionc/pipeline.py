@@ -29,9 +29,7 @@ def system(model, method: Method, *, mass_matrix: bool | None = None, external_s
     """Model → System, in the method's direction (watching for `event`)."""
     from actionc.lower import lower
 
-    return lower(
-        model, mass_matrix=mass_matrix, direction=method.direction, external_score=external_score, event=event
-    )
+    return lower(model, mass_matrix=mass_matrix, direction=method.direction, external_score=external_score, event=event)
 
 
 def kernel_source(
@@ -92,7 +90,11 @@ def _index_key(text: str, method: Method, mass_matrix: bool | None) -> str:
 
 
 def compile(  # noqa: A001
-    model, method: str | None = None, *, mass_matrix: bool | None = None, until: str | None = None,
+    model,
+    method: str | None = None,
+    *,
+    mass_matrix: bool | None = None,
+    until: str | None = None,
     section: str | None = None,
 ) -> Compiled:
     """Compile `model` — a Model, or the path of an .act file — for `method`

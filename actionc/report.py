@@ -357,7 +357,9 @@ class _TextPrinter(ActPrinter):
     def _print_Derivative(self, expr) -> str:
         name = expr.expr.func.__name__ if expr.expr.is_Function else self._print(expr.expr)
         order = sum(count for _, count in expr.variable_count)
-        below = "".join(f"∂{self._print(v)}" + (str(n).translate(_SUPERSCRIPTS) if n > 1 else "") for v, n in expr.variable_count)
+        below = "".join(
+            f"∂{self._print(v)}" + (str(n).translate(_SUPERSCRIPTS) if n > 1 else "") for v, n in expr.variable_count
+        )
         above = "∂" + (str(order).translate(_SUPERSCRIPTS) if order > 1 else "") + name
         return f"{above}/{below}"
 
@@ -377,9 +379,7 @@ class _LatexPrinter(LatexPrinter):
         name = expr.expr.func.__name__
         order = sum(count for _, count in expr.variable_count)
         power = f"^{{{order}}}" if order > 1 else ""
-        below = " ".join(
-            rf"\partial {self._print(v)}" + (f"^{{{n}}}" if n > 1 else "") for v, n in expr.variable_count
-        )
+        below = " ".join(rf"\partial {self._print(v)}" + (f"^{{{n}}}" if n > 1 else "") for v, n in expr.variable_count)
         return rf"\frac{{\partial{power} {name}}}{{{below}}}"
 
     def _print_Function(self, expr, exp=None) -> str:

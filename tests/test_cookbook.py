@@ -102,6 +102,7 @@ def test_every_recipe_is_tested():
 
 def test_recipe_heavy_ball(kitchen, capsys):
     flow, ball = cook("Heavy ball against gradient flow on Rosenbrock", capsys)
+
     def f(x, y):
         return (1 - x) ** 2 + 100 * (y - x**2) ** 2
 
@@ -118,6 +119,7 @@ def test_recipe_nesterov(kitchen, capsys):
 
 def test_recipe_logistic_regression(kitchen, capsys):
     (out,) = cook("Bayesian logistic regression with NUTS", capsys)
+
     def energy(w):
         return w**2 / 2 + sum(np.log1p(np.exp(-s * w)) for s in (1.5, 0.5, 0.3, -1.0, 2.0))
 

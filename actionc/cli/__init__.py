@@ -198,7 +198,11 @@ def _parser() -> argparse.ArgumentParser:
         help="record every crossing of a surface where the rest holds ('x = 0, px > 0'): a Poincaré section",
     )
     run.add_argument(
-        "--crossings", type=flags.positive_count, default=1000, metavar="K", help="--section: crossings kept per particle"
+        "--crossings",
+        type=flags.positive_count,
+        default=1000,
+        metavar="K",
+        help="--section: crossings kept per particle",
     )
     run.set_defaults(handler=runs.run)
 

@@ -7,7 +7,6 @@ import sys
 from actionc.cli.failures import EXIT_ERROR, EXIT_OK, EXIT_USAGE, failure
 from actionc.errors import ModelError, OutputError, RunError
 
-
 MAX_STEPS = 2**62  # step counters are 64-bit integers in the kernels
 
 

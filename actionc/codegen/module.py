@@ -140,7 +140,9 @@ def score(x, t, p):
 
     def event(self) -> str:
         event = self.system.event
-        return self.vector_function("event", [event.crossing, *event.keep], f"g(x, t), then what must be > 0: {event.text}")
+        return self.vector_function(
+            "event", [event.crossing, *event.keep], f"g(x, t), then what must be > 0: {event.text}"
+        )
 
     def energy(self) -> str:
         gibbs = self.system.gibbs

@@ -16,7 +16,6 @@ from sympy.printing.str import StrPrinter
 from actionc import symbols
 from actionc.model import Calculus, Initial, Kind, Model
 
-
 WIDTH = 88  # columns, as black and ruff keep Python
 
 

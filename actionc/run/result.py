@@ -249,7 +249,9 @@ def _checked_events(arrays: dict, shape: tuple) -> dict[str, np.ndarray]:
     for key, value in found.items():
         if value.dtype.kind not in "fiu" or value.shape != expected[key]:
             raise ResultFileError(f"'{key}' is not {expected[key]} numbers")
-    if "section_particle" in found and not np.all((found["section_particle"] >= 0) & (found["section_particle"] < particles)):
+    if "section_particle" in found and not np.all(
+        (found["section_particle"] >= 0) & (found["section_particle"] < particles)
+    ):
         raise ResultFileError("'section_particle' names particles the result does not hold")
     return found
 

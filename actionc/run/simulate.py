@@ -76,7 +76,8 @@ def simulate(
     (velocities as q_dot), each a number, one value per particle, or a
     distribution drawn per particle: "normal(MEAN, STD)", "uniform(LOW,
     HIGH)" (or a Draw). Saves the state at t0 and after every `save_every`
-    steps (default: about SUMMARY_SAVES saves, see default_save_every). rtol, atol: tolerances of adaptive methods (dopri5).
+    steps (default: about SUMMARY_SAVES saves, see default_save_every).
+    rtol, atol: tolerances of adaptive methods (dopri5).
     warmup, target_accept, trajectory_length: of the adaptive samplers (hmc,
     nuts): warm-up draws run before the saved steps and are not saved
     (default: as many as steps), see docs/running.md.

@@ -56,7 +56,9 @@ def test_brownian_motion_with_drift_hits_a_level_at_mean_time_a_over_mu():
 def test_ornstein_uhlenbeck_mean_first_passage_time_is_the_quadrature():
     # from 0 to a = 1 for dx = −θx dt + σ dW (Gardiner §5.5):
     # T = (2/σ²) ∫_0^a exp(θy²/σ²) ∫_−∞^y exp(−θz²/σ²) dz dy
-    inner = lambda y: math.sqrt(math.pi) / 2 * (1 + math.erf(y))  # ∫_−∞^y exp(−z²) dz, θ = σ = 1
+    def inner(y):  # ∫_−∞^y exp(−z²) dz, θ = σ = 1
+        return math.sqrt(math.pi) / 2 * (1 + math.erf(y))
+
     exact = 2 * integrate.quad(lambda y: math.exp(y * y) * inner(y), 0, 1)[0]
     assert exact == pytest.approx(4.0377, abs=1e-3)
     compiled = actionc.compile(actionc.parse(OU), until="x > 1")

@@ -13,8 +13,7 @@ import pytest
 from scipy import special
 
 import actionc
-from actionc.cli import main
-from actionc.cli import flags
+from actionc.cli import flags, main
 from actionc.run import simulate
 from tests.conftest import EXAMPLE_DIR
 
