@@ -94,11 +94,22 @@ def _window(text: str, column: int) -> tuple[str, int]:
 
 
 def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
-    """A 'did you mean' hint naming the closest candidates, if any is close."""
-    close = difflib.get_close_matches(name, sorted(set(candidates)), n=2, cutoff=0.6)
+    """A 'did you mean' hint naming the closest candidates, if any is close:
+    by spelling, else one name that begins the other (th for theta)."""
+    candidates = sorted(set(candidates))
+    ratios = {c: difflib.SequenceMatcher(None, name, c).ratio() for c in candidates}
+    best = max(ratios.values(), default=0.0)
+    close = sorted((c for c, r in ratios.items() if r >= max(0.6, best - 0.05)), key=lambda c: -ratios[c])
+    if not close:
+        close = [c for c in candidates if min(len(c), len(name)) >= 2 and (name.startswith(c) or c.startswith(name))]
     if not close:
         return None
-    return "did you mean " + " or ".join(f"'{c}'" for c in close) + "?"
+    return "did you mean " + " or ".join(f"'{c}'" for c in close[:2]) + "?"
+
+
+class MissingFile(ModelError):
+    """A model file that does not exist or is a folder: a bad request (exit
+    2), not a mistake in a model."""
 
 
 class RunError(ValueError):

@@ -13,6 +13,7 @@ from actionc.methods import Direction
 from actionc.model import Calculus, Kind, Model
 from actionc.system import (
     DiscreteStep,
+    Event,
     Gibbs,
     Initial,
     LangevinSplit,
@@ -32,8 +33,10 @@ def lower(
     mass_matrix: bool | None = None,
     direction: Direction = Direction.FORWARD,
     external_score: bool = False,
+    event: Event | None = None,
 ) -> System:
-    """The first-order System of a model.
+    """The first-order System of a model (with `event`, one the kernel
+    watches for: a first passage or a Poincaré section).
 
     Lagrangian models with more than mechanics.SYMBOLIC_SOLVE_MAX
     coordinates keep their mass matrix, solved numerically by the kernel;
@@ -53,9 +56,14 @@ def lower(
         init=_initial_values(model),
     )
     if model.is_indexed:
-        if direction is not Direction.FORWARD:
+        if direction is not Direction.FORWARD or event is not None:
+            what = (
+                f"the {direction.value} direction (samplers, likelihoods)"
+                if event is None
+                else "events (--until, --section)"
+            )
             raise ModelError(
-                f"the {direction.value} direction (samplers, likelihoods) is not supported for indexed models yet",
+                f"{what} is not supported for indexed models yet",
                 None,
                 hint="indexed models run forward: energy models with euler-maruyama or mala, mechanics with "
                 "leapfrog, yoshida4 or rk4",
@@ -63,14 +71,16 @@ def lower(
                 source=model.source,
             )
         return lower_indexed.lower(model, common)
+    if direction is not Direction.FORWARD:  # first: it says what sampling or a likelihood needs
+        return _lower_sampler(model, direction, common, external_score)
+    if event is not None:
+        common["event"] = event
     if model.kind is Kind.LAGRANGIAN:
         return _lower_lagrangian(model, mass_matrix, common)
     if model.kind is Kind.HAMILTONIAN:
         return _lower_hamiltonian(model, common)
     if model.kind is Kind.ENERGY:
         return _lower_energy(model, common)
-    if direction is not Direction.FORWARD:
-        return _lower_sampler(model, direction, common, external_score)
     return _lower_sde(model, common)
 
 
@@ -149,7 +159,7 @@ def _lower_lagrangian(model: Model, mass_matrix: bool | None, common: dict) -> S
             ito_drift=tuple(sde.drift),
             diffusion=_rows(sde.diffusion),
             noises=sde.noises,
-            langevin=_langevin(split, n),
+            langevin=_langevin(split, model.coordinates),
             invariants=_invariants(model),
             lagrangian=model.lagrangian,
             **common,
@@ -254,8 +264,9 @@ def _lower_sampler(model: Model, direction: Direction, common: dict, external_sc
     if external_score:
         return _lower_external_score(model, direction, common)
     if not model.runs_backwards:
+        what = "a likelihood" if direction is Direction.LIKELIHOOD else "sampling backwards"
         raise model.error(
-            "sampling backwards needs an SDE model with noise and a density p_t",
+            f"{what} needs an SDE model with noise and a density p_t (data, or 'density = …')",
             at=f"state {model.state[0].name}" if model.state else "model",
             hint="add data ('data mean = …, std = …') and a forward SDE, or 'density = …' for given SDE equations",
         )
@@ -356,9 +367,10 @@ def _mixture(gaussians: list, at: sympy.Expr) -> Mixture:
     )
 
 
-def _langevin(split: thermo.LangevinSplit | None, n: int) -> LangevinSplit | None:
+def _langevin(split: thermo.LangevinSplit | None, coordinates) -> LangevinSplit | None:
     if split is None:
         return None
+    n = len(coordinates)
     return LangevinSplit(
         positions=tuple(range(n)),
         velocities=tuple(range(n, 2 * n)),
@@ -367,6 +379,7 @@ def _langevin(split: thermo.LangevinSplit | None, n: int) -> LangevinSplit | Non
         force=split.force,
         potential=split.potential,
         temperature=split.temperature,
+        hessian=calculus.symmetric_hessian(split.potential, coordinates),
     )
 
 

@@ -25,20 +25,22 @@ from actionc.run.result import Result
 from actionc.version import __version__
 
 
-def system(model, method: Method, *, mass_matrix: bool | None = None, external_score: bool = False):
-    """Model → System, in the method's direction."""
+def system(model, method: Method, *, mass_matrix: bool | None = None, external_score: bool = False, event=None):
+    """Model → System, in the method's direction (watching for `event`)."""
     from actionc.lower import lower
 
-    return lower(model, mass_matrix=mass_matrix, direction=method.direction, external_score=external_score)
+    return lower(model, mass_matrix=mass_matrix, direction=method.direction, external_score=external_score, event=event)
 
 
-def kernel_source(model, method: Method, *, mass_matrix: bool | None = None, external_score: bool = False) -> str:
+def kernel_source(
+    model, method: Method, *, mass_matrix: bool | None = None, external_score: bool = False, event=None
+) -> str:
     """Model + Method → the source of its kernel module."""
     from actionc.codegen import indexed, module
     from actionc.codegen.integrators import choose
     from actionc.lower import equip
 
-    lowered = system(model, method, mass_matrix=mass_matrix, external_score=external_score)  # Model → System
+    lowered = system(model, method, mass_matrix=mass_matrix, external_score=external_score, event=event)
     integrator = choose(lowered, method.integrator)  # System → Integrator
     if lowered.indexed:  # arrays: element loops over a state in memory
         return indexed.generate(lowered, integrator, method.label)
@@ -46,9 +48,9 @@ def kernel_source(model, method: Method, *, mass_matrix: bool | None = None, ext
     return module.generate(lowered, integrator, method.label)  # → source
 
 
-def kernel(model, method: Method, *, mass_matrix: bool | None = None) -> Kernel:
+def kernel(model, method: Method, *, mass_matrix: bool | None = None, event=None) -> Kernel:
     """Model + Method → a loaded kernel, through the cache."""
-    return build(kernel_source(model, method, mass_matrix=mass_matrix))
+    return build(kernel_source(model, method, mass_matrix=mass_matrix, event=event))
 
 
 def kernel_of_text(text: str, filename: str, method: Method, *, mass_matrix: bool | None = None) -> Kernel:
@@ -89,16 +91,48 @@ def _index_key(text: str, method: Method, mass_matrix: bool | None) -> str:
 # ---- what the API and the command line call ----
 
 
-def compile(model, method: str | None = None, *, mass_matrix: bool | None = None) -> Compiled:  # noqa: A001
+def compile(  # noqa: A001
+    model,
+    method: str | None = None,
+    *,
+    mass_matrix: bool | None = None,
+    until: str | None = None,
+    section: str | None = None,
+) -> Compiled:
     """Compile `model` — a Model, or the path of an .act file — for `method`
     (default: the model's natural method). Kernels are cached on disk: a
-    second call, in this process or another, does no SymPy or LLVM work."""
+    second call, in this process or another, does no SymPy or LLVM work.
+
+    until: a condition in the model's names ('x > 0.9'): each particle stops
+    when it first holds, and its run records the hitting time and state.
+    section: a surface and conditions ('x = 0, px > 0'): every crossing is
+    recorded (a Poincaré section). See docs/running.md, "Events"."""
+    if until is not None or section is not None:
+        return _compile_with_event(model, method, mass_matrix, until, section)
     if isinstance(model, (str, Path)):
         path = Path(model)
         text = path.read_text(encoding="utf-8")
         return compile_text(text, method, filename=str(path), mass_matrix=mass_matrix)
     built = kernel(model, decode(method), mass_matrix=mass_matrix)
     return Compiled(built, text_hash(model.source) if model.source else "", model.source, _folder(model.filename))
+
+
+def _compile_with_event(model, method, mass_matrix, until, section) -> Compiled:
+    from actionc.lang import load
+    from actionc.lang.condition import read_condition
+    from actionc.system import Event
+
+    if until is not None and section is not None:
+        raise RunError("give --until or --section, not both")
+    if decode(method).is_sampler:
+        raise RunError("events (--until, --section) watch a model's own dynamics, not a sampler's")
+    if isinstance(model, (str, Path)):
+        model = load(model)
+    text, flag = (until, "--until") if until is not None else (section, "--section")
+    condition = read_condition(model, text, flag)
+    event = Event(condition.crossing, condition.keep, condition.two_sided, stop=until is not None, text=text)
+    built = kernel(model, decode(method), mass_matrix=mass_matrix, event=event)
+    return Compiled(built, text_hash(model.source) if model.source else "", model.source)
 
 
 def compile_text(text: str, method: str | None = None, *, filename: str = "<string>", mass_matrix=None) -> Compiled:

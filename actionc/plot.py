@@ -2,7 +2,7 @@
 exact Gibbs marginal, invariant drift, and densities of `actionc density`. Needs matplotlib (the `plot`
 extra: pip install "actionc[plot]").
 
-    actionc plot run.npz [--kind auto|trajectories|phase|histogram|invariants] [--out fig.png]
+    actionc plot run.npz [--kind auto|trajectories|phase|histogram|invariants|section] [--out fig.png]
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from actionc.errors import ModelError, ResultFileError, RunError
 from actionc.methods import decode
 from actionc.run.result import Result, write_atomically
 
-KINDS = ("auto", "trajectories", "phase", "histogram", "samples", "invariants")
+KINDS = ("auto", "trajectories", "phase", "path", "histogram", "samples", "invariants", "section")
 _FEW = 5  # particles drawn as lines
 
 
@@ -31,6 +31,8 @@ def _pyplot():
 
 
 def default_kind(result: Result) -> str:
+    if "section_x" in result.events:
+        return "section"
     if decode(result.meta.get("method")).draws_samples:
         return "samples" if len(result.names) >= 2 else "histogram"
     kind = result.meta.get("kind")
@@ -54,6 +56,8 @@ def plot(result: Result, kind: str = "auto", out: str | Path | None = None):
         "histogram": _histogram,
         "samples": _samples,
         "invariants": _invariants,
+        "section": _section,
+        "path": _path,
     }
     figure = draw[kind](result, plt)
     figure.suptitle(f"{result.meta['model']} — {result.meta['method']}, {result.meta['particles']} particle(s)")
@@ -119,6 +123,46 @@ def _phase(result: Result, plt):
     return figure
 
 
+def _path(result: Result, plt):
+    """The path in configuration space: the first two coordinates (or state
+    variables) against each other, a few particles, start and end marked."""
+    coordinates = result.meta.get("coordinates") or []
+    if len(coordinates) < 2 and len(result.names) < 2:
+        raise RunError("a path picture needs two coordinates or state variables")
+    a, b = coordinates[:2] if len(coordinates) >= 2 else result.names[:2]
+    figure, axis = plt.subplots(figsize=(5.5, 5.2))
+    axis.plot(result[a][:, :_FEW], result[b][:, :_FEW], lw=0.9)
+    axis.plot(result[a][0, :_FEW], result[b][0, :_FEW], "k.", ms=6, label="start")
+    axis.plot(result[a][-1, :_FEW], result[b][-1, :_FEW], "r*", ms=8, label=f"t = {result.t[-1]:g}")
+    axis.set_xlabel(_label(a))
+    axis.set_ylabel(_label(b))
+    axis.legend(fontsize=8)
+    return figure
+
+
+def _section(result: Result, plt):
+    """The crossings of a Poincaré section (run --section): the coordinate
+    and conjugate pair that does not cross the surface (the surface's
+    variable is the first name in its text), each particle in its colour."""
+    if "section_x" not in result.events:
+        raise RunError("no section in this result", hint="run with --section 'x = 0, px > 0' and --out")
+    names = result.names
+    surface = result.meta["event"]["section"].split("=")[0].strip()
+    pairs = list(zip(result.meta.get("coordinates") or [], result.meta.get("conjugates") or []))
+    pairs = [pair for pair in pairs if surface not in pair] or [tuple(n for n in names if n != surface)[:2]]
+    (a, b), points = pairs[0], result.events["section_x"]
+    if not b:
+        raise RunError("a section picture needs two state variables besides the surface's")
+    figure, axis = plt.subplots(figsize=(5.5, 5.2))
+    axis.scatter(
+        points[:, names.index(a)], points[:, names.index(b)], c=result.events["section_particle"], s=2, cmap="viridis"
+    )
+    axis.set_xlabel(_label(a))
+    axis.set_ylabel(_label(b))
+    axis.set_title(f"section {result.meta['event']['section']}: {len(points)} crossings", fontsize=10)
+    return figure
+
+
 def _samples(result: Result, plt):
     """The first two state variables of every particle, first and last save
     side by side: for a diffusion sampler, the noise it starts from and the
@@ -127,9 +171,11 @@ def _samples(result: Result, plt):
         raise RunError("a scatter of samples needs two state variables; try --kind histogram")
     x, y = result.names[:2]
     figure, axes = plt.subplots(1, 2, figsize=(9, 4.4), sharex=True, sharey=True)
+    horizon = result.meta.get("horizon")  # a sampler runs the model's time T − t from T down to 0
     for axis, index, title in ((axes[0], 0, "first save"), (axes[1], -1, "last save")):
         axis.scatter(result[x][index], result[y][index], s=2, alpha=0.3, linewidths=0)
-        axis.set_title(f"{title} (t = {result.t[index]:g})", fontsize=10)
+        when = result.t[index] if horizon is None else horizon - result.t[index]
+        axis.set_title(f"{title} (t = {when:g}{'' if horizon is None else ', model time'})", fontsize=10)
         axis.set_xlabel(_label(x))
         axis.set_aspect("equal", adjustable="box")
     axes[0].set_ylabel(_label(y))

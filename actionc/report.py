@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 import sympy
+from sympy.printing.latex import LatexPrinter
 
 from actionc import symbols
 from actionc.derive import diffusion, elements, mechanics, paths, reverse, stochastic, thermo
@@ -119,7 +120,12 @@ def _has_hamiltonian(d: _Derivation) -> bool:
 
 
 def _has_density(d: _Derivation) -> bool:
-    return d.model.kind is not Kind.SDE or d.model.runs_backwards
+    return (d.model.kind is not Kind.SDE or d.model.runs_backwards) and not _zero_temperature(d)
+
+
+def _zero_temperature(d: _Derivation) -> bool:
+    """An energy model at T = 0: the noise-free gradient flow, no Gibbs density."""
+    return d.model.kind is Kind.ENERGY and thermo.temperature(d.model).is_zero is True
 
 
 ROWS: tuple[Row, ...] = (
@@ -184,6 +190,14 @@ ROWS: tuple[Row, ...] = (
         symbol=("log p", r"\log p"),
     ),
     Row("score", "Score ∇ log p", FIRST_ORDER, _score, when=_has_density, rows=_variables),
+    Row(
+        "gradient_flow",
+        "Temperature 0: the noise-free gradient flow dx/dt = −∇E/γ (no Gibbs density exp(−E/T))",
+        (Kind.ENERGY,),
+        lambda d: thermo.gradient_flow(d.model),
+        when=_zero_temperature,
+        rows=_variables,
+    ),
     Row(
         "reverse_sde",
         "Reverse-time SDE drift f − ∇·D − D ∇log p_t (same g, t from T down to 0)",
@@ -435,8 +449,54 @@ def _labels(model: Model, key: str, value) -> list[tuple[str, object]]:
     return [(row.symbol[0], value)]
 
 
+_SUPERSCRIPTS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+class _TextPrinter(ActPrinter):
+    """The .act printer for reading derivations: ∂²p/∂x² for derivatives
+    of the density p(x, t) and test function f(x, t), and floats to 15
+    significant digits (0.1*0.2 shows as 0.02, not 0.020000000000000004)."""
+
+    def _print_Float(self, expr) -> str:
+        text = f"{float(expr):.15g}"
+        return text if any(c in text for c in ".ein") else text + ".0"
+
+    def _print_Derivative(self, expr) -> str:
+        name = expr.expr.func.__name__ if expr.expr.is_Function else self._print(expr.expr)
+        order = sum(count for _, count in expr.variable_count)
+        below = "".join(
+            f"∂{self._print(v)}" + (str(n).translate(_SUPERSCRIPTS) if n > 1 else "") for v, n in expr.variable_count
+        )
+        above = "∂" + (str(order).translate(_SUPERSCRIPTS) if order > 1 else "") + name
+        return f"{above}/{below}"
+
+    def _print_Function(self, expr) -> str:
+        if type(expr.func).__name__ == "UndefinedFunction":  # p(x, t), f(x, t): the unknown, by name
+            return expr.func.__name__
+        return super()._print_Function(expr)
+
+
+class _LatexPrinter(LatexPrinter):
+    r"""LaTeX with ∂ fractions of the density and test function, written
+    \frac{\partial^{2} p}{\partial x^{2}}, without their arguments."""
+
+    def _print_Derivative(self, expr) -> str:
+        if not expr.expr.is_Function:
+            return super()._print_Derivative(expr)
+        name = expr.expr.func.__name__
+        order = sum(count for _, count in expr.variable_count)
+        power = f"^{{{order}}}" if order > 1 else ""
+        below = " ".join(rf"\partial {self._print(v)}" + (f"^{{{n}}}" if n > 1 else "") for v, n in expr.variable_count)
+        return rf"\frac{{\partial{power} {name}}}{{{below}}}"
+
+    def _print_Function(self, expr, exp=None) -> str:
+        if type(expr.func).__name__ == "UndefinedFunction":  # p(x, t), f(x, t): the unknown, by name
+            return expr.func.__name__ if exp is None else f"{expr.func.__name__}^{{{exp}}}"
+        return super()._print_Function(expr, exp)
+
+
 def to_text(model: Model, results: dict[str, object]) -> str:
-    printer = ActPrinter(_primes(model))
+    printer = _TextPrinter(_primes(model))
 
     def show(value) -> str:
         if isinstance(value, str):
@@ -479,7 +539,9 @@ def to_latex(model: Model, results: dict[str, object]) -> str:
             return rf"\text{{{value}}}"
         if isinstance(value, list):
             return r"\left(" + ", ".join(show(v) for v in value) + r"\right)"
-        return sympy.latex(value, symbol_names=names)
+        return latex.doprint(value)
+
+    latex = _LatexPrinter({"symbol_names": names})
 
     def label_tex(label: str) -> str:
         for row in ROWS:

@@ -82,6 +82,22 @@ class LangevinSplit:
     force: tuple[sympy.Expr, ...]
     potential: sympy.Expr
     temperature: sympy.Expr
+    hessian: tuple[tuple[sympy.Expr, ...], ...]  # ∂²V/∂q_i∂q_j: minima, saddles and rates of V
+
+
+@dataclass(frozen=True)
+class Event:
+    """An event the kernel watches for along each particle's steps: the
+    function g(x, t) crossing zero upward (either way, `two_sided`), where
+    every `keep` expression is positive. `stop`: the particle stops at its
+    first event (a first passage, --until); else each crossing is recorded
+    (a Poincaré section, --section). `text`: the condition as written."""
+
+    crossing: sympy.Expr
+    keep: tuple[sympy.Expr, ...]
+    two_sided: bool
+    stop: bool
+    text: str
 
 
 @dataclass(frozen=True)
@@ -196,6 +212,7 @@ class System:
     separable: SeparableSplit | None = None
     langevin: LangevinSplit | None = None
     gibbs: Gibbs | None = None
+    event: Event | None = None  # a first passage or a section the kernel records
     noise: Noise | None = None  # with the diffusion, always
     jacobian: tuple[tuple[sympy.Expr, ...], ...] | None = None  # ∂f_i/∂x_j, on request (Requirement.JACOBIAN)
     discrete: DiscreteStep | None = None  # on request (Requirement.*_STEP)

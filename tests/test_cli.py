@@ -38,9 +38,13 @@ def test_check_reports_errors_and_still_checks_the_other_files(tmp_path, capsys)
     assert captured.out.startswith(f"{PENDULUM}: pendulum")
 
 
-def test_a_missing_file_is_an_error_not_a_traceback(tmp_path, capsys):
-    assert main(["check", str(tmp_path / "nope.act")]) == 1
+def test_a_missing_file_is_a_bad_request_not_a_traceback(tmp_path, capsys):
+    missing = str(tmp_path / "nope.act")
+    assert main(["check", missing]) == 2  # a bad request, not a bad model
     assert "cannot read file" in capsys.readouterr().err
+    for argv in (["run", missing, "--dt", "0.1", "--steps", "1"], ["derive", missing], ["fmt", missing]):
+        assert main(argv) == 2, argv
+        assert "cannot read file" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(

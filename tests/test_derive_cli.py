@@ -88,3 +88,30 @@ def test_a_degenerate_lagrangian_is_reported_like_a_parse_error(tmp_path, capsys
     err = capsys.readouterr().err
     assert err.startswith(f"{path}:3:1: error: the lagrangian is degenerate")
     assert "'b'" in err and "Traceback" not in err
+
+
+def test_temperature_zero_derives_the_noise_free_gradient_flow_not_a_density(tmp_path, capsys):
+    model = tmp_path / "cold.act"
+    model.write_text("model cold\nstate x\nenergy = x^4/4\ntemperature = 0\n")
+    document = run_json(capsys, str(model))
+    assert "log_density" not in document and "score" not in document  # −E/T divided by zero
+    assert sympy.simplify(parse(document["gradient_flow"][0], ["x"]) + symbol("x") ** 3) == 0
+    assert main(["derive", str(model)]) == 0
+    text = capsys.readouterr().out
+    assert "Temperature 0: the noise-free gradient flow" in text and "zoo" not in text
+    model.write_text("model warm\nstate x\nenergy = x^4/4\ntemperature = 1\n")  # the control: a density
+    assert "log_density" in run_json(capsys, str(model))
+
+
+def test_derive_text_writes_derivatives_with_partials_and_floats_to_fifteen_digits(tmp_path, capsys):
+    model = tmp_path / "m.act"
+    model.write_text("model m\nparam T = 1\nstate x, y\nenergy = 0.1*0.2*x^2 + y^2\ntemperature = T\n")
+    assert main(["derive", str(model)]) == 0
+    text = capsys.readouterr().out
+    assert "T*∂²p/∂x²" in text and "∂p/∂y" in text and "Derivative" not in text and "p(x, y, t)" not in text
+    assert "0.02*x^2" in text and "0.020000000000000004" not in text
+    assert main(["derive", str(model), "--format", "latex"]) == 0
+    latex = capsys.readouterr().out
+    assert r"\frac{\partial^{2} p}{\partial x^{2}}" in latex and r"p{\left(" not in latex
+    assert main(["fmt", str(model)]) == 0  # fmt keeps every digit: it must give back the same double
+    assert "0.020000000000000004*x^2" in capsys.readouterr().out

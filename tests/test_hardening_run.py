@@ -244,7 +244,7 @@ def test_an_end_time_of_too_many_steps_is_a_usage_error(capsys):
 
 
 def test_a_prime_number_of_steps_finds_its_summary_saves_quickly():
-    from actionc.cli.runs import _summary_save_every
+    from actionc.run.simulate import default_save_every as _summary_save_every
 
     assert _summary_save_every(1_000_000_007) == 1_000_000_007  # prime: the first and the last save
     assert _summary_save_every(1000) == 10

@@ -31,3 +31,16 @@ def test_the_grammar_exists_only_once_in_the_source_tree():
 
 def test_version_is_exposed():
     assert actionc.__version__
+
+
+def test_the_license_the_metadata_names_is_in_the_repository():
+    root = CHECKOUT_GRAMMAR.parents[1]
+    assert 'license = "MIT"' in (root / "pyproject.toml").read_text()
+    assert (root / "LICENSE").read_text().startswith("MIT License")
+
+
+def test_no_paragraph_of_the_docs_is_repeated_word_for_word():
+    for page in sorted((CHECKOUT_GRAMMAR.parents[1] / "docs").glob("*.md")):
+        paragraphs = [p.strip() for p in page.read_text().split("\n\n") if len(p.strip()) > 200]
+        repeated = {p[:80] for p in paragraphs if paragraphs.count(p) > 1}
+        assert not repeated, f"{page.name} repeats: {repeated}"

@@ -10,7 +10,7 @@ from actionc.errors import ResultFileError, RunError
 
 pytest.importorskip("matplotlib")
 from actionc.plot import plot  # noqa: E402
-from tests.conftest import EXAMPLES
+from tests.conftest import EXAMPLE_DIR, EXAMPLES
 
 PNG = b"\x89PNG"
 
@@ -116,3 +116,33 @@ def test_a_result_whose_model_text_needs_a_huge_number_is_a_located_error_not_a_
         plot(crafted, "histogram", tmp_path / "x.png")
     assert time.perf_counter() - start < 30  # it did not end at all
     assert "<string>:3:10: error: this power is too small" in str(raised.value)
+
+
+def test_a_path_picture_draws_the_configuration_plane(tmp_path):
+    from actionc.plot import plot
+
+    result = actionc.compile(EXAMPLE_DIR / "henon_heiles.act").run(dt=0.01, steps=200, particles=2)
+    figure = plot(result, "path", tmp_path / "path.png")
+    assert (tmp_path / "path.png").stat().st_size > 0
+    axis = figure.axes[0]
+    assert (axis.get_xlabel(), axis.get_ylabel()) == ("x", "y")  # the coordinates, not a momentum
+
+
+def test_a_sampler_is_labelled_in_the_models_time(tmp_path):
+    from actionc.plot import plot
+
+    compiled = actionc.compile(EXAMPLE_DIR / "gaussian_ring.act", "pf-rk4")
+    result = compiled.run(dt=0.01, steps=100, particles=50)
+    assert result.meta["horizon"] == 1.0
+    figure = plot(result, "samples")
+    titles = [axis.get_title() for axis in figure.axes]
+    assert titles == ["first save (t = 1, model time)", "last save (t = 0, model time)"]
+
+
+def test_to_xarray_has_particle_and_swept_parameter_coordinates():
+    xarray = pytest.importorskip("xarray")
+    params = {"lam": np.array([0.5, 0.5, 1.0])}
+    result = actionc.compile(EXAMPLE_DIR / "henon_heiles.act").run(dt=0.01, steps=10, particles=3, params=params)
+    data = result.to_xarray()
+    assert list(data["particle"].values) == [0, 1, 2] and list(data["lam"].values) == [0.5, 0.5, 1.0]
+    assert isinstance(data, xarray.Dataset)

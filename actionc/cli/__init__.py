@@ -8,6 +8,8 @@ usage (unknown command or flag, bad flag value).
 from __future__ import annotations
 
 import argparse
+import difflib
+import functools
 import os
 import re
 import sys
@@ -26,7 +28,9 @@ from actionc.version import __version__
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
-    args = parser.parse_args(_join_negative_numbers(sys.argv[1:] if argv is None else list(argv)))
+    argv = _join_negative_numbers(sys.argv[1:] if argv is None else list(argv))
+    _refuse_unknown_flags(parser, argv)
+    args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
@@ -64,6 +68,24 @@ def _join_negative_numbers(argv: list[str]) -> list[str]:
     return joined
 
 
+def _refuse_unknown_flags(parser: argparse.ArgumentParser, argv: list[str]) -> None:
+    """A flag the command does not have is refused by that command's parser
+    (its usage, a close match), before argparse would report a missing
+    required flag instead or show the top-level usage."""
+    command = next((token for token in argv if not token.startswith("-")), None)
+    commands = parser._subparsers._group_actions[0].choices if parser._subparsers else {}
+    if command not in commands:
+        return
+    sub = commands[command]
+    for token in argv[argv.index(command) + 1 :]:
+        if token == "--":
+            return
+        flag = token.split("=", 1)[0]
+        if flag.startswith("--") and flag not in sub._option_string_actions:
+            close = difflib.get_close_matches(flag, [o for o in sub._option_string_actions if o.startswith("--")], 1)
+            sub.error(f"unrecognized flag {flag}" + (f": did you mean {close[0]}?" if close else ""))
+
+
 def _flag_like_number(token: str) -> bool:
     """A negative number argparse does not read as one (it does -1 and -.5)."""
     try:
@@ -82,9 +104,12 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="actionc",
         description="A compiler for variational and stochastic dynamics.",
+        allow_abbrev=False,  # --step must not pass for --steps
     )
     parser.add_argument("--version", action="version", version=f"actionc {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands = parser.add_subparsers(
+        dest="command", metavar="COMMAND", parser_class=functools.partial(argparse.ArgumentParser, allow_abbrev=False)
+    )
 
     check = commands.add_parser("check", help="parse models and print a summary line for each")
     check.add_argument("files", nargs="+", metavar="FILE")
@@ -120,23 +145,28 @@ def _parser() -> argparse.ArgumentParser:
     length = run.add_mutually_exclusive_group(required=True)
     length.add_argument("--steps", type=flags.count, help="number of steps")
     length.add_argument("--t-end", type=flags.positive_float, help="end time (a whole number of steps)")
-    run.add_argument("--particles", type=flags.positive_count, default=1)
+    run.add_argument("--t0", type=flags.finite_float, default=0.0, help="the start time (default 0)")
+    run.add_argument(
+        "--particles", type=flags.positive_count, default=1, help="particles (per value of a swept parameter)"
+    )
     run.add_argument("--seed", type=flags.count, default=0)
     run.add_argument(
         "--set",
         action="append",
         default=[],
-        type=flags.assignment,
+        type=flags.sweep,
         metavar="NAME=VALUE",
-        help="override a parameter (repeatable)",
+        help="override a parameter (repeatable); sweep it with NAME=V1,V2,… or NAME=LOW:HIGH:COUNT: "
+        "--particles particles for each value, the summary grouped by value",
     )
     run.add_argument(
         "--init",
         action="append",
         default=[],
-        type=flags.assignment,
+        type=flags.initial_value,
         metavar="NAME=VALUE",
-        help="set an initial value, velocities as q_dot (repeatable)",
+        help="set an initial value, velocities as q_dot (repeatable): a number, normal(MEAN, STD) or "
+        "uniform(LOW, HIGH)",
     )
     run.add_argument(
         "--save-every",
@@ -163,6 +193,25 @@ def _parser() -> argparse.ArgumentParser:
         "--target-accept", type=flags.positive_float, help="acceptance the warm-up aims at (hmc, nuts; 0.8)"
     )
     run.add_argument("--trajectory-length", type=flags.positive_float, help="leapfrog time per draw (hmc; default π/2)")
+    events = run.add_mutually_exclusive_group()
+    events.add_argument(
+        "--until",
+        metavar="CONDITION",
+        help="stop each particle when CONDITION ('x > 0.9', in the model's names) first holds; records its hitting "
+        "time and state, and the summary gives the mean first-passage time and the rate",
+    )
+    events.add_argument(
+        "--section",
+        metavar="CONDITION",
+        help="record every crossing of a surface where the rest holds ('x = 0, px > 0'): a Poincaré section",
+    )
+    run.add_argument(
+        "--crossings",
+        type=flags.positive_count,
+        default=1000,
+        metavar="K",
+        help="--section: crossings kept per particle",
+    )
     run.set_defaults(handler=runs.run)
 
     emit = commands.add_parser("emit", help="emit the model's kernels for embedding (C99, a shared library, LLVM IR)")
@@ -256,7 +305,9 @@ def _parser() -> argparse.ArgumentParser:
     plot = commands.add_parser("plot", help="draw a result (.npz from actionc run --out)")
     plot.add_argument("result", metavar="RESULT.npz")
     plot.add_argument(
-        "--kind", choices=["auto", "trajectories", "phase", "histogram", "samples", "invariants"], default="auto"
+        "--kind",
+        choices=["auto", "trajectories", "phase", "path", "histogram", "samples", "invariants", "section"],
+        default="auto",
     )
     plot.add_argument("--out", metavar="FIG.png", help="default: RESULT_KIND.png next to the result")
     plot.add_argument("--run", metavar="RUN.npz", help="density results: overlay this run's particle histogram")

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from actionc.cli.failures import EXIT_ERROR, EXIT_OK, EXIT_USAGE, failure, report_error
-from actionc.errors import ModelError, OutputError, RunError
+from actionc.errors import MissingFile, ModelError, OutputError, RunError
 
 
 def check(args) -> int:
@@ -14,21 +14,22 @@ def check(args) -> int:
 
     status = EXIT_OK
     for path, model in _each_model(args.files, load):
-        if model is None:
-            status = EXIT_ERROR
+        if isinstance(model, int):
+            status = max(status, model)
         else:
             print(f"{path}: {summary(model)}")
     return status
 
 
 def _each_model(paths, load):
-    """(path, Model) for each file, or (path, None) after reporting its error."""
+    """(path, Model) for each file, or (path, exit status) after reporting
+    its error: 2 for a file that does not exist, 1 for a model error."""
     for path in paths:
         try:
             yield path, load(path)
         except ModelError as error:
             report_error(error)
-            yield path, None
+            yield path, EXIT_USAGE if isinstance(error, MissingFile) else EXIT_ERROR
 
 
 def summary(model) -> str:
@@ -54,8 +55,8 @@ def fmt(args) -> int:
         return EXIT_USAGE
     status = EXIT_OK
     for path, model in _each_model(args.files, load):
-        if model is None:
-            status = EXIT_ERROR
+        if isinstance(model, int):
+            status = max(status, model)
             continue
         text = format_model(model)
         if args.check:
@@ -79,8 +80,7 @@ def derive(args) -> int:
         model = load(args.file)
         results = report.derive(model, args.what)
     except ModelError as error:
-        report_error(error)
-        return EXIT_ERROR
+        return failure("derive", error, args.file)
     except report.NotApplicable as error:
         print(f"actionc derive: error: {error}", file=sys.stderr)
         return EXIT_USAGE

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import sys
+
 from actionc.cli.failures import EXIT_OK, failure
 from actionc.errors import ModelError, OutputError, ResultFileError, RunError
 from actionc.kinds import Kind
 
 
 def critical(args) -> int:
-
     from actionc.pipeline import compile
     from actionc.run import landscape
 
@@ -16,22 +17,25 @@ def critical(args) -> int:
         compiled = compile(args.file)
         compiled.scalar_only("actionc critical")
         params = _known_params(compiled, dict(args.set))
-        if not compiled.has("gradient"):
-            raise RunError("this needs an energy model with a temperature")
+        surface = landscape.landscape_of(compiled)
     except (ModelError, RunError, OSError) as error:
         return failure("critical", error, args.file)
-    points = landscape.critical_points(compiled, args.box[0], args.box[1], params=params)
-    names = compiled.names
-    temperature, friction = landscape.temperature_and_friction(compiled, params)
-    print(f"{len(points)} critical point(s) in [{args.box[0]:g}, {args.box[1]:g}]^{len(names)}:")
+    points = landscape.critical_points(surface, args.box[0], args.box[1], params=params)
+    names = surface.names
+    temperature, friction = landscape.temperature_and_friction(surface, params)
+    inertial = getattr(surface, "inertial", False)
+    what = "V(q) of the underdamped Langevin dynamics" if inertial else "E"
+    print(f"{len(points)} critical point(s) of {what} in [{args.box[0]:g}, {args.box[1]:g}]^{len(names)}:")
     for k, point in enumerate(points):
         print(f"  [{k}] {point.describe(names)}")
     minima = [p for p in points if p.index == 0]
     saddles = [p for p in points if p.index == 1]
-    if minima and saddles:
+    if minima and saddles and inertial:
+        _inertial_rates(surface, points, minima, saddles, temperature, params)
+    elif minima and saddles:
         print(f"Eyring–Kramers rates at T = {temperature:g}, friction {friction:g} (valid for barriers of several T):")
         for saddle in saddles:
-            a, b = landscape.connected_minima(compiled, saddle, minima, params)
+            a, b = landscape.connected_minima(surface, saddle, minima, params)
             for start, end in ((a, b), (b, a)):
                 rate = landscape.kramers_rate(start, saddle, temperature, friction)
                 barrier = saddle.energy - start.energy
@@ -40,6 +44,30 @@ def critical(args) -> int:
                     f"barrier {barrier:.6g} = {barrier / temperature:.3g} T, rate {rate:.4g}, mean time {1 / rate:.4g}"
                 )
     return EXIT_OK
+
+
+def _inertial_rates(surface, points, minima, saddles, temperature, params) -> None:
+    """Kramers' inertial rate of each hop, with the overdamped formula beside it."""
+    from actionc.run import landscape
+
+    mass, friction = surface.mass_and_friction(params)
+    print(
+        f"Kramers rates (inertial, moderate to high friction) at T = {temperature:g}, "
+        f"friction rate R/M = {friction[0, 0] / mass[0, 0]:g}; valid for barriers of several T; "
+        "the overdamped formula (γ = R) beside:"
+    )
+    for saddle in saddles:
+        a, b = landscape.connected_minima(surface, saddle, minima, params)
+        growth = landscape.inertial_growth(saddle.hessian, mass, friction)
+        for start, end in ((a, b), (b, a)):
+            rate = landscape.kramers_rate(start, saddle, temperature, friction, mass=mass)
+            overdamped = landscape.kramers_rate(start, saddle, temperature, friction)
+            barrier = saddle.energy - start.energy
+            print(
+                f"  [{points.index(start)}] -> [{points.index(end)}] over [{points.index(saddle)}]: "
+                f"barrier {barrier:.6g} = {barrier / temperature:.3g} T, rate {rate:.4g}, mean time {1 / rate:.4g} "
+                f"(growth λ₊ = {growth:.4g} at the saddle; overdamped {overdamped:.4g})"
+            )
 
 
 def action(args) -> int:
@@ -65,8 +93,14 @@ def action(args) -> int:
     count = result.x.shape[1]
     print(
         f"{result.meta['model']}: actions of {count} {'trajectory' if count == 1 else 'trajectories'} "
-        f"over t in [0, {result.t[-1]:g}], {len(result.t)} saves ({quadrature})"
+        f"over t in [{result.t[0]:g}, {result.t[-1]:g}], {len(result.t)} saves ({quadrature})"
     )
+    if "action" in values and (compiled.meta.forces or compiled.has("friction_matrix")):
+        print(
+            f"note: '{compiled.meta.model}' has dissipation or forces: this is ∫ L dt of its Lagrangian alone, "
+            "which its motion does not make stationary (Lagrange–d'Alembert adds the work of the forces)",
+            file=sys.stderr,
+        )
     for name, value in values.items():
         if value.size <= 10:
             print(f"  {name}: " + ", ".join(f"{v:.10g}" for v in value))
@@ -89,10 +123,10 @@ def path(args) -> int:
         compiled.scalar_only("actionc path")
         params = _known_params(compiled, dict(args.set))
         kind = compiled.meta.kind
+        if compiled.has("gradient") or compiled.has("potential_gradient"):  # energies, underdamped Langevin
+            return _transition_path(args, compiled, params)
         if kind is Kind.LAGRANGIAN:
             return _stationary_path(args, compiled, params)
-        if compiled.has("gradient"):
-            return _transition_path(args, compiled, params)
         raise RunError(
             f"'actionc path' needs a lagrangian model or an energy model with a temperature, not a {kind} model",
             hint="for the actions of simulated paths of an SDE, see 'actionc action'",
@@ -179,25 +213,33 @@ def _transition_path(args, compiled, params) -> int:
     from actionc.run.actions import geometric_action
     from actionc.run.result import write_atomically
 
-    names = compiled.names
+    surface = landscape.landscape_of(compiled)
+    inertial = getattr(surface, "inertial", False)
+    names = surface.names
     start, end = _point_of(names, args.start, "--from"), _point_of(names, args.end, "--to")
-    path = landscape.minimum_energy_path(compiled, start, end, images=args.images, params=params)
-    temperature, friction = landscape.temperature_and_friction(compiled, params)
+    path = landscape.minimum_energy_path(surface, start, end, images=args.images, params=params)
+    temperature, friction = landscape.temperature_and_friction(surface, params)
     print(
-        f"{compiled.meta.model}: minimum-energy path, {args.images} images "
+        f"{compiled.meta.model}: minimum-energy path{' of V(q)' if inertial else ''}, {args.images} images "
         f"(string method, {path.iterations} iterations)"
     )
     for point in path.points:
         print(f"  {point.describe(names)}")
     print(f"  barrier {path.barrier:.6g} = {path.barrier / temperature:.3g} T  (T = {temperature:g})")
     rise = sum(max(0.0, b.energy - a.energy) for a, b in zip(path.points, path.points[1:]))
-    action = geometric_action(compiled, path.x, params)
-    print(f"  Freidlin–Wentzell action along the path {action:.6g}  (uphill energy / T = {rise / temperature:.6g})")
+    if not inertial:  # the Freidlin–Wentzell action of the overdamped dynamics (its noise drives every variable)
+        action = geometric_action(compiled, path.x, params)
+        print(f"  Freidlin–Wentzell action along the path {action:.6g}  (uphill energy / T = {rise / temperature:.6g})")
+    matrices = dict(zip(("mass", "friction"), surface.mass_and_friction(params))) if inertial else {}
+    word = "Kramers rate (inertial)" if inertial else "Eyring–Kramers rate"
     for a, saddle, b in zip(path.points[0::2], path.points[1::2], path.points[2::2]):
-        rate = landscape.kramers_rate(a, saddle, temperature, friction)
+        forward, back = (
+            landscape.kramers_rate(p, saddle, temperature, matrices.get("friction", friction), matrices.get("mass"))
+            for p in (a, b)
+        )
         print(
-            f"  Eyring–Kramers rate over the saddle at E = {saddle.energy:.6g}: {rate:.4g} (mean time {1 / rate:.4g}), "
-            f"back {landscape.kramers_rate(b, saddle, temperature, friction):.4g}"
+            f"  {word} over the saddle at E = {saddle.energy:.6g}: {forward:.4g} (mean time {1 / forward:.4g}), "
+            f"back {back:.4g}"
         )
     if args.out:
         arrays = {

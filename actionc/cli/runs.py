@@ -7,23 +7,12 @@ import sys
 from actionc.cli.failures import EXIT_ERROR, EXIT_OK, EXIT_USAGE, failure
 from actionc.errors import ModelError, OutputError, RunError
 
-
-def _summary_save_every(steps: int) -> int:
-    """A divisor of steps giving about 100 saves: the summary's invariant
-    drift needs some, the memory of a large ensemble needs few. The search
-    is bounded (a prime number of steps has no divisor near steps / 100):
-    else the fewest saves, the first and the last."""
-    near = max(1, steps // 100)
-    for k in range(near, min(steps, near + 10_000) + 1):
-        if steps % k == 0:
-            return k
-    return steps
-
-
 MAX_STEPS = 2**62  # step counters are 64-bit integers in the kernels
 
 
 def run(args) -> int:
+    import numpy as np
+
     from actionc.methods import decode
     from actionc.pipeline import compile
     from actionc.run.result import check_output, partial_output
@@ -50,18 +39,22 @@ def run(args) -> int:
             replacing = check_output(args.out).exists()
         except OutputError as error:
             return failure("run", error, args.out)
-    save_every = args.save_every or (1 if args.out else _summary_save_every(steps))
+    save_every = args.save_every or (1 if args.out else None)  # None: about 100 saves, for the summary
+    params, particles = _swept(dict(args.set), args.particles)
     try:
-        compiled = compile(args.file, args.method)
-        dt = args.dt or compiled.horizon(**dict(args.set)) / steps  # a sampler's default: T over the steps
+        compiled = compile(args.file, args.method, until=args.until, section=args.section)
+        # a sampler's default: T over the steps
+        dt = args.dt or compiled.horizon(**{k: v for k, v in params.items() if np.ndim(v) == 0}) / steps
         result = compiled.run(
             dt=dt,
             steps=steps,
-            particles=args.particles,
+            particles=particles,
             seed=args.seed,
-            params=dict(args.set),
+            params=params,
             init=dict(args.init),
             save_every=save_every,
+            t0=args.t0,
+            crossings=args.crossings,
             threads=args.threads,
             rtol=args.rtol,
             atol=args.atol,
@@ -114,6 +107,23 @@ def run(args) -> int:
         )
         return 130
     return EXIT_OK
+
+
+def _swept(values: dict, particles: int) -> tuple[dict, int]:
+    """--set NAME=V1,V2,… as per-particle parameters: `particles` particles
+    for each value, over every combination of the swept parameters (the
+    first one slowest); the total number of particles."""
+    import itertools
+
+    import numpy as np
+
+    swept = {name: value for name, value in values.items() if isinstance(value, tuple)}
+    if not swept:
+        return values, particles
+    grid = np.array(list(itertools.product(*swept.values())))  # (combinations, swept)
+    rows = np.repeat(grid, particles, axis=0)
+    columns = {name: rows[:, k] for k, name in enumerate(swept)}
+    return {**values, **columns}, len(rows)
 
 
 def _print_diagnostics(result) -> None:

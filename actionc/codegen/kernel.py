@@ -154,6 +154,8 @@ class KernelMeta:
                 names += [f"{name}[{k}]" for k in range(bound(lo), bound(hi) + 1)]
         return names
 
+    event: dict | None = None  # {"stop": a first passage (else a section), "text": the condition}
+
     @classmethod
     def parse(cls, text: str) -> KernelMeta:
         raw = json.loads(text)
@@ -181,6 +183,7 @@ class KernelMeta:
             inputs=tuple(tuple(item) for item in raw.get("inputs", ())),
             sizes=tuple(raw.get("sizes", ())),
             size_requirements=tuple(raw.get("size_requirements", ())),
+            event=raw.get("event"),
         )
 
 

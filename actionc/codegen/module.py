@@ -138,6 +138,12 @@ def score(x, t, p):
     return {tuple_of("out[{k}]", n)}
 '''
 
+    def event(self) -> str:
+        event = self.system.event
+        return self.vector_function(
+            "event", [event.crossing, *event.keep], f"g(x, t), then what must be > 0: {event.text}"
+        )
+
     def energy(self) -> str:
         gibbs = self.system.gibbs
         return printer.function("energy", SIGNATURE, [gibbs.energy], self.names, "E(x).", scalar=True)
@@ -237,6 +243,8 @@ def score(x, t, p):
             needs.insert(needs.index("ito_drift"), "drift")
         if "diffusion" in needs and self.integrator.name == "euler-maruyama" and self.system.noise.diagonal:
             needs[needs.index("diffusion")] = "diffusion_diagonal"
+        if self.system.event is not None:
+            needs.append("event")
         return list(dict.fromkeys(needs))
 
     def meta(self) -> dict:
@@ -260,6 +268,7 @@ def score(x, t, p):
             "coordinates": list(system.coordinate_names),
             "conjugates": list(system.conjugate_names),
             "functions": list(self.numpy_functions),
+            "event": None if system.event is None else {"stop": system.event.stop, "text": system.event.text},
             "actionc": __version__,
         }
 
@@ -363,14 +372,25 @@ def c_step(x_pointer, t, dt, p_pointer, s_pointer, c_pointer):
             add("lagrangian_hessian", hessian, "∂²L/∂(q, q')².", f"matrix:{self.n}x{self.n}")
         if system.divergence is not None:
             add("divergence", [system.divergence], "∇·f (Itô drift).", "scalar")
+        if system.event is not None:
+            add("event", [system.event.crossing, *system.event.keep], "g(x, t), then what must be > 0.", "vector")
         if system.score is not None and system.gibbs is None:
             add("score", system.score, "The score ∇ log p.", "vector")
         if system.log_density is not None:
             add("log_density", [system.log_density], "log p.", "scalar")
+        if system.langevin is not None:  # underdamped: the landscape V(q), with M, R and T for its rates
+            split, k = system.langevin, len(system.langevin.positions)
+            add("potential", [split.potential], "V(q).", "scalar")
+            add("potential_gradient", [-f for f in split.force], "∇V(q).", "vector")
+            add("potential_hessian", [e for row in split.hessian for e in row], "∂²V/∂q².", f"matrix:{k}x{k}")
+            add("mass", [e for row in split.mass for e in row], "M.", f"matrix:{k}x{k}")
+            add("friction_matrix", [e for row in split.friction for e in row], "R.", f"matrix:{k}x{k}")
+            add("temperature", [split.temperature], "The temperature T.", "scalar")
         if system.gibbs is not None:
             gibbs = system.gibbs
             add("energy", [gibbs.energy], "The energy E(x).", "scalar")
-            add("score", [-g / gibbs.temperature for g in gibbs.gradient], "The score −∇E/T.", "vector")
+            if gibbs.temperature.is_zero is not True:  # T = 0: the gradient flow has no density, no score
+                add("score", [-g / gibbs.temperature for g in gibbs.gradient], "The score −∇E/T.", "vector")
             add("temperature", [gibbs.temperature], "The temperature T.", "scalar")
             add("friction", [gibbs.friction], "The friction γ.", "scalar")
             add("gradient", gibbs.gradient, "∇E(x).", "vector")
@@ -401,6 +421,58 @@ def c_step(x_pointer, t, dt, p_pointer, s_pointer, c_pointer):
             ]
         )
 
+    def event_lines(self) -> tuple[str, str, str]:
+        """The driver's lines for an event (actionc.run.events reads what
+        they record): skip a stopped particle; watch g from the chunk's
+        start (a first passage that holds at t0 hits there); after each
+        step, a crossing of g where the `keep` values are positive is
+        recorded at the time and state interpolated linearly in g, and a
+        first passage stops the particle, frozen from that step on."""
+        event = self.system.event
+        if event is None:
+            return "", "", ""
+        n, keep = self.n, len(event.keep)
+        holds = " and ".join(["{0}[0] > 0.0"] + [f"{{0}}[{j + 1}] > 0.0" for j in range(keep)])
+        crossed = "watch[0] <= 0.0 < seen[0]" + (" or seen[0] <= 0.0 < watch[0]" if event.two_sided else "")
+        keeps = "".join(f" and seen[{j + 1}] > 0.0" for j in range(keep))
+        stopped = " or n_events[i] > 0" if event.stop else ""
+        at_start = (
+            f"""
+        if first_step == 0 and {holds.format("watch")}:  # it holds at the start: hit at t0
+            events[i, 0, 0] = t0
+            for m in range({n}):
+                events[i, 0, 1 + m] = state[m]
+            n_events[i] = 1
+            for k in range(saves.shape[0]):
+                saves[k, i, :] = x[i]
+            continue"""
+            if event.stop
+            else ""
+        )
+        watch = f"\n        watch = event(state, t0 + first_step * dt, pi){at_start}"
+        stop = (
+            f"""
+                state = new  # a first passage: the particle stops here, frozen in the saves to come
+                for j in range(k // save_every, saves.shape[0]):
+                    for m in range({n}):
+                        saves[j, i, m] = state[m]
+                break"""
+            if event.stop
+            else ""
+        )
+        detect = f"""
+            seen = event(new, t0 + (step + 1) * dt, pi)
+            if ({crossed}){keeps}:
+                theta = watch[0] / (watch[0] - seen[0])
+                j = n_events[i]
+                if j < events.shape[1]:
+                    events[i, j, 0] = t0 + (step + theta) * dt
+                    for m in range({n}):
+                        events[i, j, 1 + m] = state[m] + theta * (new[m] - state[m])
+                n_events[i] = j + 1{stop}
+            watch = seen"""
+        return stopped, watch, detect
+
     def drivers(self) -> str:
         n = self.n
         control = self.integrator.control(self.system)
@@ -411,10 +483,12 @@ def c_step(x_pointer, t, dt, p_pointer, s_pointer, c_pointer):
         def save(row: str, indent: str) -> str:
             return "\n".join(f"{indent}saves[{row}, i, {k}] = state[{k}]" for k in range(n))
 
+        stopped, watch, detect = self.event_lines()
+
         return f'''
 @jit_cold
 def run_particles(first, end, x, p, p_stride, s, c, stats, status, failed_at,
-                  t0, dt, first_step, n_steps, save_every, saves, seed, override, values, data):
+                  t0, dt, first_step, n_steps, save_every, saves, seed, override, values, data, events, n_events):
     """Advance particles first..end-1 n_steps steps; saves[k] gets the state
     after local step (k + 1) * save_every. A particle that fails is frozen
     at its last finite state, with status and failed_at recorded. Runs
@@ -426,7 +500,8 @@ def run_particles(first, end, x, p, p_stride, s, c, stats, status, failed_at,
     stream and draw its initial state (overridden variables still draw, so
     the noise is the same with or without them). One entry point compiles
     and loads faster than two. `data` (the arrays of indexed models) is
-    not read here."""
+    not read here. events, n_events: what the model's event records
+    (times and states, and how many per particle), if it has one."""
     for i in range(first, end):
         if n_steps == 0:
             state, stream = initial_state(p[i * p_stride], seed_stream(seed, i))
@@ -435,7 +510,7 @@ def run_particles(first, end, x, p, p_stride, s, c, stats, status, failed_at,
             for j in range(4):
                 s[i, j] = stream[j]
             continue
-        if status[i] != 0:
+        if status[i] != 0{stopped}:
             for k in range(saves.shape[0]):
                 saves[k, i, :] = x[i]
             continue
@@ -443,7 +518,7 @@ def run_particles(first, end, x, p, p_stride, s, c, stats, status, failed_at,
         state = {state}
         stream = {tuple_of("s[i, {k}]", 4)}
         control = {tuple_of("c[i, {k}]", control)}
-        counts = {tuple_of("stats[i, {k}]", counts)}
+        counts = {tuple_of("stats[i, {k}]", counts)}{watch}
         for k in range(n_steps):
             step = first_step + k
             new, stream, control, counts, code = advance(state, t0 + step * dt, dt, pi, stream, control, counts)
@@ -454,7 +529,7 @@ def run_particles(first, end, x, p, p_stride, s, c, stats, status, failed_at,
                 failed_at[i] = step + 1
                 for j in range(k // save_every, saves.shape[0]):
 {save("j", " " * 20)}
-                break
+                break{detect}
             state = new
             if (k + 1) % save_every == 0:
 {save("(k + 1) // save_every - 1", " " * 16)}

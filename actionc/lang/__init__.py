@@ -6,7 +6,7 @@ import gc
 from contextlib import contextmanager
 from pathlib import Path
 
-from actionc.errors import ModelError
+from actionc.errors import MissingFile, ModelError
 from actionc.lang.build import parse_module
 from actionc.lang.fmt import format_model
 from actionc.lang.resolve import resolve
@@ -61,7 +61,8 @@ def load(path: str | Path) -> Model:
             text = file.read(MAX_SOURCE + 1)  # never more: the path may be /dev/zero
     except (OSError, UnicodeDecodeError) as error:
         reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
-        raise ModelError(f"cannot read file: {reason}", filename=str(path)) from None
+        missing = isinstance(error, (FileNotFoundError, IsADirectoryError))
+        raise (MissingFile if missing else ModelError)(f"cannot read file: {reason}", filename=str(path)) from None
     return parse(text, filename=str(path))
 
 

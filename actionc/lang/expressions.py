@@ -288,7 +288,7 @@ class _Builder:
             raise ModelError(
                 f"unknown function '{name}'",
                 node.name_span,
-                hint=did_you_mean(name, FUNCTIONS) or "the functions are: " + ", ".join(FUNCTIONS),
+                hint=did_you_mean(name, [*FUNCTIONS, *DISTRIBUTIONS]) or "the functions are: " + ", ".join(FUNCTIONS),
             )
         if len(node.args) != function.arity:
             plural = "argument" if function.arity == 1 else "arguments"

@@ -2,7 +2,9 @@
 
 Statements come in a fixed order (declarations, lets, dynamics, initial
 values), expressions in SymPy's canonical order, and comments stay with the
-statement they were written beside. Parsing the output gives back an equal
+statement they were written beside. A statement longer than WIDTH columns
+is wrapped at its top-level + and − inside parentheses (an expression may
+span lines there). Parsing the output gives back an equal
 Model: parse(format_model(m)) == m.
 """
 
@@ -13,6 +15,8 @@ from sympy.printing.str import StrPrinter
 
 from actionc import symbols
 from actionc.model import Calculus, Initial, Kind, Model
+
+WIDTH = 88  # columns, as black and ruff keep Python
 
 
 class ActPrinter(StrPrinter):
@@ -101,6 +105,25 @@ class _Formatter:
     def expr(self, expr: sympy.Expr) -> str:
         return self.printer.doprint(expr)
 
+    def assigned(self, head: str, expr: sympy.Expr, indent: int = 0) -> str:
+        """`head = expr`, wrapped inside parentheses at the top-level terms of
+        a sum when longer than WIDTH (`indent`: columns before it on its line)."""
+        text = f"{head} = {self.expr(expr)}"
+        if indent + len(text) <= WIDTH or not expr.is_Add:
+            return text
+        terms = self.printer._as_ordered_terms(expr)  # the order the printer itself uses
+        pieces = [self.expr(terms[0])]
+        for term in terms[1:]:
+            pieces.append(f"- {self.expr(-term)}" if term.could_extract_minus_sign() else f"+ {self.expr(term)}")
+        lines, line = [], f"{head} = ({pieces[0]}"
+        for piece in pieces[1:]:
+            if indent + len(line) + 1 + len(piece) > WIDTH:
+                lines.append(line)
+                line = "    " + piece
+            else:
+                line += " " + piece
+        return "\n".join([*lines, line + ")"])
+
     def text(self) -> str:
         m = self.model
         header = f"model {m.name}" + (f' "{m.doc}"' if m.doc is not None else "")
@@ -120,7 +143,7 @@ class _Formatter:
             [
                 line
                 for let in m.lets
-                for line in self.group("let", [(f"let {let.name}", f"{let.name} = {self.expr(let.written)}")])
+                for line in self.group("let", [(f"let {let.name}", self.assigned(let.name, let.written, indent=4))])
             ]
         )
         self.section(self.dynamics())
@@ -166,8 +189,9 @@ class _Formatter:
         self.sections.append(lines)
 
     def group(self, keyword: str, items: list[tuple[str, str]]) -> list[str]:
-        """`keyword a, b, c` on as few lines as the comments allow: a comment
-        line starts a new statement, and so does an item after an inline comment."""
+        """`keyword a, b, c` on as few lines as the comments and WIDTH allow: a
+        comment line starts a new statement, and so does an item after an
+        inline comment or one that would make the line too long."""
         lines: list[str] = []
         current: list[str] = []
         comment_after: str | None = None
@@ -184,6 +208,8 @@ class _Formatter:
                 flush()
                 comment_after = None
             lines.extend(leading)
+            if keyword and current and len(f"{keyword} " + ", ".join([*current, text])) > WIDTH:
+                flush()  # a long list goes on as a new statement of the same keyword
             current.append(text)
             if inline:
                 comment_after = inline
@@ -197,13 +223,13 @@ class _Formatter:
         lines: list[str] = []
         for key in ("lagrangian", "hamiltonian", "energy", "dissipation"):
             if key in w:
-                lines += self.group("", [(key, f"{key} = {self.expr(w[key])}")])
+                lines += self.group("", [(key, self.assigned(key, w[key]))])
         for q, _ in m.forces:
             key = f"force {q.name}"
-            lines += self.group("force", [(key, f"{q.name} = {self.expr(w[key])}")])
+            lines += self.group("force", [(key, self.assigned(q.name, w[key], indent=6))])
         for key in ("temperature", "friction"):
             if key in w:
-                lines += self.group("", [(key, f"{key} = {self.expr(w[key])}")])
+                lines += self.group("", [(key, self.assigned(key, w[key]))])
         if m.kind is Kind.SDE:
             if m.forward is not None:
                 preset, settings = m.forward
@@ -226,7 +252,7 @@ class _Formatter:
                 lines += self.group("data", [(f"data {k}", text)])
             for key in ("density", "horizon"):
                 if key in w:
-                    lines += self.group("", [(key, f"{key} = {self.expr(w[key])}")])
+                    lines += self.group("", [(key, self.assigned(key, w[key]))])
         return lines
 
     def array(self, value) -> str:

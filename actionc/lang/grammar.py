@@ -17,7 +17,7 @@ from typing import Iterator
 import lark
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
-from actionc.errors import ModelError, Span
+from actionc.errors import ModelError, Span, did_you_mean
 from actionc.lang.syntax import Comment
 
 KEYWORDS = frozenset(
@@ -190,10 +190,26 @@ def _syntax_error(error: UnexpectedInput, text: str) -> ModelError:
         )
     if token.type == "DOCSTRING":
         return ModelError("unexpected text in double quotes", span, hint=_character_hint('"'))
+    misspelt = _misspelt_statement(text, token)
+    if misspelt:
+        return ModelError(f"unexpected '{token.value}'", span, hint=misspelt)
     hint = _expected(expected)
     if hint and "an operator" in hint and token.type in ("NAME", "NUMBER", "LPAR"):
         hint += "; to multiply, write '*'"
     return ModelError(f"unexpected '{token.value}'", span, hint=hint)
+
+
+_STATEMENTS = KEYWORDS - {"model", "dt"} | {"density", "horizon", "data", "forward"}
+
+
+def _misspelt_statement(text: str, token: lark.Token) -> str | None:
+    """'did you mean 'param'?' when the word before the token begins its
+    line and is spelt like a statement keyword (parm g = 9.81)."""
+    line = text.splitlines()[token.line - 1] if token.line else ""
+    words = re.findall(r"[A-Za-z_]\w*", line[: token.column - 1])
+    if len(words) != 1 or not line.lstrip().startswith(words[0]) or words[0] in _STATEMENTS:
+        return None
+    return did_you_mean(words[0], _STATEMENTS)
 
 
 def _unclosed_paren() -> lark.Token | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
@@ -10,6 +11,7 @@ import numpy as np
 
 from actionc.codegen.kernel import Kernel, KernelMeta
 from actionc.errors import RunError
+from actionc.methods import Direction
 from actionc.run import embed
 from actionc.run.inputs import load as load_inputs
 from actionc.run.result import Result
@@ -121,26 +123,86 @@ class Compiled:
         return load_inputs(self.kernel.meta.inputs, folder, inputs)
 
     def run(
-        self, *, dt: float, steps: int, invariants: bool = True, inputs: Mapping | None = None, **options
+        self,
+        *,
+        dt: float,
+        steps: int,
+        particles: int = 1,
+        seed: int = 0,
+        params: Mapping[str, float | np.ndarray] | None = None,
+        init: Mapping[str, float | np.ndarray | str] | None = None,
+        save_every: int | None = None,
+        t0: float = 0.0,
+        threads: int | None = None,
+        rtol: float = 1e-6,
+        atol: float = 1e-9,
+        warmup: int | None = None,
+        target_accept: float = 0.8,
+        trajectory_length: float = math.pi / 2,
+        progress: bool | None = None,
+        chunk_steps: int | None = None,
+        crossings: int = 1000,
+        invariants: bool = True,
+        inputs: Mapping | None = None,
     ) -> Result:
-        """Simulate; see actionc.run.simulate.simulate for the options
-        (particles, seed, params, init, save_every, threads, rtol, atol).
-        With invariants=True the invariants are evaluated at every save.
+        """Simulate `particles` copies for `steps` steps of size `dt`, from
+        time `t0` (a Lagrangian singular at t = 0, like Nesterov's, needs
+        t0 > 0).
+
+        seed: the run's randomness is a pure function of (seed, particle,
+        step). params: parameter overrides, each a number or one value per particle
+        (a sweep, never recompiled). init: initial values by state name
+        (velocities as q_dot): a number, one value per particle, or
+        "normal(MEAN, STD)" / "uniform(LOW, HIGH)" drawn per particle.
+        save_every: keep the state every K-th step; by default about 100
+        saves (only the first and last where those would not fit in memory),
+        as the CLI does without --out — save_every=1 keeps every step.
+        threads: worker threads (default: all cores). rtol, atol: tolerances
+        of dopri5. warmup, target_accept, trajectory_length: of hmc and nuts
+        (docs/running.md). progress: a progress bar on stderr (default: when
+        it is a terminal); chunk_steps: steps between Ctrl-C checks (never
+        changes the result). crossings: of a model compiled with a section,
+        the crossings kept per particle. With invariants=True the invariants
+        are evaluated at every save. A model compiled with `until` or
+        `section` (actionc.compile) records its events in result.events.
         inputs: the data arrays of an indexed model, by name (arrays or
         paths; default: the files the model names)."""
+        data = None
         if self.kernel.meta.inputs:
             data, sizes = self.data(inputs)
-            given = options.get("params") or {}
             for size, value in sizes.items():
-                if size in given and np.any(np.asarray(given[size]) != value):
-                    raise RunError(f"the size '{size}' is {value} in the data; it cannot be set to {given[size]}")
-            options["params"] = {**given, **sizes}
-            options["data"] = data
+                if size in (params or {}) and np.any(np.asarray(params[size]) != value):
+                    raise RunError(f"the size '{size}' is {value} in the data; it cannot be set to {params[size]}")
+            params = {**(params or {}), **sizes}
         elif inputs:
             raise RunError("this model reads no data arrays ('input' statements)")
-        result = simulate(self.kernel, dt=dt, steps=steps, model_hash=self.model_hash, **options)
+        result = simulate(
+            self.kernel,
+            dt=dt,
+            steps=steps,
+            particles=particles,
+            seed=seed,
+            params=params,
+            init=init,
+            save_every=save_every,
+            t0=t0,
+            threads=threads,
+            rtol=rtol,
+            atol=atol,
+            warmup=warmup,
+            target_accept=target_accept,
+            trajectory_length=trajectory_length,
+            progress=progress,
+            chunk_steps=chunk_steps,
+            crossings=crossings,
+            model_hash=self.model_hash,
+            data=data,
+        )
         if self.model_source:
             result.meta["source"] = self.model_source
+        if self.meta.direction is not Direction.FORWARD and self.has("horizon"):  # the model's time is T − t
+            scalars = {k: v for k, v in (params or {}).items() if np.ndim(v) == 0}
+            result.meta["horizon"] = self.horizon(**scalars)
         if invariants and result.invariant_names:
             with np.errstate(over="ignore", invalid="ignore"):  # diverged particles, frozen near the float limit
                 result.invariants = self.evaluate_invariants(result)

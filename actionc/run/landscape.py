@@ -11,6 +11,15 @@ is (Berglund, Kramers' law: validity, derivations and generalisations, 2013)
 
 λ_s the negative eigenvalue of the Hessian at s; valid when the barrier is
 several T high.
+
+An underdamped Langevin model, M q'' = −∇V(q) − R q' + noise at T (a
+lagrangian with dissipation and temperature, constant M and R), has the
+landscape V(q): `landscape_of` shows it with the same functions, so minima,
+saddles and paths are found alike. Its rate (Kramers 1940, moderate to
+high friction; Langer 1969 in many dimensions) has |λ_s|/γ replaced by λ₊,
+the growth rate of the dynamics linearized at the saddle — in one
+dimension λ₊ = −γ/2 + sqrt(γ²/4 + ω_b²), γ = R/M, ω_b² = |V''(s)|/M —
+which tends to the overdamped |λ_s|/R as the friction grows.
 """
 
 from __future__ import annotations
@@ -28,6 +37,7 @@ class CriticalPoint:
     x: np.ndarray
     energy: float
     eigenvalues: np.ndarray  # of the Hessian, ascending
+    hessian: np.ndarray | None = None
 
     @property
     def index(self) -> int:
@@ -45,16 +55,75 @@ class CriticalPoint:
         return f"{self.kind:<8} {where}   E = {self.energy:.6g}   Hessian eigenvalues {eigen}"
 
 
+@dataclass(frozen=True)
+class Potential:
+    """The potential V(q) of an underdamped Langevin model, shown as an
+    energy model of the positions: function("energy" | "gradient" |
+    "hessian" | "temperature") of q alone (velocities do not enter V)."""
+
+    compiled: object
+    inertial = True  # its rates are Kramers' (inertial), not overdamped
+
+    _NAMES = {"energy": "potential", "gradient": "potential_gradient", "hessian": "potential_hessian"}
+
+    @property
+    def names(self) -> list[str]:
+        return list(self.compiled.meta.coordinates)
+
+    @property
+    def meta(self):
+        return self.compiled.meta
+
+    def has(self, name: str) -> bool:
+        return self.compiled.has(self._NAMES.get(name, name))
+
+    def function(self, name: str):
+        full = self.compiled.function(self._NAMES.get(name, name))
+        k = len(self.names)
+
+        def call(q, /, **params):
+            q = np.asarray(q, float)
+            return full(np.concatenate([q, np.zeros(q.shape[:-1] + (len(self.compiled.names) - k,))], -1), **params)
+
+        return call
+
+    def mass_and_friction(self, params=None) -> tuple[np.ndarray, np.ndarray]:
+        """M and R (k × k)."""
+        zero = np.zeros(len(self.names))
+        return self.function("mass")(zero, **(params or {})), self.function("friction_matrix")(zero, **(params or {}))
+
+
+def landscape_of(compiled):
+    """What critical points, paths and rates are found on: an energy model
+    itself, or the potential V(q) of an underdamped Langevin model."""
+    if compiled.has("gradient"):
+        return compiled
+    if compiled.has("potential_gradient"):
+        return Potential(compiled)
+    raise RunError(
+        "this needs an energy model, or a lagrangian with dissipation and temperature (underdamped Langevin, "
+        "constant mass and friction)"
+    )
+
+
 def temperature_and_friction(compiled, params=None) -> tuple[float, float]:
-    """T and γ of an energy model's overdamped Langevin dynamics."""
-    zero = np.zeros(len(compiled.names))
+    """T and γ of an energy model's overdamped Langevin dynamics (γ: for an
+    underdamped model's potential, the friction rate R/M of its first
+    coordinate, for the record; its rates use the matrices)."""
+    landscape = landscape_of(compiled)
+    zero = np.zeros(len(landscape.names))
     params = params or {}
-    return float(compiled.function("temperature")(zero, **params)), float(compiled.function("friction")(zero, **params))
+    temperature = float(landscape.function("temperature")(zero, **params))
+    if getattr(landscape, "inertial", False):
+        mass, friction = landscape.mass_and_friction(params)
+        return temperature, float(friction[0, 0] / mass[0, 0])
+    return temperature, float(landscape.function("friction")(zero, **params))
 
 
 def critical_points(compiled, low, high, per_axis: int = 12, params=None) -> list[CriticalPoint]:
     """Every critical point Newton finds from a grid of per_axis^n starts in
     the box [low, high]^n, sorted by energy, duplicates merged."""
+    compiled = landscape_of(compiled)
     params = params or {}
     n = len(compiled.names)
     low, high = np.broadcast_to(np.asarray(low, float), (n,)), np.broadcast_to(np.asarray(high, float), (n,))
@@ -95,13 +164,14 @@ def _newton(compiled, x, params, low=None, high=None):
 
 
 def _point(compiled, x, params) -> CriticalPoint:
-    eigenvalues = np.linalg.eigvalsh(compiled.function("hessian")(x, **params))
-    return CriticalPoint(x, float(compiled.function("energy")(x, **params)), eigenvalues)
+    hessian = compiled.function("hessian")(x, **params)
+    return CriticalPoint(x, float(compiled.function("energy")(x, **params)), np.linalg.eigvalsh(hessian), hessian)
 
 
 def connected_minima(compiled, saddle: CriticalPoint, minima: list[CriticalPoint], params=None):
     """The two minima an index-1 saddle joins: follow the gradient flow down
     from either side of the saddle's unstable direction until it is near one."""
+    compiled = landscape_of(compiled)
     params = params or {}
     gradient, hessian = compiled.function("gradient"), compiled.function("hessian")
     values, vectors = np.linalg.eigh(hessian(saddle.x, **params))
@@ -120,12 +190,39 @@ def connected_minima(compiled, saddle: CriticalPoint, minima: list[CriticalPoint
     return ends
 
 
-def kramers_rate(minimum: CriticalPoint, saddle: CriticalPoint, temperature: float, friction: float = 1.0) -> float:
-    """The Eyring–Kramers escape rate from `minimum` over `saddle`."""
-    unstable = -saddle.eigenvalues[0]
-    prefactor = unstable / (2 * math.pi * friction)
+def kramers_rate(minimum: CriticalPoint, saddle: CriticalPoint, temperature: float, friction=1.0, mass=None) -> float:
+    """The Eyring–Kramers escape rate from `minimum` over `saddle`. friction:
+    γ of overdamped dx = −∇E/γ dt + …, a number or a matrix R. With `mass`
+    M, the inertial rate of M q'' = −∇V − R q' + noise (Kramers 1940, Langer
+    1969): the growth rate λ₊ at the saddle in place of |λ_s|/γ."""
+    if mass is not None:
+        growth = inertial_growth(saddle.hessian, mass, friction)
+    elif np.ndim(friction) == 2:  # overdamped R q' = −∇V: the largest eigenvalue of −R⁻¹H at the saddle
+        growth = float(np.max(np.linalg.eigvals(-np.linalg.solve(friction, saddle.hessian)).real))
+    else:
+        growth = -saddle.eigenvalues[0] / friction
+    prefactor = growth / (2 * math.pi)
     prefactor *= math.sqrt(np.prod(minimum.eigenvalues) / abs(np.prod(saddle.eigenvalues)))
     return prefactor * math.exp(-(saddle.energy - minimum.energy) / temperature)
+
+
+def inertial_growth(hessian: np.ndarray, mass: np.ndarray, friction: np.ndarray) -> float:
+    """λ₊: the growth rate of M q'' = −H q − R q' at an index-1 saddle, the
+    positive root of det(λ²M + λR + H) = 0 — in one dimension −γ/2 +
+    sqrt(γ²/4 + |H|/M), γ = R/M. For λ > 0 the smallest eigenvalue of
+    λ²M + λR + H rises through zero exactly once (M, R positive definite),
+    so bracketing finds it to round-off, also at high friction where
+    λ₊ ≈ |H|/R is tiny next to R (an eigen-solver of the first-order
+    system would lose its digits)."""
+    from scipy.optimize import brentq
+
+    def smallest(growth: float) -> float:
+        return float(np.linalg.eigvalsh(growth**2 * mass + growth * friction + hessian)[0])
+
+    high = 1.0
+    while smallest(high) <= 0:
+        high *= 2.0
+    return float(brentq(smallest, 0.0, high, xtol=1e-300, rtol=4 * np.finfo(float).eps))
 
 
 def escape_rate(
@@ -135,7 +232,10 @@ def escape_rate(
     around `target`, measured from a compiled ensemble run censored at
     t_end: the exponential maximum-likelihood estimate (passages / total
     time at risk), with the fraction of particles that arrived. Passages
-    are seen at every `every`-th step."""
+    are seen at every `every`-th step. `start` and `target` are positions:
+    of an underdamped model, its coordinates (the velocities start as the
+    model's init says, and play no part in arriving)."""
+    k = len(target)
     result = compiled.run(
         dt=dt,
         steps=round(t_end / dt),
@@ -143,10 +243,10 @@ def escape_rate(
         seed=seed,
         save_every=every,
         params=params or {},
-        init=dict(zip(compiled.names, map(float, start))),
+        init=dict(zip(compiled.names[:k], map(float, start))),
         invariants=False,
     )
-    inside = np.linalg.norm(result.x - np.asarray(target, float), axis=2) < radius
+    inside = np.linalg.norm(result.x[..., :k] - np.asarray(target, float), axis=2) < radius
     passed = inside.any(axis=0)
     times = np.where(passed, result.t[inside.argmax(axis=0)], result.t[-1])
     return float(passed.sum() / times.sum()), float(passed.mean())
@@ -180,6 +280,7 @@ class TransitionPath:
 def relax(compiled, x, params=None) -> CriticalPoint:
     """The minimum the gradient flow x' = −∇E reaches from x (Newton for the
     last digits)."""
+    compiled = landscape_of(compiled)
     params = params or {}
     gradient, hessian = compiled.function("gradient"), compiled.function("hessian")
     x = np.asarray(x, float)
@@ -212,6 +313,7 @@ def minimum_energy_path(
     string are then refined to saddle points by Newton's method; it is the
     minimum-action path of the overdamped Langevin dynamics (its
     Freidlin–Wentzell action is the barrier over T)."""
+    compiled = landscape_of(compiled)
     params = params or {}
     if images < 3:
         raise RunError(f"a string needs at least 3 images, not {images}")

@@ -1,6 +1,6 @@
 """Result: the saved states of an ensemble run, with what produced them.
 
-t      (saves,)                    times of the saves, t = 0 first
+t      (saves,)                    times of the saves, t0 (meta, default 0) first
 x      (saves, particles, state)   the states; never NaN (a diverged
                                    particle is frozen at its last finite state)
 names  state variable names        velocities as q_dot, momenta by name
@@ -36,6 +36,7 @@ class Result:
     invariant_names: list[str] = field(default_factory=list)
     invariants: np.ndarray | None = None  # (saves, particles, invariants), when computed
     failed: np.ndarray | None = None  # (particles,) bool: diverged or failed, from the run (not saved)
+    events: dict[str, np.ndarray] = field(default_factory=dict)  # first passages or crossings (actionc.run.events)
 
     @property
     def diverged(self) -> int:
@@ -57,6 +58,7 @@ class Result:
         if self.invariants is not None:
             arrays["invariants"] = self.invariants
             arrays["invariant_names"] = np.array(self.invariant_names, dtype=np.str_)
+        arrays.update(self.events)
         write_atomically(path, lambda handle: np.savez(handle, **arrays))
 
     @classmethod
@@ -80,50 +82,53 @@ class Result:
 
     def to_xarray(self):
         """An xarray.Dataset with dimensions (time, particle), one variable
-        per state name (needs xarray installed)."""
+        per state name, and coordinates: time, particle (0, 1, …) and each
+        swept parameter's value per particle (needs xarray installed)."""
         try:
             import xarray
         except ImportError as error:
             raise ImportError("to_xarray needs xarray: pip install xarray") from error
         data = {name: (("time", "particle"), self.x[:, :, k]) for k, name in enumerate(self.names)}
-        return xarray.Dataset(data, coords={"time": self.t}, attrs={"meta": json.dumps(self.meta)})
+        coords = {"time": self.t, "particle": np.arange(self.x.shape[1])}
+        swept = {k: ("particle", np.asarray(v, float)) for k, v in self.meta["params"].items() if isinstance(v, list)}
+        return xarray.Dataset(data, coords={**coords, **swept}, attrs={"meta": json.dumps(self.meta)})
 
     def summary(self) -> str:
         """Final mean and standard deviation of each state variable, and the
         drift of each invariant, over the particles that did not diverge
-        (their frozen states can be huge: they would make the spread inf)."""
+        (their frozen states can be huge: they would make the spread inf);
+        for a sweep (parameters with one value per particle, few distinct),
+        the means and spreads of each value."""
         kept = ~self.diverged_particles()
-        final = self.x[-1, kept]
+        start = self.meta.get("t0", 0.0)
         lines = [
             f"{self.meta['model']}: {self.meta['method']}, {self.meta['particles']} particle(s), "
-            f"{self.meta['steps']} steps of dt = {self.meta['dt']:g} (t = {self.t[-1]:g})"
+            f"{self.meta['steps']} steps of dt = {self.meta['dt']:g} "
+            + (f"(t = {start:g} to {self.t[-1]:g})" if start else f"(t = {self.t[-1]:g})")
             + ("" if self.meta["complete"] else "  [incomplete: interrupted]"),
         ]
         if not kept.any():
             lines.append("  every particle diverged: no mean or spread to show")
             return "\n".join(lines)
         width = max(len(n) for n in self.names)
-        lines.append(f"  {'':<{width}}  {'mean':>14}  {'std':>14}")
-        shown = range(len(self.names))
-        if len(self.names) > SUMMARY_ROWS:  # an indexed model's thousands of elements: the first and the last few
-            shown = [*range(SUMMARY_ROWS - 4), None, *range(len(self.names) - 3, len(self.names))]
+        groups = self.sweep_groups()
+        for label, members in groups:
+            if label:
+                lines.append(f"  {label} ({int((members & kept).sum())} particle(s)):")
+            lines += self._spread(members & kept, width, indent="    " if label else "  ")
         with np.errstate(over="ignore", invalid="ignore"):  # values near the float limit give inf, not warnings
-            for k in shown:
-                if k is None:
-                    lines.append(
-                        f"  {'…':<{width}}  ({len(self.names) - SUMMARY_ROWS + 1} more; all of them with --out)"
-                    )
-                    continue
-                name = self.names[k]
-                lines.append(f"  {name:<{width}}  {final[:, k].mean():>14.6g}  {final[:, k].std():>14.6g}")
             if self.invariants is not None and self.invariant_names:
                 lines.append("  invariant drift, max over particles of |I(t) − I(0)| (relative to |I(0)|):")
                 invariants = self.invariants[:, kept]
-                start = invariants[0]
-                change = np.abs(invariants - start).max(axis=(0, 1))
-                scale = np.maximum(np.abs(start).max(axis=0), 1e-300)
+                first = invariants[0]
+                change = np.abs(invariants - first).max(axis=(0, 1))
+                scale = np.maximum(np.abs(first).max(axis=0), 1e-300)
                 for k, name in enumerate(self.invariant_names):
                     lines.append(f"  {name:<{width}}  {change[k]:>14.3g}  ({change[k] / scale[k]:.3g} relative)")
+        if self.events:
+            from actionc.run.events import summary_lines
+
+            lines += summary_lines(self)
         stats = self.meta.get("stats") or {}
         if "acceptance_rate" in stats:
             lines.append(f"  acceptance rate {stats['acceptance_rate']:.3f}")
@@ -133,6 +138,43 @@ class Result:
                 f"left out of the lines above: {int(kept.sum())} summarized"
             )
         return "\n".join(lines)
+
+    def _spread(self, members: np.ndarray, width: int, indent: str) -> list[str]:
+        final = self.x[-1, members]
+        if not len(final):
+            return [f"{indent}every particle diverged"]
+        lines = [f"{indent}{'':<{width}}  {'mean':>14}  {'std':>14}"]
+        shown = range(len(self.names))
+        if len(self.names) > SUMMARY_ROWS:  # an indexed model's thousands of elements: the first and the last few
+            shown = [*range(SUMMARY_ROWS - 4), None, *range(len(self.names) - 3, len(self.names))]
+        with np.errstate(over="ignore", invalid="ignore"):
+            for k in shown:
+                if k is None:
+                    more = len(self.names) - SUMMARY_ROWS + 1
+                    lines.append(f"{indent}{'…':<{width}}  ({more} more; all of them with --out)")
+                    continue
+                name = self.names[k]
+                lines.append(f"{indent}{name:<{width}}  {final[:, k].mean():>14.6g}  {final[:, k].std():>14.6g}")
+        return lines
+
+    def sweep_groups(self, most: int = 100) -> list[tuple[str, np.ndarray]]:
+        """(label, particles) for each value of the swept parameters — those
+        with one value per particle, 2 to `most` distinct values; else one
+        group of every particle, label ''."""
+        particles = self.x.shape[1]
+        swept = {k: np.asarray(v, float) for k, v in self.meta["params"].items() if isinstance(v, list)}
+        everyone = [("", np.ones(particles, dtype=bool))]
+        if not swept:
+            return everyone
+        table = np.stack(list(swept.values()), axis=1)
+        values, which = np.unique(table, axis=0, return_inverse=True)
+        if not 1 < len(values) <= most:
+            return everyone
+        order = np.argsort([np.flatnonzero(which.ravel() == k)[0] for k in range(len(values))])  # as run
+        return [
+            (", ".join(f"{name} = {value:g}" for name, value in zip(swept, values[k])), which.ravel() == k)
+            for k in order
+        ]
 
     def diverged_particles(self) -> np.ndarray:
         """Which particles diverged or failed, (particles,) bool: from the
@@ -161,7 +203,8 @@ class Result:
 
 # ---- reading results back -----------------------------------------------------
 
-_ARRAYS = ("t", "x", "names", "meta", "invariants", "invariant_names")
+_EVENTS = ("t_hit", "x_hit", "section_t", "section_x", "section_particle")
+_ARRAYS = ("t", "x", "names", "meta", "invariants", "invariant_names", *_EVENTS)
 
 
 def _checked(arrays: dict) -> Result:
@@ -198,7 +241,29 @@ def _checked(arrays: dict) -> Result:
         meta=meta,
         invariant_names=[str(n) for n in invariant_names] if invariant_names is not None else [],
         invariants=invariants,
+        events=_checked_events(arrays, x.shape),
     )
+
+
+def _checked_events(arrays: dict, shape: tuple) -> dict[str, np.ndarray]:
+    """The event arrays of a result file, with the shapes a run writes."""
+    found = {key: arrays[key] for key in _EVENTS if key in arrays}
+    particles, n = shape[1], shape[2]
+    expected = {
+        "t_hit": (particles,),
+        "x_hit": (particles, n),
+        "section_t": (len(found.get("section_t", ())),),
+        "section_x": (len(found.get("section_t", ())), n),
+        "section_particle": (len(found.get("section_t", ())),),
+    }
+    for key, value in found.items():
+        if value.dtype.kind not in "fiu" or value.shape != expected[key]:
+            raise ResultFileError(f"'{key}' is not {expected[key]} numbers")
+    if "section_particle" in found and not np.all(
+        (found["section_particle"] >= 0) & (found["section_particle"] < particles)
+    ):
+        raise ResultFileError("'section_particle' names particles the result does not hold")
+    return found
 
 
 def _check_meta(meta, particles: int) -> None:

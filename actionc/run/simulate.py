@@ -25,10 +25,13 @@ import numpy as np
 
 from actionc.codegen.kernel import Kernel
 from actionc.errors import RunError
+from actionc.run import events
+from actionc.run.initial import Draw, draw, parse_draw
 from actionc.run.result import Result
 from actionc.version import __version__
 
 MAX_MEMORY_GB = 4  # refuse runs whose arrays would exhaust a laptop
+SUMMARY_SAVES = 100  # saves of a run that only summarizes: enough for the invariants' drift
 TUPLE_LIMIT = "fewer state variables, or another --method; indexed models (arrays in the language) will lift this"
 CHUNK_SECONDS = 0.1  # of compute between two looks at Ctrl-C (and progress updates)
 
@@ -51,8 +54,9 @@ def simulate(
     particles: int = 1,
     seed: int = 0,
     params: Mapping[str, float | np.ndarray] | None = None,
-    init: Mapping[str, float] | None = None,
-    save_every: int = 1,
+    init: Mapping[str, float | np.ndarray | str | Draw] | None = None,
+    save_every: int | None = None,
+    t0: float = 0.0,
     threads: int | None = None,
     rtol: float = 1e-6,
     atol: float = 1e-9,
@@ -61,21 +65,28 @@ def simulate(
     trajectory_length: float = math.pi / 2,
     progress: bool | None = None,
     chunk_steps: int | None = None,
+    crossings: int = 1000,
     model_hash: str = "",
     data: np.ndarray | None = None,
 ) -> Result:
-    """Advance `particles` copies of the model `steps` steps of size `dt`.
+    """Advance `particles` copies of the model `steps` steps of size `dt`
+    from time `t0`.
 
     params: overrides of parameter defaults, each a number or an array of
     one value per particle (a sweep). init: initial values by state name
-    (velocities as q_dot), each a number or one value per particle. Saves the state at t = 0 and after every
-    `save_every` steps. rtol, atol: tolerances of adaptive methods (dopri5).
+    (velocities as q_dot), each a number, one value per particle, or a
+    distribution drawn per particle: "normal(MEAN, STD)", "uniform(LOW,
+    HIGH)" (or a Draw). Saves the state at t0 and after every `save_every`
+    steps (default: about SUMMARY_SAVES saves, see default_save_every).
+    rtol, atol: tolerances of adaptive methods (dopri5).
     warmup, target_accept, trajectory_length: of the adaptive samplers (hmc,
     nuts): warm-up draws run before the saved steps and are not saved
     (default: as many as steps), see docs/running.md.
     chunk_steps fixes how many steps run between progress updates (by
     default about a quarter second's worth); it never changes the result.
     data: the flat data arrays of an indexed model (actionc.run.inputs).
+    crossings: of a kernel with a section, the crossings kept per particle
+    (more are counted, not kept); see actionc.run.events.
     """
     meta = kernel.meta
     names, n = list(meta.state), len(meta.state)
@@ -83,17 +94,23 @@ def simulate(
         names = _indexed_names(meta, params or {})
         n = len(names)
     data = np.zeros(1) if data is None else np.ascontiguousarray(data, dtype=float)
+    swept = any(np.ndim(v) > 0 for v in (params or {}).values())
+    if save_every is None:  # about 100 saves, or the first and last where those would not fit
+        save_every = default_save_every(steps)
+        if _memory(meta, steps // max(1, save_every) + 1, particles, swept, 0, n)[0] > MAX_MEMORY_GB:
+            save_every = max(1, steps)
     _check_numbers(dt=dt, steps=steps, particles=particles, save_every=save_every, seed=seed, rtol=rtol, atol=atol)
+    if not (isinstance(t0, (int, float, np.floating)) and math.isfinite(t0)):
+        raise RunError(f"--t0 must be a finite number, not {t0!r}")
     if steps % save_every:
         raise RunError(
             f"--steps {steps} is not a multiple of --save-every {save_every}",
             hint="choose steps as a whole number of saves",
         )
-    _check_memory(
-        meta, steps // save_every + 1, particles, swept=any(np.ndim(v) > 0 for v in (params or {}).values()), n=n
-    )
+    capacity = events.capacity(meta.event, crossings)
+    _check_memory(meta, steps // save_every + 1, particles, swept, capacity * (n + 1), n)
     p, p_stride, param_values = _parameters(dict(meta.params), params or {}, particles)
-    init = dict(init or {})
+    init = _drawn(dict(init or {}), names, seed, particles)
     per_particle = {k: np.asarray(v, float) for k, v in init.items() if np.ndim(v) > 0}
     for name, column in per_particle.items():
         if column.shape != (particles,) or not np.isfinite(column).all():
@@ -122,12 +139,14 @@ def simulate(
     for slot, option in meta.control_options:  # e.g. dopri5's tolerances
         state.control[:, slot] = run_options[option]
     fixed = (state.x, p, p_stride, state.streams, state.control, state.stats, state.status, state.failed_at)
-    initial = (np.uint64(seed), override, values, data)
+    recorded = np.full((particles, capacity, n + 1), np.nan), np.zeros(particles, dtype=np.int64)
+    initial = (np.uint64(seed), override, values, data, *recorded)
     no_saves = np.empty((0, particles, n))
     try:  # the first call compiles the kernel
         with ThreadPoolExecutor(max_workers=threads) as pool:
-            arguments = (*fixed, 0.0, float(dt), 0, 0, 1, no_saves, *initial)
-            _run_blocks(pool, module.run_particles, threads, particles, arguments)
+            arguments = (*fixed, float(t0), float(dt), 0, 0, 1, no_saves, *initial)
+            if _run_blocks(pool, module.run_particles, threads, particles, arguments):
+                raise KeyboardInterrupt
     except AssertionError as error:
         if not beyond_tuple_limit(error):
             raise
@@ -140,50 +159,75 @@ def simulate(
     if params:
         _check_overrides(module, state.x[: p.shape[0]], p, _parameters(dict(meta.params), {}, 1)[0], params)
     if warmup:  # adaptive samplers: warm-up draws, not saved, before the saved steps
-        arguments = (*fixed, 0.0, float(dt), 0, warmup, warmup + 1, no_saves, *initial)
+        arguments = (*fixed, float(t0), float(dt), 0, warmup, warmup + 1, no_saves, *initial)
         with ThreadPoolExecutor(max_workers=threads) as pool:
-            _run_blocks(pool, module.run_particles, threads, particles, arguments)
+            if _run_blocks(pool, module.run_particles, threads, particles, arguments):
+                raise KeyboardInterrupt
 
     n_saves = steps // save_every
     saves = np.empty((n_saves + 1, particles, n))
     saves[0] = state.x
-    done, between_chunks = 0, True
+    done, interrupted = 0, False
     bar = _Progress(steps, enabled=progress)
     if chunk_steps is not None and chunk_steps < 1:
         raise RunError("chunk_steps must be a positive number of steps")
     chunk = chunk_steps or max(1, 100_000 // particles)  # about a millisecond; grows to CHUNK_SECONDS
     try:
         with _CtrlC() as ctrl_c, ThreadPoolExecutor(max_workers=threads) as pool:
-            while done < steps and not ctrl_c.pressed:
+            while done < steps and not ctrl_c.pressed and not interrupted:
                 count, local_every, rows = _chunk(done, min(chunk, steps - done), save_every)
                 first_save = done // save_every + 1
                 started = time.perf_counter()
                 saves_here = saves[first_save : first_save + rows]
-                arguments = (*fixed, 0.0, float(dt), done, count, local_every, saves_here, *initial)
-                between_chunks = False
-                _run_blocks(pool, module.run_particles, threads, particles, arguments)
+                arguments = (*fixed, float(t0), float(dt), done, count, local_every, saves_here, *initial)
+                # a KeyboardInterrupt from a handler other than _CtrlC's: the chunk in flight completes
+                interrupted = _run_blocks(pool, module.run_particles, threads, particles, arguments)
                 done += count
-                between_chunks = True
                 bar.update(done)
                 if chunk_steps is None:
                     chunk = _next_chunk(chunk, count, time.perf_counter() - started)
-    except KeyboardInterrupt:  # from a handler other than _CtrlC's: keep the saves so far
-        pass
     finally:
         bar.close()
     saved = done // save_every + 1
-    times = np.arange(saved) * (save_every * dt)
-    if done % save_every and between_chunks:  # stopped between two saves: keep where it stopped, too
+    times = t0 + np.arange(saved) * (save_every * dt)
+    if done % save_every:  # stopped between two saves: keep where it stopped, too
         saves[saved] = state.x
-        saved, times = saved + 1, np.append(times, done * dt)
+        saved, times = saved + 1, np.append(times, t0 + done * dt)
     result = _result(
         meta, names, state, saves[:saved], times, dt, done, steps, save_every, seed, param_values, model_hash
     )
+    if t0:
+        result.meta["t0"] = float(t0)
+    if meta.event is not None:
+        events.attach(result, meta.event, *recorded)
     if adaptive:
         result.meta["warmup"] = warmup
         divergences = state.stats[:, meta.stats.index("divergences")]
         result.meta["divergences_per_chain"] = divergences.astype(int).tolist()
     return result
+
+
+def default_save_every(steps: int) -> int:
+    """A divisor of steps giving about SUMMARY_SAVES saves: the summary's
+    invariant drift needs some, the memory of a large ensemble needs few.
+    The search is bounded (a prime number of steps has no divisor near
+    steps / 100): else the fewest saves, the first and the last."""
+    near = max(1, steps // SUMMARY_SAVES)
+    for k in range(near, min(steps, near + 10_000) + 1):
+        if steps % k == 0:
+            return k
+    return max(1, steps)
+
+
+def _drawn(init: dict, names: list[str], seed: int, particles: int) -> dict:
+    """init with its distributions (text or Draw) drawn: one value per particle."""
+    for name, value in init.items():
+        if isinstance(value, str):
+            value = parse_draw(value)
+        if isinstance(value, Draw):
+            _initial_overrides(names, {name: 0.0})  # an unknown name is refused with its hint
+            init[name] = draw(value, seed, names.index(name), particles)
+    return init
 
 
 class _CtrlC:
@@ -259,23 +303,32 @@ def _indexed_names(meta, params: Mapping) -> list[str]:
         ) from None
 
 
-def _check_memory(meta, n_saves: int, particles: int, swept: bool, n: int | None = None) -> None:
+def _check_memory(meta, n_saves: int, particles: int, swept: bool, recorded: int, n: int | None = None) -> None:
     """Refuse, before allocating anything, a run whose arrays would take
     more than MAX_MEMORY_GB: the saves, the invariants at every save (and
     as much again while they are evaluated), and per particle its state,
-    random stream, control, counters, status and swept parameters."""
-    n, gib = (len(meta.state) if n is None else n), 2**30
-    saves = n_saves * particles * n * 8 / gib
-    invariants = 2 * n_saves * particles * len(meta.invariants) * 8 / gib
-    columns = n + 4 + meta.control + max(1, len(meta.stats)) + 1 + (len(meta.params) if swept else 0)
-    state = particles * (8 * columns + 1) / gib  # + 1: the int8 status
-    total = saves + invariants + state
+    random stream, control, counters, status, swept parameters and
+    `recorded` numbers of its events."""
+    total, saves, invariants, state = _memory(meta, n_saves, particles, swept, recorded, n)
     if total > MAX_MEMORY_GB:
         raise RunError(
             f"this run would need {total:.1f} GiB of memory: saves {saves:.1f}, invariants {invariants:.1f}, "
             f"particle states and random streams {state:.1f}",
             hint=f"fewer --particles, or fewer saves: a larger --save-every (the limit is {MAX_MEMORY_GB} GiB)",
         )
+
+
+def _memory(
+    meta, n_saves: int, particles: int, swept: bool, recorded: int, n: int | None = None
+) -> tuple[float, float, float, float]:
+    """GiB of (all, saves, invariants, particle states and events) of a run
+    (n: the state's length, where it is not the kernel's: indexed models)."""
+    n, gib = (len(meta.state) if n is None else n), 2**30
+    saves = n_saves * particles * n * 8 / gib
+    invariants = 2 * n_saves * particles * len(meta.invariants) * 8 / gib
+    columns = n + 4 + meta.control + max(1, len(meta.stats)) + 1 + (len(meta.params) if swept else 0) + recorded
+    state = particles * (8 * columns + 1) / gib  # + 1: the int8 status
+    return saves + invariants + state, saves, invariants, state
 
 
 def _warmup(warmup: int | None, steps: int, target_accept: float, trajectory_length: float) -> int:
@@ -298,19 +351,33 @@ def _threads(threads: int | None) -> int:
     return int(threads)
 
 
-def _run_blocks(pool, function, threads: int, particles: int, arguments: tuple) -> None:
+def _run_blocks(pool, function, threads: int, particles: int, arguments: tuple) -> bool:
     """Call function(first, end, *arguments) on blocks of particles from
     `threads` threads of `pool` (the kernel releases the GIL). More blocks
     than threads even out particles that cost more (rejections, adaptive
-    steps). Which thread runs which block never changes a result."""
+    steps). Which thread runs which block never changes a result.
+
+    Whether a KeyboardInterrupt arrived meanwhile (where Python raises it:
+    _CtrlC not installed): a kernel cannot be stopped inside a call, so
+    every block is still waited for and the call is complete either way."""
+    interrupted = False
     if threads == 1 or particles < 2:
-        function(0, particles, *arguments)
-        return
+        try:
+            function(0, particles, *arguments)
+        except KeyboardInterrupt:  # raised once the call returned
+            interrupted = True
+        return interrupted
     blocks = min(particles, 4 * threads)
     edges = np.linspace(0, particles, blocks + 1).astype(np.int64)
     futures = [pool.submit(function, int(a), int(b), *arguments) for a, b in zip(edges[:-1], edges[1:]) if b > a]
     for future in futures:
-        future.result()
+        while True:
+            try:
+                future.result()
+                break
+            except KeyboardInterrupt:
+                interrupted = True
+    return interrupted
 
 
 def _next_chunk(chunk: int, count: int, seconds: float) -> int:

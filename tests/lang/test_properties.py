@@ -77,3 +77,18 @@ def test_generated_models_parse(text):
     # the generator only writes meaningful models, so rejections are rare
     # (log of a zero constant, say) and always ModelErrors
     parse_or_model_error(text)
+
+
+def test_fmt_wraps_a_long_energy_at_its_terms_and_parses_back_the_same():
+    from actionc.lang import format_model, parse
+    from actionc.lang.fmt import WIDTH
+
+    terms = " + ".join(f"k{i}*(x - {i})^2/2" for i in range(20))
+    params = ", ".join(f"k{i} = {i + 1}" for i in range(20))
+    model = parse(f"model long\nparam {params}\nstate x\nenergy = {terms}\ntemperature = 1\n")
+    text = format_model(model)
+    assert max(len(line) for line in text.splitlines()) <= WIDTH
+    assert text.count("\nparam ") >= 2 and "energy = (" in text and "\n    + " in text
+    assert parse(text) == model and format_model(parse(text)) == text  # the round trip, and a fixed point
+    short = parse("model short\nstate x\nenergy = x^2/2 - x\n")
+    assert "energy = x^2/2 - x\n" in format_model(short)  # the control: short lines stay as they were

@@ -23,7 +23,7 @@ def test_the_action_of_the_harmonic_oscillator_along_its_solution():
     # x = cos t: S(T) = ∫ (sin² − cos²)/2 dt = −sin(2T)/4; the trapezoid rule errs by O(h²)
     model = actionc.parse("model osc\ncoord x\nlagrangian = x'^2/2 - x^2/2\ninit x = 1\n")
     compiled = actionc.compile(model, "rk4")
-    result = compiled.run(dt=1e-3, steps=2000)
+    result = compiled.run(dt=1e-3, steps=2000, save_every=1)
     assert actions.actions_of(compiled, result)["action"][0] == pytest.approx(-np.sin(4.0) / 4, abs=1e-6)
 
 
@@ -51,3 +51,19 @@ def test_the_action_command_reads_a_saved_run(tmp_path, capsys):
     assert main(["action", model, str(out)]) == 0
     assert "action:" in capsys.readouterr().out
     assert main(["action", str(EXAMPLE_DIR / "pendulum.act"), str(out)]) == 2
+
+
+def test_the_action_of_a_dissipative_model_says_what_it_leaves_out(tmp_path, capsys):
+    from actionc.cli import main
+    from tests.conftest import EXAMPLE_DIR
+
+    out = tmp_path / "run.npz"
+    model = str(EXAMPLE_DIR / "damped_driven_oscillator.act")
+    assert main(["run", model, "--dt", "0.01", "--steps", "100", "--out", str(out)]) == 0
+    capsys.readouterr()
+    assert main(["action", model, str(out)]) == 0
+    assert "has dissipation or forces" in capsys.readouterr().err
+    conservative = str(EXAMPLE_DIR / "pendulum.act")  # the control: nothing to say
+    assert main(["run", conservative, "--dt", "0.01", "--steps", "100", "--out", str(out)]) == 0
+    assert main(["action", conservative, str(out)]) == 0
+    assert "dissipation" not in capsys.readouterr().err

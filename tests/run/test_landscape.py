@@ -112,3 +112,52 @@ def test_the_path_command_asks_for_every_coordinate(capsys):
     assert main(["path", str(EXAMPLE_DIR / "double_well.act"), "--from", "x=-1", "--to", "x=1", "y=0"]) == 2
     err = capsys.readouterr().err
     assert "--from: no value for 'y'" in err and "give every one of: x=VALUE, y=VALUE" in err
+
+
+@pytest.fixture(scope="module")
+def underdamped():
+    return actionc.compile(EXAMPLE_DIR / "underdamped_double_well.act")
+
+
+@pytest.mark.parametrize(("gamma", "curvature"), [(1.0, 4.0), (0.3, 2.0), (5.0, 0.5)])
+def test_the_inertial_growth_rate_is_kramers_in_one_dimension(gamma, curvature):
+    # Kramers 1940: m q'' = |κ| q − m γ q' grows at λ₊ = −γ/2 + sqrt(γ²/4 + |κ|/m), here m = 2
+    mass, friction = np.array([[2.0]]), np.array([[2.0 * gamma]])
+    expected = -gamma / 2 + np.sqrt(gamma**2 / 4 + curvature / 2.0)
+    assert landscape.inertial_growth(np.array([[-curvature]]), mass, friction) == pytest.approx(expected, rel=1e-12)
+    strong = np.array([[2.0e6]])  # high friction: the overdamped |κ|/R
+    assert landscape.inertial_growth(np.array([[-curvature]]), mass, strong) == pytest.approx(curvature / 2e6, rel=1e-5)
+
+
+def test_the_underdamped_landscape_is_its_potential(underdamped):
+    points = landscape.critical_points(underdamped, -2, 2)
+    assert [p.kind for p in points] == ["minimum", "minimum", "saddle"]
+    assert points[2].x == pytest.approx([0, 0], abs=1e-9) and points[2].energy == pytest.approx(1.0)
+    assert landscape.temperature_and_friction(underdamped) == (0.2, 1.0)
+
+
+def test_kramers_inertial_rate_of_the_underdamped_double_well_matches_simulation(underdamped):
+    points = landscape.critical_points(underdamped, -2, 2)
+    minimum, saddle = points[0], points[2]
+    surface = landscape.landscape_of(underdamped)
+    mass, friction = surface.mass_and_friction()
+    predicted = landscape.kramers_rate(minimum, saddle, 0.2, friction, mass=mass)
+    overdamped = landscape.kramers_rate(minimum, saddle, 0.2, friction)
+    assert predicted == pytest.approx(0.002368, rel=1e-3) and overdamped == pytest.approx(0.006066, rel=1e-3)
+    # positions only: the state is (x, y, x', y'), the target a point of (x, y)
+    measured, fraction = landscape.escape_rate(underdamped, (-1, 0), (1, 0), 0.1, dt=0.01, t_end=400.0, particles=2000)
+    # ~1200 passages: 3% statistical error; Kramers' law holds up to O(T/ΔE) = 20% corrections
+    assert fraction > 0.4
+    assert measured / predicted == pytest.approx(1.0, abs=0.2), (measured, predicted)
+    assert measured / overdamped < 0.5  # the negative control: the overdamped formula is 2.6 times off
+
+
+def test_critical_and_path_accept_an_underdamped_model(capsys):
+    model = str(EXAMPLE_DIR / "underdamped_double_well.act")
+    assert main(["critical", model, "--box", "-2", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "of V(q)" in out and "rate 0.002368" in out and "overdamped 0.006066" in out
+    assert main(["path", model, "--from", "x=-1", "y=0", "--to", "x=1", "y=0", "--set", "gamma=4"]) == 0
+    out = capsys.readouterr().out
+    # γ = 4: λ₊ = −2 + sqrt(4 + 4) = 0.828 where γ = 1 gives 4 (|κ|/R): 0.006066 × 0.828 / 4
+    assert "saddle   x=0, y=0" in out and "Kramers rate (inertial)" in out and "0.001256" in out
