@@ -149,12 +149,19 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--rtol", type=flags.positive_float, default=1e-6, help="relative tolerance (dopri5)")
     run.add_argument("--atol", type=flags.positive_float, default=1e-9, help="absolute tolerance (dopri5)")
     run.add_argument(
-        "--warmup", type=flags.count, metavar="N", help="warm-up draws, not saved (hmc, nuts; default: --steps)"
+        "--warmup",
+        type=flags.count,
+        metavar="N",
+        help="warm-up draws, not saved (hmc, nuts, tempering; default: --steps)",
     )
     run.add_argument(
         "--target-accept", type=flags.positive_float, help="acceptance the warm-up aims at (hmc, nuts; 0.8)"
     )
     run.add_argument("--trajectory-length", type=flags.positive_float, help="leapfrog time per draw (hmc; default π/2)")
+    run.add_argument("--replicas", type=flags.positive_count, metavar="K", help="temperatures per chain (tempering; 8)")
+    run.add_argument(
+        "--hottest", type=flags.positive_float, metavar="R", help="hottest temperature over the model's (tempering; 10)"
+    )
     run.set_defaults(handler=runs.run)
 
     emit = commands.add_parser("emit", help="emit the model's kernels for embedding (C99, a shared library, LLVM IR)")

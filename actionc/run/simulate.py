@@ -59,6 +59,8 @@ def simulate(
     warmup: int | None = None,
     target_accept: float = 0.8,
     trajectory_length: float = math.pi / 2,
+    replicas: int = 8,
+    hottest: float = 10.0,
     progress: bool | None = None,
     chunk_steps: int | None = None,
     model_hash: str = "",
@@ -71,7 +73,9 @@ def simulate(
     `save_every` steps. rtol, atol: tolerances of adaptive methods (dopri5).
     warmup, target_accept, trajectory_length: of the adaptive samplers (hmc,
     nuts): warm-up draws run before the saved steps and are not saved
-    (default: as many as steps), see docs/running.md.
+    (default: as many as steps), see docs/running.md. replicas, hottest: of
+    tempering, the number of temperatures per chain and the ratio of the
+    hottest to the model's (docs/sampling.md); tempering warms up too.
     chunk_steps fixes how many steps run between progress updates (by
     default about a quarter second's worth); it never changes the result.
     """
@@ -110,7 +114,11 @@ def simulate(
         "warmup": warmup,
         "target_accept": target_accept,
         "trajectory_length": trajectory_length,
+        "replicas": replicas,
+        "hottest": hottest,
     }
+    if any(option == "replicas" for _, option in meta.control_options):
+        _check_ladder(replicas, hottest, meta.stats)
     for slot, option in meta.control_options:  # e.g. dopri5's tolerances
         state.control[:, slot] = run_options[option]
     fixed = (state.x, p, p_stride, state.streams, state.control, state.stats, state.status, state.failed_at)
@@ -171,9 +179,33 @@ def simulate(
     result = _result(meta, state, saves[:saved], times, dt, done, steps, save_every, seed, param_values, model_hash)
     if adaptive:
         result.meta["warmup"] = warmup
+    if "divergences" in meta.stats:
         divergences = state.stats[:, meta.stats.index("divergences")]
         result.meta["divergences_per_chain"] = divergences.astype(int).tolist()
+    if "replicas" in run_options and "swaps_0" in meta.stats:
+        result.meta["ladder"] = ladder(result.meta["stats"], replicas, hottest)
     return result
+
+
+def ladder(stats: Mapping[str, float], replicas: int, hottest: float) -> dict:
+    """A tempering run's ladder: temperatures relative to the model's, and
+    the swap rate of each neighbour pair over all chains (NaN: never tried)."""
+    ratios = [hottest ** (k / (replicas - 1)) for k in range(replicas)]
+    rates = []
+    for k in range(replicas - 1):
+        tries = stats[f"swap_tries_{k}"]
+        rates.append(stats[f"swaps_{k}"] / tries if tries else None)
+    return {"replicas": replicas, "hottest": hottest, "temperature_ratios": ratios, "swap_rates": rates}
+
+
+def _check_ladder(replicas: int, hottest: float, stats: tuple[str, ...]) -> None:
+    most = sum(1 for name in stats if name.startswith("swaps_")) + 1
+    if not isinstance(replicas, (int, np.integer)) or not 2 <= replicas <= most:
+        raise RunError(f"--replicas must be a whole number from 2 to {most}, not {replicas!r}")
+    if not (isinstance(hottest, (int, float)) and math.isfinite(hottest) and hottest > 1):
+        raise RunError(
+            f"--hottest must be a number above 1 (the hottest temperature over the model's), not {hottest!r}"
+        )
 
 
 class _CtrlC:

@@ -9,6 +9,7 @@ from actionc.codegen.integrators.langevin import BAOAB, MALA
 from actionc.codegen.integrators.nuts import NUTS
 from actionc.codegen.integrators.stochastic import EULER_MARUYAMA, HEUN, MILSTEIN, PREDICTOR_CORRECTOR, SRA1
 from actionc.codegen.integrators.symplectic import LEAPFROG, YOSHIDA4
+from actionc.codegen.integrators.tempering import TEMPERING
 from actionc.codegen.integrators.variational import VARIATIONAL, VARIATIONAL_TRAPEZOID
 from actionc.errors import MethodError
 from actionc.kinds import Kind
@@ -34,6 +35,7 @@ INTEGRATORS: dict[str, Integrator] = {
         MALA,
         HMC,
         NUTS,
+        TEMPERING,
     )
 }
 
