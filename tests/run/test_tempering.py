@@ -80,8 +80,9 @@ def test_mala_and_nuts_stay_in_the_well_they_fall_into_and_r_hat_flags_it(method
 def test_the_compiled_step_is_the_textbook_step(tempering):
     # warm-up 0: from the initial state every replica moves by MALA, then even, odd, … pairs swap
     dt, steps, seed, replicas, hottest = 0.05, 40, 4, 4, 8.0
-    result = tempering.run(dt=dt, steps=steps, particles=2, seed=seed, save_every=1, warmup=0, replicas=replicas,
-                           hottest=hottest)
+    result = tempering.run(
+        dt=dt, steps=steps, particles=2, seed=seed, save_every=1, warmup=0, replicas=replicas, hottest=hottest
+    )
     E, score = tempering.function("energy"), tempering.function("score")
     temperatures = [hottest ** (k / (replicas - 1)) for k in range(replicas)]
     swaps = 0
@@ -125,10 +126,12 @@ def test_a_seed_fixes_every_bit_whatever_the_threads_and_chunks(tempering):
 
 @pytest.mark.parametrize(
     "options, words",
-    [({"replicas": 1}, "--replicas must be a whole number from 2 to 16"),
-     ({"replicas": 17}, "from 2 to 16"),
-     ({"hottest": 1.0}, "--hottest must be a number above 1"),
-     ({"hottest": math.inf}, "--hottest")],
+    [
+        ({"replicas": 1}, "--replicas must be a whole number from 2 to 16"),
+        ({"replicas": 17}, "from 2 to 16"),
+        ({"hottest": 1.0}, "--hottest must be a number above 1"),
+        ({"hottest": math.inf}, "--hottest"),
+    ],
 )
 def test_a_ladder_that_is_not_one_is_refused(tempering, options, words):
     with pytest.raises(RunError, match=words):

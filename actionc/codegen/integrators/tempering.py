@@ -126,7 +126,7 @@ def applies(system: System) -> str | None:
 
 TEMPERING = Integrator(
     name="tempering",
-    summary="replica exchange (parallel tempering) over MALA moves, even–odd swaps (Swendsen–Wang 1986, Syed et al. 2022)",
+    summary="replica exchange (parallel tempering) over MALA moves, even–odd swaps (Swendsen–Wang 1986)",
     stochastic=True,
     applies=applies,
     source=_source,
