@@ -174,11 +174,31 @@ def summary(result: Result) -> str:
         counters.append(f"{stats['gradients'] / proposed:.1f} gradients per draw")
     if counters:
         lines.append("  " + ", ".join(counters))
+    lines += _divergent_chains(result.meta.get("divergences") or [])
     ladder = result.meta.get("ladder")
     if ladder:
         lines.append("  swap rates between neighbouring temperatures (× T): " + _swap_rates(ladder))
     lines += [f"  warning: {w}" for w in warnings(rows, stats, ladder)]
     return "\n".join(lines)
+
+
+SHOWN = 8  # chains, and state variables, named in the summary's lines on divergences
+
+
+def _divergent_chains(divergences: list[dict]) -> list[str]:
+    lines = []
+    for chain in divergences[:SHOWN]:
+        start = list(chain["from"].items())
+        where = ", ".join(f"{name} = {value:.4g}" for name, value in start[:SHOWN]) + (
+            ", …" if len(start) > SHOWN else ""
+        )
+        lines.append(
+            f"    chain {chain['chain']}: {chain['count']} divergent, the first at draw {chain['first_draw']}, "
+            f"from {where}"
+        )
+    if len(divergences) > SHOWN:
+        lines.append(f"    … and {len(divergences) - SHOWN} more chain(s) (meta['divergences'])")
+    return lines
 
 
 def _swap_rates(ladder: dict) -> str:

@@ -182,9 +182,29 @@ def simulate(
     if "divergences" in meta.stats:
         divergences = state.stats[:, meta.stats.index("divergences")]
         result.meta["divergences_per_chain"] = divergences.astype(int).tolist()
+        result.meta["divergences"] = _divergences(meta, state, divergences)
     if "replicas" in run_options and "swaps_0" in meta.stats:
         result.meta["ladder"] = ladder(result.meta["stats"], replicas, hottest)
     return result
+
+
+def _divergences(meta, state: _Particles, counts: np.ndarray) -> list[dict]:
+    """Per chain with divergent transitions: how many, the first one's draw
+    (1-based, after warm-up) and the state its trajectory started from."""
+    reports = meta.control_reports
+    if "first_divergent_draw" not in reports:
+        return []
+    draw = state.control[:, reports["first_divergent_draw"][0]]
+    start = state.control[:, list(reports["first_divergence_from"])]
+    return [
+        {
+            "chain": int(i),
+            "count": int(counts[i]),
+            "first_draw": int(draw[i]),
+            "from": dict(zip(meta.state, start[i].tolist())),
+        }
+        for i in np.flatnonzero(counts)
+    ]
 
 
 def ladder(stats: Mapping[str, float], replicas: int, hottest: float) -> dict:

@@ -115,7 +115,16 @@ def test_divergences_on_neals_funnel_are_reported_per_chain(method, tmp_path):
     result = actionc.compile(path, method).run(dt=0.1, steps=500, particles=8, seed=5, save_every=1, warmup=500)
     per_chain = result.meta["divergences_per_chain"]
     assert len(per_chain) == 8 and sum(per_chain) == result.meta["stats"]["divergences"] > 0
-    assert "divergent transitions" in diagnostics.summary(result)
+    summary = diagnostics.summary(result)
+    assert "divergent transitions" in summary
+    # where: each chain's first divergent draw, and the state its trajectory left from: the funnel's neck,
+    # where v is low and the scale of x, e^(v/2), is too small for the adapted step
+    chains = result.meta["divergences"]
+    assert [c["chain"] for c in chains] == [i for i, d in enumerate(per_chain) if d]
+    assert [c["count"] for c in chains] == [d for d in per_chain if d]
+    assert all(1 <= c["first_draw"] <= 500 and list(c["from"]) == result.names for c in chains)
+    assert np.median([c["from"]["v"] for c in chains]) < -1  # v ~ N(0, 3): the lower sixth of the funnel
+    assert f"chain {chains[0]['chain']}: {chains[0]['count']} divergent, the first at draw" in summary
     # (the negative control, a Gaussian without divergences, is in check_gaussian)
 
 
@@ -166,3 +175,25 @@ def test_warm_up_draws_are_not_saved_and_adapt_the_step():
     assert per_draw(warm) < per_draw(cold) / 10
     # and the mean acceptance statistic is near the target (0.8; ESS of 200 draws: generous)
     assert 0.65 < warm.meta["stats"]["acceptance_rate"] < 0.97
+
+
+def first_step(compiled, dt: float, warmup: int) -> float:
+    """ε₀ of a chain's first draw from dt: exp(μ)/10, μ being dual averaging's log 10ε₀."""
+    module, control = compiled.kernel.module, [0.0] * compiled.meta.control
+    control[0], control[1] = float(warmup), 0.8
+    stream = Stream(compiled, 3, 0).state
+    _, _, control, _, _ = compiled.numba("advance")(
+        (-1.0, 0.2), 0.0, dt, np.array([0.5]), stream, tuple(control), (0.0,) * len(compiled.meta.stats)
+    )
+    return math.exp(control[7]) / 10
+
+
+@pytest.mark.parametrize("method", ["nuts", "hmc"])
+def test_the_first_step_size_is_stans_heuristic_whatever_dt(method):
+    compiled = actionc.compile(EXAMPLE_DIR / "double_well.act", method)
+    # doubling or halving from dt until one leapfrog step crosses acceptance 0.8: for the double well at
+    # T = 0.5 (curvature 8 / T in x) that is ε ≈ 0.25–0.5, from a dt nine orders of magnitude either way
+    steps = [first_step(compiled, dt, warmup=100) for dt in (1e-6, 1e3)]
+    assert all(0.1 < step < 2 for step in steps), steps
+    # negative control: without warm-up the first step is dt itself
+    assert first_step(compiled, 1e-6, warmup=0) == pytest.approx(1e-6)

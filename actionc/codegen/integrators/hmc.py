@@ -33,11 +33,14 @@ def advance(x, t, dt, p, s, c, counts):
     a Metropolis test on H; in warm-up, one adaptation step."""
     temperature = gibbs_constants(p)[0]
     scalars, inverse_mass, mean, m2 = warmup_state(c, dt, {n})
-    step = scalars[4]
+    divergence = divergence_state(c, {n})
     q0, q, r, gradient = np.empty({n}), np.empty({n}), np.empty({n}), np.empty({n})
     for i in range({n}):
         q0[i] = x[i]
         q[i] = x[i]
+    if scalars[0] > 0.0 and c[4] <= 0.0:  # the first warm-up draw
+        s = restart_step(scalars, q, inverse_mass, t, p, temperature, s)
+    step = scalars[4]
     u0 = potential(q, t, p, temperature, gradient)
     s = draw_momentum(r, inverse_mass, s)
     h0 = u0 + kinetic(r, inverse_mass)
@@ -58,12 +61,15 @@ def advance(x, t, dt, p, s, c, counts):
         for i in range({n}):
             q[i] = q0[i]
     sampling = scalars[3] >= scalars[0]
-    adapt(scalars, inverse_mass, mean, m2, q, accept_stat, {n})
+    if adapt(scalars, inverse_mass, mean, m2, q, accept_stat, {n}):  # a new metric: a new first step (as Stan)
+        s = restart_step(scalars, q, inverse_mass, t, p, temperature, s)
     accepted, proposed, divergences, gradients = counts
     if sampling:
         accepted += accept_stat
         proposed += 1.0
-        divergences += 1.0 if divergent else 0.0
+        if divergent:
+            divergences += 1.0
+            note_divergence(divergence, proposed, x)
         gradients += evaluations
     return {tuple_of("q[{k}]", n)}, s, {warmup.control_tuple(n)}, (accepted, proposed, divergences, gradients), 0
 '''
@@ -80,4 +86,5 @@ HMC = Integrator(
     control=lambda system: warmup.control_length(len(system.state)),
     options=((0, "warmup"), (1, "target_accept"), (2, "trajectory_length")),
     needs=("energy", "grad_energy", "gibbs_constants"),
+    reports=warmup.reports,
 )

@@ -71,10 +71,13 @@ def advance(x, t, dt, p, s, c, counts):
     """One NUTS draw; in warm-up, one adaptation step."""
     temperature = gibbs_constants(p)[0]
     scalars, inverse_mass, mean, m2 = warmup_state(c, dt, {n})
-    step = scalars[4]
+    divergence = divergence_state(c, {n})
     q, r, gradient = np.empty({n}), np.empty({n}), np.empty({n})
     for i in range({n}):
         q[i] = x[i]
+    if scalars[0] > 0.0 and c[4] <= 0.0:  # the first warm-up draw
+        s = restart_step(scalars, q, inverse_mass, t, p, temperature, s)
+    step = scalars[4]
     u0 = potential(q, t, p, temperature, gradient)
     s = draw_momentum(r, inverse_mass, s)
     h0 = u0 + kinetic(r, inverse_mass)
@@ -143,12 +146,15 @@ def advance(x, t, dt, p, s, c, counts):
             break
     accept_stat = accept_sum / leaves
     sampling = scalars[3] >= scalars[0]
-    adapt(scalars, inverse_mass, mean, m2, draw, accept_stat, {n})
+    if adapt(scalars, inverse_mass, mean, m2, draw, accept_stat, {n}):  # a new metric: a new first step (as Stan)
+        s = restart_step(scalars, draw, inverse_mass, t, p, temperature, s)
     accepted, proposed, divergences, gradients, depths = counts
     if sampling:
         accepted += accept_stat
         proposed += 1.0
-        divergences += 1.0 if divergent else 0.0
+        if divergent:
+            divergences += 1.0
+            note_divergence(divergence, proposed, x)
         gradients += 1.0 + leaves
         depths += depth
     counts = (accepted, proposed, divergences, gradients, depths)
@@ -167,4 +173,5 @@ NUTS = Integrator(
     control=lambda system: warmup.control_length(len(system.state)),
     options=((0, "warmup"), (1, "target_accept")),
     needs=("energy", "grad_energy", "gibbs_constants"),
+    reports=warmup.reports,
 )
