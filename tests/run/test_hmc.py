@@ -179,7 +179,7 @@ def test_warm_up_draws_are_not_saved_and_adapt_the_step():
 
 def first_step(compiled, dt: float, warmup: int) -> float:
     """ε₀ of a chain's first draw from dt: exp(μ)/10, μ being dual averaging's log 10ε₀."""
-    module, control = compiled.kernel.module, [0.0] * compiled.meta.control
+    control = [0.0] * compiled.meta.control
     control[0], control[1] = float(warmup), 0.8
     stream = Stream(compiled, 3, 0).state
     _, _, control, _, _ = compiled.numba("advance")(
