@@ -139,10 +139,6 @@ def simulate(
         raise RunError("the initial state is not finite", hint="check the init values and the parameters")
     if params:
         _check_overrides(module, state.x[: p.shape[0]], p, _parameters(dict(meta.params), {}, 1)[0], params)
-    if warmup:  # adaptive samplers: warm-up draws, not saved, before the saved steps
-        arguments = (*fixed, 0.0, float(dt), 0, warmup, warmup + 1, no_saves, *initial)
-        with ThreadPoolExecutor(max_workers=threads) as pool:
-            _run_blocks(pool, module.run_particles, threads, particles, arguments)
 
     n_saves = steps // save_every
     saves = np.empty((n_saves + 1, particles, n))
@@ -152,8 +148,18 @@ def simulate(
     if chunk_steps is not None and chunk_steps < 1:
         raise RunError("chunk_steps must be a positive number of steps")
     chunk = chunk_steps or max(1, 100_000 // particles)  # about a millisecond; grows to CHUNK_SECONDS
+    warmed = 0
     try:
         with _CtrlC() as ctrl_c, ThreadPoolExecutor(max_workers=threads) as pool:
+            # adaptive samplers: warm-up draws, not saved, before the saved steps, in chunks as the steps
+            while warmed < warmup and not ctrl_c.pressed:
+                count = min(chunk, warmup - warmed)
+                started = time.perf_counter()
+                arguments = (*fixed, 0.0, float(dt), warmed, count, count + 1, no_saves, *initial)
+                _run_blocks(pool, module.run_particles, threads, particles, arguments)
+                warmed += count
+                if chunk_steps is None:
+                    chunk = _next_chunk(chunk, count, time.perf_counter() - started)
             while done < steps and not ctrl_c.pressed:
                 count, local_every, rows = _chunk(done, min(chunk, steps - done), save_every)
                 first_save = done // save_every + 1
@@ -178,7 +184,7 @@ def simulate(
         saved, times = saved + 1, np.append(times, done * dt)
     result = _result(meta, state, saves[:saved], times, dt, done, steps, save_every, seed, param_values, model_hash)
     if adaptive:
-        result.meta["warmup"] = warmup
+        result.meta["warmup"] = warmed  # fewer than asked when Ctrl-C stopped it
     if "divergences" in meta.stats:
         divergences = state.stats[:, meta.stats.index("divergences")]
         result.meta["divergences_per_chain"] = divergences.astype(int).tolist()

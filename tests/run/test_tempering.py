@@ -73,7 +73,7 @@ def test_mala_and_nuts_stay_in_the_well_they_fall_into_and_r_hat_flags_it(method
     left = (result.x[200:, :, 0] < 0).mean(axis=0)  # after MALA's first steps down from the start
     assert set(left) <= {0.0, 1.0} and 0 < left.mean() < 1, left  # each chain in one well; both wells visited
     rows = {r.name: r for r in diagnostics.diagnose(result)}
-    assert rows["x"].rhat > 1.5
+    assert rows["x"].rhat > 1.1  # far above the 1.01 limit: the chains disagree
     assert any("R-hat above" in w for w in diagnostics.warnings(list(rows.values()), result.meta["stats"]))
 
 
