@@ -440,6 +440,8 @@ def _result(meta, state: _Particles, saves, times, dt, done, steps, save_every, 
     stats = {name: float(state.stats[:, k].sum()) for k, name in enumerate(meta.stats)}
     if "accepted" in stats and stats.get("proposed"):
         stats["acceptance_rate"] = stats["accepted"] / stats["proposed"]
+    # a sampler's counters per chain too (for to_arviz), but not the ladder's pairs
+    per_chain = [name for name in meta.stats if "proposed" in meta.stats and not name.startswith("swap")]
     info = {
         "model": meta.model,
         "model_hash": model_hash,
@@ -456,6 +458,7 @@ def _result(meta, state: _Particles, saves, times, dt, done, steps, save_every, 
         "diverged": len(failures),
         "failures": failures[:100],
         "stats": stats,
+        "stats_per_chain": {name: state.stats[:, meta.stats.index(name)].tolist() for name in per_chain},
         "complete": done == steps,
         "versions": {"actionc": __version__, "numba": numba.__version__, "numpy": np.__version__},
     }
