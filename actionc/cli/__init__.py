@@ -255,7 +255,9 @@ def _parser() -> argparse.ArgumentParser:
     plot = commands.add_parser("plot", help="draw a result (.npz from actionc run --out)")
     plot.add_argument("result", metavar="RESULT.npz")
     plot.add_argument(
-        "--kind", choices=["auto", "trajectories", "phase", "histogram", "samples", "invariants"], default="auto"
+        "--kind",
+        choices=["auto", "trajectories", "phase", "histogram", "samples", "trace", "pairs", "invariants"],
+        default="auto",
     )
     plot.add_argument("--out", metavar="FIG.png", help="default: RESULT_KIND.png next to the result")
     plot.add_argument("--run", metavar="RUN.npz", help="density results: overlay this run's particle histogram")
