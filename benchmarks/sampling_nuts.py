@@ -99,7 +99,7 @@ def run_actionc(compiled, chains: int, draws: int, seed: int):
     result = compiled.run(
         dt=0.1, steps=draws, particles=chains, seed=seed, save_every=1, warmup=draws, threads=1, init=init
     )
-    return result.x[1:], result.meta["stats"]["gradients"]
+    return result.x[1:], result.meta["stats"]["gradients"], result.meta["stats"]["acceptance_rate"]
 
 
 def numpyro_sampler(logdensity, n: int, chains: int, draws: int):
@@ -110,7 +110,7 @@ def numpyro_sampler(logdensity, n: int, chains: int, draws: int):
 
     def step(state, _):
         state = kernel.sample(state, (), {})
-        return state, (state.z, state.num_steps)
+        return state, (state.z, state.num_steps, state.mean_accept_prob)
 
     scan = jax.jit(lambda state: jax.lax.scan(step, state, None, length=2 * draws)[1])
 
@@ -119,9 +119,10 @@ def numpyro_sampler(logdensity, n: int, chains: int, draws: int):
         out = []
         for c in range(chains):
             init = jax.random.uniform(keys[chains + c], (n,), minval=-2, maxval=2)
-            positions, steps = scan(kernel.init(keys[c], draws, init, (), {}))
-            out.append((np.asarray(positions[draws:]), float(jnp.sum(steps[draws:]))))
-        return np.stack([positions for positions, _ in out], axis=1), sum(steps for _, steps in out)
+            positions, steps, accept = scan(kernel.init(keys[c], draws, init, (), {}))
+            out.append((np.asarray(positions[draws:]), float(jnp.sum(steps[draws:])), float(accept[-1])))
+        samples = np.stack([positions for positions, _, _ in out], axis=1)
+        return samples, sum(steps for _, steps, _ in out), np.mean([accept for _, _, accept in out])
 
     return run
 
@@ -136,16 +137,16 @@ def blackjax_sampler(logdensity, n: int, chains: int, draws: int):
 
         def step(state, key):
             state, info = nuts.step(key, state)
-            return state, (state.position, info.num_integration_steps)
+            return state, (state.position, info.num_integration_steps, info.acceptance_rate)
 
-        _, (positions, steps) = jax.lax.scan(step, state, jax.random.split(sample, draws))
-        return positions, jnp.sum(steps)
+        _, (positions, steps, accept) = jax.lax.scan(step, state, jax.random.split(sample, draws))
+        return positions, jnp.sum(steps), jnp.mean(accept)
 
     def run(seed: int):
         keys = jax.random.split(jax.random.PRNGKey(seed), 2 * chains)
         out = [chain(keys[c], jax.random.uniform(keys[chains + c], (n,), minval=-2, maxval=2)) for c in range(chains)]
-        samples = np.stack([np.asarray(positions) for positions, _ in out], axis=1)  # draws × chains × n
-        return samples, float(sum(steps for _, steps in out))
+        samples = np.stack([np.asarray(positions) for positions, _, _ in out], axis=1)  # draws × chains × n
+        return samples, float(sum(steps for _, steps, _ in out)), float(np.mean([a for _, _, a in out]))
 
     return run
 
@@ -156,11 +157,11 @@ def blackjax_sampler(logdensity, n: int, chains: int, draws: int):
 def measure(run, seed: int):
     run(seed + 100)  # compiles (JAX traces and compiles the whole sampler on its first call)
     start = time.perf_counter()
-    samples, gradients = run(seed)
+    samples, gradients, accept = run(seed)
     seconds = time.perf_counter() - start
     ess = min(diagnostics.ess_bulk(samples[:, :, k]) for k in range(samples.shape[2]))
     rhat = max(diagnostics.rhat(samples[:, :, k]) for k in range(samples.shape[2]))
-    return {"seconds": seconds, "gradients": gradients, "ess": ess, "rhat": rhat}
+    return {"seconds": seconds, "gradients": gradients, "ess": ess, "rhat": rhat, "accept": accept}
 
 
 def case(name: str, text: str, logdensity, chains: int, draws: int, seed: int) -> list[str]:
@@ -183,7 +184,7 @@ def case(name: str, text: str, logdensity, chains: int, draws: int, seed: int) -
     ]
     lines.append(
         f"  {'sampler':<9} {'seconds':>8} {'grads':>9} {'grads/draw':>10} {'min ESS':>8} {'max R-hat':>9} "
-        f"{'ESS/grad':>9} {'ESS/s':>8} {'ESS/grad vs NumPyro':>20} {'ESS/s vs NumPyro':>17}"
+        f"{'accept':>6} {'ESS/grad':>9} {'ESS/s':>8} {'ESS/grad vs NumPyro':>20} {'ESS/s vs NumPyro':>17}"
     )
     for sampler, row in rows.items():
         per_gradient, per_second = row["ess"] / row["gradients"], row["ess"] / row["seconds"]
@@ -192,7 +193,7 @@ def case(name: str, text: str, logdensity, chains: int, draws: int, seed: int) -
         lines.append(
             f"  {sampler:<9} {row['seconds']:>8.2f} {row['gradients']:>9.0f} "
             f"{row['gradients'] / (chains * draws):>10.1f} "
-            f"{row['ess']:>8.0f} {row['rhat']:>9.3f} {per_gradient:>9.4f} {per_second:>8.0f} "
+            f"{row['ess']:>8.0f} {row['rhat']:>9.3f} {row['accept']:>6.3f} {per_gradient:>9.4f} {per_second:>8.0f} "
             f"{ratio_gradient:>19.2f}x {ratio_second:>16.2f}x"
         )
     return lines
