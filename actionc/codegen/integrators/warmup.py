@@ -17,6 +17,8 @@ adaptation, per chain, in the chain's control slots.
 
 The chain's first divergent transition after warm-up is noted too: its
 draw (1-based; 0: none yet) and the state its trajectory started from.
+And each draw leaves U and ∇U at the state it chose, so that the next draw
+starts without evaluating them again.
 
 The control state c of a chain, as slots:
     0 warm-up draws N (run option `warmup`)     1 target acceptance δ (`target_accept`)
@@ -25,6 +27,7 @@ The control state c of a chain, as slots:
     5 log ε̄   6 H̄   7 μ   8 dual-averaging iterations   9 draws in the window
     10 … 10+n−1: M⁻¹ (0: not yet started: 1)   then the window's Welford mean, then its M2
     then the first divergent draw, then the n values of the state it started from
+    then 1 once U and ∇U at the chain's state are kept, U, then the n values of ∇U
 """
 
 from actionc.codegen.integrators.base import tuple_literal
@@ -90,6 +93,34 @@ def note_divergence(divergence, draw, x):
         divergence[0] = draw
         for i in range(len(x)):
             divergence[1 + i] = x[i]
+
+
+@jit_call
+def cached_state(c, n):
+    """(kept?, U, ∇U) at the chain's state, as the last draw left them."""
+    cached = np.empty(n + 2)
+    for i in range(n + 2):
+        cached[i] = c[SCALARS + 4 * n + 1 + i]
+    return cached
+
+
+@jit_call
+def start_potential(q, t, p, temperature, gradient, cached):
+    """U at the chain's state q, ∇U written into gradient: as the last draw
+    kept them, or evaluated. Returns (U, gradient evaluations made)."""
+    if cached[0] != 0.0:
+        for i in range(len(q)):
+            gradient[i] = cached[2 + i]
+        return cached[1], 0.0
+    return potential(q, t, p, temperature, gradient), 1.0
+
+
+@jit_call
+def keep(cached, u, gradient):
+    """Keep U and ∇U at the state a draw chose, for the next draw."""
+    cached[0], cached[1] = 1.0, u
+    for i in range(len(gradient)):
+        cached[2 + i] = gradient[i]
 
 
 @jit_call
@@ -209,14 +240,15 @@ DIVERGENCE = 1000.0  # an energy error above this ends a trajectory as divergent
 
 
 def control_length(n: int) -> int:
-    return SCALARS + 4 * n + 1
+    return SCALARS + 5 * n + 3
 
 
 def control_tuple(n: int) -> str:
-    """The returned control state: the scalars, the three vectors, the first divergence."""
+    """The returned control state: the scalars, the three vectors, the first divergence, U and ∇U kept."""
     items = [f"scalars[{k}]" for k in range(SCALARS)]
     items += [f"{name}[{k}]" for name in ("inverse_mass", "mean", "m2") for k in range(n)]
     items += [f"divergence[{k}]" for k in range(n + 1)]
+    items += [f"cached[{k}]" for k in range(n + 2)]
     return tuple_literal(items)
 
 
