@@ -2,7 +2,10 @@
 exact Gibbs marginal, invariant drift, and densities of `actionc density`. Needs matplotlib (the `plot`
 extra: pip install "actionc[plot]").
 
-    actionc plot run.npz [--kind auto|trajectories|phase|histogram|invariants|section] [--out fig.png]
+    actionc plot run.npz [--kind auto|trajectories|phase|path|histogram|samples|trace|pairs|invariants|section]
+                         [--out fig.png]
+
+trace and pairs are for sampling runs (mala, hmc, nuts, tempering): particles as chains, saves after t = 0 as draws.
 """
 
 from __future__ import annotations
@@ -15,8 +18,10 @@ from actionc.errors import ModelError, ResultFileError, RunError
 from actionc.methods import decode
 from actionc.run.result import Result, write_atomically
 
-KINDS = ("auto", "trajectories", "phase", "path", "histogram", "samples", "invariants", "section")
+KINDS = ("auto", "trajectories", "phase", "path", "histogram", "samples", "trace", "pairs", "invariants", "section")
 _FEW = 5  # particles drawn as lines
+_CHAINS = 8  # chains drawn one by one in trace and pairs plots
+_POINTS = 4000  # draws per chain at most in a pairs plot (thinned evenly)
 
 
 def _pyplot():
@@ -55,6 +60,8 @@ def plot(result: Result, kind: str = "auto", out: str | Path | None = None):
         "phase": _phase,
         "histogram": _histogram,
         "samples": _samples,
+        "trace": _trace,
+        "pairs": _pairs,
         "invariants": _invariants,
         "section": _section,
         "path": _path,
@@ -179,6 +186,82 @@ def _samples(result: Result, plt):
         axis.set_xlabel(_label(x))
         axis.set_aspect("equal", adjustable="box")
     axes[0].set_ylabel(_label(y))
+    return figure
+
+
+def _draws(result: Result) -> np.ndarray:
+    """The draws of a sampling run, (draws, chains, state), or a RunError."""
+    if "proposed" not in (result.meta.get("stats") or {}) or result.x.shape[0] < 2:
+        raise RunError(
+            "trace and pairs plots need draws: the result of a sampler (--method mala, hmc, nuts or tempering)",
+            hint="for other runs try --kind trajectories or histogram",
+        )
+    return result.x[1:]
+
+
+def _trace(result: Result, plt):
+    """Each variable's draws by chain (left) and each chain's histogram
+    (right), as ArviZ's plot_trace: chains that disagree show as lines at
+    different levels and histograms apart. R-hat in each label; a chain's
+    first divergent draw marked below its trace."""
+    from actionc.run.diagnostics import rhat
+
+    draws = _draws(result)
+    names = result.names[:6]
+    chains = min(draws.shape[1], _CHAINS)
+    first_divergent = {d["chain"]: d["first_draw"] for d in result.meta.get("divergences") or []}
+    figure, axes = plt.subplots(len(names), 2, figsize=(10, 1.2 + 1.9 * len(names)), squeeze=False)
+    steps = np.arange(1, draws.shape[0] + 1) * result.meta.get("save_every", 1)
+    for k, name in enumerate(names):
+        values = draws[:, :, result.names.index(name)]
+        left, right = axes[k]
+        edges = np.linspace(values.min(), values.max() + 1e-12, 50)
+        for chain in range(chains):
+            color = f"C{chain % 10}"
+            left.plot(steps, values[:, chain], lw=0.5, color=color, alpha=0.8)
+            right.hist(values[:, chain], bins=edges, density=True, histtype="step", color=color)
+            if chain in first_divergent:
+                left.plot([first_divergent[chain]], [values.min()], "|", color="k", ms=10)
+        score = rhat(values) if draws.shape[0] >= 4 and draws.shape[1] >= 2 else float("nan")
+        left.set_ylabel(f"{_label(name)}\nR-hat {score:.3f}", fontsize=9)
+        right.set_xlabel(_label(name))
+    axes[-1, 0].set_xlabel("draw" + (" (| first divergent draw of a chain)" if first_divergent else ""))
+    axes[0, 0].set_title(f"{chains} of {draws.shape[1]} chains", fontsize=9)
+    return figure
+
+
+def _pairs(result: Result, plt):
+    """Every pair of the first four variables, draws coloured by chain (a
+    chain stuck in one mode stands out), histograms on the diagonal, and
+    where divergent trajectories started (black crosses)."""
+    draws = _draws(result)
+    names = result.names[:4]
+    if len(names) < 2:
+        raise RunError("a pairs plot needs two state variables; try --kind trace")
+    chains = min(draws.shape[1], _CHAINS)
+    every = max(1, draws.shape[0] // _POINTS)
+    starts = [d["from"] for d in result.meta.get("divergences") or []]
+    size = len(names)
+    figure, axes = plt.subplots(size, size, figsize=(2.6 * size + 0.5, 2.6 * size), squeeze=False)
+    for row, first in enumerate(names):
+        for column, second in enumerate(names):
+            axis = axes[row, column]
+            if column > row:
+                axis.axis("off")
+                continue
+            x = draws[::every, :chains, result.names.index(second)]
+            if row == column:
+                axis.hist(draws[:, :, result.names.index(first)].ravel(), bins=50, color="0.5")
+            else:
+                y = draws[::every, :chains, result.names.index(first)]
+                for chain in range(chains):
+                    axis.plot(x[:, chain], y[:, chain], ".", ms=1.5, alpha=0.4, color=f"C{chain % 10}")
+                if starts:
+                    axis.plot([s[second] for s in starts], [s[first] for s in starts], "kx", ms=5)
+            if row == size - 1:
+                axis.set_xlabel(_label(second))
+            if column == 0 and row > 0:
+                axis.set_ylabel(_label(first))
     return figure
 
 

@@ -35,6 +35,8 @@ RUNS = {
     "ou_reverse": (5e-3, 400, 2000, 4, "reverse-em", {}),
     "widening_noise": (2e-3, 1000, 2000, 10, "reverse-em", {}),
     "vp_prior": (1e-2, 100, 2000, 1, None, {}),
+    "two_wells": (1e-2, 20000, 8, 10, "tempering", {"warmup": 2000, "replicas": 8, "hottest": 16.0}),
+    "eight_schools": (1e-1, 1000, 4, 1, "nuts", {"warmup": 500}),
 }
 
 

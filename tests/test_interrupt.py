@@ -70,3 +70,26 @@ def test_ctrl_c_without_out_is_answered_within_a_chunk_of_a_tenth_of_a_second():
     assert latency < 2.0, f"{latency:.1f} s from Ctrl-C to exit"  # 0.1 s chunks, plus exit, on a loaded machine
     header = out.splitlines()[0]
     assert "[incomplete: interrupted]" in header and "(t = 0)" not in header  # the state where it stopped
+
+
+def test_ctrl_c_during_a_samplers_warm_up_stops_it_within_a_chunk():
+    # 10^8 warm-up draws of NUTS would take hours: they run in chunks, as the steps, and Ctrl-C ends them
+    environment = dict(os.environ)
+    command = [sys.executable, "-m", "actionc.cli", "run", str(EXAMPLE), "--method", "nuts", "--dt", "0.1"]
+    subprocess.run([*command, "--steps", "10"], env=environment, check=True, capture_output=True)  # compile
+    process = subprocess.Popen(
+        [*command, "--steps", "100", "--warmup", "100000000", "--particles", "100"],
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    time.sleep(3.0)
+    sent = time.perf_counter()
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    latency = time.perf_counter() - sent
+    assert process.returncode == 130, err
+    assert latency < 2.0, f"{latency:.1f} s from Ctrl-C to exit"
+    assert "[incomplete: interrupted]" in out.splitlines()[0] and "Traceback" not in err

@@ -146,3 +146,32 @@ def test_to_xarray_has_particle_and_swept_parameter_coordinates():
     data = result.to_xarray()
     assert list(data["particle"].values) == [0, 1, 2] and list(data["lam"].values) == [0.5, 0.5, 1.0]
     assert isinstance(data, xarray.Dataset)
+
+
+@pytest.fixture(scope="module")
+def nuts_run():
+    compiled = actionc.compile(EXAMPLES[0].parent / "two_wells.act", "nuts")
+    return compiled.run(dt=0.1, steps=300, particles=4, save_every=1, seed=1, warmup=100)
+
+
+@pytest.mark.parametrize("kind", ["trace", "pairs"])
+def test_trace_and_pairs_plots_of_a_sampling_run_render(nuts_run, kind, tmp_path):
+    figure = plot(nuts_run, kind, tmp_path / "figure.png")
+    assert (tmp_path / "figure.png").read_bytes()[:4] == PNG
+    if kind == "trace":  # one row per variable: the chains' draws, their histograms; R-hat in the label
+        assert len(figure.axes) == 4 and "R-hat" in figure.axes[0].get_ylabel()
+        assert len(figure.axes[0].lines) == 4  # a line per chain
+
+
+def test_trace_and_pairs_need_draws(runs, tmp_path):
+    with pytest.raises(RunError, match="need draws"):
+        plot(runs["henon_heiles"], "trace", tmp_path / "x.png")
+
+
+def test_the_cli_plots_the_trace_of_a_saved_sampling_run(tmp_path):
+    out = tmp_path / "run.npz"
+    model = str(EXAMPLES[0].parent / "two_wells.act")
+    arguments = ["--method", "tempering", "--dt", "0.01", "--steps", "200", "--particles", "4", "--warmup", "50"]
+    assert main(["run", model, *arguments, "--out", str(out)]) == 0
+    assert main(["plot", str(out), "--kind", "pairs"]) == 0
+    assert (tmp_path / "run_pairs.png").read_bytes()[:4] == PNG

@@ -187,7 +187,10 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--rtol", type=flags.positive_float, default=1e-6, help="relative tolerance (dopri5)")
     run.add_argument("--atol", type=flags.positive_float, default=1e-9, help="absolute tolerance (dopri5)")
     run.add_argument(
-        "--warmup", type=flags.count, metavar="N", help="warm-up draws, not saved (hmc, nuts; default: --steps)"
+        "--warmup",
+        type=flags.count,
+        metavar="N",
+        help="warm-up draws, not saved (hmc, nuts, tempering; default: --steps)",
     )
     run.add_argument(
         "--target-accept", type=flags.positive_float, help="acceptance the warm-up aims at (hmc, nuts; 0.8)"
@@ -211,6 +214,10 @@ def _parser() -> argparse.ArgumentParser:
         default=1000,
         metavar="K",
         help="--section: crossings kept per particle",
+    )
+    run.add_argument("--replicas", type=flags.positive_count, metavar="K", help="temperatures per chain (tempering; 8)")
+    run.add_argument(
+        "--hottest", type=flags.positive_float, metavar="R", help="hottest temperature over the model's (tempering; 10)"
     )
     run.set_defaults(handler=runs.run)
 
@@ -306,7 +313,18 @@ def _parser() -> argparse.ArgumentParser:
     plot.add_argument("result", metavar="RESULT.npz")
     plot.add_argument(
         "--kind",
-        choices=["auto", "trajectories", "phase", "path", "histogram", "samples", "invariants", "section"],
+        choices=[
+            "auto",
+            "trajectories",
+            "phase",
+            "path",
+            "histogram",
+            "samples",
+            "trace",
+            "pairs",
+            "invariants",
+            "section",
+        ],
         default="auto",
     )
     plot.add_argument("--out", metavar="FIG.png", help="default: RESULT_KIND.png next to the result")

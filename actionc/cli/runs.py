@@ -137,6 +137,7 @@ def _print_diagnostics(result) -> None:
 def _sampler_options(args) -> dict:
     """The options of the adaptive samplers that were given (else their defaults)."""
     given = {"warmup": args.warmup, "target_accept": args.target_accept, "trajectory_length": args.trajectory_length}
+    given |= {"replicas": args.replicas, "hottest": args.hottest}
     return {name: value for name, value in given.items() if value is not None}
 
 

@@ -118,6 +118,7 @@ class KernelMeta:
     stats: tuple[str, ...]  # the integrator's per-particle counters
     control: int  # length of the per-particle control state
     control_options: tuple[tuple[int, str], ...]  # run options that seed control slots
+    control_reports: dict[str, tuple[int, ...]]  # control slots reported per particle after a run
     failures: dict[str, tuple[str, str]]  # advance()'s codes -> (reason, remedy)
     actionc: str
     # indexed kernels: the state's blocks (name, lo, hi; bounds as [[size, coefficient], …, ["", constant]],
@@ -177,6 +178,7 @@ class KernelMeta:
             stats=tuple(raw["stats"]),
             control=int(raw["control"]),
             control_options=tuple((int(slot), name) for slot, name in raw["control_options"]),
+            control_reports={name: tuple(map(int, slots)) for name, slots in raw["control_reports"].items()},
             failures={code: tuple(words) for code, words in raw["failures"].items()},
             actionc=raw["actionc"],
             blocks=tuple(tuple(block) for block in raw.get("blocks", ())),

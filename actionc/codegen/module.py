@@ -264,6 +264,7 @@ def score(x, t, p):
             "stats": list(self.integrator.stats),
             "control": self.integrator.control(system),
             "control_options": [list(option) for option in self.integrator.options],
+            "control_reports": self.integrator.reports(system),
             "failures": {str(code): list(words) for code, words in FAILURES.items()},
             "coordinates": list(system.coordinate_names),
             "conjugates": list(system.conjugate_names),

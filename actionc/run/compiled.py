@@ -139,6 +139,8 @@ class Compiled:
         warmup: int | None = None,
         target_accept: float = 0.8,
         trajectory_length: float = math.pi / 2,
+        replicas: int = 8,
+        hottest: float = 10.0,
         progress: bool | None = None,
         chunk_steps: int | None = None,
         crossings: int = 1000,
@@ -159,7 +161,8 @@ class Compiled:
         as the CLI does without --out — save_every=1 keeps every step.
         threads: worker threads (default: all cores). rtol, atol: tolerances
         of dopri5. warmup, target_accept, trajectory_length: of hmc and nuts
-        (docs/running.md). progress: a progress bar on stderr (default: when
+        (docs/running.md); replicas, hottest: the temperature ladder of
+        tempering (docs/sampling.md). progress: a progress bar on stderr (default: when
         it is a terminal); chunk_steps: steps between Ctrl-C checks (never
         changes the result). crossings: of a model compiled with a section,
         the crossings kept per particle. With invariants=True the invariants
@@ -192,6 +195,8 @@ class Compiled:
             warmup=warmup,
             target_accept=target_accept,
             trajectory_length=trajectory_length,
+            replicas=replicas,
+            hottest=hottest,
             progress=progress,
             chunk_steps=chunk_steps,
             crossings=crossings,

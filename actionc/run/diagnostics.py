@@ -141,7 +141,7 @@ def diagnose(result: Result) -> list[Diagnostic]:
 
 
 def is_sampling_run(result: Result) -> bool:
-    """A run of an exact sampler (mala, hmc, nuts) whose saves are draws,
+    """A run of an exact sampler (mala, hmc, nuts, tempering) whose saves are draws,
     with several chains and enough draws to diagnose."""
     stats = result.meta.get("stats") or {}
     return "proposed" in stats and result.x.shape[1] >= 2 and result.x.shape[0] >= 5
@@ -174,11 +174,45 @@ def summary(result: Result) -> str:
         counters.append(f"{stats['gradients'] / proposed:.1f} gradients per draw")
     if counters:
         lines.append("  " + ", ".join(counters))
-    lines += [f"  warning: {w}" for w in warnings(rows, stats)]
+    lines += _divergent_chains(result.meta.get("divergences") or [])
+    ladder = result.meta.get("ladder")
+    if ladder:
+        lines.append("  swap rates between neighbouring temperatures (× T): " + _swap_rates(ladder))
+    lines += [f"  warning: {w}" for w in warnings(rows, stats, ladder)]
     return "\n".join(lines)
 
 
-def warnings(rows: list[Diagnostic], stats: dict) -> list[str]:
+SHOWN = 8  # chains, and state variables, named in the summary's lines on divergences
+
+
+def _divergent_chains(divergences: list[dict]) -> list[str]:
+    lines = []
+    for chain in divergences[:SHOWN]:
+        start = list(chain["from"].items())
+        where = ", ".join(f"{name} = {value:.4g}" for name, value in start[:SHOWN]) + (
+            ", …" if len(start) > SHOWN else ""
+        )
+        lines.append(
+            f"    chain {chain['chain']}: {chain['count']} divergent, the first at draw {chain['first_draw']}, "
+            f"from {where}"
+        )
+    if len(divergences) > SHOWN:
+        lines.append(f"    … and {len(divergences) - SHOWN} more chain(s) (meta['divergences'])")
+    return lines
+
+
+def _swap_rates(ladder: dict) -> str:
+    ratios, rates = ladder["temperature_ratios"], ladder["swap_rates"]
+    return ", ".join(
+        f"{ratios[k]:.3g} → {ratios[k + 1]:.3g} {'never tried' if rate is None else f'{rate:.2f}'}"
+        for k, rate in enumerate(rates)
+    )
+
+
+SWAP_LIMIT = 0.1  # neighbours that swap less often hardly pass states down the ladder (Earl & Deem 2005, §3)
+
+
+def warnings(rows: list[Diagnostic], stats: dict, ladder: dict | None = None) -> list[str]:
     out = []
     high = [r.name for r in rows if not r.rhat <= RHAT_LIMIT]
     if high:
@@ -196,5 +230,10 @@ def warnings(rows: list[Diagnostic], stats: dict) -> list[str]:
         out.append(
             "divergent transitions: the sampler could not follow the energy somewhere (a funnel, a sharp ridge); "
             "the draws may be biased; raise --target-accept or reparametrize the model"
+        )
+    if ladder and any(rate is not None and rate < SWAP_LIMIT for rate in ladder["swap_rates"]):
+        out.append(
+            f"some neighbouring temperatures swap less than {SWAP_LIMIT:.0%} of the time: states hardly travel down "
+            "the ladder; use more --replicas, or a smaller --hottest"
         )
     return out

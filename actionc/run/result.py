@@ -93,6 +93,45 @@ class Result:
         swept = {k: ("particle", np.asarray(v, float)) for k, v in self.meta["params"].items() if isinstance(v, list)}
         return xarray.Dataset(data, coords={**coords, **swept}, attrs={"meta": json.dumps(self.meta)})
 
+    def to_arviz(self):
+        """A sampling run (mala, hmc, nuts, tempering) in the layout of
+        ArviZ 1.x: an xarray.DataTree whose `posterior` group holds each
+        state variable as (chain, draw) — particles are chains, the saves
+        after t = 0 are draws — and whose `sample_stats` group holds the
+        sampler's counters per chain (acceptance rate, divergences, gradients
+        per draw, NUTS's mean tree depth: the kernel keeps them per chain,
+        not per draw). Needs xarray ≥ 2024.10 (pip install "actionc[arviz]")."""
+        try:
+            import xarray
+        except ImportError as error:
+            raise ImportError('to_arviz needs xarray: pip install "actionc[arviz]"') from error
+        stats = self.meta.get("stats_per_chain") or {}
+        if "proposed" not in stats:
+            raise ValueError("to_arviz needs the result of a sampler (--method mala, hmc, nuts or tempering)")
+        draws = self.x[1:]
+        coords = {"chain": np.arange(draws.shape[1]), "draw": np.arange(draws.shape[0])}
+        posterior = xarray.Dataset(
+            {name: (("chain", "draw"), draws[:, :, k].T) for k, name in enumerate(self.names)}, coords=coords
+        )
+        proposed = np.maximum(np.asarray(stats["proposed"]), 1.0)
+        per_chain = {"acceptance_rate": np.asarray(stats["accepted"]) / proposed}
+        if "divergences" in stats:
+            per_chain["divergences"] = np.asarray(stats["divergences"], dtype=int)
+        if "gradients" in stats:
+            per_chain["gradients_per_draw"] = np.asarray(stats["gradients"]) / proposed
+        if "tree_depth" in stats:
+            per_chain["tree_depth"] = np.asarray(stats["tree_depth"]) / proposed
+        sample_stats = xarray.Dataset(
+            {name: (("chain",), values) for name, values in per_chain.items()}, coords={"chain": coords["chain"]}
+        )
+        version = (self.meta.get("versions") or {}).get("actionc", "")
+        attrs = {"inference_library": "actionc", "inference_library_version": version}
+        attrs |= {"model": self.meta["model"], "method": self.meta["method"]}
+        tree = xarray.DataTree.from_dict({"posterior": posterior, "sample_stats": sample_stats})
+        for group in ("posterior", "sample_stats"):
+            tree[group].attrs.update(attrs)
+        return tree
+
     def summary(self) -> str:
         """Final mean and standard deviation of each state variable, and the
         drift of each invariant, over the particles that did not diverge
@@ -292,6 +331,14 @@ def _check_meta(meta, particles: int) -> None:
             raise ResultFileError(f"its meta lists a failure of particle {failure['particle']}, of {particles}")
     if not isinstance(meta.get("stats", {}), dict) or not isinstance(meta.get("source", ""), str):
         raise ResultFileError("'stats' or 'source' in its meta is not what a run writes")
+    per_chain = meta.get("stats_per_chain", {})
+    if not isinstance(per_chain, dict) or not all(
+        isinstance(values, list)
+        and len(values) == particles
+        and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
+        for values in per_chain.values()
+    ):
+        raise ResultFileError(f"'stats_per_chain' in its meta is not lists of {particles} number(s)")
 
 
 # ---- outputs ---------------------------------------------------------------

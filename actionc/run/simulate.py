@@ -63,6 +63,8 @@ def simulate(
     warmup: int | None = None,
     target_accept: float = 0.8,
     trajectory_length: float = math.pi / 2,
+    replicas: int = 8,
+    hottest: float = 10.0,
     progress: bool | None = None,
     chunk_steps: int | None = None,
     crossings: int = 1000,
@@ -81,7 +83,9 @@ def simulate(
     rtol, atol: tolerances of adaptive methods (dopri5).
     warmup, target_accept, trajectory_length: of the adaptive samplers (hmc,
     nuts): warm-up draws run before the saved steps and are not saved
-    (default: as many as steps), see docs/running.md.
+    (default: as many as steps), see docs/running.md. replicas, hottest: of
+    tempering, the number of temperatures per chain and the ratio of the
+    hottest to the model's (docs/sampling.md); tempering warms up too.
     chunk_steps fixes how many steps run between progress updates (by
     default about a quarter second's worth); it never changes the result.
     data: the flat data arrays of an indexed model (actionc.run.inputs).
@@ -135,7 +139,11 @@ def simulate(
         "warmup": warmup,
         "target_accept": target_accept,
         "trajectory_length": trajectory_length,
+        "replicas": replicas,
+        "hottest": hottest,
     }
+    if any(option == "replicas" for _, option in meta.control_options):
+        _check_ladder(replicas, hottest, meta.stats)
     for slot, option in meta.control_options:  # e.g. dopri5's tolerances
         state.control[:, slot] = run_options[option]
     fixed = (state.x, p, p_stride, state.streams, state.control, state.stats, state.status, state.failed_at)
@@ -158,11 +166,6 @@ def simulate(
         raise RunError("the initial state is not finite", hint="check the init values and the parameters")
     if params:
         _check_overrides(module, state.x[: p.shape[0]], p, _parameters(dict(meta.params), {}, 1)[0], params)
-    if warmup:  # adaptive samplers: warm-up draws, not saved, before the saved steps
-        arguments = (*fixed, float(t0), float(dt), 0, warmup, warmup + 1, no_saves, *initial)
-        with ThreadPoolExecutor(max_workers=threads) as pool:
-            if _run_blocks(pool, module.run_particles, threads, particles, arguments):
-                raise KeyboardInterrupt
 
     n_saves = steps // save_every
     saves = np.empty((n_saves + 1, particles, n))
@@ -172,8 +175,18 @@ def simulate(
     if chunk_steps is not None and chunk_steps < 1:
         raise RunError("chunk_steps must be a positive number of steps")
     chunk = chunk_steps or max(1, 100_000 // particles)  # about a millisecond; grows to CHUNK_SECONDS
+    warmed = 0
     try:
         with _CtrlC() as ctrl_c, ThreadPoolExecutor(max_workers=threads) as pool:
+            # adaptive samplers: warm-up draws, not saved, before the saved steps, in chunks as the steps
+            while warmed < warmup and not ctrl_c.pressed and not interrupted:
+                count = min(chunk, warmup - warmed)
+                started = time.perf_counter()
+                arguments = (*fixed, float(t0), float(dt), warmed, count, count + 1, no_saves, *initial)
+                interrupted = _run_blocks(pool, module.run_particles, threads, particles, arguments)
+                warmed += count
+                if chunk_steps is None:
+                    chunk = _next_chunk(chunk, count, time.perf_counter() - started)
             while done < steps and not ctrl_c.pressed and not interrupted:
                 count, local_every, rows = _chunk(done, min(chunk, steps - done), save_every)
                 first_save = done // save_every + 1
@@ -201,9 +214,13 @@ def simulate(
     if meta.event is not None:
         events.attach(result, meta.event, *recorded)
     if adaptive:
-        result.meta["warmup"] = warmup
+        result.meta["warmup"] = warmed  # fewer than asked when Ctrl-C stopped it
+    if "divergences" in meta.stats:
         divergences = state.stats[:, meta.stats.index("divergences")]
         result.meta["divergences_per_chain"] = divergences.astype(int).tolist()
+        result.meta["divergences"] = _divergences(meta, state, divergences)
+    if "replicas" in run_options and "swaps_0" in meta.stats:
+        result.meta["ladder"] = ladder(result.meta["stats"], replicas, hottest)
     return result
 
 
@@ -228,6 +245,46 @@ def _drawn(init: dict, names: list[str], seed: int, particles: int) -> dict:
             _initial_overrides(names, {name: 0.0})  # an unknown name is refused with its hint
             init[name] = draw(value, seed, names.index(name), particles)
     return init
+
+
+def _divergences(meta, state: _Particles, counts: np.ndarray) -> list[dict]:
+    """Per chain with divergent transitions: how many, the first one's draw
+    (1-based, after warm-up) and the state its trajectory started from."""
+    reports = meta.control_reports
+    if "first_divergent_draw" not in reports:
+        return []
+    draw = state.control[:, reports["first_divergent_draw"][0]]
+    start = state.control[:, list(reports["first_divergence_from"])]
+    return [
+        {
+            "chain": int(i),
+            "count": int(counts[i]),
+            "first_draw": int(draw[i]),
+            "from": dict(zip(meta.state, start[i].tolist())),
+        }
+        for i in np.flatnonzero(counts)
+    ]
+
+
+def ladder(stats: Mapping[str, float], replicas: int, hottest: float) -> dict:
+    """A tempering run's ladder: temperatures relative to the model's, and
+    the swap rate of each neighbour pair over all chains (NaN: never tried)."""
+    ratios = [hottest ** (k / (replicas - 1)) for k in range(replicas)]
+    rates = []
+    for k in range(replicas - 1):
+        tries = stats[f"swap_tries_{k}"]
+        rates.append(stats[f"swaps_{k}"] / tries if tries else None)
+    return {"replicas": replicas, "hottest": hottest, "temperature_ratios": ratios, "swap_rates": rates}
+
+
+def _check_ladder(replicas: int, hottest: float, stats: tuple[str, ...]) -> None:
+    most = sum(1 for name in stats if name.startswith("swaps_")) + 1
+    if not isinstance(replicas, (int, np.integer)) or not 2 <= replicas <= most:
+        raise RunError(f"--replicas must be a whole number from 2 to {most}, not {replicas!r}")
+    if not (isinstance(hottest, (int, float)) and math.isfinite(hottest) and hottest > 1):
+        raise RunError(
+            f"--hottest must be a number above 1 (the hottest temperature over the model's), not {hottest!r}"
+        )
 
 
 class _CtrlC:
@@ -479,6 +536,8 @@ def _result(
     stats = {name: float(state.stats[:, k].sum()) for k, name in enumerate(meta.stats)}
     if "accepted" in stats and stats.get("proposed"):
         stats["acceptance_rate"] = stats["accepted"] / stats["proposed"]
+    # a sampler's counters per chain too (for to_arviz), but not the ladder's pairs
+    per_chain = [name for name in meta.stats if "proposed" in meta.stats and not name.startswith("swap")]
     info = {
         "model": meta.model,
         "model_hash": model_hash,
@@ -495,6 +554,7 @@ def _result(
         "diverged": len(failures),
         "failures": failures[:100],
         "stats": stats,
+        "stats_per_chain": {name: state.stats[:, meta.stats.index(name)].tolist() for name in per_chain},
         "complete": done == steps,
         "versions": {"actionc": __version__, "numba": numba.__version__, "numpy": np.__version__},
     }

@@ -98,3 +98,21 @@ class Stream:
                 self.normal()
             elif initial.distribution == "uniform":
                 self.uniform()
+
+
+def tempering(energy, grad, replicas, dt, temperatures, friction, stream, parity):
+    """One replica-exchange step (Earl & Deem 2005): a MALA move of every
+    replica at its temperature, then Metropolis swaps of the neighbour pairs
+    (k, k+1) with k of the step's parity. Draws from `stream` in the
+    kernel's order; returns the replicas and the list of swapped pairs."""
+    replicas = [q.copy() for q in replicas]
+    for k, temperature in enumerate(temperatures):
+        xi = np.array([stream.normal() for _ in replicas[k]])
+        replicas[k], _ = mala(energy, grad, replicas[k], dt, temperature, friction, xi, stream.uniform())
+    swapped = []
+    for k in range(parity, len(replicas) - 1, 2):
+        beta_gap = 1 / temperatures[k] - 1 / temperatures[k + 1]
+        if stream.uniform() < math.exp(min(0.0, beta_gap * (energy(replicas[k]) - energy(replicas[k + 1])))):
+            replicas[k], replicas[k + 1] = replicas[k + 1], replicas[k]
+            swapped.append(k)
+    return replicas, swapped

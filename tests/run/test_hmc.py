@@ -37,6 +37,26 @@ def gaussian_model(n: int, condition: float, seed: int = 0):
     return f"model gaussian\nparam T = 1\nstate {names}\nenergy = ({body})\ntemperature = T\n", mean, cov
 
 
+def banded_gaussian_model(n: int, condition: float):
+    """A correlated Gaussian whose precision is tridiagonal, 1 on the diagonal
+    and −a beside it, a set for the condition number (eigenvalues
+    1 − 2a cos(kπ/(n+1))): ½Σ d_i² − aΣ d_i d_{i+1} with d = x − m. Its
+    text grows as n, where a dense precision's grows as n² (a 100-D one is
+    beyond the 128 KB a model may have); most of its condition is
+    correlation, which a diagonal mass matrix cannot undo."""
+    c = np.cos(np.pi / (n + 1))
+    a = (condition - 1) / (condition + 1) / (2 * c)
+    precision = np.eye(n) - a * (np.eye(n, k=1) + np.eye(n, k=-1))
+    mean = np.linspace(-1.0, 1.0, n)
+    d = [f"(x{i} {'-' if m >= 0 else '+'} {abs(float(m))!r})" for i, m in enumerate(mean)]
+    squares = " + ".join(f"{d[i]}^2" for i in range(n))
+    neighbours = " + ".join(f"{d[i]}*{d[i + 1]}" for i in range(n - 1))
+    names = ", ".join(f"x{i}" for i in range(n))
+    energy = f"(({squares})/2\n    - {float(a)!r}*({neighbours}))"
+    text = f"model gaussian\nparam T = 1\nstate {names}\nenergy = {energy}\ntemperature = T\n"
+    return text, mean, np.linalg.inv(precision)
+
+
 def moment_z_scores(draws: np.ndarray, mean: np.ndarray, cov: np.ndarray) -> np.ndarray:
     """(estimate − truth) / MCSE for every mean and every covariance entry,
     each MCSE from the ESS of its own series (draws: draws × chains × n)."""
@@ -50,8 +70,8 @@ def moment_z_scores(draws: np.ndarray, mean: np.ndarray, cov: np.ndarray) -> np.
     return np.array(scores)
 
 
-def check_gaussian(method: str, n: int, condition: float, tmp_path, chains: int, draws: int, warmup: int):
-    text, mean, cov = gaussian_model(n, condition)
+def check_gaussian(method: str, n: int, condition: float, tmp_path, chains: int, draws: int, warmup: int, model=None):
+    text, mean, cov = (model or gaussian_model)(n, condition)
     path = tmp_path / "gaussian.act"
     path.write_text(text)
     compiled = actionc.compile(path, method)
@@ -75,9 +95,23 @@ def test_nuts_reproduces_a_correlated_gaussian_of_condition_number_100(tmp_path)
 
 @pytest.mark.slow
 @pytest.mark.parametrize("method", ["nuts", "hmc"])
-@pytest.mark.parametrize("n", [20, 100])
-def test_larger_correlated_gaussians_of_condition_number_100(method, n, tmp_path):
-    check_gaussian(method, n, 100.0, tmp_path, chains=8, draws=2000, warmup=1000)
+def test_a_20_d_dense_correlated_gaussian_of_condition_number_100(method, tmp_path):
+    check_gaussian(method, 20, 100.0, tmp_path, chains=8, draws=2000, warmup=1000)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("method", ["nuts", "hmc"])
+def test_a_100_d_correlated_gaussian_of_condition_number_100(method, tmp_path):
+    check_gaussian(method, 100, 100.0, tmp_path, chains=8, draws=2000, warmup=1000, model=banded_gaussian_model)
+
+
+def test_the_banded_gaussian_has_the_condition_number_it_says():
+    _, _, cov = banded_gaussian_model(100, 100.0)
+    eigenvalues = np.linalg.eigvalsh(cov)
+    assert eigenvalues.max() / eigenvalues.min() == pytest.approx(100.0, rel=1e-9)
+    scale = 1 / np.sqrt(np.diag(cov))
+    correlation = np.linalg.eigvalsh(cov * scale[:, None] * scale[None, :])
+    assert correlation.max() / correlation.min() > 50  # what is left once a diagonal M has rescaled each variable
 
 
 def double_well_histogram(compiled, temperature: float):
@@ -115,7 +149,16 @@ def test_divergences_on_neals_funnel_are_reported_per_chain(method, tmp_path):
     result = actionc.compile(path, method).run(dt=0.1, steps=500, particles=8, seed=5, save_every=1, warmup=500)
     per_chain = result.meta["divergences_per_chain"]
     assert len(per_chain) == 8 and sum(per_chain) == result.meta["stats"]["divergences"] > 0
-    assert "divergent transitions" in diagnostics.summary(result)
+    summary = diagnostics.summary(result)
+    assert "divergent transitions" in summary
+    # where: each chain's first divergent draw, and the state its trajectory left from: the funnel's neck,
+    # where v is low and the scale of x, e^(v/2), is too small for the adapted step
+    chains = result.meta["divergences"]
+    assert [c["chain"] for c in chains] == [i for i, d in enumerate(per_chain) if d]
+    assert [c["count"] for c in chains] == [d for d in per_chain if d]
+    assert all(1 <= c["first_draw"] <= 500 and list(c["from"]) == result.names for c in chains)
+    assert np.median([c["from"]["v"] for c in chains]) < -1  # v ~ N(0, 3): the lower sixth of the funnel
+    assert f"chain {chains[0]['chain']}: {chains[0]['count']} divergent, the first at draw" in summary
     # (the negative control, a Gaussian without divergences, is in check_gaussian)
 
 
@@ -137,7 +180,8 @@ def test_hmc_without_warm_up_is_the_textbook_step():
             accepted += accept
         np.testing.assert_allclose(result.x[-1, particle], q, rtol=1e-9, atol=1e-10)  # 300 fused leapfrog steps
     np.testing.assert_allclose(result.meta["stats"]["accepted"], accepted, rtol=1e-9)
-    assert result.meta["stats"]["gradients"] == 2 * steps * (1 + math.ceil(length / dt))
+    # ∇U at the start of a draw is the one the last draw left: evaluated once per chain, at its first draw
+    assert result.meta["stats"]["gradients"] == 2 * (1 + steps * math.ceil(length / dt))
 
 
 @pytest.mark.parametrize("method", ["nuts", "hmc"])
@@ -166,3 +210,25 @@ def test_warm_up_draws_are_not_saved_and_adapt_the_step():
     assert per_draw(warm) < per_draw(cold) / 10
     # and the mean acceptance statistic is near the target (0.8; ESS of 200 draws: generous)
     assert 0.65 < warm.meta["stats"]["acceptance_rate"] < 0.97
+
+
+def first_step(compiled, dt: float, warmup: int) -> float:
+    """ε₀ of a chain's first draw from dt: exp(μ)/10, μ being dual averaging's log 10ε₀."""
+    control = [0.0] * compiled.meta.control
+    control[0], control[1] = float(warmup), 0.8
+    stream = Stream(compiled, 3, 0).state
+    _, _, control, _, _ = compiled.numba("advance")(
+        (-1.0, 0.2), 0.0, dt, np.array([0.5]), stream, tuple(control), (0.0,) * len(compiled.meta.stats)
+    )
+    return math.exp(control[7]) / 10
+
+
+@pytest.mark.parametrize("method", ["nuts", "hmc"])
+def test_the_first_step_size_is_stans_heuristic_whatever_dt(method):
+    compiled = actionc.compile(EXAMPLE_DIR / "double_well.act", method)
+    # doubling or halving from dt until one leapfrog step crosses acceptance 0.8: for the double well at
+    # T = 0.5 (curvature 8 / T in x) that is ε ≈ 0.25–0.5, from a dt nine orders of magnitude either way
+    steps = [first_step(compiled, dt, warmup=100) for dt in (1e-6, 1e3)]
+    assert all(0.1 < step < 2 for step in steps), steps
+    # negative control: without warm-up the first step is dt itself
+    assert first_step(compiled, 1e-6, warmup=0) == pytest.approx(1e-6)

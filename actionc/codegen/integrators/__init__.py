@@ -10,6 +10,7 @@ from actionc.codegen.integrators.langevin import BAOAB, MALA
 from actionc.codegen.integrators.nuts import NUTS
 from actionc.codegen.integrators.stochastic import EULER_MARUYAMA, HEUN, MILSTEIN, PREDICTOR_CORRECTOR, SRA1
 from actionc.codegen.integrators.symplectic import LEAPFROG, YOSHIDA4
+from actionc.codegen.integrators.tempering import TEMPERING
 from actionc.codegen.integrators.variational import VARIATIONAL, VARIATIONAL_TRAPEZOID
 from actionc.errors import MethodError
 from actionc.kinds import Kind
@@ -35,6 +36,7 @@ INTEGRATORS: dict[str, Integrator] = {
         MALA,
         HMC,
         NUTS,
+        TEMPERING,
     )
 }
 

@@ -43,6 +43,8 @@ class Integrator:
     # run options that seed control slots before the first step: (slot, option name)
     options: tuple[tuple[int, str], ...] = ()
     needs: tuple[str, ...] = ("drift",)  # model functions it calls
+    # control slots the driver reports per particle after a run, by name (a sampler's first divergence)
+    reports: Callable[[System], dict[str, list[int]]] = lambda system: {}
     requires: tuple[Requirement, ...] = ()  # what lower adds to the System for it (actionc.lower.equip)
 
 

@@ -33,18 +33,22 @@ def advance(x, t, dt, p, s, c, counts):
     a Metropolis test on H; in warm-up, one adaptation step."""
     temperature = gibbs_constants(p)[0]
     scalars, inverse_mass, mean, m2 = warmup_state(c, dt, {n})
-    step = scalars[4]
+    divergence = divergence_state(c, {n})
+    cached = cached_state(c, {n})
     q0, q, r, gradient = np.empty({n}), np.empty({n}), np.empty({n}), np.empty({n})
     for i in range({n}):
         q0[i] = x[i]
         q[i] = x[i]
-    u0 = potential(q, t, p, temperature, gradient)
+    if scalars[0] > 0.0 and c[4] <= 0.0:  # the first warm-up draw
+        s = restart_step(scalars, q, inverse_mass, t, p, temperature, s)
+    step = scalars[4]
+    u0, evaluations = start_potential(q, t, p, temperature, gradient, cached)
+    gradient0 = gradient.copy()
     s = draw_momentum(r, inverse_mass, s)
     h0 = u0 + kinetic(r, inverse_mass)
     n_steps = min({MAX_STEPS}, max(1, int(math.ceil(scalars[2] / step))))
     divergent = False
-    h1 = h0
-    evaluations = 1.0
+    h1, u1 = h0, u0
     for k in range(n_steps):
         evaluations += 1.0
         u1 = leapfrog(q, r, gradient, step, inverse_mass, t, p, temperature)
@@ -57,13 +61,19 @@ def advance(x, t, dt, p, s, c, counts):
     if v >= accept_stat:
         for i in range({n}):
             q[i] = q0[i]
+        keep(cached, u0, gradient0)
+    else:
+        keep(cached, u1, gradient)
     sampling = scalars[3] >= scalars[0]
-    adapt(scalars, inverse_mass, mean, m2, q, accept_stat, {n})
+    if adapt(scalars, inverse_mass, mean, m2, q, accept_stat, {n}):  # a new metric: a new first step (as Stan)
+        s = restart_step(scalars, q, inverse_mass, t, p, temperature, s)
     accepted, proposed, divergences, gradients = counts
     if sampling:
         accepted += accept_stat
         proposed += 1.0
-        divergences += 1.0 if divergent else 0.0
+        if divergent:
+            divergences += 1.0
+            note_divergence(divergence, proposed, x)
         gradients += evaluations
     return {tuple_of("q[{k}]", n)}, s, {warmup.control_tuple(n)}, (accepted, proposed, divergences, gradients), 0
 '''
@@ -80,4 +90,5 @@ HMC = Integrator(
     control=lambda system: warmup.control_length(len(system.state)),
     options=((0, "warmup"), (1, "target_accept"), (2, "trajectory_length")),
     needs=("energy", "grad_energy", "gibbs_constants"),
+    reports=warmup.reports,
 )

@@ -71,18 +71,23 @@ def advance(x, t, dt, p, s, c, counts):
     """One NUTS draw; in warm-up, one adaptation step."""
     temperature = gibbs_constants(p)[0]
     scalars, inverse_mass, mean, m2 = warmup_state(c, dt, {n})
-    step = scalars[4]
+    divergence = divergence_state(c, {n})
+    cached = cached_state(c, {n})
     q, r, gradient = np.empty({n}), np.empty({n}), np.empty({n})
     for i in range({n}):
         q[i] = x[i]
-    u0 = potential(q, t, p, temperature, gradient)
+    if scalars[0] > 0.0 and c[4] <= 0.0:  # the first warm-up draw
+        s = restart_step(scalars, q, inverse_mass, t, p, temperature, s)
+    step = scalars[4]
+    u0, evaluations = start_potential(q, t, p, temperature, gradient, cached)
     s = draw_momentum(r, inverse_mass, s)
     h0 = u0 + kinetic(r, inverse_mass)
     # the trajectory's two ends (q, r, ∇U), its draw, its momentum sum, its log weight
     q_left, r_left, g_left = q.copy(), r.copy(), gradient.copy()
     q_right, r_right, g_right = q.copy(), r.copy(), gradient.copy()
     draw, r_sum, log_weight = q.copy(), r.copy(), 0.0
-    sub_draw, sub_sum = np.empty({n}), np.empty({n})
+    draw_u, draw_gradient = u0, gradient.copy()  # U and ∇U at the draw, kept for the next one
+    sub_draw, sub_sum, sub_u, sub_gradient = np.empty({n}), np.empty({n}), 0.0, np.empty({n})
     r_checkpoints, sum_checkpoints = np.empty(({MAX_DEPTH}, {n})), np.empty(({MAX_DEPTH}, {n}))
     accept_sum, leaves, depth = 0.0, 0, 0
     divergent = False
@@ -109,6 +114,8 @@ def advance(x, t, dt, p, s, c, counts):
             v, s = uniform(s)
             if v < math.exp(weight - total):  # uniform progressive sampling
                 copy(sub_draw, q)
+                sub_u = u
+                copy(sub_gradient, gradient)
             sub_weight = total
             if leaf == 0:
                 copy(sub_sum, r)
@@ -136,20 +143,26 @@ def advance(x, t, dt, p, s, c, counts):
         v, s = uniform(s)
         if v < math.exp(sub_weight - log_weight):  # biased progressive sampling
             copy(draw, sub_draw)
+            draw_u = sub_u
+            copy(draw_gradient, sub_gradient)
         log_weight = max(log_weight, sub_weight) + math.log1p(math.exp(-abs(log_weight - sub_weight)))
         for i in range({n}):
             r_sum[i] += sub_sum[i]
         if turning(r_left, r_right, r_sum, inverse_mass):
             break
+    keep(cached, draw_u, draw_gradient)
     accept_stat = accept_sum / leaves
     sampling = scalars[3] >= scalars[0]
-    adapt(scalars, inverse_mass, mean, m2, draw, accept_stat, {n})
+    if adapt(scalars, inverse_mass, mean, m2, draw, accept_stat, {n}):  # a new metric: a new first step (as Stan)
+        s = restart_step(scalars, draw, inverse_mass, t, p, temperature, s)
     accepted, proposed, divergences, gradients, depths = counts
     if sampling:
         accepted += accept_stat
         proposed += 1.0
-        divergences += 1.0 if divergent else 0.0
-        gradients += 1.0 + leaves
+        if divergent:
+            divergences += 1.0
+            note_divergence(divergence, proposed, x)
+        gradients += evaluations + leaves
         depths += depth
     counts = (accepted, proposed, divergences, gradients, depths)
     return {tuple_of("draw[{k}]", n)}, s, {warmup.control_tuple(n)}, counts, 0
@@ -167,4 +180,5 @@ NUTS = Integrator(
     control=lambda system: warmup.control_length(len(system.state)),
     options=((0, "warmup"), (1, "target_accept")),
     needs=("energy", "grad_energy", "gibbs_constants"),
+    reports=warmup.reports,
 )

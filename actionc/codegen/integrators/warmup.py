@@ -10,6 +10,15 @@ adaptation, per chain, in the chain's control slots.
   are scaled to 15% / 75% / 10% of a warm-up shorter than 150), with
   Stan's shrinkage M⁻¹ = (k/(k+5)) var + 10⁻³ (5/(k+5)); dual averaging
   restarts after each window.
+- A first step size by Stan's heuristic (Hoffman & Gelman 2014, Alg. 4, as
+  Stan's base_hmc::init_stepsize), from dt at the first draw and from the
+  current step after each new metric: double or halve ε until one leapfrog
+  step crosses an acceptance probability of 0.8.
+
+The chain's first divergent transition after warm-up is noted too: its
+draw (1-based; 0: none yet) and the state its trajectory started from.
+And each draw leaves U and ∇U at the state it chose, so that the next draw
+starts without evaluating them again.
 
 The control state c of a chain, as slots:
     0 warm-up draws N (run option `warmup`)     1 target acceptance δ (`target_accept`)
@@ -17,6 +26,8 @@ The control state c of a chain, as slots:
     3 draws done   4 step size ε (0: not yet started: take dt)
     5 log ε̄   6 H̄   7 μ   8 dual-averaging iterations   9 draws in the window
     10 … 10+n−1: M⁻¹ (0: not yet started: 1)   then the window's Welford mean, then its M2
+    then the first divergent draw, then the n values of the state it started from
+    then 1 once U and ∇U at the chain's state are kept, U, then the n values of ∇U
 """
 
 from actionc.codegen.integrators.base import tuple_literal
@@ -67,13 +78,94 @@ def warmup_state(c, dt, n):
 
 
 @jit_call
+def divergence_state(c, n):
+    """The first divergent draw and the state it started from, as an array."""
+    divergence = np.empty(n + 1)
+    for i in range(n + 1):
+        divergence[i] = c[SCALARS + 3 * n + i]
+    return divergence
+
+
+@jit_call
+def note_divergence(divergence, draw, x):
+    """Keep the chain's first divergent draw (1-based) and where its trajectory started."""
+    if divergence[0] == 0.0:
+        divergence[0] = draw
+        for i in range(len(x)):
+            divergence[1 + i] = x[i]
+
+
+@jit_call
+def cached_state(c, n):
+    """(kept?, U, ∇U) at the chain's state, as the last draw left them."""
+    cached = np.empty(n + 2)
+    for i in range(n + 2):
+        cached[i] = c[SCALARS + 4 * n + 1 + i]
+    return cached
+
+
+@jit_call
+def start_potential(q, t, p, temperature, gradient, cached):
+    """U at the chain's state q, ∇U written into gradient: as the last draw
+    kept them, or evaluated. Returns (U, gradient evaluations made)."""
+    if cached[0] != 0.0:
+        for i in range(len(q)):
+            gradient[i] = cached[2 + i]
+        return cached[1], 0.0
+    return potential(q, t, p, temperature, gradient), 1.0
+
+
+@jit_call
+def keep(cached, u, gradient):
+    """Keep U and ∇U at the state a draw chose, for the next draw."""
+    cached[0], cached[1] = 1.0, u
+    for i in range(len(gradient)):
+        cached[2 + i] = gradient[i]
+
+
+@jit_call
+def initial_step(q, step, inverse_mass, t, p, temperature, s):
+    """Stan's heuristic: the log acceptance of one leapfrog step of ε from
+    q (fresh momenta each try) sets a direction; ε doubles (or halves)
+    until it crosses log 0.8. Returns (ε, stream)."""
+    n = len(q)
+    position, r, gradient = np.empty(n), np.empty(n), np.empty(n)
+    direction = 0
+    while 1e-300 < step < 1e7:
+        for i in range(n):
+            position[i] = q[i]
+        u0 = potential(position, t, p, temperature, gradient)
+        s = draw_momentum(r, inverse_mass, s)
+        h0 = u0 + kinetic(r, inverse_mass)
+        u1 = leapfrog(position, r, gradient, step, inverse_mass, t, p, temperature)
+        delta = h0 - (u1 + kinetic(r, inverse_mass))
+        if not delta == delta:  # NaN: as an infinite energy error
+            delta = -math.inf
+        if direction == 0:
+            direction = 1 if delta > math.log(0.8) else -1
+            continue
+        if (direction == 1 and not delta > math.log(0.8)) or (direction == -1 and not delta < math.log(0.8)):
+            break
+        step = 2.0 * step if direction == 1 else 0.5 * step
+    return step, s
+
+
+@jit_call
+def restart_step(scalars, q, inverse_mass, t, p, temperature, s):
+    """A new first step size by the heuristic, and dual averaging's μ = log 10ε."""
+    scalars[4], s = initial_step(q, scalars[4], inverse_mass, t, p, temperature, s)
+    scalars[7] = math.log(10.0 * scalars[4])
+    return s
+
+
+@jit_call
 def adapt(scalars, inverse_mass, mean, m2, q, accept_stat, n):
     """After a warm-up draw q with mean acceptance statistic accept_stat:
     one dual-averaging step, one Welford step, and a new metric at a
-    window's end. Does nothing after warm-up."""
+    window's end (then returns True). Does nothing after warm-up."""
     draw, warmup = int(scalars[3]), int(scalars[0])
     if draw >= warmup:
-        return
+        return False
     scalars[3] = draw + 1
     iteration = scalars[8] + 1.0
     scalars[8] = iteration
@@ -103,6 +195,7 @@ def adapt(scalars, inverse_mass, mean, m2, q, accept_stat, n):
         scalars[7] = math.log(10.0 * scalars[4])
     if draw + 1 == warmup:
         scalars[4] = math.exp(scalars[5])
+    return ends
 
 
 @jit_call
@@ -147,14 +240,25 @@ DIVERGENCE = 1000.0  # an energy error above this ends a trajectory as divergent
 
 
 def control_length(n: int) -> int:
-    return SCALARS + 3 * n
+    return SCALARS + 5 * n + 3
 
 
 def control_tuple(n: int) -> str:
-    """The returned control state: the scalars, then the three vectors."""
+    """The returned control state: the scalars, the three vectors, the first divergence, U and ∇U kept."""
     items = [f"scalars[{k}]" for k in range(SCALARS)]
     items += [f"{name}[{k}]" for name in ("inverse_mass", "mean", "m2") for k in range(n)]
+    items += [f"divergence[{k}]" for k in range(n + 1)]
+    items += [f"cached[{k}]" for k in range(n + 2)]
     return tuple_literal(items)
+
+
+def reports(system) -> dict[str, list[int]]:
+    """The control slots the driver reports per chain after a run."""
+    first = SCALARS + 3 * len(system.state)
+    return {
+        "first_divergent_draw": [first],
+        "first_divergence_from": list(range(first + 1, first + 1 + len(system.state))),
+    }
 
 
 def applies(system) -> str | None:
