@@ -182,6 +182,8 @@ class _IndexedWriter:
             "stats": list(self.method.stats),
             "control": 1,
             "control_options": [],
+            "control_reports": {},
+            "event": None,
             "failures": {str(code): list(words) for code, words in FAILURES.items()},
             "coordinates": [system.blocks[k].name for k in system.coordinates],
             "conjugates": [system.blocks[k].name for k in system.conjugates],
