@@ -27,6 +27,8 @@ def run(args) -> int:
     from actionc.methods import decode
     from actionc.pipeline import compile
     from actionc.run.result import check_output, partial_output
+    from actionc.run.store import check_output as check_store
+    from actionc.run.store import is_store
 
     if args.dt is None and (not decode(args.method).is_sampler or args.steps is None):
         print("actionc run: error: --dt is required (samplers may give --steps alone)", file=sys.stderr)
@@ -44,17 +46,23 @@ def run(args) -> int:
     if steps >= MAX_STEPS:
         print("actionc run: error: too many steps (at most 2^62 - 1): a larger --dt or a shorter run", file=sys.stderr)
         return EXIT_USAGE
+    if args.scheduler and args.threads:
+        print("actionc run: error: --threads is for local runs; a Dask worker's threads are its own", file=sys.stderr)
+        return EXIT_USAGE
+    if args.particles_per_task and not args.scheduler:
+        print("actionc run: error: --particles-per-task needs --scheduler", file=sys.stderr)
+        return EXIT_USAGE
     replacing = False
     if args.out:
         try:  # before the run, so that no work is lost to an output that cannot be written
-            replacing = check_output(args.out).exists()
+            replacing = (check_store(args.out) if is_store(args.out) else check_output(args.out)).exists()
         except OutputError as error:
             return failure("run", error, args.out)
     save_every = args.save_every or (1 if args.out else _summary_save_every(steps))
     try:
         compiled = compile(args.file, args.method)
         dt = args.dt or compiled.horizon(**dict(args.set)) / steps  # a sampler's default: T over the steps
-        result = compiled.run(
+        options = dict(
             dt=dt,
             steps=steps,
             particles=args.particles,
@@ -62,13 +70,19 @@ def run(args) -> int:
             params=dict(args.set),
             init=dict(args.init),
             save_every=save_every,
-            threads=args.threads,
             rtol=args.rtol,
             atol=args.atol,
             **_sampler_options(args),
         )
-    except (ModelError, RunError, OSError) as error:
+        if args.scheduler:
+            result = _distributed(compiled, args, options)
+        else:
+            result = compiled.run(threads=args.threads, **options)
+    except (ModelError, RunError, OSError, OutputError) as error:
         return failure("run", error, args.file)
+    except KeyboardInterrupt:
+        print("interrupted before any range of particles finished: nothing written", file=sys.stderr)
+        return 130
     except MemoryError:
         print(
             "actionc run: error: out of memory",
@@ -89,7 +103,8 @@ def run(args) -> int:
     if args.out:
         out = args.out if complete or not replacing else partial_output(args.out)
         try:
-            result.save(out)
+            if not (args.scheduler and is_store(out)):  # else the workers wrote it
+                result.save(out)
         except OutputError as error:
             failure("run", error, str(out))
             print(result.summary())
@@ -113,6 +128,22 @@ def run(args) -> int:
         )
         return 130
     return EXIT_OK
+
+
+def _distributed(compiled, args, options: dict):
+    """The run on the Dask cluster of --scheduler; with a .zarr --out, its
+    workers write the store (and an interrupted run its .partial store)."""
+    from actionc.run.distributed import connect
+    from actionc.run.store import is_store
+
+    store = args.out if args.out and is_store(args.out) else None
+    with connect(args.scheduler) as client:
+        return compiled.run(
+            client=client,
+            particles_per_task=args.particles_per_task,
+            out=store,
+            **options,
+        )
 
 
 def _print_diagnostics(result) -> None:

@@ -99,10 +99,18 @@ class Compiled:
         """The LLVM IR of a C-callable function."""
         return self.cfunc(name).inspect_llvm()
 
-    def run(self, *, dt: float, steps: int, invariants: bool = True, **options) -> Result:
+    def run(self, *, dt: float, steps: int, invariants: bool = True, client=None, **options) -> Result:
         """Simulate; see actionc.run.simulate.simulate for the options
         (particles, seed, params, init, save_every, threads, rtol, atol).
-        With invariants=True the invariants are evaluated at every save."""
+        With invariants=True the invariants are evaluated at every save.
+        With a dask.distributed `client`, the particles run in ranges on
+        its cluster, bit-identical to a local run; then particles_per_task
+        and out (a .zarr store the workers write) are options too, see
+        actionc.run.distributed.run and docs/scaling.md."""
+        if client is not None:
+            from actionc.run import distributed
+
+            return distributed.run(client, self, dt=dt, steps=steps, invariants=invariants, **options)
         result = simulate(self.kernel, dt=dt, steps=steps, model_hash=self.model_hash, **options)
         if self.model_source:
             result.meta["source"] = self.model_source

@@ -62,6 +62,7 @@ def simulate(
     progress: bool | None = None,
     chunk_steps: int | None = None,
     model_hash: str = "",
+    first_particle: int = 0,
 ) -> Result:
     """Advance `particles` copies of the model `steps` steps of size `dt`.
 
@@ -74,10 +75,15 @@ def simulate(
     (default: as many as steps), see docs/running.md.
     chunk_steps fixes how many steps run between progress updates (by
     default about a quarter second's worth); it never changes the result.
+    first_particle: the ensemble's number of the first of these particles
+    (a range of a larger run, run elsewhere: actionc.run.distributed); its
+    particles draw the streams of particles first_particle, … of a whole run.
     """
     meta = kernel.meta
     names, n = meta.state, len(meta.state)
     _check_numbers(dt=dt, steps=steps, particles=particles, save_every=save_every, seed=seed, rtol=rtol, atol=atol)
+    if not isinstance(first_particle, (int, np.integer)) or not 0 <= first_particle < 2**62:
+        raise RunError(f"first_particle must be a whole number in [0, 2^62), not {first_particle!r}")
     if steps % save_every:
         raise RunError(
             f"--steps {steps} is not a multiple of --save-every {save_every}",
@@ -114,7 +120,7 @@ def simulate(
     for slot, option in meta.control_options:  # e.g. dopri5's tolerances
         state.control[:, slot] = run_options[option]
     fixed = (state.x, p, p_stride, state.streams, state.control, state.stats, state.status, state.failed_at)
-    initial = (np.uint64(seed), override, values)
+    initial = (np.uint64(seed), override, values, np.int64(first_particle))
     no_saves = np.empty((0, particles, n))
     try:  # the first call compiles the kernel
         with ThreadPoolExecutor(max_workers=threads) as pool:
@@ -140,7 +146,7 @@ def simulate(
     saves = np.empty((n_saves + 1, particles, n))
     saves[0] = state.x
     done, between_chunks = 0, True
-    bar = _Progress(steps, enabled=progress)
+    bar = Progress(steps, enabled=progress)
     if chunk_steps is not None and chunk_steps < 1:
         raise RunError("chunk_steps must be a positive number of steps")
     chunk = chunk_steps or max(1, 100_000 // particles)  # about a millisecond; grows to CHUNK_SECONDS
@@ -246,7 +252,8 @@ def _check_memory(meta, n_saves: int, particles: int, swept: bool) -> None:
         raise RunError(
             f"this run would need {total:.1f} GiB of memory: saves {saves:.1f}, invariants {invariants:.1f}, "
             f"particle states and random streams {state:.1f}",
-            hint=f"fewer --particles, or fewer saves: a larger --save-every (the limit is {MAX_MEMORY_GB} GiB)",
+            hint=f"fewer --particles, or fewer saves: a larger --save-every (the limit is {MAX_MEMORY_GB} GiB); "
+            "or write the saves range by range to a Zarr store: --scheduler local:N --out run.zarr (docs/scaling.md)",
         )
 
 
@@ -405,7 +412,7 @@ def _result(meta, state: _Particles, saves, times, dt, done, steps, save_every, 
     return Result(t=times, x=saves, names=names, meta=info, invariant_names=invariants, failed=state.status != 0)
 
 
-class _Progress:
+class Progress:
     """A one-line progress bar on stderr, for runs longer than a second,
     only when stderr is a terminal."""
 
