@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 from actionc.cli.failures import EXIT_ERROR, EXIT_OK, EXIT_USAGE, failure
-from actionc.errors import ModelError, OutputError, RunError
+from actionc.errors import ClusterError, ModelError, OutputError, RunError
 
 
 def _summary_save_every(steps: int) -> int:
@@ -78,7 +78,7 @@ def run(args) -> int:
             result = _distributed(compiled, args, options)
         else:
             result = compiled.run(threads=args.threads, **options)
-    except (ModelError, RunError, OSError, OutputError) as error:
+    except (ModelError, RunError, OSError, OutputError, ClusterError) as error:
         return failure("run", error, args.file)
     except KeyboardInterrupt:
         print("interrupted before any range of particles finished: nothing written", file=sys.stderr)

@@ -20,18 +20,24 @@ worker can reach), so the saves never gather in one memory.
 from __future__ import annotations
 
 import contextlib
+import logging
 import math
 import socket
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from actionc.errors import ModelError, OutputError, RunError
+from actionc.errors import ClusterError, ModelError, RunError
 from actionc.run import store as zarr_store
-from actionc.run.compiled import Compiled
 from actionc.run.result import Result, partial_output
-from actionc.run.simulate import MAX_MEMORY_GB, Progress
+
+if TYPE_CHECKING:
+    from actionc.run.compiled import Compiled
+
+# What a task imports before it loads the kernel is kept free of Numba (the
+# kernel imports it): a worker without it says so as a ClusterError.
 
 TASKS_PER_THREAD = 4  # ranges per worker thread by default: evens out slow and fast ranges
 TASK_MEMORY = 2**28  # bytes of saves one task holds at most (256 MiB), whatever the worker
@@ -51,9 +57,12 @@ def connect(scheduler: str):
         count = scheduler.removeprefix("local:")
         if not count.isdigit() or int(count) < 1:
             raise RunError(f"--scheduler {scheduler}: expected local:N with N ≥ 1 worker processes")
-        with LocalCluster(
-            n_workers=int(count), threads_per_worker=1, processes=True, dashboard_address=None
-        ) as cluster, Client(cluster) as client:
+        with (
+            LocalCluster(  # its logs stay quiet: a failed task is reported once, by the run
+                n_workers=int(count), threads_per_worker=1, dashboard_address=":0", silence_logs=logging.CRITICAL
+            ) as cluster,
+            Client(cluster) as client,
+        ):
             yield client
         return
     try:
@@ -107,6 +116,8 @@ def run(
     can write) the workers write their saves there and the Result returned
     holds the store's meta and arrays read lazily (x is a zarr array).
     Options as simulate's (seed, rtol, warmup, …), except threads."""
+    from actionc.run.simulate import MAX_MEMORY_GB, Progress
+
     if "threads" in options or "first_particle" in options:
         raise RunError("a distributed run sets threads and first_particle itself, one per task")
     if not isinstance(particles, (int, np.integer)) or particles < 1:
@@ -132,17 +143,29 @@ def run(
         names = list(meta.invariants) if invariants else []
         times = np.arange(saves) * (save_every * dt)
         store = str(
-            zarr_store.begin(out, t=times, particles=particles, names=compiled.names, invariant_names=names,
-                             chunk_particles=size)
+            zarr_store.begin(
+                out, t=times, particles=particles, names=compiled.names, invariant_names=names, chunk_particles=size
+            )
         )
     source = compiled.source
     finished: dict[int, Result] = {}
     futures = [
         client.submit(
-            _run_range, source, compiled.model_hash, first, count, store,
-            dict(options, dt=dt, steps=steps, save_every=save_every, invariants=invariants,
-                 params=_slice(params or {}, first, count, particles),
-                 init=_slice(init or {}, first, count, particles)),
+            _run_range,
+            source,
+            compiled.model_hash,
+            first,
+            count,
+            store,
+            dict(
+                options,
+                dt=dt,
+                steps=steps,
+                save_every=save_every,
+                invariants=invariants,
+                params=_slice(params or {}, first, count, particles),
+                init=_slice(init or {}, first, count, particles),
+            ),
             pure=False,
         )
         for first, count in ranges
@@ -176,7 +199,7 @@ def run(
         if store is not None:
             zarr_store.discard(store)
         raise KeyboardInterrupt  # nothing finished: as if the run had never started
-    result = _merged(kept, complete=not interrupted, requested=particles)
+    result = _merged(kept, meta.stats, complete=not interrupted, requested=particles)
     result.meta["scheduler"] = {
         "address": client.scheduler.address,
         "workers": len(client.scheduler_info()["workers"]),
@@ -196,9 +219,10 @@ def run(
 def _run_range(source: str, model_hash: str, first: int, count: int, store: str | None, options: dict) -> _Range:
     """A task: load the kernel from its source through this worker's cache,
     run particles first … first + count - 1, and write or return their saves."""
-    from actionc.codegen.kernel import build
-
     try:
+        from actionc.codegen.kernel import build
+        from actionc.run.compiled import Compiled
+
         kernel = build(source)
     except Exception as error:  # a missing package, a compiler that fails: this worker cannot run it
         raise TaskFailure(
@@ -261,18 +285,27 @@ def _slice(values: dict, first: int, count: int, particles: int) -> dict:
 def _explained(error: BaseException) -> BaseException:
     """A task's failure as the error a local run would raise, saying where."""
     if isinstance(error, TaskFailure):
-        return RunError(error.message, hint=error.hint) if error.request else OutputError(error.message, error.hint)
+        return RunError(error.message, hint=error.hint) if error.request else ClusterError(error.message, error.hint)
+    if isinstance(error, ImportError):  # a task that could not even be unpickled: actionc missing on a worker
+        return ClusterError(
+            f"a worker cannot run actionc's tasks: {error}",
+            hint="every worker needs actionc and its dependencies installed, as the machine that compiled the model",
+        )
     if type(error).__name__ == "KilledWorker":
-        return OutputError(
+        return ClusterError(
             f"workers died running this run's tasks, more times than Dask's allowed-failures: {error}",
             hint="a worker's memory limit? fewer --particles-per-task, or workers with more memory",
         )
     return error
 
 
-def _merged(ranges: list[Result], *, complete: bool, requested: int) -> Result:
+def _merged(ranges: list[Result], counted: tuple[str, ...], *, complete: bool, requested: int) -> Result:
     """One Result of consecutive ranges, as a local run of them all would
-    report it: failures renumbered and the earliest kept, counters summed."""
+    report it: failures renumbered and the earliest kept, the `counted`
+    counters summed over all particles at once (as floats they would
+    differ in their last bits if summed by range)."""
+    from actionc.run.simulate import totals
+
     first = ranges[0]
     meta = dict(first.meta)
     offsets = np.cumsum([0] + [r.meta["particles"] for r in ranges])
@@ -282,9 +315,8 @@ def _merged(ranges: list[Result], *, complete: bool, requested: int) -> Result:
         for failure in r.meta["failures"]
     ]
     failures.sort(key=lambda failure: (failure["step"], failure["particle"]))
-    stats = {name: sum(r.meta["stats"][name] for r in ranges) for name in first.meta["stats"]}
-    if "accepted" in stats and stats.get("proposed"):
-        stats["acceptance_rate"] = stats["accepted"] / stats["proposed"]
+    counters = np.concatenate([r.counters for r in ranges])
+    stats = totals(counted, counters)
     meta |= {
         "particles": int(offsets[-1]),
         "diverged": sum(r.meta["diverged"] for r in ranges),
@@ -311,6 +343,7 @@ def _merged(ranges: list[Result], *, complete: bool, requested: int) -> Result:
         invariant_names=first.invariant_names,
         invariants=invariants,
         failed=np.concatenate([r.failed for r in ranges]),
+        counters=counters,
     )
 
 

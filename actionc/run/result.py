@@ -34,6 +34,7 @@ class Result:
     invariant_names: list[str] = field(default_factory=list)
     invariants: np.ndarray | None = None  # (saves, particles, invariants), when computed
     failed: np.ndarray | None = None  # (particles,) bool: diverged or failed, from the run (not saved)
+    counters: np.ndarray | None = None  # (particles, stats): the integrator's counters, from the run (not saved)
 
     @property
     def diverged(self) -> int:

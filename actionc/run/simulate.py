@@ -386,9 +386,7 @@ def _result(meta, state: _Particles, saves, times, dt, done, steps, save_every, 
         step = int(state.failed_at[i])
         failures.append({"particle": int(i), "step": step, "time": step * dt, "reason": reason})
     failures.sort(key=lambda failure: (failure["step"], failure["particle"]))  # the earliest first
-    stats = {name: float(state.stats[:, k].sum()) for k, name in enumerate(meta.stats)}
-    if "accepted" in stats and stats.get("proposed"):
-        stats["acceptance_rate"] = stats["accepted"] / stats["proposed"]
+    stats = totals(meta.stats, state.stats)
     info = {
         "model": meta.model,
         "model_hash": model_hash,
@@ -409,7 +407,25 @@ def _result(meta, state: _Particles, saves, times, dt, done, steps, save_every, 
         "versions": {"actionc": __version__, "numba": numba.__version__, "numpy": np.__version__},
     }
     names, invariants = list(meta.state), list(meta.invariants)
-    return Result(t=times, x=saves, names=names, meta=info, invariant_names=invariants, failed=state.status != 0)
+    counters = state.stats[:, : len(meta.stats)]
+    return Result(
+        t=times,
+        x=saves,
+        names=names,
+        meta=info,
+        invariant_names=invariants,
+        failed=state.status != 0,
+        counters=counters,
+    )
+
+
+def totals(names: tuple[str, ...], counters: np.ndarray) -> dict[str, float]:
+    """The integrator's counters summed over the particles (in one order:
+    a run split into ranges sums the same floats the same way)."""
+    stats = {name: float(counters[:, k].sum()) for k, name in enumerate(names)}
+    if "accepted" in stats and stats.get("proposed"):
+        stats["acceptance_rate"] = stats["accepted"] / stats["proposed"]
+    return stats
 
 
 class Progress:

@@ -54,8 +54,15 @@ def check_output(path: str | Path) -> Path:
     return target
 
 
-def begin(path: str | Path, *, t: np.ndarray, particles: int, names: list[str], invariant_names: list[str],
-          chunk_particles: int) -> Path:
+def begin(
+    path: str | Path,
+    *,
+    t: np.ndarray,
+    particles: int,
+    names: list[str],
+    invariant_names: list[str],
+    chunk_particles: int,
+) -> Path:
     """Create the store's arrays in a temporary folder beside `path` (which
     `finish` moves into place) and return that folder. x is chunked by
     `chunk_particles` along particles, so that writers of different ranges
@@ -136,8 +143,9 @@ def save(result, path: str | Path) -> None:
     particles = result.x.shape[1]
     chunk = max(1, min(particles, CHUNK_BYTES // (8 * max(1, result.x.shape[2]))))
     names = result.invariant_names if result.invariants is not None else []
-    store = begin(path, t=result.t, particles=particles, names=result.names, invariant_names=names,
-                  chunk_particles=chunk)
+    store = begin(
+        path, t=result.t, particles=particles, names=result.names, invariant_names=names, chunk_particles=chunk
+    )
     try:
         write_range(store, 0, result.x, result.invariants)
         finish(store, path, result.meta, particles)
@@ -156,8 +164,9 @@ def arrays(path: str | Path) -> dict:
         group = zarr.open_group(str(path), mode="r")
         if "meta" not in group.attrs:
             raise ResultFileError("a Zarr store without meta (a run that did not finish writing it)")
-        found = {name: group[name][...] for name in ("t", "x", "names", "invariants", "invariant_names")
-                 if name in group}
+        found = {
+            name: group[name][...] for name in ("t", "x", "names", "invariants", "invariant_names") if name in group
+        }
         found["meta"] = np.array(group.attrs["meta"], dtype=np.str_)
     except ResultFileError:
         raise
