@@ -22,7 +22,9 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
+import signal
 import socket
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -63,6 +65,7 @@ def connect(scheduler: str):
             ) as cluster,
             Client(cluster) as client,
         ):
+            client.register_plugin(_deaf_to_ctrl_c())
             yield client
         return
     try:
@@ -74,6 +77,21 @@ def connect(scheduler: str):
         ) from None
     with client:
         yield client
+
+
+def _deaf_to_ctrl_c():
+    """A worker plugin for local:N clusters: a terminal's Ctrl-C goes to the
+    whole process group, and would kill the workers with tracebacks; the
+    run, which has it too, cancels their tasks instead. (A plugin, so that
+    workers the nanny restarts get it too; made here, as Dask is optional.)"""
+    from distributed import WorkerPlugin
+
+    class DeafToCtrlC(WorkerPlugin):
+        def setup(self, worker) -> None:
+            if threading.current_thread() is threading.main_thread():
+                signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    return DeafToCtrlC()
 
 
 class TaskFailure(Exception):

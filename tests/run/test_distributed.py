@@ -206,6 +206,7 @@ def test_cli_refuses_threads_with_a_scheduler():
 
 def test_ctrl_c_keeps_the_finished_ranges_marked_incomplete(tmp_path):
     example = EXAMPLE_DIR / "double_well.act"
+    model = compiled("double_well", None)  # in the cache the CLI reads (conftest): it starts warm
     out = tmp_path / "run.zarr"
     settings = ["--dt", "1e-3", "--steps", "20000", "--save-every", "10000", "--seed", "6"]
     process = subprocess.Popen(
@@ -228,10 +229,14 @@ def test_ctrl_c_keeps_the_finished_ranges_marked_incomplete(tmp_path):
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        start_new_session=True,  # a process group of its own, the workers' too, as a terminal's job
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # as from a terminal (test_interrupt.py)
     )
-    time.sleep(7.0)  # the cluster starts, and some of the 400 ranges (about 0.1 s each) finish
-    process.send_signal(signal.SIGINT)
+    deadline = time.monotonic() + 60
+    while not any(tmp_path.glob(".run.zarr.*.tmp/x/c/*")) and time.monotonic() < deadline:
+        time.sleep(0.1)  # until the first range is in the store (the cluster starts, the kernel compiles)
+    time.sleep(1.0)  # and some more of the 400 ranges, about 0.1 s each
+    os.killpg(process.pid, signal.SIGINT)  # Ctrl-C reaches the whole group: the workers must not die of it
     try:
         _, err = process.communicate(timeout=60)
     except subprocess.TimeoutExpired:
@@ -244,6 +249,5 @@ def test_ctrl_c_keeps_the_finished_ranges_marked_incomplete(tmp_path):
     particles = kept.meta["particles"]
     assert kept.meta["complete"] is False and kept.meta["particles_requested"] == 200000
     assert 0 < particles < 200000 and particles % 500 == 0
-    model = compiled("double_well", None)
     last = model.run(dt=1e-3, steps=20000, save_every=10000, seed=6, particles=500, first_particle=particles - 500)
     assert np.array_equal(kept.x[:, -500:], last.x)  # the last range kept is whole and right
