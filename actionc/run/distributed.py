@@ -71,7 +71,7 @@ def connect(scheduler: str):
     try:
         client = Client(scheduler, timeout="10s")
     except (OSError, TimeoutError, ValueError) as error:
-        raise RunError(
+        raise ClusterError(
             f"cannot reach the Dask scheduler at {scheduler}: {error}",
             hint="start one with `dask scheduler` (and workers with `dask worker ADDRESS`), or use --scheduler local:N",
         ) from None
@@ -273,7 +273,7 @@ def _threads(client) -> int:
     try:
         client.wait_for_workers(1, timeout=30)
     except TimeoutError:
-        raise RunError(
+        raise ClusterError(
             f"the Dask scheduler at {client.scheduler.address} has no workers (waited 30 s)",
             hint="start some with `dask worker ADDRESS`",
         ) from None

@@ -182,20 +182,27 @@ def cli(*arguments, **options):
     )
 
 
-def test_cli_scheduler_local_writes_a_zarr_store_that_plot_and_action_read(tmp_path):
+def test_cli_on_a_running_scheduler_writes_a_zarr_store_that_plot_and_action_read(client, tmp_path):
     example = EXAMPLE_DIR / "double_well.act"
     common = [example, "--dt", "1e-3", "--steps", "200", "--particles", "300", "--seed", "4", "--save-every", "20"]
-    local = cli("run", *common, "--out", tmp_path / "local.npz")
-    assert local.returncode == 0, local.stderr
-    remote = cli("run", *common, "--out", tmp_path / "run.zarr", "--scheduler", "local:2", "--particles-per-task", "64")
+    local = compiled("double_well", None).run(dt=1e-3, steps=200, particles=300, seed=4, save_every=20)
+    local.meta["source"] = example.read_text()  # as the CLI's compile keeps it
+    address = client.scheduler.address  # tcp://127.0.0.1:PORT, as `dask scheduler` prints it
+    remote = cli("run", *common, "--out", tmp_path / "run.zarr", "--scheduler", address, "--particles-per-task", "64")
     assert remote.returncode == 0, remote.stderr
-    same(Result.load(tmp_path / "local.npz"), Result.load(tmp_path / "run.zarr"))
+    same(local, Result.load(tmp_path / "run.zarr"))
     meta = Result.load(tmp_path / "run.zarr").meta["scheduler"]
     assert (meta["workers"], meta["particles_per_task"], meta["tasks"]) == (2, 64, 5)
     plotted = cli("plot", tmp_path / "run.zarr", "--out", tmp_path / "run.png")
     assert plotted.returncode == 0 and (tmp_path / "run.png").stat().st_size > 0, plotted.stderr
     action = cli("action", example, tmp_path / "run.zarr")
-    assert action.returncode == 0 and action.stdout == cli("action", example, tmp_path / "local.npz").stdout
+    assert action.returncode == 0 and "actions of 300 trajectories" in action.stdout, action.stderr
+
+
+def test_cli_says_when_it_cannot_reach_the_scheduler():
+    done = cli("run", EXAMPLE_DIR / "double_well.act", "--dt", "0.01", "--steps", "10", "--scheduler", "nowhere")
+    assert done.returncode == 1 and "cannot reach the Dask scheduler at nowhere" in done.stderr
+    assert "Traceback" not in done.stderr
 
 
 def test_cli_refuses_threads_with_a_scheduler():
