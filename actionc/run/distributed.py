@@ -165,7 +165,9 @@ def run(
                 out, t=times, particles=particles, names=compiled.names, invariant_names=names, chunk_particles=size
             )
         )
-    source = compiled.source
+    # the kernel's source, sent to the cluster once as a task of its own (a
+    # task, not scattered data: Dask can recompute it if its worker dies)
+    source = client.submit(_kernel_source, compiled.source)
     finished: dict[int, Result] = {}
     futures = [
         client.submit(
@@ -232,6 +234,10 @@ def run(
         zarr_store.finish(store, target, result.meta, result.meta["particles"])
         return _lazy(target, result)
     return result
+
+
+def _kernel_source(source: str) -> str:
+    return source
 
 
 def _run_range(source: str, model_hash: str, first: int, count: int, store: str | None, options: dict) -> _Range:
