@@ -80,8 +80,8 @@ def run(args) -> int:
             result = compiled.run(threads=args.threads, **options)
     except (ModelError, RunError, OSError, OutputError, ClusterError) as error:
         return failure("run", error, args.file)
-    except KeyboardInterrupt:
-        print("interrupted before any range of particles finished: nothing written", file=sys.stderr)
+    except KeyboardInterrupt:  # while compiling, or before a distributed run's first range of particles finished
+        print("interrupted before there was anything to write", file=sys.stderr)
         return 130
     except MemoryError:
         print(

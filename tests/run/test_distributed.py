@@ -79,11 +79,23 @@ def test_a_distributed_run_is_bit_identical_to_the_local_run(client, example, me
     model = compiled(example, method)
     settings = dict(dt=0.01 if model.meta.direction.value == "forward" else 0.02, steps=20, particles=23, seed=5)
     local = model.run(save_every=5, **settings)
-    for size in (1, 7):  # ranges of one particle, and ranges that do not divide the particles
-        remote = model.run(save_every=5, client=client, particles_per_task=size, **settings)
-        same(local, remote)
-        assert remote.meta["scheduler"]["particles_per_task"] == size
-        assert remote.meta["scheduler"]["tasks"] == -(-23 // size) and remote.meta["scheduler"]["workers"] == 2
+    remote = model.run(save_every=5, client=client, particles_per_task=7, **settings)  # 7 does not divide 23
+    same(local, remote)
+    assert remote.meta["scheduler"] | {"address": ""} == {
+        "address": "",
+        "workers": 2,
+        "threads": 2,
+        "particles_per_task": 7,
+        "tasks": 4,
+    }
+
+
+@pytest.mark.parametrize("size", [1, 4, 23, 100])
+def test_the_range_size_never_changes_the_numbers(client, size):
+    # NUTS: adaptive warm-up per chain, and trees of a size that depends on the draws
+    model = compiled("double_well", "nuts")
+    settings = dict(dt=0.02, steps=20, particles=23, seed=8, warmup=30)
+    same(model.run(**settings), model.run(client=client, particles_per_task=size, **settings))
 
 
 def test_a_sweep_with_divergences_merges_as_the_local_run_reports_it(client):
