@@ -141,6 +141,20 @@ class OutputError(Exception):
         return self.message + (f"\nhint: {self.hint}" if self.hint else "")
 
 
+class ClusterError(Exception):
+    """A distributed run that the cluster could not carry out: a worker
+    that cannot load the kernel (a missing package), workers that keep
+    dying. The CLI reports it as a run error (exit 1), with the worker's
+    own error."""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message, self.hint = message, hint
+
+    def __str__(self) -> str:
+        return self.message + (f"\nhint: {self.hint}" if self.hint else "")
+
+
 class ResultFileError(ValueError):
     """A file given as a result of `actionc run` that is not one: not an
     .npz, arrays missing or of the wrong shape, meta that is not what a run

@@ -182,8 +182,22 @@ def _parser() -> argparse.ArgumentParser:
         metavar="NAME=FILE",
         help="a data array of an indexed model from .npy, .npz or .csv (default: the file its 'input' names)",
     )
-    run.add_argument("--out", metavar="PATH", help="write t, x, names, meta to an .npz file")
+    run.add_argument(
+        "--out", metavar="PATH", help="write t, x, names, meta to an .npz file, or to a Zarr store (PATH.zarr)"
+    )
     run.add_argument("--threads", type=flags.positive_count, help="worker threads (default: all cores)")
+    run.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run on a Dask cluster: a scheduler's address (tcp://host:8786), or local:N for N worker processes "
+        "started for the run (needs actionc[dask]; docs/scaling.md)",
+    )
+    run.add_argument(
+        "--particles-per-task",
+        type=flags.positive_count,
+        metavar="N",
+        help="with --scheduler: particles of one task (default: about 4 tasks per worker thread)",
+    )
     run.add_argument("--rtol", type=flags.positive_float, default=1e-6, help="relative tolerance (dopri5)")
     run.add_argument("--atol", type=flags.positive_float, default=1e-9, help="absolute tolerance (dopri5)")
     run.add_argument(

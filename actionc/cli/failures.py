@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from actionc.errors import MissingFile, ModelError, OutputError, ResultFileError, RunError
+from actionc.errors import ClusterError, MissingFile, ModelError, OutputError, ResultFileError, RunError
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 
@@ -23,7 +23,7 @@ def failure(command: str, error: Exception, path: str) -> int:
     if isinstance(error, RunError):
         print(f"actionc {command}: error: {error}", file=sys.stderr)
         return EXIT_USAGE
-    if isinstance(error, OutputError):
+    if isinstance(error, (OutputError, ClusterError)):
         print(f"actionc {command}: error: {error}", file=sys.stderr)
         return EXIT_ERROR
     if isinstance(error, ResultFileError):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 from actionc.cli.failures import EXIT_ERROR, EXIT_OK, EXIT_USAGE, failure
-from actionc.errors import ModelError, OutputError, RunError
+from actionc.errors import ClusterError, ModelError, OutputError, RunError
 
 MAX_STEPS = 2**62  # step counters are 64-bit integers in the kernels
 
@@ -16,6 +16,8 @@ def run(args) -> int:
     from actionc.methods import decode
     from actionc.pipeline import compile
     from actionc.run.result import check_output, partial_output
+    from actionc.run.store import check_output as check_store
+    from actionc.run.store import is_store
 
     if args.dt is None and (not decode(args.method).is_sampler or args.steps is None):
         print("actionc run: error: --dt is required (samplers may give --steps alone)", file=sys.stderr)
@@ -33,10 +35,16 @@ def run(args) -> int:
     if steps >= MAX_STEPS:
         print("actionc run: error: too many steps (at most 2^62 - 1): a larger --dt or a shorter run", file=sys.stderr)
         return EXIT_USAGE
+    if args.scheduler and args.threads:
+        print("actionc run: error: --threads is for local runs; a Dask worker's threads are its own", file=sys.stderr)
+        return EXIT_USAGE
+    if args.particles_per_task and not args.scheduler:
+        print("actionc run: error: --particles-per-task needs --scheduler", file=sys.stderr)
+        return EXIT_USAGE
     replacing = False
     if args.out:
         try:  # before the run, so that no work is lost to an output that cannot be written
-            replacing = check_output(args.out).exists()
+            replacing = (check_store(args.out) if is_store(args.out) else check_output(args.out)).exists()
         except OutputError as error:
             return failure("run", error, args.out)
     save_every = args.save_every or (1 if args.out else None)  # None: about 100 saves, for the summary
@@ -45,7 +53,7 @@ def run(args) -> int:
         compiled = compile(args.file, args.method, until=args.until, section=args.section)
         # a sampler's default: T over the steps
         dt = args.dt or compiled.horizon(**{k: v for k, v in params.items() if np.ndim(v) == 0}) / steps
-        result = compiled.run(
+        options = dict(
             dt=dt,
             steps=steps,
             particles=particles,
@@ -55,14 +63,22 @@ def run(args) -> int:
             save_every=save_every,
             t0=args.t0,
             crossings=args.crossings,
-            threads=args.threads,
             rtol=args.rtol,
             atol=args.atol,
             inputs=dict(args.input) or None,
             **_sampler_options(args),
         )
-    except (ModelError, RunError, OSError) as error:
+        if args.scheduler:
+            options.pop("inputs")  # indexed models are refused there
+            options.pop("crossings")
+            result = _distributed(compiled, args, options)
+        else:
+            result = compiled.run(threads=args.threads, **options)
+    except (ModelError, RunError, OSError, OutputError, ClusterError) as error:
         return failure("run", error, args.file)
+    except KeyboardInterrupt:  # while compiling, or before a distributed run's first range of particles finished
+        print("interrupted before there was anything to write", file=sys.stderr)
+        return 130
     except MemoryError:
         print(
             "actionc run: error: out of memory",
@@ -83,7 +99,8 @@ def run(args) -> int:
     if args.out:
         out = args.out if complete or not replacing else partial_output(args.out)
         try:
-            result.save(out)
+            if not (args.scheduler and is_store(out)):  # else the workers wrote it
+                result.save(out)
         except OutputError as error:
             failure("run", error, str(out))
             print(result.summary())
@@ -124,6 +141,22 @@ def _swept(values: dict, particles: int) -> tuple[dict, int]:
     rows = np.repeat(grid, particles, axis=0)
     columns = {name: rows[:, k] for k, name in enumerate(swept)}
     return {**values, **columns}, len(rows)
+
+
+def _distributed(compiled, args, options: dict):
+    """The run on the Dask cluster of --scheduler; with a .zarr --out, its
+    workers write the store (and an interrupted run its .partial store)."""
+    from actionc.run.distributed import connect
+    from actionc.run.store import is_store
+
+    store = args.out if args.out and is_store(args.out) else None
+    with connect(args.scheduler) as client:
+        return compiled.run(
+            client=client,
+            particles_per_task=args.particles_per_task,
+            out=store,
+            **options,
+        )
 
 
 def _print_diagnostics(result) -> None:

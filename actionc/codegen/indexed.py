@@ -312,7 +312,8 @@ def _driver(work: int) -> str:
     return f'''
 @jit_cold
 def run_particles(first, end, x, p, p_stride, s, c, stats, status, failed_at,
-                  t0, dt, first_step, n_steps, save_every, saves, seed, override, values, data, events, n_events):
+                  t0, dt, first_step, n_steps, save_every, saves, seed, override, values, data, events, n_events,
+                  origin):
     """Advance particles first..end-1 n_steps steps, each in place in its
     row of x; saves[k] gets the state after local step (k + 1) * save_every.
     The state is checked to be finite at every save (and at the end): a
@@ -320,15 +321,16 @@ def run_particles(first, end, x, p, p_stride, s, c, stats, status, failed_at,
     failed_at (the step of the check) recorded. Scratch space is allocated
     once per call, never per step. Runs without the GIL, one block of
     particles per thread. Called first with n_steps = 0 to seed each
-    particle's stream and draw its initial state. Indexed models record no
-    events (events and n_events are the driver's common signature)."""
+    particle's stream and draw its initial state. Row i is particle
+    origin + i of the ensemble. Indexed models record no events (events and
+    n_events are the driver's common signature)."""
     n = x.shape[1]
     work = np.empty(({work}, n))
     last = np.empty(n)
     for i in range(first, end):
         pi = p[i * p_stride]
         if n_steps == 0:
-            stream = initial_state(x[i], pi, data, seed_stream(seed, i))
+            stream = initial_state(x[i], pi, data, seed_stream(seed, origin + i))
             for j in range(n):
                 if override[j]:
                     x[i, j] = values[j]

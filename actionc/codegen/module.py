@@ -489,7 +489,8 @@ def c_step(x_pointer, t, dt, p_pointer, s_pointer, c_pointer):
         return f'''
 @jit_cold
 def run_particles(first, end, x, p, p_stride, s, c, stats, status, failed_at,
-                  t0, dt, first_step, n_steps, save_every, saves, seed, override, values, data, events, n_events):
+                  t0, dt, first_step, n_steps, save_every, saves, seed, override, values, data, events, n_events,
+                  origin):
     """Advance particles first..end-1 n_steps steps; saves[k] gets the state
     after local step (k + 1) * save_every. A particle that fails is frozen
     at its last finite state, with status and failed_at recorded. Runs
@@ -499,13 +500,15 @@ def run_particles(first, end, x, p, p_stride, s, c, stats, status, failed_at,
 
     Called once first with n_steps = 0 to initialize: seed each particle's
     stream and draw its initial state (overridden variables still draw, so
-    the noise is the same with or without them). One entry point compiles
-    and loads faster than two. `data` (the arrays of indexed models) is
-    not read here. events, n_events: what the model's event records
-    (times and states, and how many per particle), if it has one."""
+    the noise is the same with or without them). Row i of the arrays is
+    particle origin + i of the ensemble, whose stream it gets: a range of
+    particles run elsewhere (a Dask task) draws what a whole run does.
+    One entry point compiles and loads faster than two. `data` (the arrays
+    of indexed models) is not read here. events, n_events: what the model's
+    event records (times and states, and how many per particle), if it has one."""
     for i in range(first, end):
         if n_steps == 0:
-            state, stream = initial_state(p[i * p_stride], seed_stream(seed, i))
+            state, stream = initial_state(p[i * p_stride], seed_stream(seed, origin + i))
             for j in range({n}):
                 x[i, j] = values[j] if override[j] else state[j]
             for j in range(4):

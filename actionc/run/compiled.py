@@ -15,7 +15,7 @@ from actionc.methods import Direction
 from actionc.run import embed
 from actionc.run.inputs import load as load_inputs
 from actionc.run.result import Result
-from actionc.run.simulate import simulate
+from actionc.run.simulate import default_save_every, simulate
 
 
 @dataclass(frozen=True)
@@ -146,6 +146,9 @@ class Compiled:
         crossings: int = 1000,
         invariants: bool = True,
         inputs: Mapping | None = None,
+        client=None,
+        particles_per_task: int | None = None,
+        out: str | None = None,
     ) -> Result:
         """Simulate `particles` copies for `steps` steps of size `dt`, from
         time `t0` (a Lagrangian singular at t = 0, like Nesterov's, needs
@@ -169,7 +172,38 @@ class Compiled:
         are evaluated at every save. A model compiled with `until` or
         `section` (actionc.compile) records its events in result.events.
         inputs: the data arrays of an indexed model, by name (arrays or
-        paths; default: the files the model names)."""
+        paths; default: the files the model names). With a dask.distributed
+        `client`, the particles run in ranges of `particles_per_task` on its
+        cluster, bit-identical to a local run, and `out` is a .zarr store the
+        workers write (actionc.run.distributed, docs/scaling.md)."""
+        if client is not None:
+            return self._distributed(
+                client,
+                dict(
+                    dt=dt,
+                    steps=steps,
+                    particles=particles,
+                    seed=seed,
+                    params=params,
+                    init=init,
+                    save_every=save_every or default_save_every(steps),
+                    t0=t0,
+                    rtol=rtol,
+                    atol=atol,
+                    warmup=warmup,
+                    target_accept=target_accept,
+                    trajectory_length=trajectory_length,
+                    replicas=replicas,
+                    hottest=hottest,
+                    progress=progress,
+                    chunk_steps=chunk_steps,
+                    invariants=invariants,
+                    particles_per_task=particles_per_task,
+                    out=out,
+                ),
+            )
+        if out is not None or particles_per_task is not None:
+            raise RunError("out and particles_per_task are options of a distributed run (client=)")
         data = None
         if self.kernel.meta.inputs:
             data, sizes = self.data(inputs)
@@ -212,6 +246,15 @@ class Compiled:
             with np.errstate(over="ignore", invalid="ignore"):  # diverged particles, frozen near the float limit
                 result.invariants = self.evaluate_invariants(result)
         return result
+
+    def _distributed(self, client, options: dict) -> Result:
+        """The run on a Dask cluster (actionc.run.distributed)."""
+        from actionc.run import distributed
+
+        self.scalar_only("a distributed run")
+        if self.kernel.meta.event is not None:
+            raise RunError("events (--until, --section) are not supported in a distributed run yet")
+        return distributed.run(client, self, **options)
 
     def evaluate_invariants(self, result: Result) -> np.ndarray:
         """The invariants at every save: (saves, particles, invariants)."""

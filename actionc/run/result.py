@@ -37,6 +37,7 @@ class Result:
     invariants: np.ndarray | None = None  # (saves, particles, invariants), when computed
     failed: np.ndarray | None = None  # (particles,) bool: diverged or failed, from the run (not saved)
     events: dict[str, np.ndarray] = field(default_factory=dict)  # first passages or crossings (actionc.run.events)
+    counters: np.ndarray | None = None  # (particles, stats): the integrator's counters, from the run (not saved)
 
     @property
     def diverged(self) -> int:
@@ -48,7 +49,13 @@ class Result:
 
     def save(self, path: str | Path) -> None:
         """Write an .npz (t, x, names, meta as strict JSON), loadable with
-        allow_pickle=False, by the rules of `write_atomically`."""
+        allow_pickle=False, by the rules of `write_atomically`; or, to a
+        path ending in .zarr, a Zarr store of the same (run/store.py)."""
+        from actionc.run import store
+
+        if store.is_store(path):
+            store.save(self, path)
+            return
         arrays = {
             "t": self.t,
             "x": self.x,
@@ -64,7 +71,17 @@ class Result:
     @classmethod
     def load(cls, path: str | Path) -> Result:
         """Read a result written by `save`, checking what it holds (a
-        crafted or damaged file is a ResultFileError saying what is wrong)."""
+        crafted or damaged file is a ResultFileError saying what is wrong).
+        A Zarr store is read whole into memory: open it with
+        xarray.open_zarr to read it lazily."""
+        from actionc.run import store
+
+        if store.is_store(path) or Path(path).is_dir():
+            arrays = store.arrays(path)
+            missing = [key for key in ("t", "x", "names") if key not in arrays]
+            if missing:
+                raise ResultFileError(f"no '{missing[0]}' array")
+            return _checked(arrays)
         try:
             data = np.load(path, allow_pickle=False)
             if not isinstance(data, np.lib.npyio.NpzFile):
@@ -416,9 +433,10 @@ def _alive(pid: int) -> bool:
 
 
 def partial_output(path: str | Path) -> Path:
-    """Where an interrupted run writes when `path` already holds a file:
-    NAME.partial.npz beside it, so a complete result is never replaced by
-    an incomplete one."""
-    path = Path(path)
-    stem = path.name[: -len(".npz")] if path.name.endswith(".npz") else path.name
-    return path.with_name(f"{stem}.partial.npz")
+    """Where an interrupted run writes when `path` already holds a result:
+    NAME.partial.npz (or NAME.partial.zarr) beside it, so a complete result
+    is never replaced by an incomplete one."""
+    path = Path(str(path).rstrip("/"))
+    suffix = ".zarr" if path.name.endswith(".zarr") else ".npz"
+    stem = path.name[: -len(suffix)] if path.name.endswith(suffix) else path.name
+    return path.with_name(f"{stem}.partial{suffix}")

@@ -70,6 +70,7 @@ def simulate(
     crossings: int = 1000,
     model_hash: str = "",
     data: np.ndarray | None = None,
+    first_particle: int = 0,
 ) -> Result:
     """Advance `particles` copies of the model `steps` steps of size `dt`
     from time `t0`.
@@ -91,6 +92,9 @@ def simulate(
     data: the flat data arrays of an indexed model (actionc.run.inputs).
     crossings: of a kernel with a section, the crossings kept per particle
     (more are counted, not kept); see actionc.run.events.
+    first_particle: the ensemble's number of the first of these particles
+    (a range of a larger run, run elsewhere: actionc.run.distributed); its
+    particles draw the streams of particles first_particle, … of a whole run.
     """
     meta = kernel.meta
     names, n = list(meta.state), len(meta.state)
@@ -106,6 +110,8 @@ def simulate(
     _check_numbers(dt=dt, steps=steps, particles=particles, save_every=save_every, seed=seed, rtol=rtol, atol=atol)
     if not (isinstance(t0, (int, float, np.floating)) and math.isfinite(t0)):
         raise RunError(f"--t0 must be a finite number, not {t0!r}")
+    if not isinstance(first_particle, (int, np.integer)) or not 0 <= first_particle < 2**62:
+        raise RunError(f"first_particle must be a whole number in [0, 2^62), not {first_particle!r}")
     if steps % save_every:
         raise RunError(
             f"--steps {steps} is not a multiple of --save-every {save_every}",
@@ -148,7 +154,7 @@ def simulate(
         state.control[:, slot] = run_options[option]
     fixed = (state.x, p, p_stride, state.streams, state.control, state.stats, state.status, state.failed_at)
     recorded = np.full((particles, capacity, n + 1), np.nan), np.zeros(particles, dtype=np.int64)
-    initial = (np.uint64(seed), override, values, data, *recorded)
+    initial = (np.uint64(seed), override, values, data, *recorded, np.int64(first_particle))
     no_saves = np.empty((0, particles, n))
     try:  # the first call compiles the kernel
         with ThreadPoolExecutor(max_workers=threads) as pool:
@@ -171,7 +177,7 @@ def simulate(
     saves = np.empty((n_saves + 1, particles, n))
     saves[0] = state.x
     done, interrupted = 0, False
-    bar = _Progress(steps, enabled=progress)
+    bar = Progress(steps, enabled=progress)
     if chunk_steps is not None and chunk_steps < 1:
         raise RunError("chunk_steps must be a positive number of steps")
     chunk = chunk_steps or max(1, 100_000 // particles)  # about a millisecond; grows to CHUNK_SECONDS
@@ -371,7 +377,8 @@ def _check_memory(meta, n_saves: int, particles: int, swept: bool, recorded: int
         raise RunError(
             f"this run would need {total:.1f} GiB of memory: saves {saves:.1f}, invariants {invariants:.1f}, "
             f"particle states and random streams {state:.1f}",
-            hint=f"fewer --particles, or fewer saves: a larger --save-every (the limit is {MAX_MEMORY_GB} GiB)",
+            hint=f"fewer --particles, or fewer saves: a larger --save-every (the limit is {MAX_MEMORY_GB} GiB); "
+            "or write the saves range by range to a Zarr store: --scheduler local:N --out run.zarr (docs/scaling.md)",
         )
 
 
@@ -533,9 +540,7 @@ def _result(
         step = int(state.failed_at[i])
         failures.append({"particle": int(i), "step": step, "time": step * dt, "reason": reason})
     failures.sort(key=lambda failure: (failure["step"], failure["particle"]))  # the earliest first
-    stats = {name: float(state.stats[:, k].sum()) for k, name in enumerate(meta.stats)}
-    if "accepted" in stats and stats.get("proposed"):
-        stats["acceptance_rate"] = stats["accepted"] / stats["proposed"]
+    stats = totals(meta.stats, state.stats)
     # a sampler's counters per chain too (for to_arviz), but not the ladder's pairs
     per_chain = [name for name in meta.stats if "proposed" in meta.stats and not name.startswith("swap")]
     info = {
@@ -559,10 +564,27 @@ def _result(
         "versions": {"actionc": __version__, "numba": numba.__version__, "numpy": np.__version__},
     }
     invariants = list(meta.invariants)
-    return Result(t=times, x=saves, names=list(names), meta=info, invariant_names=invariants, failed=state.status != 0)
+    return Result(
+        t=times,
+        x=saves,
+        names=list(names),
+        meta=info,
+        invariant_names=invariants,
+        failed=state.status != 0,
+        counters=state.stats[:, : len(meta.stats)],
+    )
 
 
-class _Progress:
+def totals(names: tuple[str, ...], counters: np.ndarray) -> dict[str, float]:
+    """The integrator's counters summed over the particles (in one order:
+    a run split into ranges sums the same floats the same way)."""
+    stats = {name: float(counters[:, k].sum()) for k, name in enumerate(names)}
+    if "accepted" in stats and stats.get("proposed"):
+        stats["acceptance_rate"] = stats["accepted"] / stats["proposed"]
+    return stats
+
+
+class Progress:
     """A one-line progress bar on stderr, for runs longer than a second,
     only when stderr is a terminal."""
 

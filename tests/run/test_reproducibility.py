@@ -51,3 +51,10 @@ def test_a_parameter_sweep_gives_each_particle_its_value():
     single = [compiled.run(dt=1e-3, steps=100, params={"l": v}, save_every=100).x[-1, 0] for v in lengths]
     assert np.array_equal(result.x[-1], np.array(single))
     assert result.meta["params"]["l"] == [0.5, 1.0, 2.0]
+
+
+def test_a_range_of_particles_run_alone_draws_what_the_whole_run_draws(lorenz):
+    # what a Dask task runs: particles 5..8 of the run, as a run of their own
+    whole = run(lorenz, particles=12)
+    assert np.array_equal(run(lorenz, particles=4, first_particle=5), whole[:, 5:9])
+    assert not np.array_equal(run(lorenz, particles=4), whole[:, 5:9])  # particles 0..3 draw other numbers
