@@ -323,7 +323,7 @@ INDEXED_ROWS: tuple[Row, ...] = (
     Row("ranges", "Ranges and boundaries", ALL, _element_ranges),
     Row(
         "element_equations",
-        "Equations of element i (derived once for every size)",
+        "Equations of each element (derived once, for every size)",
         ALL,
         _element_rates,
     ),
@@ -536,7 +536,8 @@ def to_latex(model: Model, results: dict[str, object]) -> str:
 
     def show(value) -> str:
         if isinstance(value, str):
-            return rf"\text{{{value}}}"
+            escaped = value.replace("_", r"\_")  # an underscore in \text is an error in LaTeX
+            return rf"\text{{{escaped}}}"
         if isinstance(value, list):
             return r"\left(" + ", ".join(show(v) for v in value) + r"\right)"
         return latex.doprint(value)

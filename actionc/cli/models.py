@@ -34,12 +34,20 @@ def _each_model(paths, load):
 
 def summary(model) -> str:
     """One line: name, kind, variables, parameters with their defaults."""
+
+    def declared(x) -> str:
+        array = model.arrays.get(x.name)
+        return x.name if array is None else f"{x.name}[{array.bounds[0][0]}..{array.bounds[0][1]}]"
+
     if model.kind.is_mechanical:
-        variables = "coord " + ", ".join(q.name for q in model.coordinates)
+        variables = "coord " + ", ".join(declared(q) for q in model.coordinates)
     else:
-        variables = "state " + ", ".join(x.name for x in model.state)
-    params = ", ".join(f"{p.name}={p.value:g}" for p in model.params) or "none"
+        variables = "state " + ", ".join(declared(x) for x in model.state)
+    data_sizes = set(model.data_sizes)
+    params = ", ".join(f"{p.name}={p.value:g}" for p in model.params if p.symbol not in data_sizes) or "none"
     extra = ""
+    if model.inputs:
+        extra += "; input " + ", ".join(f"{i.name}[{', '.join(s.name for s in i.sizes)}]" for i in model.inputs)
     if model.has_density:  # it can be sampled backwards
         forward = f"forward {model.forward[0]}" if model.forward else "SDE equations"
         density = f"data: {len(model.data)} Gaussian(s)" if model.data else "a given density"

@@ -141,11 +141,14 @@ class KernelMeta:
         def bound(terms) -> int:
             return sum(coefficient * (int(params[size]) if size else 1) for size, coefficient in terms)
 
-        for terms in self.size_requirements:
-            if bound(terms) < 0:
-                sizes = [f"{c}*{s}" if c != 1 else s for s, c in terms if s]
-                constant = -sum(c for s, c in terms if not s)
-                raise ValueError(f"the model reads elements that need {' + '.join(sizes)} ≥ {constant}")
+        failing = [terms for terms in self.size_requirements if bound(terms) < 0]
+        if failing:  # the largest need, for the sizes of the first failing requirement
+            needs = {}
+            for terms in failing:
+                sizes = " + ".join(f"{c}*{s}" if c != 1 else s for s, c in terms if s)
+                needs[sizes] = max(needs.get(sizes, -(2**62)), -sum(c for s, c in terms if not s))
+            sizes, constant = next(iter(needs.items()))
+            raise ValueError(f"the model reads elements that need {sizes} ≥ {constant}")
 
         names = []
         for name, lo, hi in self.blocks:

@@ -186,7 +186,8 @@ def _syntax_error(error: UnexpectedInput, text: str) -> ModelError:
         return ModelError(
             f"unexpected '{token.value}'",
             span,
-            hint="brackets write the vectors and matrices of a 'data' line; expressions have no indexing",
+            hint="brackets index arrays in expressions (q[i+1]) and declare them (coord q[1..N]); "
+            "equations, lets and parameters of arrays are not in the language yet (docs/indexed.md)",
         )
     if token.type == "DOCSTRING":
         return ModelError("unexpected text in double quotes", span, hint=_character_hint('"'))

@@ -149,6 +149,7 @@ class Compiled:
         client=None,
         particles_per_task: int | None = None,
         out: str | None = None,
+        first_particle: int = 0,
     ) -> Result:
         """Simulate `particles` copies for `steps` steps of size `dt`, from
         time `t0` (a Lagrangian singular at t = 0, like Nesterov's, needs
@@ -175,7 +176,9 @@ class Compiled:
         paths; default: the files the model names). With a dask.distributed
         `client`, the particles run in ranges of `particles_per_task` on its
         cluster, bit-identical to a local run, and `out` is a .zarr store the
-        workers write (actionc.run.distributed, docs/scaling.md)."""
+        workers write (actionc.run.distributed, docs/scaling.md).
+        first_particle: these particles are particles first_particle, … of
+        a larger run (a range run alone draws what the whole run draws)."""
         if client is not None:
             return self._distributed(
                 client,
@@ -236,6 +239,7 @@ class Compiled:
             crossings=crossings,
             model_hash=self.model_hash,
             data=data,
+            first_particle=first_particle,
         )
         if self.model_source:
             result.meta["source"] = self.model_source

@@ -77,7 +77,8 @@ def load(declared, base: Path | None, given: Mapping[str, object] | None = None)
 def _read(path: Path, items) -> dict[str, np.ndarray]:
     if not path.is_file():
         raise RunError(
-            f"cannot read data file {path}: no such file", hint="check the path (relative to the model file)"
+            f"cannot read data file {path}: no such file",
+            hint="a path in the model is relative to the model's folder, one given with --input to the current folder",
         )
     if path.stat().st_size > MAX_BYTES:
         raise RunError(f"data file {path} is larger than {MAX_BYTES // 2**30} GiB", hint="use a smaller data set")
@@ -93,7 +94,7 @@ def _read(path: Path, items) -> dict[str, np.ndarray]:
                 missing = [n for n in names if n not in archive.files]
                 if missing:
                     raise RunError(
-                        f"{path} has no array '{missing[0]}'", hint=f"it has: {', '.join(archive.files) or 'nothing'}"
+                        f"no array '{missing[0]}' in {path}", hint=f"it has: {', '.join(archive.files) or 'nothing'}"
                     )
                 return {n: archive[n].astype(float) for n in names}
         if suffix == ".csv":

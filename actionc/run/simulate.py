@@ -362,7 +362,7 @@ def _indexed_names(meta, params: Mapping) -> list[str]:
         return meta.state_names(values)
     except ValueError as error:
         raise RunError(
-            str(error), hint="the model reads fixed elements, like x[7]: keep its sizes at least that large"
+            str(error), hint="the model reads elements at fixed indices: keep its sizes at least that large"
         ) from None
 
 
