@@ -29,6 +29,7 @@ def lower(model: Model, common: dict) -> System:
     gibbs = None
     if model.kind is Kind.ENERGY:
         T, gamma = thermo.temperature(model), thermo.friction(model)
+        # the gradient lives on the blocks (Block.gradient, per element); no Hessian is formed
         gibbs = Gibbs(energy=model.energy, temperature=T, friction=gamma, gradient=(), hessian=())
     coordinates = tuple(k for k, b in enumerate(blocks) if b.role == "position")
     conjugates = tuple(k for k, b in enumerate(blocks) if b.role == "conjugate")

@@ -90,7 +90,7 @@ def _d(expr, variable, element, model: Model) -> sympy.Expr:
         if isinstance(variable, sympy.IndexedBase):
             return indexed.derivative(expr, variable, element, dict(model.arrays), model.sizes)
         return indexed.derivative(expr, variable, None, dict(model.arrays), model.sizes)
-    except indexed.IndexError_ as error:
+    except indexed.IndexingError as error:
         key = {Kind.LAGRANGIAN: "lagrangian", Kind.HAMILTONIAN: "hamiltonian"}.get(model.kind, "energy")
         raise model.error(str(error), key) from None
 

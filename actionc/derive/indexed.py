@@ -24,10 +24,10 @@ from dataclasses import dataclass
 
 import sympy
 
-from actionc.arrays import Array, outermost, whole
+from actionc.arrays import Array, as_size, outermost, whole
 
 
-class IndexError_(ValueError):
+class IndexingError(ValueError):
     """An indexed expression this calculus cannot differentiate, in words."""
 
 
@@ -49,7 +49,7 @@ def derivative(expr: sympy.Expr, target, k: sympy.Symbol | None, arrays: dict[st
     """∂expr/∂target[k] (target an IndexedBase of a 1-D array) or ∂expr/∂target
     (a scalar Symbol, k None), for every k in the array's range at once;
     `sizes` are integers ≥ 1 (what conditions on k are dropped relies on)."""
-    proofs = {s: sympy.Symbol(s.name, integer=True, positive=True) for s in sizes}
+    proofs = {s: as_size(s) for s in sizes}
     if isinstance(target, sympy.IndexedBase):
         ((lo, hi),) = arrays[target.name].bounds
         return _finish(_terms(expr, target, k, arrays), k, lo, hi, proofs)
@@ -99,11 +99,11 @@ def _terms(expr: sympy.Expr, target, k, arrays) -> list[_Term]:
 
 
 def _affine(e: sympy.Expr, j: sympy.Symbol) -> tuple[sympy.Expr, sympy.Expr]:
-    """e = a*j + b with a = ±1, or IndexError_."""
+    """e = a*j + b with a = ±1, or IndexingError."""
     a = sympy.expand(e).coeff(j)
     b = sympy.expand(e - a * j)
     if a not in (1, -1) or b.has(j):
-        raise IndexError_(f"the index {e} is not {j} plus or minus a constant; write indices like {j}+1 or {j}-2")
+        raise IndexingError(f"the index {e} is not {j} plus or minus a constant; write indices like {j}+1 or {j}-2")
     return a, b
 
 
@@ -123,7 +123,7 @@ def _sum_terms(node: sympy.Sum, target, k, arrays) -> list[_Term]:
             if periodic:
                 ((lo, hi),) = arrays[target.name].bounds
                 if sympy.simplify(a - lo) != 0 or sympy.simplify(b - hi) != 0:
-                    raise IndexError_(
+                    raise IndexingError(
                         f"a sum over the periodic array '{target.name}' must run over its whole range {lo}..{hi}"
                     )
                 _only_periodic(body, j, arrays)
@@ -132,7 +132,7 @@ def _sum_terms(node: sympy.Sum, target, k, arrays) -> list[_Term]:
             out.append(_Term(term.coefficient.xreplace(replace), tuple(deltas), tuple(bounds)))
             continue
         if any(d.has(j) for d in term.deltas):
-            raise IndexError_("an index used twice in one element")
+            raise IndexingError("an index used twice in one element")
         lo, hi, outside = a, b, []
         for g in term.bounds:  # g ≥ 0 narrows the sum's range where it involves j
             if not g.has(j):
@@ -150,7 +150,7 @@ def _sum_terms(node: sympy.Sum, target, k, arrays) -> list[_Term]:
 def _only_periodic(body: sympy.Expr, j: sympy.Symbol, arrays) -> None:
     for ref in body.atoms(sympy.Indexed):
         if any(index.has(j) for index in ref.indices) and not arrays[ref.base.name].periodic:
-            raise IndexError_(
+            raise IndexingError(
                 f"the sum over {j} mixes the periodic array with '{ref.base.name}', which is not periodic; "
                 "write two sums"
             )
@@ -234,7 +234,7 @@ def unrolled(expr: sympy.Expr, sizes: dict[sympy.Symbol, int], arrays: dict[str,
         for at, value in array.fixed:
             if whole(at, sizes) == index[0]:
                 return value.xreplace(sizes) if isinstance(value, sympy.Basic) else sympy.Integer(value)
-        raise IndexError_(f"{node.base.name}{list(index)} is outside {bounds} and has no boundary value")
+        raise IndexingError(f"{node.base.name}{list(index)} is outside {bounds} and has no boundary value")
 
     def walk(node):
         if isinstance(node, sympy.Sum):
