@@ -179,54 +179,14 @@ class Compiled:
         workers write (actionc.run.distributed, docs/scaling.md).
         first_particle: these particles are particles first_particle, … of
         a larger run (a range run alone draws what the whole run draws)."""
-        if client is not None:
-            return self._distributed(
-                client,
-                dict(
-                    dt=dt,
-                    steps=steps,
-                    particles=particles,
-                    seed=seed,
-                    params=params,
-                    init=init,
-                    save_every=save_every or default_save_every(steps),
-                    t0=t0,
-                    rtol=rtol,
-                    atol=atol,
-                    warmup=warmup,
-                    target_accept=target_accept,
-                    trajectory_length=trajectory_length,
-                    replicas=replicas,
-                    hottest=hottest,
-                    progress=progress,
-                    chunk_steps=chunk_steps,
-                    invariants=invariants,
-                    particles_per_task=particles_per_task,
-                    out=out,
-                ),
-            )
-        if out is not None or particles_per_task is not None:
-            raise RunError("out and particles_per_task are options of a distributed run (client=)")
-        data = None
-        if self.kernel.meta.inputs:
-            data, sizes = self.data(inputs)
-            for size, value in sizes.items():
-                if size in (params or {}) and np.any(np.asarray(params[size]) != value):
-                    raise RunError(f"the size '{size}' is {value} in the data; it cannot be set to {params[size]}")
-            params = {**(params or {}), **sizes}
-        elif inputs:
-            raise RunError("this model reads no data arrays ('input' statements)")
-        result = simulate(
-            self.kernel,
+        options = dict(  # what a local and a distributed run share
             dt=dt,
             steps=steps,
             particles=particles,
             seed=seed,
             params=params,
             init=init,
-            save_every=save_every,
             t0=t0,
-            threads=threads,
             rtol=rtol,
             atol=atol,
             warmup=warmup,
@@ -236,6 +196,27 @@ class Compiled:
             hottest=hottest,
             progress=progress,
             chunk_steps=chunk_steps,
+        )
+        if client is not None:
+            save_every = save_every or default_save_every(steps)
+            extra = dict(save_every=save_every, invariants=invariants, particles_per_task=particles_per_task, out=out)
+            return self._distributed(client, {**options, **extra})
+        if out is not None or particles_per_task is not None:
+            raise RunError("out and particles_per_task are options of a distributed run (client=)")
+        data = None
+        if self.kernel.meta.inputs:
+            data, sizes = self.data(inputs)
+            for size, value in sizes.items():
+                if size in (params or {}) and np.any(np.asarray(params[size]) != value):
+                    raise RunError(f"the size '{size}' is {value} in the data; it cannot be set to {params[size]}")
+            options["params"] = {**(params or {}), **sizes}
+        elif inputs:
+            raise RunError("this model reads no data arrays ('input' statements)")
+        result = simulate(
+            self.kernel,
+            **options,
+            save_every=save_every,
+            threads=threads,
             crossings=crossings,
             model_hash=self.model_hash,
             data=data,
