@@ -91,7 +91,7 @@ def simulate(
     swept = any(np.ndim(v) > 0 for v in (params or {}).values())
     if save_every is None:  # about 100 saves, or the first and last where those would not fit
         save_every = default_save_every(steps)
-        if _memory(meta, steps // max(1, save_every) + 1, particles, swept, 0)[0] > MAX_MEMORY_GB:
+        if _memory(meta, steps // max(1, save_every) + 1, particles, swept)[0] > MAX_MEMORY_GB:
             save_every = max(1, steps)
     _check_numbers(dt=dt, steps=steps, particles=particles, save_every=save_every, seed=seed, rtol=rtol, atol=atol)
     if not (isinstance(t0, (int, float, np.floating)) and math.isfinite(t0)):
@@ -277,7 +277,7 @@ def too_large(meta) -> RunError:
     )
 
 
-def _check_memory(meta, n_saves: int, particles: int, swept: bool, recorded: int) -> None:
+def _check_memory(meta, n_saves: int, particles: int, swept: bool, recorded: int = 0) -> None:
     """Refuse, before allocating anything, a run whose arrays would take
     more than MAX_MEMORY_GB: the saves, the invariants at every save (and
     as much again while they are evaluated), and per particle its state,
@@ -292,7 +292,7 @@ def _check_memory(meta, n_saves: int, particles: int, swept: bool, recorded: int
         )
 
 
-def _memory(meta, n_saves: int, particles: int, swept: bool, recorded: int) -> tuple[float, float, float, float]:
+def _memory(meta, n_saves: int, particles: int, swept: bool, recorded: int = 0) -> tuple[float, float, float, float]:
     """GiB of (all, saves, invariants, particle states and events) of a run."""
     n, gib = len(meta.state), 2**30
     saves = n_saves * particles * n * 8 / gib
