@@ -326,14 +326,14 @@ def test_a_negative_time_step_is_refused_saying_why(flags, capsys):
 
 def test_negative_numbers_argparse_reads_itself_are_left_alone(capsys):
     assert main(["critical", str(DOUBLE_WELL), "--box", "-2", "2"]) == 0
-    assert "critical point(s) in [-2, 2]^2" in capsys.readouterr().out
+    assert "critical point(s) of E in [-2, 2]^2" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(
     "example, assignment, message",
     [
         ("double_well", "T=-1", "the temperature is -1, and must be ≥ 0"),
-        ("langevin_oscillator", "T=-1", "the noise is not a number"),
+        ("langevin_oscillator", "T=-1", "the temperature is -1, and must be ≥ 0"),  # checked directly
         ("langevin_oscillator", "gamma=-1", "the noise is not a number"),
     ],
 )

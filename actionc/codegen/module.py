@@ -17,7 +17,7 @@ from importlib import resources
 
 import sympy
 
-from actionc.codegen import printer
+from actionc.codegen import events, printer
 from actionc.codegen.integrators import FAILURES, Integrator
 from actionc.codegen.integrators.base import kernel_names, tuple_of
 from actionc.kinds import Calculus
@@ -422,58 +422,6 @@ def c_step(x_pointer, t, dt, p_pointer, s_pointer, c_pointer):
             ]
         )
 
-    def event_lines(self) -> tuple[str, str, str]:
-        """The driver's lines for an event (actionc.run.events reads what
-        they record): skip a stopped particle; watch g from the chunk's
-        start (a first passage that holds at t0 hits there); after each
-        step, a crossing of g where the `keep` values are positive is
-        recorded at the time and state interpolated linearly in g, and a
-        first passage stops the particle, frozen from that step on."""
-        event = self.system.event
-        if event is None:
-            return "", "", ""
-        n, keep = self.n, len(event.keep)
-        holds = " and ".join(["{0}[0] > 0.0"] + [f"{{0}}[{j + 1}] > 0.0" for j in range(keep)])
-        crossed = "watch[0] <= 0.0 < seen[0]" + (" or seen[0] <= 0.0 < watch[0]" if event.two_sided else "")
-        keeps = "".join(f" and seen[{j + 1}] > 0.0" for j in range(keep))
-        stopped = " or n_events[i] > 0" if event.stop else ""
-        at_start = (
-            f"""
-        if first_step == 0 and {holds.format("watch")}:  # it holds at the start: hit at t0
-            events[i, 0, 0] = t0
-            for m in range({n}):
-                events[i, 0, 1 + m] = state[m]
-            n_events[i] = 1
-            for k in range(saves.shape[0]):
-                saves[k, i, :] = x[i]
-            continue"""
-            if event.stop
-            else ""
-        )
-        watch = f"\n        watch = event(state, t0 + first_step * dt, pi){at_start}"
-        stop = (
-            f"""
-                state = new  # a first passage: the particle stops here, frozen in the saves to come
-                for j in range(k // save_every, saves.shape[0]):
-                    for m in range({n}):
-                        saves[j, i, m] = state[m]
-                break"""
-            if event.stop
-            else ""
-        )
-        detect = f"""
-            seen = event(new, t0 + (step + 1) * dt, pi)
-            if ({crossed}){keeps}:
-                theta = watch[0] / (watch[0] - seen[0])
-                j = n_events[i]
-                if j < events.shape[1]:
-                    events[i, j, 0] = t0 + (step + theta) * dt
-                    for m in range({n}):
-                        events[i, j, 1 + m] = state[m] + theta * (new[m] - state[m])
-                n_events[i] = j + 1{stop}
-            watch = seen"""
-        return stopped, watch, detect
-
     def drivers(self) -> str:
         n = self.n
         control = self.integrator.control(self.system)
@@ -484,7 +432,7 @@ def c_step(x_pointer, t, dt, p_pointer, s_pointer, c_pointer):
         def save(row: str, indent: str) -> str:
             return "\n".join(f"{indent}saves[{row}, i, {k}] = state[{k}]" for k in range(n))
 
-        stopped, watch, detect = self.event_lines()
+        stopped, watch, detect = events.driver_lines(self.system.event, n)
 
         return f'''
 @jit_cold

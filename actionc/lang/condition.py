@@ -37,37 +37,37 @@ def read_condition(model: Model, text: str, flag: str) -> Condition:
     if len(text) > MAX_LENGTH or any(c in text for c in "\n\r#"):
         raise RunError(f"{flag} {text!r}: one line of at most {MAX_LENGTH} characters, without '#'")
     parts = [part.strip() for part in text.split(",")]
-    crossing, two_sided = _comparison(model, parts[0], flag, surface=flag == "--section")
+    crossing, two_sided = _comparison(model, parts[0], f"{flag} {text!r}", surface=flag == "--section")
     keep = []
     for part in parts[1:]:
-        g, equation = _comparison(model, part, flag, surface=False)
+        g, equation = _comparison(model, part, f"{flag} {text!r}", surface=False)
         if equation:
             raise RunError(f"{flag} {text!r}: after the first part, only inequalities (like px > 0)")
         keep.append(g)
     return Condition(crossing, tuple(keep), two_sided)
 
 
-def _comparison(model: Model, text: str, flag: str, surface: bool) -> tuple[sympy.Expr, bool]:
+def _comparison(model: Model, text: str, where: str, surface: bool) -> tuple[sympy.Expr, bool]:
+    """g of one comparison; `where` names the flag and its whole text for errors."""
     pieces = _COMPARISON.split(text)
     if len(pieces) != 3 or not pieces[0].strip() or not pieces[2].strip():
         wanted = "NAME = VALUE, then inequalities: x = 0, px > 0" if surface else "one comparison, like x > 0.9"
-        raise RunError(f"{flag} {text!r}: expected {wanted}")
+        raise RunError(f"{where}: expected {wanted}")
     left, operator, right = pieces
     if surface and operator != "=":
-        raise RunError(f"{flag} {text!r}: a section is a surface, written with '=' (x = 0)")
+        raise RunError(f"{where}: a section is a surface, written with '=' (x = 0)")
     if not surface and operator == "=":
-        raise RunError(f"{flag} {text!r}: a first passage is an inequality (x > 0.9): '=' is rarely hit exactly")
-    difference = _expression(model, left, flag) - _expression(model, right, flag)
+        raise RunError(f"{where}: a first passage is an inequality (x > 0.9): '=' is rarely hit exactly")
+    difference = _expression(model, left, where) - _expression(model, right, where)
     return (-difference if operator in ("<", "<=") else difference), operator == "="
 
 
-def _expression(model: Model, text: str, flag: str) -> sympy.Expr:
+def _expression(model: Model, text: str, where: str) -> sympy.Expr:
     """An expression of the model's names, resolved as a `let` appended to the model."""
     from actionc.lang import parse
 
     try:
         extended = parse(f"{model.source.rstrip()}\nlet {_NAME} = ({text})\n", filename=model.filename)
     except ModelError as error:
-        hint = f"; {error.hint}" if error.hint else ""
-        raise RunError(f"{flag}: {error.message} in {text.strip()!r}{hint}") from None
+        raise RunError(f"{where}: {error.message}", hint=error.hint) from None
     return next(let.value for let in extended.lets if let.name == _NAME)

@@ -366,7 +366,7 @@ def _indexed_names(meta, params: Mapping) -> list[str]:
         ) from None
 
 
-def _check_memory(meta, n_saves: int, particles: int, swept: bool, recorded: int, n: int | None = None) -> None:
+def _check_memory(meta, n_saves: int, particles: int, swept: bool, recorded: int = 0, n: int | None = None) -> None:
     """Refuse, before allocating anything, a run whose arrays would take
     more than MAX_MEMORY_GB: the saves, the invariants at every save (and
     as much again while they are evaluated), and per particle its state,
@@ -383,7 +383,7 @@ def _check_memory(meta, n_saves: int, particles: int, swept: bool, recorded: int
 
 
 def _memory(
-    meta, n_saves: int, particles: int, swept: bool, recorded: int, n: int | None = None
+    meta, n_saves: int, particles: int, swept: bool, recorded: int = 0, n: int | None = None
 ) -> tuple[float, float, float, float]:
     """GiB of (all, saves, invariants, particle states and events) of a run
     (n: the state's length, where it is not the kernel's: indexed models)."""
