@@ -2,6 +2,7 @@
 and clear errors for impossible requests."""
 
 import json
+import sys
 
 import numpy as np
 import pytest
@@ -84,3 +85,15 @@ def test_mala_reports_its_acceptance_rate(capsys):
     path = EXAMPLES[0].parent / "double_well.act"
     assert main(["run", str(path), "--method", "mala", "--dt", "0.05", "--steps", "100", "--particles", "50"]) == 0
     assert "acceptance rate" in capsys.readouterr().out
+
+
+def test_scheduler_and_zarr_without_their_packages_say_what_to_install(monkeypatch, tmp_path, capsys):
+    # as where actionc[dask] is not installed (None in sys.modules: their import fails)
+    monkeypatch.setitem(sys.modules, "distributed", None)
+    monkeypatch.setitem(sys.modules, "zarr", None)
+    example = str(EXAMPLES[0].parent / "ornstein_uhlenbeck.act")
+    assert main(["run", example, "--dt", "0.01", "--steps", "5", "--scheduler", "local:2"]) == 2
+    assert main(["run", example, "--dt", "0.01", "--steps", "5", "--out", str(tmp_path / "run.zarr")]) == 1
+    err = capsys.readouterr().err
+    assert "--scheduler needs Dask" in err and "a .zarr output needs the zarr package" in err
+    assert err.count('pip install "actionc[dask]"') == 2 and not (tmp_path / "run.zarr").exists()

@@ -41,6 +41,13 @@ def run(args) -> int:
     if args.particles_per_task and not args.scheduler:
         print("actionc run: error: --particles-per-task needs --scheduler", file=sys.stderr)
         return EXIT_USAGE
+    if args.scheduler:
+        from actionc.run.distributed import check_scheduler
+
+        try:
+            check_scheduler(args.scheduler)
+        except RunError as error:
+            return failure("run", error, args.file)
     replacing = False
     if args.out:
         try:  # before the run, so that no work is lost to an output that cannot be written

@@ -51,14 +51,11 @@ def connect(scheduler: str):
     """A dask.distributed Client for `--scheduler`: `local:N` starts a
     LocalCluster of N worker processes (one thread each) for the run and
     stops it after; anything else is the address of a running scheduler."""
-    try:
-        from distributed import Client, LocalCluster
-    except ImportError:
-        raise RunError("--scheduler needs Dask", hint=INSTALL) from None
+    check_scheduler(scheduler)
+    from distributed import Client, LocalCluster
+
     if scheduler.startswith("local:"):
         count = scheduler.removeprefix("local:")
-        if not count.isdigit() or int(count) < 1:
-            raise RunError(f"--scheduler {scheduler}: expected local:N with N ≥ 1 worker processes")
         with (
             LocalCluster(  # its logs stay quiet: a failed task is reported once, by the run
                 n_workers=int(count), threads_per_worker=1, dashboard_address=":0", silence_logs=logging.CRITICAL
@@ -77,6 +74,18 @@ def connect(scheduler: str):
         ) from None
     with client:
         yield client
+
+
+def check_scheduler(scheduler: str) -> None:
+    """Refuse, before any work, a --scheduler that cannot be: Dask not
+    installed, or local:N without a number of workers."""
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        raise RunError("--scheduler needs Dask", hint=INSTALL) from None
+    count = scheduler.removeprefix("local:")
+    if scheduler.startswith("local:") and not (count.isdigit() and int(count) >= 1):
+        raise RunError(f"--scheduler {scheduler}: expected local:N with N ≥ 1 worker processes")
 
 
 def _deaf_to_ctrl_c():

@@ -170,16 +170,6 @@ def test_a_run_written_by_the_workers_to_zarr_is_the_local_run(client, tmp_path)
         assert np.array_equal(data.x.values, local.x) and json.loads(data.attrs["meta"])["seed"] == 9
 
 
-def test_scheduler_without_dask_says_what_to_install(monkeypatch):
-    from actionc.run.distributed import connect
-
-    monkeypatch.setitem(sys.modules, "distributed", None)
-    with pytest.raises(RunError, match="needs Dask") as raised:
-        with connect("local:1"):
-            pass
-    assert "actionc[dask]" in str(raised.value)
-
-
 def test_a_bad_local_scheduler_is_a_usage_error():
     from actionc.run.distributed import connect
 
