@@ -225,7 +225,7 @@ def test_every_example_with_noise_takes_a_step_and_every_other_is_refused_clearl
         err = capsys.readouterr().err
         assert "has no noise" in err and "Traceback" not in err
         return
-    if len(lowered.state) > 3:  # underdamped Langevin in 2-D: four state variables
+    if len(lowered.state) > 3:  # underdamped Langevin in 2-D, the eight schools: particles only
         assert main(["density", str(path), "--t-end", "0.01"]) == 2
         err = capsys.readouterr().err
         assert "solved in 1 to 3" in err and "Traceback" not in err

@@ -337,6 +337,7 @@ def _merged(ranges: list[Result], counted: tuple[str, ...], *, complete: bool, r
     report it: failures renumbered and the earliest kept, the `counted`
     counters summed over all particles at once (as floats they would
     differ in their last bits if summed by range)."""
+    from actionc.run.simulate import ladder as simulate_ladder
     from actionc.run.simulate import totals
 
     first = ranges[0]
@@ -363,6 +364,19 @@ def _merged(ranges: list[Result], counted: tuple[str, ...], *, complete: bool, r
     }
     if "divergences_per_chain" in meta:
         meta["divergences_per_chain"] = sum((r.meta["divergences_per_chain"] for r in ranges), [])
+    if "stats_per_chain" in meta:
+        meta["stats_per_chain"] = {
+            name: sum((r.meta["stats_per_chain"][name] for r in ranges), []) for name in first.meta["stats_per_chain"]
+        }
+    if "divergences" in meta:  # each chain's first divergence, chains numbered in the whole run
+        meta["divergences"] = [
+            dict(report, chain=report["chain"] + int(offset))
+            for r, offset in zip(ranges, offsets)
+            for report in r.meta["divergences"]
+        ]
+    if "ladder" in meta:  # tempering's swap rates, from the counters of every chain
+        ladder = meta["ladder"]
+        meta["ladder"] = simulate_ladder(stats, ladder["replicas"], ladder["hottest"])
     if not meta["complete"]:
         meta["particles_requested"] = requested
     invariants = None

@@ -65,7 +65,7 @@ def test_tempering_recovers_the_exact_weights_of_two_wells_16_t_apart(tempering)
     assert abs(weight_z_score(hot, left_weight(1.5))) < 4
 
 
-@pytest.mark.parametrize("method", ["mala", "nuts"])
+@pytest.mark.parametrize("method", [pytest.param("mala", marks=pytest.mark.slow), "nuts"])
 def test_mala_and_nuts_stay_in_the_well_they_fall_into_and_r_hat_flags_it(method):
     compiled = actionc.compile(WELLS, method)
     options = {"warmup": 500} if method == "nuts" else {}
