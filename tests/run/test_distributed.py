@@ -21,6 +21,11 @@ from actionc.pipeline import compile_text
 from actionc.run.result import Result
 from tests.conftest import EXAMPLE_DIR
 
+# functions sent to workers (client.run) travel by value: a worker of an
+# installed actionc cannot import this test module
+cloudpickle = pytest.importorskip("cloudpickle")
+cloudpickle.register_pickle_by_value(sys.modules[__name__])
+
 distributed = pytest.importorskip("distributed")
 pytest.importorskip("zarr")
 
@@ -153,7 +158,8 @@ def test_a_worker_that_cannot_load_the_kernel_fails_the_run_with_its_error():
 
 
 def _lose_numba():
-    for name in [name for name in sys.modules if name == "numba" or name.startswith(("numba.", "actionc_kernels"))]:
+    """Whether or not this worker has imported Numba yet, it cannot now."""
+    for name in ["numba", *(name for name in sys.modules if name.startswith(("numba.", "actionc_kernels")))]:
         sys.modules[name] = None
 
 
