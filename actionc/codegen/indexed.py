@@ -83,9 +83,18 @@ class _IndexedWriter:
         blocks = [(b, b.drift) for b in self.system.blocks]
         return self.function("drift", "The drift f(x, t) into out, element by element.", blocks)
 
-    def drift_positions(self) -> str:
+    def move_positions(self) -> str:
+        """q += step · q'(conjugates) in place: positions do not read
+        positions, and one pass does what a rate array and an update did."""
         blocks = [(self.system.blocks[k], self.system.blocks[k].drift) for k in self.system.coordinates]
-        return self.function("drift_positions", "q' (a function of the conjugates) into out.", blocks)
+        lines = [
+            "@jit_call",
+            f"def move_positions({ARGUMENTS}, step):",
+            '    """The positions moved by step times their rates (functions of the conjugates)."""',
+            *self.prelude(),
+        ]
+        lines += self.emitter.fill(blocks, "x[{at}]", scale="step")
+        return "\n".join(lines) + "\n"
 
     def drift_momenta(self) -> str:
         blocks = [(self.system.blocks[k], self.system.blocks[k].drift) for k in self.system.conjugates]

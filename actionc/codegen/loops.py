@@ -186,7 +186,7 @@ class Emitter:
         while True:
             yield sympy.Symbol(f"_t{next(self.counter)}", real=True)
 
-    def fill(self, pairs, target: str, indent: str = "    ") -> list[str]:
+    def fill(self, pairs, target: str, indent: str = "    ", scale: str | None = None) -> list[str]:
         """`target` (formatted with an element's offset `{at}`) = expr for
         every element of each (block, expr) pair.
 
@@ -195,26 +195,32 @@ class Emitter:
         interchanged — A(j) once per j, then added to every element — so a
         gradient costs what X.T @ r costs, not d times more; terms of several
         blocks with the same A(j) (the weights and the intercept of a
-        regression) share one pass over j."""
+        regression) share one pass over j. With `scale`, the target is
+        updated in place: target += scale * expr (a leapfrog drift)."""
         lines, groups = [], {}
         for block, expr in pairs:
             plain, interchanged = self._split_interchangeable(expr, block.index)
-            lines += self.element_loop(block, plain, target, indent)
+            lines += self.element_loop(block, plain, target, indent, scale=scale)
             for factor, node in interchanged:
                 body, limits = outermost(node)
                 outside, inside = _factor(body, block.index)
                 groups.setdefault((limits, factor * outside), []).append((block, inside))
         for ((j, lo, hi), outside), parts in groups.items():
-            lines += self._interchanged(j, lo, hi, outside, parts, target, indent)
+            weight = outside if scale is None else sympy.Symbol(scale, real=True) * outside
+            lines += self._interchanged(j, lo, hi, weight, parts, target, indent)
         return lines
 
-    def element_loop(self, block, expr: sympy.Expr, target: str, indent: str = "    ", ranges=None) -> list[str]:
+    def element_loop(
+        self, block, expr: sympy.Expr, target: str, indent: str = "    ", ranges=None, scale: str | None = None
+    ) -> list[str]:
         """`target` (formatted with the element's offset `{at}`) = expr for
         every element of the block: ends checked, interior unchecked."""
         ranges = dict(ranges or {})
         if block.array is None:
             lines, text = self.value(expr, ranges, indent)
-            return lines + [f"{indent}{target.format(at=f'uint64(at_{block.name})')} = {text}"]
+            update = "=" if scale is None else f"+= {scale} *"
+            text = text if scale is None else f"({text})"
+            return lines + [f"{indent}{target.format(at=f'uint64(at_{block.name})')} {update} {text}"]
         ((lo, hi),) = block.array.bounds
         i = block.index
         low, high = self._reach(expr, i)
@@ -236,7 +242,8 @@ class Emitter:
             out.append(f"{indent}for i_{i.name} in range({start}, {stop}):")
             out += lines
             offset = f"uint64(at_{block.name} + i_{i.name} - {printer.integer(lo)})"
-            out.append(f"{indent}    {target.format(at=offset)} = {text}")
+            update, text = ("=", text) if scale is None else (f"+= {scale} *", f"({text})")
+            out.append(f"{indent}    {target.format(at=offset)} {update} {text}")
         return out
 
     def _split_interchangeable(self, expr: sympy.Expr, i: sympy.Symbol | None):
