@@ -317,3 +317,9 @@ def test_an_indexed_data_line_is_the_components_written_out():
     scalar_ring = parse(RING_WRITTEN_OUT + "\n", "ring.act")
     assert len(indexed_ring.data) == 8 and indexed_ring.data == scalar_ring.data
     assert parse(RING_WRITTEN_OUT.replace("r*cos(7", "r*cos(6") + "\n", "ring.act").data != indexed_ring.data
+
+
+def test_a_huge_size_is_refused_before_anything_is_allocated():
+    compiled = actionc.compile(EXAMPLE_DIR / "allen_cahn.act", "euler-maruyama")
+    with pytest.raises(RunError, match="more than 50,000,000 entries"):
+        compiled.run(dt=0.01, steps=1, params={"N": 2_000_000_000})

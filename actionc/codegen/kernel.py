@@ -21,6 +21,7 @@ from actionc.kinds import Calculus, Kind
 from actionc.methods import Direction
 
 REQUIRED = ("META", "run_particles")
+MAX_STATE = 50_000_000  # entries of one particle's state (an indexed model's sizes): 400 MB a particle
 
 
 class CacheError(RuntimeError):
@@ -150,6 +151,8 @@ class KernelMeta:
             sizes, constant = next(iter(needs.items()))
             raise ValueError(f"the model reads elements that need {sizes} ≥ {constant}")
 
+        if sum(1 if lo is None else bound(hi) - bound(lo) + 1 for _, lo, hi in self.blocks) > MAX_STATE:
+            raise ValueError(f"the state would have more than {MAX_STATE:,} entries")
         names = []
         for name, lo, hi in self.blocks:
             if lo is None:

@@ -361,9 +361,7 @@ def _indexed_names(meta, params: Mapping) -> list[str]:
     try:
         return meta.state_names(values)
     except ValueError as error:
-        raise RunError(
-            str(error), hint="the model reads elements at fixed indices: keep its sizes at least that large"
-        ) from None
+        raise RunError(str(error), hint="sizes are parameters: set them with --set N=…") from None
 
 
 def _check_memory(meta, n_saves: int, particles: int, swept: bool, recorded: int = 0, n: int | None = None) -> None:
