@@ -2,8 +2,10 @@
 exact Gibbs marginal, invariant drift, and densities of `actionc density`. Needs matplotlib (the `plot`
 extra: pip install "actionc[plot]").
 
-    actionc plot run.npz [--kind auto|trajectories|phase|path|histogram|samples|trace|pairs|invariants|section]
+    actionc plot run.npz [--kind auto|trajectories|phase|path|histogram|samples|trace|pairs|invariants|section|field]
                          [--out fig.png]
+
+field draws each array of an indexed model as a space–time image (the default when the state has arrays).
 
 trace and pairs are for sampling runs (mala, hmc, nuts, tempering): particles as chains, saves after t = 0 as draws.
 """
@@ -18,7 +20,10 @@ from actionc.errors import ModelError, ResultFileError, RunError
 from actionc.methods import decode
 from actionc.run.result import Result, write_atomically
 
-KINDS = ("auto", "trajectories", "phase", "path", "histogram", "samples", "trace", "pairs", "invariants", "section")
+KINDS = (
+    "auto", "trajectories", "phase", "path", "histogram", "samples", "trace", "pairs", "invariants", "section", "field"
+)  # fmt: skip
+FIELD_MIN = 8  # elements of an array from which a run is drawn as a space–time image
 _FEW = 5  # particles drawn as lines
 _CHAINS = 8  # chains drawn one by one in trace and pairs plots
 _POINTS = 4000  # draws per chain at most in a pairs plot (thinned evenly)
@@ -38,6 +43,8 @@ def _pyplot():
 def default_kind(result: Result) -> str:
     if "section_x" in result.events:
         return "section"
+    if any(len(columns) >= FIELD_MIN for columns in _arrays(result.names).values()):
+        return "field"  # an indexed model: its arrays over time
     if decode(result.meta.get("method")).draws_samples:
         return "samples" if len(result.names) >= 2 else "histogram"
     kind = result.meta.get("kind")
@@ -65,6 +72,7 @@ def plot(result: Result, kind: str = "auto", out: str | Path | None = None):
         "invariants": _invariants,
         "section": _section,
         "path": _path,
+        "field": _field,
     }
     figure = draw[kind](result, plt)
     figure.suptitle(f"{result.meta['model']} — {result.meta['method']}, {result.meta['particles']} particle(s)")
@@ -81,6 +89,44 @@ def _save(figure, out: str | Path, plt) -> None:
         raise RunError(f"cannot draw a .{file_format} file", hint="use .png, .svg or .pdf")
     write_atomically(out, lambda handle: figure.savefig(handle, dpi=110, format=file_format))
     plt.close(figure)
+
+
+def _arrays(names: list[str]) -> dict[str, list[int]]:
+    """The columns of each array of an indexed model's state: q[1], q[2], … → {"q": [0, 1, …]}."""
+    arrays: dict[str, list[int]] = {}
+    for k, name in enumerate(names):
+        base, bracket, _ = name.partition("[")
+        if bracket:
+            arrays.setdefault(base, []).append(k)
+    return arrays
+
+
+def _field(result: Result, plt):
+    """Each array of the first particle as a space–time image: elements
+    across, time up (at most three arrays)."""
+    arrays = {name: columns for name, columns in _arrays(result.names).items() if len(columns) > 1}
+    if not arrays:
+        raise RunError("a field picture needs arrays in the state", hint="this is for indexed models (docs/indexed.md)")
+    shown = list(arrays.items())[:3]
+    figure, axes = plt.subplots(1, len(shown), figsize=(4.2 * len(shown) + 1, 4.2), squeeze=False)
+    for axis, (name, columns) in zip(axes[0], shown):
+        values = result.x[:, 0, columns]
+        limit = float(np.nanmax(np.abs(values))) or 1.0  # white at 0
+        first, last = result.names[columns[0]], result.names[columns[-1]]
+        low, high = first[first.index("[") + 1 : -1], last[last.index("[") + 1 : -1]
+        image = axis.imshow(
+            values,
+            aspect="auto",
+            origin="lower",
+            cmap="RdBu_r",
+            vmin=-limit,
+            vmax=limit,
+            extent=(float(low) - 0.5, float(high) + 0.5, result.t[0], result.t[-1]),
+        )
+        figure.colorbar(image, ax=axis, label=_label(name))
+        axis.set_xlabel(f"element of {_label(name)}")
+        axis.set_ylabel("t")
+    return figure
 
 
 def _label(name: str) -> str:

@@ -175,3 +175,13 @@ def test_the_cli_plots_the_trace_of_a_saved_sampling_run(tmp_path):
     assert main(["run", model, *arguments, "--out", str(out)]) == 0
     assert main(["plot", str(out), "--kind", "pairs"]) == 0
     assert (tmp_path / "run_pairs.png").read_bytes()[:4] == PNG
+
+
+def test_an_indexed_run_is_drawn_as_a_space_time_image_by_default(tmp_path):
+    from actionc.plot import default_kind, plot
+
+    result = actionc.compile(EXAMPLE_DIR / "allen_cahn.act").run(dt=0.01, steps=50, particles=2, params={"N": 16})
+    assert default_kind(result) == "field"
+    figure = plot(result, "auto", tmp_path / "field.png")
+    assert (tmp_path / "field.png").stat().st_size > 0
+    assert figure.axes[0].get_xlabel() == "element of phi" and figure.axes[0].images

@@ -338,7 +338,8 @@ def _parser() -> argparse.ArgumentParser:
             "pairs",
             "invariants",
             "section",
-        ],
+            "field",
+        ],  # actionc.plot.KINDS (not imported here: the CLI starts without NumPy's plotting stack)
         default="auto",
     )
     plot.add_argument("--out", metavar="FIG.png", help="default: RESULT_KIND.png next to the result")
