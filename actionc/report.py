@@ -296,6 +296,28 @@ def _element_rates(d: _Derivation) -> dict:
     return {_element_label(e, found.index, d.model.kind): e.rate for e in shown}
 
 
+def _element_operator(d: _Derivation, which: str) -> str:
+    """The Fokker–Planck operator or the generator of overdamped Langevin
+    dynamics, dx[i] = f[i] dt + g dW_i, as a sum of element terms:
+    ∂p/∂t = Σ_i ∂/∂x[i] (−f[i] p + ½g² ∂p/∂x[i]), L f = Σ_i f[i] ∂f/∂x[i] + ½g² ∂²f/∂x[i]²
+    (a scalar state variable contributes its one term)."""
+    printer = ActPrinter({})
+    half_g2 = sympy.simplify(d.elements.noise**2 / 2)
+    diffusion = "" if half_g2 == 1 else f"{printer.doprint(half_g2)}*"
+    terms = []
+    for e in d.elements.equations:
+        x = f"{e.variable.name}[{d.elements.index}]" if e.array is not None else e.variable.name
+        if which == "fokker_planck":
+            term = f"∂/∂{x} (({printer.doprint(-e.rate)})*p + {diffusion}∂p/∂{x})"
+        else:
+            term = f"({printer.doprint(e.rate)})*∂f/∂{x} + {diffusion}∂²f/∂{x}²"
+        if e.array is not None:
+            ((lo, hi),) = e.array.bounds
+            term = f"sum({d.elements.index} in {printer.doprint(lo)}..{printer.doprint(hi)}: {term})"
+        terms.append(term)
+    return " + ".join(terms)
+
+
 def _element_ranges(d: _Derivation) -> list[str]:
     index, lines = d.elements.index, []
     printer = ActPrinter({})
@@ -356,6 +378,20 @@ INDEXED_ROWS: tuple[Row, ...] = (
         (Kind.ENERGY,),
         lambda d: d.elements.noise,
         symbol=("g", "g"),
+    ),
+    Row(
+        "fokker_planck",
+        "Fokker–Planck operator ∂p/∂t, a sum over the elements",
+        (Kind.ENERGY,),
+        lambda d: _element_operator(d, "fokker_planck"),
+        symbol=("∂p/∂t", r"\partial_t p"),
+    ),
+    Row(
+        "generator",
+        "Backward generator L f, a sum over the elements",
+        (Kind.ENERGY,),
+        lambda d: _element_operator(d, "generator"),
+        symbol=("L f", r"\mathcal{L} f"),
     ),
     Row("invariants", "Invariants", MECHANICS, lambda d: dict(d.elements.invariants)),
 )

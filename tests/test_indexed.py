@@ -323,3 +323,12 @@ def test_a_huge_size_is_refused_before_anything_is_allocated():
     compiled = actionc.compile(EXAMPLE_DIR / "allen_cahn.act", "euler-maruyama")
     with pytest.raises(RunError, match="more than 50,000,000 entries"):
         compiled.run(dt=0.01, steps=1, params={"N": 2_000_000_000})
+
+
+def test_the_fokker_planck_operator_and_generator_are_printed_as_sums_over_elements():
+    from actionc import report
+
+    model = actionc.load(EXAMPLE_DIR / "allen_cahn.act")
+    text = report.to_text(model, report.derive(model, ["fokker_planck", "generator"]))
+    assert "∂p/∂t = sum(i in 1..N: ∂/∂phi[i] ((kappa*(" in text and "+ T*∂p/∂phi[i]))" in text
+    assert "L f = sum(i in 1..N: (-(kappa*(" in text and "*∂f/∂phi[i] + T*∂²f/∂phi[i]²)" in text
