@@ -10,25 +10,22 @@ used.
 from __future__ import annotations
 
 import bisect
-import dataclasses
 from dataclasses import dataclass, field
 
 import sympy
 
 from actionc import symbols
-from actionc.arrays import whole
 from actionc.errors import ModelError, Span, did_you_mean
 from actionc.forward import PRESETS
 from actionc.forward import settings as forward_settings
 from actionc.functions import DISTRIBUTIONS
-from actionc.lang import expressions, indices, placement
+from actionc.lang import expressions, placement
 from actionc.lang import syntax as ast
+from actionc.lang.diffusion import DiffusionStatements
+from actionc.lang.indexed import IndexedStatements
 from actionc.lang.placement import a_model
 from actionc.lang.scope import ROLE_WORDS, Scope
 from actionc.model import Array, Calculus, Component, Initial, Input, Kind, Let, Model, Param
-
-DATA_KEYS = ("weight", "mean", "std", "cov")
-MAX_COMPONENTS = 1000  # of a data distribution: its density is a sum over them
 
 
 @dataclass
@@ -47,7 +44,7 @@ class _Collected:
     init: list[Initial] = field(default_factory=list)
 
 
-class _Resolver:
+class _Resolver(IndexedStatements, DiffusionStatements):
     def __init__(self, module: ast.Module, filename: str, source: str) -> None:
         self.module = module
         self.filename, self.source = filename, source
@@ -130,119 +127,6 @@ class _Resolver:
                         self.scope.declare(momentum, "momentum", ident.span, symbols.symbol(momentum))
                     else:
                         self._declare_array(ast.Ident(momentum, ident.span), "momentum", self.arrays[ident.name].bounds)
-
-    def _range(self, bounds: ast.Range) -> tuple[tuple[sympy.Expr, sympy.Expr]]:
-        lo = self._index(bounds.lo, "the start of an array's range")
-        hi = self._index(bounds.hi, "the end of an array's range")
-        if not indices.at_least(hi, lo, self.indices.sizes):
-            raise ModelError(f"the range {lo}..{hi} can be empty", bounds.span, hint="write it as 1..N, with N ≥ 1")
-        return ((lo, hi),)
-
-    def _index(self, node: ast.Expr, what: str) -> sympy.Expr:
-        builder = expressions._Builder(self.scope, self.kind, what, self.indices)
-        value = builder.index(node, what)
-        for size in value.free_symbols:
-            number = self.param_values.get(size)
-            if number is None or number != int(number) or number < 1:
-                raise ModelError(
-                    f"'{size}' is used as a size, so it must be a whole number ≥ 1, not {number:g}",
-                    node.span,
-                    hint=f"set it to a whole number, like 'param {size} = 32'",
-                )
-        return value
-
-    def _declare_array(self, ident: ast.Ident, role: str, bounds) -> None:
-        array = Array(sympy.IndexedBase(ident.name), role, bounds)
-        self.arrays[ident.name] = array
-        self.scope.declare(ident.name, role, ident.span, array.base, array=array)
-        self.spans[f"{role} {ident.name}"] = ident.span
-        if role == "coord" and self.kind is Kind.LAGRANGIAN:
-            velocity = symbols.velocity_name(ident.name)
-            self.arrays[velocity] = Array(sympy.IndexedBase(velocity), "velocity", bounds)
-
-    def _boundary(self, statement: ast.BoundaryStmt) -> None:
-        for item in statement.items:
-            name = item.name.name
-            entry = self.scope.get(name)
-            if entry is None or entry.array is None or entry.array.role == "input":
-                raise ModelError(
-                    f"'{name}' is not an array of the state, so it has no boundary",
-                    item.name.span,
-                    hint="boundaries belong to arrays declared with 'coord' or 'state', like q[1..N]",
-                )
-            array = self.arrays[name]
-            ((lo, hi),) = array.bounds
-            if item.rule is not None:
-                if item.rule.name != "periodic":
-                    raise ModelError(
-                        f"unknown boundary '{item.rule.name}'",
-                        item.rule.span,
-                        hint=f"write 'boundary {name} periodic', or fixed values like 'boundary {name}[{lo - 1}] = 0'",
-                    )
-                if array.fixed:
-                    raise ModelError(
-                        f"'{name}' has fixed boundary values; it cannot also be periodic",
-                        item.rule.span,
-                        hint="keep one kind of boundary",
-                    )
-                array = dataclasses.replace(array, periodic=True)
-            else:
-                at = self._index(item.index, "a boundary's index")
-                if array.periodic:
-                    raise ModelError(
-                        f"'{name}' is periodic; it has no fixed boundary values",
-                        item.index.span,
-                        hint="keep one kind of boundary",
-                    )
-                inside = indices.at_least(at, lo, self.indices.sizes) and indices.at_least(hi, at, self.indices.sizes)
-                if inside or sympy.expand(at) in [sympy.expand(a) for a, _ in array.fixed]:
-                    raise ModelError(
-                        f"{name}[{at}] is " + ("inside the array's range" if inside else "given twice"),
-                        item.index.span,
-                        hint=f"boundary values are given beyond the ends of {lo}..{hi}, "
-                        f"like {name}[{lo - 1}] or {name}[{hi + 1}]",
-                    )
-                _, value = self._expr(item.value, constant=f"the boundary value of {name}[{at}]")
-                array = dataclasses.replace(array, fixed=array.fixed + ((at, value),))
-            self.arrays[name] = array
-            self.scope.names[name].array = array
-            for conjugate in (symbols.velocity_name(name), symbols.default_momentum_name(name)):
-                if conjugate in self.arrays:  # the velocity beyond a fixed end is zero; a periodic one wraps
-                    fixed = tuple((at, sympy.Integer(0)) for at, _ in array.fixed)
-                    self.arrays[conjugate] = dataclasses.replace(
-                        self.arrays[conjugate], periodic=array.periodic, fixed=fixed
-                    )
-            self._item(item.name.span.line, f"boundary {name}")
-
-    def _input(self, statement: ast.InputStmt) -> None:
-        for item in statement.items:
-            sizes = []
-            for ident in item.sizes:
-                entry = self.scope.get(ident.name)
-                if entry is None:  # a new size, set by the data
-                    symbol = symbols.symbol(ident.name)
-                    self.c.params.append(Param(symbol, sympy.Integer(1), 1.0))
-                    self.param_values[symbol] = 1.0
-                    self.scope.declare(ident.name, "param", ident.span, symbol, symbol)
-                    self.indices.sizes.add(symbol)
-                    self.data_sizes.add(symbol)
-                elif entry.role != "param":
-                    raise ModelError(
-                        f"the size '{ident.name}' is a {ROLE_WORDS[entry.role]}",
-                        ident.span,
-                        hint="a size is a new name (set by the data) or a parameter with a whole value",
-                    )
-                else:
-                    self._index(ast.Name(ident.name, ident.span), "a size")
-                    symbol = entry.symbol
-                sizes.append(symbol)
-            bounds = tuple((sympy.Integer(1), size) for size in sizes)
-            array = Array(sympy.IndexedBase(item.name.name), "input", bounds)
-            self.arrays[item.name.name] = array
-            self._declare(item.name.name, "input", item.name.span, array.base)
-            self.scope.names[item.name.name].array = array
-            self.inputs.append(Input(item.name.name, tuple(sizes), statement.path))
-            self._item(item.name.span.line, f"input {item.name.name}")
 
     def _names_momenta(self) -> bool:
         return any(isinstance(s, ast.DeclStmt) and s.keyword == "momentum" for s in self.module.statements)
@@ -362,136 +246,6 @@ class _Resolver:
             inlined[key] = inlined.get(key, sympy.Integer(0)) + term.sign * value
         return written, inlined
 
-    def _data(self, statement: ast.DataStmt) -> None:
-        keyword = Span(statement.span.line, statement.span.column, len("data"))
-        placement.check("data", self.kind, keyword)
-        n = len(self.c.declared.get("state", []))
-        if n == 0:
-            raise ModelError("'data' before the state is declared", keyword, hint="declare it first with 'state x, y'")
-        items = _keyed(
-            statement.items, DATA_KEYS, "unknown data item '{}'", "a component has a weight, a mean, and a std or a cov"
-        )
-        if "mean" not in items:
-            raise ModelError("a data component needs a mean", keyword, hint="add 'mean = [...]'")
-        if ("std" in items) == ("cov" in items):
-            where = items["cov"].name.span if "cov" in items else keyword
-            raise ModelError(
-                "a data component has either a std or a cov" + (", not both" if "cov" in items else ""),
-                where,
-                hint="'std = s' (or one per state variable), or 'cov = [[…], …]'",
-            )
-        over, values = None, [None]
-        if statement.over is not None:  # one component per value of the index
-            over, values = self._data_index(statement.over)
-            self.bound = expressions.Indices({over[0].name: over}, self.indices.sizes, self.indices.values)
-        try:
-            written = tuple((key, self._array(item.value, as_written=True)) for key, item in items.items())
-            weight = self._data_value(items["weight"], "scalar", n) if "weight" in items else sympy.Integer(1)
-            mean = self._data_value(items["mean"], "vector", n)
-            if "std" in items:
-                std = self._data_value(items["std"], "vector", n)
-                cov = tuple(tuple(std[i] ** 2 if i == j else sympy.Integer(0) for j in range(n)) for i in range(n))
-            else:
-                cov = self._data_value(items["cov"], "matrix", n)
-        finally:
-            self.bound = None
-        group = None if over is None else (over[0], over[1], over[2])  # one tuple: fmt prints the line once
-        for value in values:
-            at = {} if over is None else {over[0]: sympy.Integer(value)}
-            self.c.data.append(
-                Component(
-                    _replaced(weight, at),
-                    _replaced(mean, at),
-                    _replaced(cov, at),
-                    written,
-                    group,
-                )
-            )
-            key = f"data {len(self.c.data)}"
-            self.spans[key] = keyword
-            self._item(statement.span.line, key)
-
-    def _data_index(self, binder: ast.Binder):
-        """(index, lo, hi) of `data k in lo..hi:` and the values k takes:
-        whole numbers, from the parameters' values."""
-        lo = self._index(binder.lo, "the start of the data's range")
-        hi = self._index(binder.hi, "the end of the data's range")
-        first, last = (whole(e, self.param_values) for e in (lo, hi))
-        if not 1 <= last - first + 1 <= MAX_COMPONENTS:
-            raise ModelError(
-                f"{binder.index.name} in {lo}..{hi} gives {last - first + 1} components",
-                binder.index.span,
-                hint=f"a data distribution has 1 to {MAX_COMPONENTS} components",
-            )
-        if self.scope.get(binder.index.name) is not None or binder.index.name in ("t", "pi"):
-            raise ModelError(
-                f"the index '{binder.index.name}' is taken", binder.index.span, hint="an index needs a new name, like k"
-            )
-        return (indices.index_symbol(binder.index.name), lo, hi), range(first, last + 1)
-
-    def _data_value(self, item: ast.DataItem, shape: str, n: int):
-        """A weight (scalar), mean or std (vector: n numbers, or one for
-        n = 1 or for a std), or cov (n × n, or a scalar for a multiple of I)."""
-        key, value = item.name.name, item.value
-        described = {"scalar": "a number", "vector": f"{n} values", "matrix": f"a {n}×{n} matrix"}[shape]
-        if isinstance(value, ast.Array):
-            built = self._array(value)
-            flat_ok = shape == "vector" and all(not isinstance(v, tuple) for v in built) and len(built) == n
-            rows_ok = shape == "matrix" and len(built) == n and all(isinstance(r, tuple) and len(r) == n for r in built)
-            if not (flat_ok or rows_ok):
-                raise ModelError(f"'{key}' needs {described}", value.span, hint=f"the model has {n} state variable(s)")
-            if shape == "matrix":
-                for i in range(n):
-                    for j in range(i):
-                        if sympy.simplify(built[i][j] - built[j][i]) != 0:
-                            raise ModelError(
-                                "the covariance is not symmetric", value.span, hint="cov[i][j] = cov[j][i]"
-                            )
-            return built
-        scalar = self._data_scalar(value, key)
-        if shape == "scalar":
-            return scalar
-        if shape == "vector" and (n == 1 or key == "std"):
-            return (scalar,) * n
-        if shape == "matrix":
-            return tuple(tuple(scalar if i == j else sympy.Integer(0) for j in range(n)) for i in range(n))
-        raise ModelError(f"'{key}' needs {described}", value.span, hint=f"write it as [{', '.join(['…'] * n)}]")
-
-    def _data_scalar(self, node: ast.Expr, key: str) -> sympy.Expr:
-        _, value = self._expr(node, constant=f"a data '{key}'")
-        number = expressions.number(value, self.param_values)
-        if key in ("weight", "std") and number is not None and number <= 0:
-            raise ModelError(f"a data {key} must be positive", node.span, hint=f"this one is {number:g}")
-        return value
-
-    def _array(self, node, as_written: bool = False):
-        """Nested tuples of the expressions of an array (as written, or inlined)."""
-        if isinstance(node, ast.Array):
-            return tuple(self._array(item, as_written) for item in node.items)
-        written, value = self._expr(node, constant="a data value")
-        return written if as_written else value
-
-    def _forward(self, statement: ast.ForwardStmt) -> None:
-        preset = statement.preset
-        if preset.name not in PRESETS:
-            raise ModelError(
-                f"unknown forward SDE '{preset.name}'",
-                preset.span,
-                hint=did_you_mean(preset.name, PRESETS) or f"the presets are: {', '.join(PRESETS)}",
-            )
-        self._once("forward", preset.span, "a second 'forward'", "a model has one forward SDE")
-        defaults = PRESETS[preset.name].defaults
-        items = _keyed(
-            statement.items,
-            defaults,
-            f"'{preset.name}' has no setting '{{}}'",
-            f"its settings are: {', '.join(defaults)}",
-        )
-        settings = {name: self._expr(item.value, constant=f"the setting '{name}'")[1] for name, item in items.items()}
-        self.c.forward = (preset.name, tuple(settings.items()))
-        self.spans["forward"] = preset.span
-        self._item(statement.span.line, "forward")
-
     def _init(self, statement: ast.InitStmt) -> None:
         for item in statement.items:
             name = item.name.name
@@ -526,35 +280,6 @@ class _Resolver:
             self.c.init.append(initial)
             self.spans[key] = item.name.span
             self._item(item.name.span.line, key)
-
-    def _init_index(self, item: ast.InitItem):
-        """`x[i] = …`: every element (i a new name, bound over the range),
-        `x[3] = …`: one element; (the index, the indices bound for the value)."""
-        entry = self.scope.get(item.name.name)
-        array = entry.array
-        if (item.index is None) != (array is None):
-            raise ModelError(
-                f"'{item.name.name}' is "
-                + ("an array: give its elements, like " if array else "not an array: write ")
-                + (f"'init {item.name.name}[i] = …'" if array else f"'init {item.name.name} = …'"),
-                item.name.span,
-                hint="'init x[i] = f(i)' sets every element, 'init x[1] = 0.5' one of them",
-            )
-        if array is None:
-            return None, None
-        ((lo, hi),) = array.bounds
-        if isinstance(item.index, ast.Name) and self.scope.get(item.index.name) is None:
-            name = item.index.name
-            symbol = indices.index_symbol(name)
-            if name in ("t", "pi"):
-                raise ModelError(f"the index '{name}' is taken", item.index.span, hint="use i, j or k")
-            return symbol, expressions.Indices({name: (symbol, lo, hi)}, self.indices.sizes)
-        at = self._index(item.index, "the element's index")
-        if not indices.within(at, at, lo, hi, self.indices):
-            raise ModelError(
-                f"{item.name.name}[{at}] is outside {lo}..{hi}", item.index.span, hint="set an element of the array"
-            )
-        return at, None
 
     def _init_target(self, item: ast.InitItem) -> sympy.Symbol:
         name = item.name.name
@@ -661,21 +386,6 @@ class _Resolver:
         model["comments"] = self._attach_comments()
         model["spans"] = self.spans
         return Model(**model, filename=self.filename, source=self.source)
-
-    def _finish_diffusion(self, model) -> None:
-        model["data"] = tuple(self.c.data)
-        model["density"] = self.c.expressions.get("density")
-        model["horizon"] = self.c.expressions.get("horizon")
-        if model["data"] and model["density"] is not None:
-            raise ModelError(
-                "a model with data has the density of its diffusion; it cannot also give one",
-                self.spans["density"],
-                hint="remove 'density = …' (actionc derives p_t from the data and the forward SDE)",
-            )
-        if model["horizon"] is not None:
-            value = expressions.number(model["horizon"], self.param_values)
-            if value is not None and value <= 0:
-                raise ModelError("the horizon must be positive", self.spans["horizon"], hint=f"it is {value:g}")
 
     def _finish_sde(self, model) -> None:
         states = self.c.declared["state"]
@@ -790,27 +500,6 @@ class _Resolver:
 
 
 # ---- small helpers ---------------------------------------------------------
-
-
-def _replaced(value, at: dict):
-    """A data value (an expression, or nested tuples of them) with the index put in."""
-    if isinstance(value, tuple):
-        return tuple(_replaced(v, at) for v in value)
-    return value.xreplace(at) if at else value
-
-
-def _keyed(items, allowed, unknown: str, fallback: str) -> dict:
-    """`name = value` items by name: each known (`unknown` formats the error
-    for one that is not) and given once."""
-    found = {}
-    for item in items:
-        key = item.name.name
-        if key not in allowed:
-            raise ModelError(unknown.format(key), item.name.span, hint=did_you_mean(key, allowed) or fallback)
-        if key in found:
-            raise ModelError(f"'{key}' given twice", item.name.span, hint="give each item once")
-        found[key] = item
-    return found
 
 
 def _variables(kind: Kind, model: dict) -> tuple:
