@@ -15,8 +15,8 @@ import pytest
 
 import actionc
 from actionc.cli import main
+from actionc.run import request, simulate
 from actionc.run import result as result_module
-from actionc.run import simulate
 
 EXAMPLES = Path(__file__).parents[1] / "examples"
 DOUBLE_WELL = EXAMPLES / "double_well.act"
@@ -244,7 +244,7 @@ def test_an_end_time_of_too_many_steps_is_a_usage_error(capsys):
 
 
 def test_a_prime_number_of_steps_finds_its_summary_saves_quickly():
-    from actionc.run.simulate import default_save_every as _summary_save_every
+    from actionc.run.request import default_save_every as _summary_save_every
 
     assert _summary_save_every(1_000_000_007) == 1_000_000_007  # prime: the first and the last save
     assert _summary_save_every(1000) == 10
@@ -360,9 +360,9 @@ def test_the_memory_guard_counts_particle_states_and_streams_not_only_saves(caps
 def test_the_memory_guard_counts_the_invariants():
     # the fields of a KernelMeta the guard reads
     meta = SimpleNamespace(state=("q", "q_dot"), invariants=("energy",) * 10, control=0, stats=(), params=())
-    simulate._check_memory(meta, n_saves=1000, particles=20_000, swept=False)  # 0.3 + 3.0 GiB: under 4
+    request.check_memory(meta, n_saves=1000, particles=20_000, swept=False)  # 0.3 + 3.0 GiB: under 4
     with pytest.raises(actionc.errors.RunError, match="invariants 14.9"):
-        simulate._check_memory(meta, n_saves=1000, particles=100_000, swept=False)
+        request.check_memory(meta, n_saves=1000, particles=100_000, swept=False)
 
 
 # ---- crafted result files --------------------------------------------------------------

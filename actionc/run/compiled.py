@@ -14,8 +14,9 @@ from actionc.errors import RunError
 from actionc.methods import Direction
 from actionc.run import embed
 from actionc.run.inputs import load as load_inputs
+from actionc.run.request import default_save_every
 from actionc.run.result import Result
-from actionc.run.simulate import default_save_every, simulate
+from actionc.run.simulate import simulate
 
 
 @dataclass(frozen=True)

@@ -143,7 +143,8 @@ def run(
     can write) the workers write their saves there and the Result returned
     holds the store's meta and arrays read lazily (x is a zarr array).
     Options as simulate's (seed, rtol, warmup, …), except threads."""
-    from actionc.run.simulate import MAX_MEMORY_GB, Progress
+    from actionc.run.request import MAX_MEMORY_GB
+    from actionc.run.simulate import Progress
 
     if "threads" in options or "first_particle" in options:
         raise RunError("a distributed run sets threads and first_particle itself, one per task")

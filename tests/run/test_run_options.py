@@ -14,7 +14,7 @@ from scipy import special
 
 import actionc
 from actionc.cli import flags, main
-from actionc.run import simulate
+from actionc.run import request
 from tests.conftest import EXAMPLE_DIR
 
 DOUBLE_WELL = EXAMPLE_DIR / "double_well.act"
@@ -111,7 +111,7 @@ def test_the_python_run_keeps_about_a_hundred_saves_by_default():
 
 def test_a_summary_run_too_large_for_its_saves_keeps_the_first_and_last(monkeypatch, capsys):
     # 2000 particles × 2 state × 101 saves × 8 bytes = 3.2 MB: over a limit of 1 MiB; two saves fit
-    monkeypatch.setattr(simulate, "MAX_MEMORY_GB", 2**-10)
+    monkeypatch.setattr(request, "MAX_MEMORY_GB", 2**-10)
     assert main(["run", str(DOUBLE_WELL), "--dt", "0.01", "--steps", "100", "--particles", "2000"]) == 0
     assert "100 steps" in capsys.readouterr().out
     result = actionc.compile(DOUBLE_WELL).run(dt=0.01, steps=100, particles=2000)

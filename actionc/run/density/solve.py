@@ -19,7 +19,7 @@ from actionc.run.density.grid import Axis, Grid, parse_axes, parse_boundaries
 from actionc.run.density.initial import given_density, initial_density, initial_spread
 from actionc.run.density.operator import assemble, periodic_energy
 from actionc.run.density.result import DensityResult
-from actionc.run.simulate import MAX_MEMORY_GB
+from actionc.run.request import MAX_MEMORY_GB
 from actionc.system import System
 from actionc.version import __version__
 
