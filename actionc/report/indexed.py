@@ -1,0 +1,138 @@
+"""The rows of `actionc derive` for indexed models: the equations of element
+i (derived once for every size), ranges and boundaries, momenta or the
+gradient, log p and the noise, the Fokker–Planck operator and the generator
+as sums over the elements, and the invariants."""
+
+from __future__ import annotations
+
+import sympy
+
+from actionc.derive import thermo
+from actionc.lang.fmt import ActPrinter
+from actionc.model import Kind, Model
+from actionc.report.rows import ALL, MECHANICS, Derivation, Row
+
+
+def _element_label(equation, index, kind: Kind | None, template: str = "{}'") -> str:
+    """q''[i] for a lagrangian's velocities, x'[i] for the others (the rate); `template` names other things."""
+    name = equation.variable.name
+    if kind is Kind.LAGRANGIAN and equation.role == "conjugate":
+        name, template = name.removesuffix("_dot"), "{}''"
+    label = template.format(name)
+    return f"{label}[{index}]" if equation.array is not None else label
+
+
+def _element_rates(d: Derivation) -> dict:
+    found = d.elements
+    shown = [e for e in found.equations if not (d.model.kind is Kind.LAGRANGIAN and e.role == "position")]
+    return {_element_label(e, found.index, d.model.kind): e.rate for e in shown}
+
+
+def _element_operator(d: Derivation, which: str) -> str:
+    """The Fokker–Planck operator or the generator of overdamped Langevin
+    dynamics, dx[i] = f[i] dt + g dW_i, as a sum of element terms:
+    ∂p/∂t = Σ_i ∂/∂x[i] (−f[i] p + ½g² ∂p/∂x[i]), L f = Σ_i f[i] ∂f/∂x[i] + ½g² ∂²f/∂x[i]²
+    (a scalar state variable contributes its one term)."""
+    printer = ActPrinter({})
+    half_g2 = sympy.simplify(d.elements.noise**2 / 2)
+    diffusion = "" if half_g2 == 1 else f"{printer.doprint(half_g2)}*"
+    terms = []
+    for e in d.elements.equations:
+        x = f"{e.variable.name}[{d.elements.index}]" if e.array is not None else e.variable.name
+        if which == "fokker_planck":
+            term = f"∂/∂{x} (({printer.doprint(-e.rate)})*p + {diffusion}∂p/∂{x})"
+        else:
+            term = f"({printer.doprint(e.rate)})*∂f/∂{x} + {diffusion}∂²f/∂{x}²"
+        if e.array is not None:
+            ((lo, hi),) = e.array.bounds
+            term = f"sum({d.elements.index} in {printer.doprint(lo)}..{printer.doprint(hi)}: {term})"
+        terms.append(term)
+    return " + ".join(terms)
+
+
+def _element_ranges(d: Derivation) -> list[str]:
+    index, lines = d.elements.index, []
+    printer = ActPrinter({})
+    for e in d.elements.equations:
+        array = e.array
+        if array is None or e.role == "conjugate":
+            continue
+        ((lo, hi),) = array.bounds
+        line = f"{printer.doprint(lo)} ≤ {index} ≤ {printer.doprint(hi)} for {array.name}"
+        if array.periodic:
+            line += f"; periodic: {array.name}[{printer.doprint(lo - 1)}] = {array.name}[{printer.doprint(hi)}], …"
+        elif array.fixed:
+            line += "; beyond the ends " + ", ".join(
+                f"{array.name}[{printer.doprint(at)}] = {printer.doprint(value)}" for at, value in array.fixed
+            )
+        lines.append(line)
+    for item in d.model.inputs:
+        sizes = ", ".join(s.name for s in item.sizes)
+        lines.append(f"input {item.name}[{sizes}]" + (f' from "{item.path}"' if item.path else ""))
+    return lines
+
+
+INDEXED_ROWS: tuple[Row, ...] = (
+    Row("state", "State", ALL, lambda d: [_declared(x, d.model) for x in d.model.variables]),
+    Row("ranges", "Ranges and boundaries", ALL, _element_ranges),
+    Row(
+        "element_equations",
+        "Equations of each element (derived once, for every size)",
+        ALL,
+        _element_rates,
+    ),
+    Row(
+        "momenta",
+        "Conjugate momenta ∂L/∂q'[i]",
+        (Kind.LAGRANGIAN,),
+        lambda d: {
+            _element_label(e, d.elements.index, None, "p_{}").replace("_dot", ""): e.momentum
+            for e in d.elements.equations
+            if e.momentum is not None
+        },
+    ),
+    Row(
+        "gradient",
+        "Gradient ∂E/∂x[i]",
+        (Kind.ENERGY,),
+        lambda d: {_element_label(e, d.elements.index, None, "∂E/∂{}"): e.gradient for e in d.elements.equations},
+    ),
+    Row(
+        "log_density",
+        "Log density log p = −E/T (unnormalized)",
+        (Kind.ENERGY,),
+        lambda d: thermo.log_density(d.model),
+        symbol=("log p", r"\log p"),
+    ),
+    Row(
+        "diffusion",
+        "Noise g in dx[i] = f dt + g dW_i (every element)",
+        (Kind.ENERGY,),
+        lambda d: d.elements.noise,
+        symbol=("g", "g"),
+    ),
+    Row(
+        "fokker_planck",
+        "Fokker–Planck operator ∂p/∂t, a sum over the elements",
+        (Kind.ENERGY,),
+        lambda d: _element_operator(d, "fokker_planck"),
+        symbol=("∂p/∂t", r"\partial_t p"),
+    ),
+    Row(
+        "generator",
+        "Backward generator L f, a sum over the elements",
+        (Kind.ENERGY,),
+        lambda d: _element_operator(d, "generator"),
+        symbol=("L f", r"\mathcal{L} f"),
+    ),
+    Row("invariants", "Invariants", MECHANICS, lambda d: dict(d.elements.invariants)),
+)
+INDEXED: dict[str, Row] = {row.key: row for row in INDEXED_ROWS}
+
+
+def _declared(x, model: Model) -> str:
+    array = model.arrays.get(x.name)
+    if array is None:
+        return x.name
+    ((lo, hi),) = array.bounds
+    return f"{x.name}[{lo}..{hi}]"
