@@ -80,9 +80,10 @@ def run(args) -> int:
             options.pop("inputs")  # indexed models are refused there
             options.pop("crossings")
             result = _distributed(compiled, args, options)
-        elif not args.out and (batch := batch_size(compiled, particles=particles, steps=steps, params=params)) < particles:
-            return _summarized(compiled, batch, threads=args.threads, **options)
         else:
+            batch = particles if args.out else batch_size(compiled, particles=particles, steps=steps, params=params)
+            if batch < particles:
+                return _summarized(compiled, batch, threads=args.threads, **options)
             result = compiled.run(threads=args.threads, **options)
     except (ModelError, RunError, OSError, OutputError, ClusterError) as error:
         return failure("run", error, args.file)

@@ -249,8 +249,9 @@ def run_in_batches(compiled, *, particles: int, batch: int, seed: int = 0, param
             )
             if not result.meta["complete"]:
                 break  # its particles ran fewer steps than the others: left out
-            if first_failure is None and result.meta.get("failures"):
-                first_failure = dict(result.meta["failures"][0], particle=result.meta["failures"][0]["particle"] + first)
+            failures = result.meta.get("failures")
+            if first_failure is None and failures:
+                first_failure = dict(failures[0], particle=failures[0]["particle"] + first)
             part = Summary.of(result)
             summary = part if summary is None else summary + part
             bar.update(first + count)
@@ -259,4 +260,3 @@ def run_in_batches(compiled, *, particles: int, batch: int, seed: int = 0, param
     if summary is None:
         raise KeyboardInterrupt
     return summary, first_failure
-
