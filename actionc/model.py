@@ -124,6 +124,7 @@ class Model:
     # (key -> the comment lines before it, and the one after it on its line)
     written: Mapping[str, sympy.Expr] = field(default_factory=dict)
     comments: Mapping[str, tuple[tuple[str, ...], str | None]] = field(default_factory=dict)
+    order: Mapping[sympy.Expr, tuple] = field(default_factory=dict, compare=False, repr=False)  # sums' terms as written
     # where things were declared, for errors found later (derivations)
     spans: Mapping[str, Span] = field(default_factory=dict, compare=False, repr=False)
     filename: str = field(default="<string>", compare=False, repr=False)

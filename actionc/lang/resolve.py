@@ -50,6 +50,7 @@ class _Resolver(IndexedStatements, DiffusionStatements):
         self.filename, self.source = filename, source
         self.c = _Collected()
         self.written: dict[str, sympy.Expr] = {}
+        self.order: dict = {}  # sums -> their terms as written
         # let symbols (and the symbols of their primes) -> their inlined values
         self.inlined: dict[sympy.Symbol, sympy.Expr] = {}
         self.spans: dict[str, Span] = {}
@@ -383,6 +384,7 @@ class _Resolver(IndexedStatements, DiffusionStatements):
         model["size_requirements"] = tuple(self.indices.requirements)
         model["data_sizes"] = tuple(sorted(self.data_sizes, key=str))
         model["written"] = self.written
+        model["order"] = self.order
         model["comments"] = self._attach_comments()
         model["spans"] = self.spans
         return Model(**model, filename=self.filename, source=self.source)
@@ -496,7 +498,9 @@ class _Resolver(IndexedStatements, DiffusionStatements):
     ) -> tuple[sympy.Expr, sympy.Expr]:
         """`node` as written (lets as symbols) and with the lets inlined."""
         bound = bound if bound is not None else (self.bound or self.indices)
-        return expressions.expression(self.scope, self.kind, self.inlined, node, constant, self.budget, bound)
+        return expressions.expression(
+            self.scope, self.kind, self.inlined, node, constant, self.budget, bound, self.order
+        )
 
 
 # ---- small helpers ---------------------------------------------------------
