@@ -35,11 +35,14 @@ class Param:
 
 @dataclass(frozen=True)
 class Let:
-    """`let x1 = l1*sin(th1)`: `written` uses earlier lets, `value` is inlined."""
+    """`let x1 = l1*sin(th1)`: `written` uses earlier lets, `value` is inlined.
+    An array of lets (`let d[i in 0..N] = …`) is its element at the indices
+    `over` ((index, lo, hi) each), and `symbol` is its IndexedBase."""
 
     symbol: sympy.Symbol
     written: sympy.Expr
     value: sympy.Expr
+    over: tuple[tuple[sympy.Symbol, sympy.Expr, sympy.Expr], ...] = ()
 
     @property
     def name(self) -> str:

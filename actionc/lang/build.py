@@ -85,7 +85,8 @@ class _Build(Transformer_NonRecursive):
         return ast.InputItem(_ident(name), tuple(_ident(size) for size in sizes))
 
     def let_stmt(self, meta, children):
-        return ast.LetStmt(_ident(children[0]), children[1], _span(meta))
+        name, binders, value = children
+        return ast.LetStmt(_ident(name), value, _span(meta), tuple(binders or ()))
 
     def expr_key(self, meta, children):
         return _ident(children[0])

@@ -374,6 +374,12 @@ class _Builder:
                 hint=f"it is declared as {node.name}[{_bounds_words(array)}]",
             )
         if node.prime:
+            if array.role == "let":
+                raise ModelError(
+                    f"the velocity of '{node.name}', an array of lets, is not supported yet",
+                    node.span,
+                    hint="write it out with the velocities of the coordinates it is made of, like q'[i]",
+                )
             if array.role != "coord":
                 raise self.scope.bad_velocity(node.name, entry, node.name_span)
             if self.kind is Kind.HAMILTONIAN:

@@ -152,7 +152,7 @@ class _Formatter:
             [
                 line
                 for let in m.lets
-                for line in self.group("let", [(f"let {let.name}", self.assigned(let.name, let.written, indent=4))])
+                for line in self.group("let", [(f"let {let.name}", self.assigned(self.let_head(let), let.written, indent=4))])
             ]
         )
         self.section(self.dynamics())
@@ -160,6 +160,13 @@ class _Formatter:
         leading, _ = m.comments.get("end", ((), None))
         self.section(list(leading))
         return "\n\n".join("\n".join(lines) for lines in self.sections if lines) + "\n"
+
+    def let_head(self, let) -> str:
+        """`d`, or for an array of lets `d[i in 0..N]`."""
+        if not let.over:
+            return let.name
+        ranges = ", ".join(f"{i} in {self.expr(lo)}..{self.expr(hi)}" for i, lo, hi in let.over)
+        return f"{let.name}[{ranges}]"
 
     def declared(self, x) -> str:
         array = self.model.arrays.get(x.name)

@@ -15,7 +15,7 @@ from actionc.errors import ModelError
 from actionc.lang import expressions, indices
 from actionc.lang import syntax as ast
 from actionc.lang.scope import ROLE_WORDS
-from actionc.model import Array, Input, Kind, Param
+from actionc.model import Array, Input, Kind, Let, Param
 
 MAX_COMPONENTS = 1000  # of a data distribution: its density is a sum over them
 
@@ -51,6 +51,39 @@ class IndexedStatements:
         if role == "coord" and self.kind is Kind.LAGRANGIAN:
             velocity = symbols.velocity_name(ident.name)
             self.arrays[velocity] = Array(sympy.IndexedBase(velocity), "velocity", bounds)
+
+    def _indexed_let(self, statement: ast.LetStmt) -> None:
+        """`let d[i in 0..N] = q[i+1] - q[i]`: an array of lets, each use
+        d[e] put in place as the value at i = e (checked to lie in 0..N)."""
+        name = statement.name.name
+        builder = expressions._Builder(self.scope, self.kind, None, self.indices)
+        bound, over = {}, []
+        for binder in statement.binders:
+            if binder.partner is not None:
+                raise ModelError(
+                    "an array of lets is indexed by ranges, not by pairs",
+                    binder.partner.span,
+                    hint=f"let {name}[{binder.index.name} in …, {binder.partner.name} in …] = …, "
+                    f"then sum over {binder.index.name} < {binder.partner.name}",
+                )
+            builder.bind(binder.index)
+            if binder.index.name in bound:
+                raise ModelError(
+                    f"the index '{binder.index.name}' is given twice", binder.index.span, hint="use i, j or k"
+                )
+            lo = self._index(binder.lo, "the start of a let's range")
+            hi = self._index(binder.hi, "the end of a let's range")
+            if not indices.at_least(hi, lo, self.indices.sizes):
+                raise ModelError(f"the range {lo}..{hi} can be empty", binder.lo.span, hint="write it as 1..N, N ≥ 1")
+            symbol = indices.index_symbol(binder.index.name)
+            bound[binder.index.name] = (symbol, lo, hi)
+            over.append((symbol, lo, hi))
+        written, value = self._expr(statement.value, bound=dataclasses.replace(self.indices, bound=bound))
+        array = Array(sympy.IndexedBase(name), "let", tuple((lo, hi) for _, lo, hi in over))
+        self.c.lets.append(Let(array.base, written, value, tuple(over)))
+        self.inlined[array.base] = sympy.Lambda(tuple(s for s, _, _ in over), value)
+        self.scope.declare(name, "let", statement.name.span, array.base, value, array=array)
+        self.spans[f"let {name}"] = statement.name.span
 
     def _boundary(self, statement: ast.BoundaryStmt) -> None:
         for item in statement.items:

@@ -133,6 +133,8 @@ class _Resolver(IndexedStatements, DiffusionStatements):
         return any(isinstance(s, ast.DeclStmt) and s.keyword == "momentum" for s in self.module.statements)
 
     def _let(self, statement: ast.LetStmt) -> None:
+        if statement.binders:
+            return self._indexed_let(statement)
         name = statement.name.name
         written, value = self._expr(statement.value)
         symbol = symbols.symbol(name)

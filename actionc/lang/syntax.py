@@ -172,9 +172,12 @@ class InputStmt:
 
 @dataclass(frozen=True)
 class LetStmt:
+    """`let x1 = …`, or an array of lets: `let d[i in 0..N] = q[i+1] - q[i]`."""
+
     name: Ident
     value: Expr
     span: Span
+    binders: tuple[Binder, ...] = ()
 
 
 @dataclass(frozen=True)
