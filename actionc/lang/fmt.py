@@ -152,7 +152,9 @@ class _Formatter:
             [
                 line
                 for let in m.lets
-                for line in self.group("let", [(f"let {let.name}", self.assigned(self.let_head(let), let.written, indent=4))])
+                for line in self.group(
+                    "let", [(f"let {let.name}", self.assigned(self.let_head(let), let.written, indent=4))]
+                )
             ]
         )
         self.section(self.dynamics())
