@@ -362,6 +362,12 @@ def test_arrays_of_lets_are_put_in_place_element_by_element():
     assert pairs != pleiades and parse(pairs).lagrangian == parse(pleiades).lagrangian
 
 
+def test_a_let_without_its_range_is_told_how_to_give_it():
+    with pytest.raises(ModelError, match="unexpected ']'") as caught:
+        parse("model m\nstate x[1..4]\nlet r[i] = x[i]\nenergy = 1\n", "m.act")
+    assert "let d[i in 1..N]" in caught.value.hint
+
+
 def test_a_let_summing_over_the_index_of_the_sum_it_is_used_in_keeps_both():
     # c[j] = Σ_{j'≤j} x[j'] used inside Σ_j: the let's own index is renamed, not captured
     model = parse(
