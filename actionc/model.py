@@ -106,6 +106,8 @@ class Model:
     noises: tuple[str, ...] = ()
     drift: tuple[sympy.Expr, ...] = ()
     diffusion: tuple[tuple[sympy.Expr, ...], ...] = ()
+    # SDE of arrays: the index each state's equation is written in (dx[i] = …), None for a scalar's
+    sde_indices: tuple[sympy.Symbol | None, ...] = ()
     calculus: Calculus = Calculus.ITO
     # diffusion models: a data distribution (a Gaussian mixture), a preset
     # forward SDE (name, its settings), or a density p_t given directly,

@@ -19,7 +19,7 @@ import sympy
 from actionc import symbols
 from actionc.arrays import Array
 from actionc.derive import indexed, thermo
-from actionc.model import Kind, Model
+from actionc.model import Calculus, Kind, Model
 
 _ELEMENT_NAMES = ("i", "j", "k", "l", "m", "n", "a", "b")
 
@@ -34,6 +34,7 @@ class Equation:
     role: str  # position, conjugate (velocity or momentum), state
     gradient: sympy.Expr | None = None  # energy models: ∂E/∂x[i]
     momentum: sympy.Expr | None = None  # lagrangian models: ∂L/∂q'[i]
+    noise: sympy.Expr | None = None  # SDE of arrays: g[i] of g[i] dW_i (Itô); None: the model's common noise
 
 
 @dataclass(frozen=True)
@@ -56,11 +57,7 @@ def element_equations(model: Model) -> Elements:
     elif model.kind is Kind.ENERGY:
         equations, invariants = _energy(model, element)
     else:
-        raise model.error(
-            "SDE equations of arrays are not supported yet",
-            "state " + model.state[0].name,
-            hint="write the model as an energy with a temperature (overdamped Langevin), or with scalars",
-        )
+        equations, invariants = _sde(model, element), ()
     index = indexed.element_index(_element_name(model, [e.rate for e in equations]))
     rename = {element: index}
 
@@ -75,6 +72,7 @@ def element_equations(model: Model) -> Elements:
             e.role,
             renamed(e.gradient),
             renamed(e.momentum),
+            renamed(e.noise),
         )
         for e in equations
     )
@@ -184,6 +182,41 @@ def _energy(model: Model, element):
         gradient = _d(E, x, at, model)
         blocks.append(Equation(x, _array(model, x), -gradient / gamma, "state", gradient=gradient))
     return blocks, ()
+
+
+def _sde(model: Model, element):
+    """dx[i] = f[i] dt + g[i] dW_i, each element its own noise: as written
+    for Itô; for Stratonovich the Itô drift f[i] + g[i]·∂g[i]/∂x[i]/2 (the
+    noise matrix is diagonal, so only g[i]'s own element counts)."""
+    equations = []
+    for x, f, row, index in zip(model.state, model.drift, model.diffusion, model.sde_indices):
+        noises = [g for g in row if g != 0]
+        if index is None and noises:
+            raise model.error(
+                "a scalar with noise in a model of arrays is not supported yet",
+                f"sde {x.name}",
+                hint="give the noise to an array's elements (dx[i] = … dW[i]), or write the model with scalars",
+            )
+        at = {index: element} if index is not None else {}
+        g = noises[0].xreplace(at) if noises else None
+        rate = f.xreplace(at)
+        if g is not None and model.calculus is Calculus.STRATONOVICH:
+            rate += g * _own_derivative(g, x[element], model, x.name) / 2
+        equations.append(Equation(x, _array(model, x), rate, "state", noise=g))
+    return equations
+
+
+def _own_derivative(g: sympy.Expr, own: sympy.Indexed, model: Model, name: str) -> sympy.Expr:
+    """∂g/∂x[i] of a noise coefficient that reads x[i] (and no other element of x)."""
+    d = sympy.Dummy()
+    local = g.xreplace({own: d})
+    if local.has(own.base):
+        raise model.error(
+            f"the Stratonovich noise of {name}[i] reads other elements of {name} than {name}[i]",
+            f"sde {name}",
+            hint="write the model in Itô form (noise ito) with the drift correction written out",
+        )
+    return sympy.diff(local, d).xreplace({d: own})
 
 
 def _element_name(model: Model, expressions) -> str:

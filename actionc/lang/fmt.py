@@ -279,12 +279,14 @@ class _Formatter:
         return self.expr(value)
 
     def sde(self, name: str) -> str:
-        w = self.model.written
+        w, m = self.model.written, self.model
+        index = m.sde_indices[[x.name for x in m.state].index(name)] if m.sde_indices else None
+        element = f"[{index}]" if index is not None else ""  # dx[i] = … dW[i]: every element
         terms = [(w[f"drift {name}"], "dt")] if f"drift {name}" in w else []
-        terms += [(w[f"diffusion {name} {n}"], f"d{n}") for n in self.model.noises if f"diffusion {name} {n}" in w]
+        terms += [(w[f"diffusion {name} {n}"], f"d{n}{element}") for n in m.noises if f"diffusion {name} {n}" in w]
         if not terms:
-            return f"d{name} = 0 dt"
-        text = f"d{name} ="
+            return f"d{name}{element} = 0 dt"
+        text = f"d{name}{element} ="
         for index, (coefficient, differential) in enumerate(terms):
             if index > 0:
                 sign = "+"

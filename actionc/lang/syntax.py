@@ -222,6 +222,7 @@ class SdeTerm:
     coefficient: Expr | None  # None: a bare `dt` or `dW`
     differential: Ident  # `dt` or `dW…`
     span: Span
+    index: Ident | None = None  # `dW[i]`: the noise of element i
 
 
 @dataclass(frozen=True)
@@ -229,6 +230,7 @@ class SdeStmt:
     target: Ident  # `dx`
     terms: tuple[SdeTerm, ...]
     span: Span
+    index: Ident | None = None  # `dx[i] = …`: the equation of every element i
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
+import sympy
+
 from actionc.codegen.integrators.symplectic import _W0, _W1
 
 _NOTHING = '''
@@ -112,10 +114,21 @@ def yoshida4(system) -> str:
     return _symplectic("Yoshida's fourth-order triple jump of leapfrog steps.", [_W1, _W0, _W1])
 
 
+def uniform_noise(system) -> bool:
+    """Whether every element has the same noise, a function of the parameters alone."""
+    noises = {b.noise for b in system.blocks}
+    if len(noises) != 1 or None in noises:
+        return False
+    (noise,) = noises
+    states = {b.symbol for b in system.blocks}
+    return not noise.has(sympy.Indexed, system.time, *states, *(b.index for b in system.blocks if b.index is not None))
+
+
 def euler_maruyama(system) -> str:
-    return (
-        _NOTHING
-        + '''
+    if uniform_noise(system):
+        return (
+            _NOTHING
+            + '''
 @jit
 def advance(x, t, dt, p, data, s, c, counts, work):
     """Euler–Maruyama (Itô), additive noise the same for every element:
@@ -126,6 +139,23 @@ def advance(x, t, dt, p, data, s, c, counts, work):
     for k in range(x.shape[0]):
         z, s = normal(s)
         x[k] += dt * f[k] + g * z
+    return s, c, counts, 0
+'''
+        )
+    return (
+        _NOTHING
+        + '''
+@jit
+def advance(x, t, dt, p, data, s, c, counts, work):
+    """Euler–Maruyama (Itô), each element its own noise:
+    x[k] += f[k] dt + g[k] sqrt(dt) z[k], one normal per element, drawn in order."""
+    f, g = work[0], work[1]
+    drift(x, t, p, data, f)
+    diffusion(x, t, p, data, g)
+    root = math.sqrt(dt)
+    for k in range(x.shape[0]):
+        z, s = normal(s)
+        x[k] += dt * f[k] + root * g[k] * z
     return s, c, counts, 0
 '''
     )
@@ -206,7 +236,7 @@ ARRAY_METHODS = {
     "rk4": ArrayMethod(rk4, 5, ("drift",), _deterministic),
     "leapfrog": ArrayMethod(leapfrog, 1, ("move_positions", "drift_momenta"), _separable),
     "yoshida4": ArrayMethod(yoshida4, 1, ("move_positions", "drift_momenta"), _separable),
-    "euler-maruyama": ArrayMethod(euler_maruyama, 1, ("drift", "noise_scale"), _stochastic),
+    "euler-maruyama": ArrayMethod(euler_maruyama, 2, ("drift", "noise"), _stochastic),
     "mala": ArrayMethod(mala, 4, ("energy", "grad_energy", "gibbs_constants"), _gibbs, ("accepted", "proposed")),
 }
 
