@@ -23,6 +23,7 @@ def lower(model: Model, common: dict) -> System:
             role=e.role,
             noise=e.noise if e.noise is not None else found.noise,
             gradient=e.gradient,
+            langevin=e.langevin,
         )
         for e in found.equations
     )

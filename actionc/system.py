@@ -178,10 +178,11 @@ class Block:
         dx[i] = drift(i) dt + noise dW_i        (lo ≤ i ≤ hi)
 
     `drift` is written in `index` (i), other elements (x[i+1]), sums and
-    data arrays; `noise` is additive and the same for every element (None:
-    an ODE). `role` says where it sits in a mechanical split: "position",
-    "conjugate" (a velocity or momentum), or "state"; `gradient` is ∂E/∂x[i]
-    of an energy model."""
+    data arrays; `noise` is the coefficient g(i) of an independent Wiener
+    process per element, Itô (None: an ODE); it may read the state. `role`
+    says where it sits in a mechanical split: "position", "conjugate" (a
+    velocity or momentum), or "state"; `gradient` is ∂E/∂x[i] of an energy
+    model."""
 
     symbol: sympy.Symbol | sympy.IndexedBase
     array: Array | None
@@ -190,6 +191,9 @@ class Block:
     role: str = "state"
     noise: sympy.Expr | None = None
     gradient: sympy.Expr | None = None
+    # a velocity of underdamped Langevin dynamics, for BAOAB: (its conservative acceleration, friction
+    # rate γ[i], thermal speed √(T/m[i])); drift = acceleration − γ[i]·v[i], noise = √(2γ[i])·thermal speed
+    langevin: tuple[sympy.Expr, sympy.Expr, sympy.Expr] | None = None
 
     @property
     def name(self) -> str:

@@ -132,3 +132,69 @@ def test_the_stochastic_heat_equation_relaxes_to_its_gaussian():
     error = 4 * exact * math.sqrt(2 / particles)
     assert abs(variance - exact) < error
     assert abs(variance - s**2 / (2 * m)) > error  # the control: sites without their neighbours
+
+
+# ---- underdamped Langevin: an indexed lagrangian with dissipation and temperature ----------------
+
+CHAIN = """model chain "a harmonic chain in a heat bath, masses m[i] = i"
+param N = 3, k = 1, gamma = 0.7, T = 0.3
+coord q[1..N]
+boundary q[0] = 0, q[N+1] = 0
+lagrangian = sum(i in 1..N: i*q'[i]^2/2) - sum(i in 0..N: k*(q[i+1] - q[i])^2/2)
+dissipation = sum(i in 1..N: gamma*q'[i]^2/2)
+temperature = T
+init q[i] = 0.5
+"""
+
+CHAIN_WRITTEN_OUT = """model chain
+param k = 1, gamma = 0.7, T = 0.3
+coord q1, q2, q3
+lagrangian = (q1'^2 + 2*q2'^2 + 3*q3'^2)/2 - k*(q1^2 + (q2 - q1)^2 + (q3 - q2)^2 + q3^2)/2
+dissipation = gamma*(q1'^2 + q2'^2 + q3'^2)/2
+temperature = T
+init q1 = 0.5, q2 = 0.5, q3 = 0.5
+"""
+
+
+def test_baoab_over_arrays_equals_baoab_of_the_chain_written_out():
+    # the same steps and draws (one normal per velocity, in order) as the scalar template
+    def run(text):
+        return compile_text(text, "baoab").run(dt=0.02, steps=300, particles=4, seed=9).x
+
+    array, scalars = run(CHAIN), run(CHAIN_WRITTEN_OUT)
+    assert np.allclose(array, scalars, rtol=0, atol=1e-12)
+    assert not np.allclose(array[-1], array[0], atol=0.05)
+
+
+def test_baoab_samples_the_gibbs_density_of_the_chain():
+    # exp(−H/T): velocities with variance T/m[i], positions with covariance T·K⁻¹ (K the stiffness)
+    n, k, T, particles = 3, 1.0, 0.3, 4000
+    stiffness = k * (2 * np.eye(n) - np.eye(n, k=1) - np.eye(n, k=-1))
+    exact = np.concatenate([T * np.diag(np.linalg.inv(stiffness)), T / np.arange(1, n + 1)])
+    compiled = compile_text(CHAIN, "baoab")
+    assert compiled.method == "baoab" and compile_text(CHAIN).method == "baoab"  # the default
+    variance = compiled.run(dt=0.05, steps=1000, particles=particles, seed=2).x[-1].var(axis=0)
+    error = 4 * exact * math.sqrt(2 / particles) + 2e-3  # + BAOAB's O(dt²) bias
+    assert np.all(np.abs(variance - exact) < error)
+    hot = compiled.run(dt=0.05, steps=1000, particles=particles, seed=2, params={"T": 0.45}).x[-1].var(axis=0)
+    assert np.all(np.abs(hot - exact) > error)  # the control: the wrong temperature is seen
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ("dissipation = sum(i in 1..N: gamma*q'[i]^2/2)\n", "a temperature needs a dissipation function"),
+        (
+            "dissipation = sum(i in 1..N: gamma*q'[i]^2/2)",
+            "the dissipation of an indexed model with a temperature must be",
+        ),
+    ],
+)
+def test_a_heat_bath_without_a_simple_friction_is_refused(change, message):
+    if "needs a dissipation" in message:
+        text = CHAIN.replace(change, "")
+    else:
+        text = CHAIN.replace(change, "dissipation = sum(i in 1..N: gamma*q[i]^2*q'[i]^2/2)")
+    with pytest.raises(ModelError, match=message) as caught:
+        compile_text(text, "baoab")
+    assert caught.value.hint

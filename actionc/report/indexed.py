@@ -98,8 +98,9 @@ INDEXED_ROWS: tuple[Row, ...] = (
     Row(
         "noises",
         "Noise g of each element in dx[i] = f dt + g dW_i, each element its own W_i",
-        (Kind.SDE,),
+        (Kind.SDE, Kind.LAGRANGIAN),
         lambda d: {_label(e, d.elements.index): e.noise for e in d.elements.equations if e.noise is not None},
+        when=lambda d: any(e.noise is not None for e in d.elements.equations),
     ),
     Row(
         "momenta",

@@ -161,6 +161,41 @@ def advance(x, t, dt, p, data, s, c, counts, work):
     )
 
 
+def baoab(system) -> str:
+    return '''
+@jit
+def prepare(x, t, p, data, work):
+    """The force at the start (each step reuses the last B's), and the
+    friction rate and thermal speed of every velocity."""
+    langevin_force(x, t, p, data, work[0])
+    langevin_constants(x, t, p, data, work[1:3])
+
+
+@jit
+def advance(x, t, dt, p, data, s, c, counts, work):
+    """BAOAB (Leimkuhler & Matthews 2015, §7.3): half kick, half drift, the
+    exact Ornstein–Uhlenbeck step of each velocity, half drift, half kick.
+    Positions are x[:h], their velocities x[h:]; one normal per velocity,
+    drawn in order (as the scalar template draws them)."""
+    h = x.shape[0] // 2
+    half = 0.5 * dt
+    velocities, force = x[h:], work[0][h:]
+    friction, thermal = work[1][h:], work[2][h:]
+    for k in range(h):
+        velocities[k] += half * force[k]  # B
+    move_positions(x, t, p, data, half)  # A
+    for k in range(h):  # O
+        decay = math.exp(-friction[k] * dt)
+        z, s = normal(s)
+        velocities[k] = decay * velocities[k] + thermal[k] * math.sqrt(1.0 - decay * decay) * z
+    move_positions(x, t, p, data, half)  # A
+    langevin_force(x, t, p, data, work[0])
+    for k in range(h):
+        velocities[k] += half * force[k]  # B
+    return s, c, counts, 0
+'''
+
+
 def mala(system) -> str:
     return '''
 @jit
@@ -218,6 +253,18 @@ def _separable(system) -> str | None:
     return None
 
 
+def _underdamped(system) -> str | None:
+    conjugates = [system.blocks[k] for k in system.conjugates]
+    if not conjugates or any(b.langevin is None for b in conjugates):
+        return "it needs underdamped Langevin dynamics: a lagrangian with a dissipation and a temperature"
+    velocities = {b.symbol for b in conjugates}
+    for b in conjugates:
+        reads = {r.base for r in b.langevin[0].atoms(sympy.Indexed)} | b.langevin[0].free_symbols
+        if reads & velocities or system.time in reads:
+            return "it needs a force that depends on the coordinates alone (no velocities, no time)"
+    return None
+
+
 def _gibbs(system) -> str | None:
     return None if system.gibbs is not None else "it samples exp(-E/T): it needs an energy model"
 
@@ -237,11 +284,14 @@ ARRAY_METHODS = {
     "leapfrog": ArrayMethod(leapfrog, 1, ("move_positions", "drift_momenta"), _separable),
     "yoshida4": ArrayMethod(yoshida4, 1, ("move_positions", "drift_momenta"), _separable),
     "euler-maruyama": ArrayMethod(euler_maruyama, 2, ("drift", "noise"), _stochastic),
+    "baoab": ArrayMethod(baoab, 3, ("move_positions", "langevin_force", "langevin_constants"), _underdamped),
     "mala": ArrayMethod(mala, 4, ("energy", "grad_energy", "gibbs_constants"), _gibbs, ("accepted", "proposed")),
 }
 
 
 def default_array_method(system) -> str:
+    if _underdamped(system) is None:
+        return "baoab"
     if system.is_stochastic:
         return "euler-maruyama"
     return "leapfrog" if _separable(system) is None else "rk4"
