@@ -298,6 +298,29 @@ class System:
         return tuple(x.name for x in self.state)
 
     @property
+    def uniform_noise(self) -> bool:
+        """An indexed System whose every element has the same noise, a function of the parameters alone."""
+        noises = {b.noise for b in self.blocks}
+        if len(noises) != 1 or None in noises:
+            return False
+        (noise,) = noises
+        indices = [b.index for b in self.blocks if b.index is not None]
+        return not noise.has(sympy.Indexed, self.time, *(b.symbol for b in self.blocks), *indices)
+
+    @property
+    def underdamped(self) -> bool:
+        """An indexed System of underdamped Langevin dynamics whose force reads the coordinates alone (BAOAB)."""
+        conjugates = [self.blocks[k] for k in self.conjugates]
+        if not conjugates or any(b.langevin is None for b in conjugates):
+            return False
+        velocities = {b.symbol for b in conjugates}
+        for b in conjugates:
+            reads = {r.base for r in b.langevin[0].atoms(sympy.Indexed)} | b.langevin[0].free_symbols
+            if reads & velocities or self.time in reads:
+                return False
+        return True
+
+    @property
     def is_stochastic(self) -> bool:
         return self.diffusion is not None or any(b.noise is not None for b in self.blocks)
 

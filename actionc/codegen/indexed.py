@@ -15,7 +15,7 @@ import sympy
 
 from actionc.codegen import loops
 from actionc.codegen.integrators import FAILURES, Integrator
-from actionc.codegen.integrators.arrays import ARRAY_METHODS, uniform_noise
+from actionc.codegen.integrators.arrays import ARRAY_METHODS
 from actionc.codegen.module import _runtime_source
 from actionc.system import System
 from actionc.version import __version__
@@ -135,7 +135,7 @@ class _IndexedWriter:
     def noise(self) -> str:
         """noise_scale(p), where every element has the same additive noise
         (an energy's √(2T/γ)); else diffusion(…, out), g of each element."""
-        if uniform_noise(self.system):
+        if self.system.uniform_noise:
             (noise,) = {b.noise for b in self.system.blocks}
             return self.scalar_function("noise_scale", "The additive noise g of every element.", [noise], "p")
         blocks = [(b, b.noise if b.noise is not None else sympy.Integer(0)) for b in self.system.blocks]

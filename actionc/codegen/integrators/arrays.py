@@ -19,8 +19,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-import sympy
-
 from actionc.codegen.integrators.symplectic import _W0, _W1
 
 _NOTHING = '''
@@ -114,18 +112,8 @@ def yoshida4(system) -> str:
     return _symplectic("Yoshida's fourth-order triple jump of leapfrog steps.", [_W1, _W0, _W1])
 
 
-def uniform_noise(system) -> bool:
-    """Whether every element has the same noise, a function of the parameters alone."""
-    noises = {b.noise for b in system.blocks}
-    if len(noises) != 1 or None in noises:
-        return False
-    (noise,) = noises
-    states = {b.symbol for b in system.blocks}
-    return not noise.has(sympy.Indexed, system.time, *states, *(b.index for b in system.blocks if b.index is not None))
-
-
 def euler_maruyama(system) -> str:
-    if uniform_noise(system):
+    if system.uniform_noise:
         return (
             _NOTHING
             + '''
@@ -254,14 +242,11 @@ def _separable(system) -> str | None:
 
 
 def _underdamped(system) -> str | None:
-    conjugates = [system.blocks[k] for k in system.conjugates]
-    if not conjugates or any(b.langevin is None for b in conjugates):
-        return "it needs underdamped Langevin dynamics: a lagrangian with a dissipation and a temperature"
-    velocities = {b.symbol for b in conjugates}
-    for b in conjugates:
-        reads = {r.base for r in b.langevin[0].atoms(sympy.Indexed)} | b.langevin[0].free_symbols
-        if reads & velocities or system.time in reads:
-            return "it needs a force that depends on the coordinates alone (no velocities, no time)"
+    if not system.underdamped:
+        return (
+            "it needs underdamped Langevin dynamics: a lagrangian with a dissipation and a temperature, "
+            "and a force of the coordinates alone"
+        )
     return None
 
 
