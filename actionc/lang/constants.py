@@ -223,7 +223,7 @@ def element(let: sympy.Lambda, at) -> sympy.Expr:
     """The value of an array of lets at the indices `at`, its own sums'
     indices renamed where `at` uses the same names (d[j] inside a sum over j
     of a let summing over j)."""
-    value, taken = let.expr, set().union(*(sympy.sympify(i).free_symbols for i in at))
+    value, taken = let.expr, set().union(*(i.free_symbols for i in at))  # indices of an Indexed: SymPy already
     for inner in value.atoms(sympy.Sum):
         for index in {limit[0] for limit in inner.limits} & taken:
             fresh = sympy.Symbol(index.name + "_", integer=True)
