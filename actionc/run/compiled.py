@@ -233,6 +233,20 @@ class Compiled:
                 result.invariants = self.evaluate_invariants(result)
         return result
 
+    def optimize(self, method: str = "lbfgs", **options) -> Result:
+        """Minimize the energy from `particles` starts drawn from the model's
+        init: method gd, momentum, nesterov, adam, newton or lbfgs. options:
+        particles, seed, params, init, inputs (as for run); max_iter, tol
+        (stop when ‖∇E‖₂ ≤ tol); lr (the step: gd without it searches a
+        line), momentum (β of momentum, constant μ of nesterov, β₁ of adam),
+        memory (lbfgs pairs); save_every (the path, every K iterations;
+        result.t counts iterations); hessian (the eigenvalues and Laplace
+        approximation of each minimum); group_tol. The minima, grouped, are
+        in result.meta["optimize"]["minima"] (actionc.run.optimize)."""
+        from actionc.run.optimize import optimize
+
+        return optimize(self, method, **options)
+
     def _distributed(self, client, options: dict) -> Result:
         """The run on a Dask cluster (actionc.run.distributed)."""
         from actionc.run import distributed
