@@ -16,7 +16,7 @@ import sys
 import warnings
 from typing import Sequence
 
-from actionc.cli import flags, models, paths, plots, runs
+from actionc.cli import flags, models, optimize, paths, plots, runs
 from actionc.cli.failures import EXIT_OK, EXIT_USAGE
 from actionc.version import __version__
 
@@ -235,6 +235,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.set_defaults(handler=runs.run)
 
+    optimize.add_parser(commands, flags)
+
     emit = commands.add_parser("emit", help="emit the model's kernels for embedding (C99, a shared library, LLVM IR)")
     emit.add_argument("file", metavar="FILE")
     emit.add_argument(
@@ -339,6 +341,8 @@ def _parser() -> argparse.ArgumentParser:
             "invariants",
             "section",
             "field",
+            "landscape",
+            "loss",
         ],  # actionc.plot.KINDS (not imported here: the CLI starts without NumPy's plotting stack)
         default="auto",
     )

@@ -38,8 +38,12 @@ from actionc.errors import RunError
 from actionc.run.evaluate import FINITE_DIFFERENCE_MAX, Objective, objective
 from actionc.run.result import Result
 
-ARMIJO = 1e-4  # sufficient decrease: E(x + a d) ≤ E(x) + ARMIJO · a · ∇E·d
+ARMIJO = 1e-4  # sufficient decrease: E(x + a d) ≤ E(x) + ARMIJO · a · ∇E·d …
+ROUNDOFF = 1e-14  # E's rounding, relative: below it a step is judged by the slope (_backtrack)
+APPROXIMATE_WOLFE = 0.8  # … which may turn from ∇E·d < 0 to at most 0.8 |∇E·d|
 SHORTEST = 1e-20  # a line search that needs a smaller step than this has met round-off
+SAVED_VALUES = 2e7  # numbers of the path kept by default (160 MB): save_every grows past it
+PATH_ENERGIES = 64  # particles whose energy at every save is kept in the meta (loss curves)
 LAPLACE_MAX = 200  # state entries up to which a minimum's Laplace covariance is kept in the meta
 STATUS = ("running", "converged", "max_iter", "line_search", "diverged")
 
@@ -56,7 +60,11 @@ class _Particles:
 
 def _backtrack(problem: Objective, x, e, g, d, step) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Armijo backtracking from `step` along d for each row: (x_new, E_new,
-    the step taken, found); halving until E(x + a d) ≤ E + c a ∇E·d."""
+    the step taken, found); halving until E(x + a d) ≤ E + c a ∇E·d. Near a
+    minimum E's decrease falls below its rounding: there a step within
+    ROUNDOFF·|E| is taken if the slope along d has not turned by more than
+    APPROXIMATE_WOLFE (Hager & Zhang 2005's approximate Wolfe test), else
+    no method could get ‖∇E‖ below about sqrt(ε|E|·curvature)."""
     slope = np.einsum("ij,ij->i", g, d)
     x_new, e_new, step = x.copy(), e.copy(), step.copy()
     found = np.zeros(len(x), dtype=bool)
@@ -65,7 +73,12 @@ def _backtrack(problem: Objective, x, e, g, d, step) -> tuple[np.ndarray, np.nda
         trial = x[todo] + step[todo, None] * d[todo]
         with np.errstate(all="ignore"):
             e_trial = problem.energy(trial)
-        good = np.isfinite(e_trial) & (e_trial <= e[todo] + ARMIJO * step[todo] * slope[todo])
+        finite = np.isfinite(e_trial)
+        good = finite & (e_trial <= e[todo] + ARMIJO * step[todo] * slope[todo])
+        band = np.flatnonzero(finite & ~good & (e_trial <= e[todo] + ROUNDOFF * np.abs(e[todo])))
+        if band.size:
+            turned = np.einsum("ij,ij->i", problem.gradient(trial[band]), d[todo[band]])
+            good[band] = turned <= -APPROXIMATE_WOLFE * slope[todo[band]]
         done = todo[good]
         x_new[done], e_new[done], found[done] = trial[good], e_trial[good], True
         todo = todo[~good]
@@ -79,7 +92,7 @@ class _GradientDescent:
 
     def __init__(self, state: _Particles, lr: float | None, **_) -> None:
         self.lr = lr
-        self.step_size = np.ones(len(state.x))
+        self.step_size = 1.0 / np.maximum(np.linalg.norm(state.g, axis=1), 1e-300)  # a first move of length 1
 
     def step(self, state: _Particles, a: np.ndarray, k: int) -> np.ndarray:
         if self.lr is not None:
@@ -262,7 +275,8 @@ def optimize(
             f"(it takes 2n gradients; the limit is {FINITE_DIFFERENCE_MAX})",
             hint="use lbfgs, which needs no Hessian, and hessian=False (--no-hessian)",
         )
-    save_every = save_every or max(1, max_iter // 100)
+    if save_every is None:  # every iteration, unless the path could outgrow SAVED_VALUES
+        save_every = max(1, math.ceil(max_iter * particles * problem.n / SAVED_VALUES))
     began = time.perf_counter()
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         state = _Particles(problem, start.x[0].copy())
@@ -273,6 +287,9 @@ def optimize(
     gradient_norm = np.linalg.norm(state.g, axis=1)
     minima = group_minima(problem, state.x, state.e, gradient_norm, iterations, status, group_tol, hessian)
     times = np.array(sorted(path))
+    saves = np.stack([path[k] for k in times])
+    traced = saves[:, :PATH_ENERGIES]
+    path_energy = problem.energy(traced.reshape(-1, traced.shape[2])).reshape(traced.shape[:2])
     meta = {
         "model": compiled.meta.model,
         "model_hash": compiled.model_hash,
@@ -304,12 +321,13 @@ def optimize(
             "status": [STATUS[s] for s in status],
             "energy": _finite(state.e),
             "gradient_norm": _finite(gradient_norm),
+            "path_energy": [_finite(row) for row in path_energy],  # E at each save, the first particles
             "minima": minima,
         },
     }
     return Result(
         t=times.astype(float),
-        x=np.stack([path[k] for k in times]),
+        x=saves,
         names=list(start.names),
         meta=meta,
         failed=status == STATUS.index("diverged"),
