@@ -89,9 +89,15 @@ def objective(compiled, params: dict, data: np.ndarray | None, names: list[str])
     """The Objective of a Compiled energy model at these parameter values
     (one value each: a sweep is refused) and data."""
     meta = compiled.meta
+    if meta.kind.value == "energy" and "energy" not in meta.functions:
+        raise RunError(
+            f"'{meta.model}' has no temperature: an energy model without one compiles as its gradient flow, "
+            "whose kernel carries no energy function to minimize",
+            hint="add a line `temperature = 1` (optimize reads E; the Laplace covariance is T·H⁻¹)",
+        )
     if "energy" not in meta.functions or "gradient" not in meta.functions:
         raise RunError(
-            f"'{meta.model}' is a {meta.kind.value} model: optimize and vi need an energy (energy = …)",
+            f"'{meta.model}' is a {meta.kind.value} model: optimize and vi need an energy model (energy = …)",
             hint="write the negative log density as `energy = …` (with a `temperature`, T = 1 by default)",
         )
     swept = [k for k, v in params.items() if np.ndim(v) > 0]
