@@ -88,7 +88,7 @@ def main() -> None:
     print(f"(a) wall time to ‖∇E‖₂ ≤ {TOL:g} from w = 0")
     rows, ends = [], {}
     for method in ("lbfgs", "newton"):
-        seconds, result = best_of(lambda: compiled.optimize(method, inputs=inputs, tol=TOL, hessian=False))
+        seconds, result = best_of(lambda m=method: compiled.optimize(m, inputs=inputs, tol=TOL, hessian=False))
         theta = result.x[-1, 0]
         rows.append((f"actionc {method}", seconds, result.meta["optimize"]["iterations"][0], norm(theta)))
         ends[method] = theta
@@ -98,7 +98,14 @@ def main() -> None:
         lambda: minimize(both, np.zeros(FEATURES + 1), jac=True, method="L-BFGS-B", options=options)
     )
     rows.append(("scipy L-BFGS-B (NumPy gradient)", seconds, found.nit, norm(found.x)))
-    reference = seconds
+    reference, reached = seconds, norm(found.x)
+    if reached > TOL:  # SciPy stopped short: actionc to the same norm, too
+        seconds, result = best_of(lambda: compiled.optimize("lbfgs", inputs=inputs, tol=reached, hessian=False))
+        theta = result.x[-1, 0]
+        rows.append(
+            (f"actionc lbfgs to SciPy's {reached:.1e}", seconds, result.meta["optimize"]["iterations"][0], norm(theta))
+        )
+        print(f"  SciPy stops short of {TOL:g}: {found.message}")
     for name, seconds, iterations, gradient_norm in rows:
         print(
             f"  {name:<34} {seconds * 1e3:8.1f} ms  {iterations:5d} iterations  ‖∇E‖ {gradient_norm:.2e}"
@@ -109,10 +116,14 @@ def main() -> None:
     print("(b) gradient descent, a fixed step, 2000 iterations (iterations per second)")
     lr, steps = 1e-4, 2000
 
+    def gradient(theta):  # the gradient alone, as gradient descent needs
+        r = -y / (1 + np.exp(y * (X @ theta[:-1] + theta[-1])))
+        return np.append(X.T @ r, r.sum()) + theta / SCALE**2
+
     def numpy_gd():
         theta = np.zeros(FEATURES + 1)
         for _ in range(steps):
-            theta -= lr * both(theta)[1]
+            theta -= lr * gradient(theta)
         return theta
 
     numpy_seconds, theta = best_of(numpy_gd)
@@ -123,9 +134,8 @@ def main() -> None:
     )
     agree = np.abs(result.x[-1, 0] - theta).max()
     print(f"  actionc gd      {steps / ours_seconds:10.0f} it/s")
-    print(
-        f"  NumPy loop      {steps / numpy_seconds:10.0f} it/s   (ratio actionc/NumPy {numpy_seconds / ours_seconds:.2f}; the iterates agree to {agree:.1e})"
-    )
+    ratio = numpy_seconds / ours_seconds
+    print(f"  NumPy loop      {steps / numpy_seconds:10.0f} it/s   (actionc/NumPy {ratio:.2f}; agree to {agree:.0e})")
 
 
 if __name__ == "__main__":
