@@ -236,6 +236,7 @@ def _parser() -> argparse.ArgumentParser:
     run.set_defaults(handler=runs.run)
 
     optimize.add_parser(commands, flags)
+    optimize.add_vi_parser(commands, flags)
 
     emit = commands.add_parser("emit", help="emit the model's kernels for embedding (C99, a shared library, LLVM IR)")
     emit.add_argument("file", metavar="FILE")

@@ -104,3 +104,59 @@ def optimize_command(args) -> int:
     if "converged" not in stopped:
         print("warning: no start converged: more --max-iter, or another --method", file=sys.stderr)
     return EXIT_OK
+
+
+def add_vi_parser(commands, flags) -> None:
+    vi = commands.add_parser(
+        "vi", help="variational inference: the Gaussian nearest to exp(-E/T) in KL, by the Bures–Wasserstein flow"
+    )
+    vi.add_argument("file", metavar="FILE")
+    vi.add_argument("--family", choices=["gaussian", "diagonal"], default="gaussian", help="full Σ, or mean field")
+    vi.add_argument(
+        "--start", choices=["laplace", "init"], default="laplace", help="from the Laplace approximation or the init"
+    )
+    vi.add_argument("--max-steps", type=flags.positive_count, default=100_000, metavar="N")
+    vi.add_argument("--tol", type=flags.positive_float, default=1e-8, help="stop when |μ'| and |Σ'| ≤ TOL (1e-8)")
+    vi.add_argument("--lr", type=flags.positive_float, default=0.2, help="the step, a fraction of 1/λ_max (0.2)")
+    vi.add_argument("--seed", type=flags.count, default=0)
+    vi.add_argument("--set", action="append", default=[], type=flags.assignment, metavar="NAME=VALUE")
+    vi.add_argument("--init", action="append", default=[], type=flags.initial_value, metavar="NAME=VALUE")
+    vi.add_argument("--input", type=flags.named_file, action="append", default=[], metavar="NAME=FILE")
+    vi.add_argument("--save-every", type=flags.positive_count, metavar="K", help="keep μ and the ELBO every K steps")
+    vi.add_argument("--out", metavar="PATH", help="write μ along the flow, with μ, Σ and the ELBO in its meta (.npz)")
+    vi.set_defaults(handler=vi_command)
+
+
+def vi_command(args) -> int:
+    from actionc.pipeline import compile
+    from actionc.run.result import check_output
+    from actionc.run.vi import report
+
+    try:
+        if args.out:
+            check_output(args.out)
+        compiled = compile(args.file)
+        if compiled.meta.indexed and compiled.has("energy"):
+            compiled = compile(args.file, "mala")
+        result = compiled.vi(
+            args.family,
+            seed=args.seed,
+            params=dict(args.set),
+            init=dict(args.init),
+            inputs=dict(args.input) or None,
+            start=args.start,
+            max_steps=args.max_steps,
+            tol=args.tol,
+            lr=args.lr,
+            save_every=args.save_every,
+        )
+    except (ModelError, RunError, OutputError, OSError) as error:
+        return failure("vi", error, args.file)
+    print(report(result))
+    if args.out:
+        try:
+            result.save(args.out)
+        except OutputError as error:
+            return failure("vi", error, args.out)
+        print(f"wrote {args.out}", file=sys.stderr)
+    return EXIT_OK

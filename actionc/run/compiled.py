@@ -247,6 +247,16 @@ class Compiled:
 
         return optimize(self, method, **options)
 
+    def vi(self, family: str = "gaussian", **options) -> Result:
+        """Fit q = N(μ, Σ) to exp(−E/T) by minimizing KL(q ‖ p) along the
+        Bures–Wasserstein gradient flow (actionc.run.vi): family "gaussian"
+        or "diagonal". options: seed, params, init, inputs; start
+        ("laplace" or "init"), max_steps, tol, lr, save_every. μ, Σ and the
+        ELBO are in result.meta["vi"]."""
+        from actionc.run.vi import vi
+
+        return vi(self, family, **options)
+
     def _distributed(self, client, options: dict) -> Result:
         """The run on a Dask cluster (actionc.run.distributed)."""
         from actionc.run import distributed
