@@ -229,6 +229,12 @@ def _parser() -> argparse.ArgumentParser:
         metavar="K",
         help="--section: crossings kept per particle",
     )
+    run.add_argument(
+        "--batch", type=flags.positive_count, metavar="B", help="sgld: minibatches of B data rows (docs/learning.md)"
+    )
+    run.add_argument(
+        "--step-decay", type=flags.positive_float, metavar="K", help="sgld: steps dt (1 + k/K)^-0.55 (default constant)"
+    )
     run.add_argument("--replicas", type=flags.positive_count, metavar="K", help="temperatures per chain (tempering; 8)")
     run.add_argument(
         "--hottest", type=flags.positive_float, metavar="R", help="hottest temperature over the model's (tempering; 10)"

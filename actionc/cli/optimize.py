@@ -16,7 +16,7 @@ def add_parser(commands, flags) -> None:
     optimize.add_argument(
         "--method",
         default="lbfgs",
-        choices=["gd", "momentum", "nesterov", "adam", "newton", "lbfgs"],  # actionc.run.optimize.METHODS
+        choices=["gd", "momentum", "nesterov", "adam", "newton", "lbfgs", "sgd"],  # actionc.run.optimize.METHODS
         help="the optimizer (default lbfgs); docs/learning.md says which flow each one discretizes",
     )
     optimize.add_argument("--particles", type=flags.positive_count, default=1, help="starts, drawn from the init")
@@ -54,6 +54,9 @@ def add_parser(commands, flags) -> None:
         default=1e-4,
         help="end points within TOL·(1 + |x|) are one minimum (1e-4)",
     )
+    optimize.add_argument(
+        "--batch", type=flags.positive_count, metavar="B", help="sgd: minibatches of B data rows (an unbiased gradient)"
+    )
     optimize.add_argument("--out", metavar="PATH", help="write the paths and minima (.npz; actionc plot draws them)")
     optimize.set_defaults(handler=optimize_command)
 
@@ -84,6 +87,7 @@ def optimize_command(args) -> int:
             save_every=args.save_every,
             hessian=not args.no_hessian,
             group_tol=args.group_tol,
+            batch=args.batch,
         )
     except (ModelError, RunError, OutputError, OSError) as error:
         return failure("optimize", error, args.file)
@@ -159,4 +163,41 @@ def vi_command(args) -> int:
         except OutputError as error:
             return failure("vi", error, args.out)
         print(f"wrote {args.out}", file=sys.stderr)
+    return EXIT_OK
+
+
+def sgld_command(args) -> int:
+    """`actionc run --method sgld`: the run's flags, and --batch."""
+    from actionc.pipeline import compile
+    from actionc.run.result import check_output
+
+    if args.batch is None or args.dt is None or args.steps is None:
+        print("actionc run: error: --method sgld needs --batch, --dt and --steps", file=sys.stderr)
+        return 2
+    try:
+        if args.out:
+            check_output(args.out)
+        compiled = compile(args.file, "mala")  # the Gibbs sampler's kernel: E, ∇E, T and γ
+        result = compiled.sgld(
+            dt=args.dt,
+            steps=args.steps,
+            batch=args.batch,
+            particles=args.particles,
+            seed=args.seed,
+            params=dict(args.set),
+            init=dict(args.init),
+            inputs=dict(args.input) or None,
+            save_every=args.save_every,
+            decay=args.step_decay,
+        )
+    except (ModelError, RunError, OutputError, OSError) as error:
+        return failure("run", error, args.file)
+    if args.out:
+        try:
+            result.save(args.out)
+        except OutputError as error:
+            return failure("run", error, args.out)
+        print(f"wrote {args.out} ({len(result.t)} saves × {result.x.shape[1]} particles)", file=sys.stderr)
+    else:
+        print(result.summary())
     return EXIT_OK

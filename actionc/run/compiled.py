@@ -241,11 +241,21 @@ class Compiled:
         line), momentum (β of momentum, constant μ of nesterov, β₁ of adam),
         memory (lbfgs pairs); save_every (the path, every K iterations;
         result.t counts iterations); hessian (the eigenvalues and Laplace
-        approximation of each minimum); group_tol. The minima, grouped, are
+        approximation of each minimum); group_tol; batch (sgd: minibatches
+        of that many data rows, actionc.run.minibatch). The minima, grouped, are
         in result.meta["optimize"]["minima"] (actionc.run.optimize)."""
         from actionc.run.optimize import optimize
 
         return optimize(self, method, **options)
+
+    def sgld(self, *, dt: float, steps: int, batch: int, **options) -> Result:
+        """Stochastic-gradient Langevin dynamics of an energy summing over
+        data (actionc.run.sgld): minibatches of `batch` rows. options:
+        particles, seed, params, init, inputs, save_every, decay (a step
+        dt (1 + k/decay)^−0.55 instead of a constant one)."""
+        from actionc.run.sgld import sgld
+
+        return sgld(self, dt=dt, steps=steps, batch=batch, **options)
 
     def vi(self, family: str = "gaussian", **options) -> Result:
         """Fit q = N(μ, Σ) to exp(−E/T) by minimizing KL(q ‖ p) along the

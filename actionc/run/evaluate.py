@@ -17,7 +17,7 @@ This module must not import SymPy.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -45,6 +45,12 @@ class Objective:
     def hessian_exact(self) -> bool:
         """Whether the Hessian is derived (scalar models) or differenced from the exact gradient."""
         return not self.indexed
+
+    def at(self, data: np.ndarray, size_index: int, size: int) -> Objective:
+        """The same model on other data rows: `data` with the size p[size_index] = size (minibatches)."""
+        p = self.p.copy()
+        p[size_index] = size
+        return replace(self, p=p, data=np.ascontiguousarray(data, dtype=float))
 
     def energy(self, x: np.ndarray) -> np.ndarray:
         """E at each row of x (P, n) → (P,)."""

@@ -36,6 +36,7 @@ import numpy as np
 
 from actionc.errors import RunError
 from actionc.run.evaluate import FINITE_DIFFERENCE_MAX, Objective, objective
+from actionc.run.minibatch import Minibatches, check_data_sum, stochastic_gradient
 from actionc.run.result import Result
 
 ARMIJO = 1e-4  # sufficient decrease: E(x + a d) ≤ E(x) + ARMIJO · a · ∇E·d …
@@ -230,6 +231,27 @@ class _LBFGS:
         return found
 
 
+class _StochasticGradientDescent:
+    """x ← x − lr ∇Ê, ∇Ê from a minibatch of the data (or ∇E without one):
+    Euler–Maruyama steps of a Langevin dynamics whose noise is the batch's
+    (Mandt, Hoffman & Blei 2017). It runs max_iter iterations: a noisy
+    gradient's norm is no stopping rule."""
+
+    stops = False
+
+    def __init__(self, state: _Particles, lr: float, batches=None, **_) -> None:
+        self.lr, self.batches = lr, batches
+
+    def step(self, state: _Particles, a: np.ndarray, k: int) -> np.ndarray:
+        if self.batches is None:
+            state.x[a] -= self.lr * state.problem.gradient(state.x[a])
+        else:
+            for i in a:
+                rows = self.batches.rows(int(i), k - 1)
+                state.x[i] -= self.lr * stochastic_gradient(state.problem, self.batches, state.x[i], rows)
+        return np.ones(len(a), dtype=bool)
+
+
 METHODS = {
     "gd": _GradientDescent,
     "momentum": _HeavyBall,
@@ -237,8 +259,9 @@ METHODS = {
     "adam": _Adam,
     "newton": _Newton,
     "lbfgs": _LBFGS,
+    "sgd": _StochasticGradientDescent,
 }
-NEEDS_LR = ("momentum", "nesterov")  # without a line search a step size is part of the method
+NEEDS_LR = ("momentum", "nesterov", "sgd")  # without a line search a step size is part of the method
 
 
 def optimize(
@@ -258,6 +281,7 @@ def optimize(
     save_every: int | None = None,
     hessian: bool = True,
     group_tol: float = 1e-4,
+    batch: int | None = None,
 ) -> Result:
     """Minimize the energy of `compiled` from `particles` starts drawn from
     the model's init (and `init`); see Compiled.optimize."""
@@ -280,10 +304,16 @@ def optimize(
     began = time.perf_counter()
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         state = _Particles(problem, start.x[0].copy())
-        stepper = METHODS[method](state, lr=lr, momentum=momentum, memory=memory)
+        batches = None
+        if batch is not None:
+            if method != "sgd":
+                raise RunError(f"--batch is for sgd: {method} needs the exact gradient", hint="--method sgd --lr …")
+            batches = Minibatches(compiled.meta, problem.data, problem.p, batch, seed)
+            check_data_sum(problem, batches, state.x[0])
+        stepper = METHODS[method](state, lr=lr, momentum=momentum, memory=memory, batches=batches)
         path, iterations, status = _iterate(state, stepper, max_iter, tol, save_every)
     seconds = time.perf_counter() - began
-    state.e = problem.energy(state.x)
+    state.e, state.g = problem.energy(state.x), problem.gradient(state.x)
     gradient_norm = np.linalg.norm(state.g, axis=1)
     minima = group_minima(problem, state.x, state.e, gradient_norm, iterations, status, group_tol, hessian)
     times = np.array(sorted(path))
@@ -313,6 +343,7 @@ def optimize(
             "max_iter": max_iter,
             "lr": lr,
             "momentum": momentum,
+            "batch": batch,
             "memory": memory,
             "seconds": seconds,
             "temperature": problem.temperature,
@@ -342,7 +373,9 @@ def _iterate(state: _Particles, stepper, max_iter: int, tol: float, save_every: 
     status = np.zeros(count, dtype=np.int8)
     finite = np.isfinite(state.g).all(axis=1)
     status[~finite] = STATUS.index("diverged")
-    status[finite & (np.linalg.norm(state.g, axis=1) <= tol)] = STATUS.index("converged")
+    stops = getattr(stepper, "stops", True)  # sgd runs max_iter iterations
+    if stops:
+        status[finite & (np.linalg.norm(state.g, axis=1) <= tol)] = STATUS.index("converged")
     path = {0: state.x.copy()}
     for k in range(1, max_iter + 1):
         a = np.flatnonzero(status == 0)
@@ -357,7 +390,8 @@ def _iterate(state: _Particles, stepper, max_iter: int, tol: float, save_every: 
         status[bad] = STATUS.index("diverged")
         status[a[ok & ~found]] = STATUS.index("line_search")
         moving = a[ok & found]
-        status[moving[np.linalg.norm(state.g[moving], axis=1) <= tol]] = STATUS.index("converged")
+        if stops:
+            status[moving[np.linalg.norm(state.g[moving], axis=1) <= tol]] = STATUS.index("converged")
         if k % save_every == 0:
             path[k] = state.x.copy()
     status[status == 0] = STATUS.index("max_iter")
