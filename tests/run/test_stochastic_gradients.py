@@ -91,3 +91,28 @@ def test_batch_refuses_an_energy_that_is_not_a_sum_over_the_rows(tmp_path, line,
     assert main(["optimize", str(EXAMPLE_DIR / "two_wells.act"), "--method", "sgd", "--lr", "0.1", "--batch", "2"]) == 2
     assert "needs a model with data" in capsys.readouterr().err
     assert main(["optimize", str(path), "--method", "lbfgs", "--batch", "10"]) == 2  # exact methods need ∇E
+
+
+@pytest.mark.slow
+def test_sgld_matches_mala_on_the_logistic_regression():
+    compiled = actionc.compile(EXAMPLE_DIR / "logistic_regression.act", "mala")
+    mala = compiled.run(dt=0.002, steps=100_000, particles=8, save_every=20, seed=1)  # about 40 s
+    start = dict(zip(mala.names, compiled.optimize("newton").meta["optimize"]["minima"][0]["x"]))
+    sgld = compiled.sgld(dt=0.002, steps=100_000, batch=128, particles=8, seed=1, init=start, save_every=20)  # ~60 s
+
+    def moments(result):
+        draws = result.x[len(result.x) // 10 :]
+        flat = draws.reshape(-1, draws.shape[2])
+        mcse = draws.mean(axis=0).std(axis=0, ddof=1) / np.sqrt(draws.shape[1])  # between the 8 chains
+        return flat.mean(axis=0), flat.var(axis=0), mcse
+
+    mean, var, error = moments(mala)
+    sgld_mean, sgld_var, sgld_error = moments(sgld)
+    sd = np.sqrt(var)
+    # within Monte Carlo error (4 combined between-chain errors) plus 0.1 sd for SGLD's O(dt) and batch-noise bias
+    # (measured: 0.31 sd at most, where the combined error reaches 0.15 sd)
+    assert (np.abs(sgld_mean - mean) <= 4 * np.hypot(error, sgld_error) + 0.1 * sd).all()
+    # variances: measured ratios 0.81–1.16 after 8 × 10^5 draws, whose effective sizes are a few hundred
+    ratio = sgld_var / var
+    assert 0.7 < ratio.min() and ratio.max() < 1.35, ratio
+    assert 0.9 < np.median(ratio) < 1.1
