@@ -7,15 +7,17 @@ import sympy
 import actionc
 from actionc.derive import optimization
 from actionc.symbols import time
-from tests.derive.test_thermo_stochastic import ENERGY_EXAMPLES
+from tests.conftest import EXAMPLE_DIR
+
+EXAMPLES = [EXAMPLE_DIR / name for name in ("two_wells.act", "double_well.act", "eight_schools.act")]
 
 
 def _velocity(x):
     return sympy.Symbol(f"{x.name}'", real=True)
 
 
-@pytest.mark.parametrize("path", ENERGY_EXAMPLES, ids=[p.stem for p in ENERGY_EXAMPLES])
-def test_heavy_ball_and_nesterov_odes_of_every_energy_example(path):
+@pytest.mark.parametrize("path", EXAMPLES, ids=[p.stem for p in EXAMPLES])
+def test_heavy_ball_and_nesterov_odes_of_energy_examples(path):
     model = actionc.load(path)
     c = optimization.damping(model)
     heavy, nesterov = optimization.heavy_ball(model), optimization.nesterov_ode(model)
