@@ -91,6 +91,8 @@ def _backtrack(problem: Objective, x, e, g, d, step) -> tuple[np.ndarray, np.nda
 class _GradientDescent:
     """x ← x − lr ∇E, or with a line search when no lr is given."""
 
+    stops = True  # by the gradient norm
+
     def __init__(self, state: _Particles, lr: float | None, **_) -> None:
         self.lr = lr
         self.step_size = 1.0 / np.maximum(np.linalg.norm(state.g, axis=1), 1e-300)  # a first move of length 1
@@ -112,6 +114,8 @@ class _GradientDescent:
 class _HeavyBall:
     """x_{k+1} = x_k − lr ∇E(x_k) + β (x_k − x_{k−1})."""
 
+    stops = True  # by the gradient norm
+
     def __init__(self, state: _Particles, lr: float, momentum: float | None, **_) -> None:
         self.lr, self.beta = lr, 0.9 if momentum is None else momentum
         self.velocity = np.zeros_like(state.x)
@@ -125,6 +129,8 @@ class _HeavyBall:
 
 class _Nesterov:
     """y = x_k + μ_k (x_k − x_{k−1}), x_{k+1} = y − lr ∇E(y); μ_k = (k − 1)/(k + 2)."""
+
+    stops = True  # by the gradient norm
 
     def __init__(self, state: _Particles, lr: float, momentum: float | None, **_) -> None:
         self.lr, self.momentum = lr, momentum
@@ -142,6 +148,8 @@ class _Nesterov:
 
 class _Adam:
     """Adam: m, v the decaying means of ∇E and ∇E², bias-corrected."""
+
+    stops = True  # by the gradient norm
 
     def __init__(self, state: _Particles, lr: float | None, momentum: float | None, **_) -> None:
         self.lr = 1e-3 if lr is None else lr
@@ -162,6 +170,8 @@ class _Adam:
 class _Newton:
     """d = −(H + σI)⁻¹ ∇E with σ ≥ 0 the least shift making H + σI
     positive definite (by its eigenvalues), then Armijo from the unit step."""
+
+    stops = True  # by the gradient norm
 
     def __init__(self, state: _Particles, **_) -> None:
         pass
@@ -184,6 +194,8 @@ class _LBFGS:
     """The two-loop recursion over the last `memory` pairs (s, y), all
     particles' pairs in one ring (a pair a particle skipped has ρ = 0 and
     drops out of both loops); H₀ = (sᵀy / yᵀy) I from its newest pair."""
+
+    stops = True  # by the gradient norm
 
     def __init__(self, state: _Particles, memory: int = 10, **_) -> None:
         shape = (memory, *state.x.shape)
@@ -373,7 +385,7 @@ def _iterate(state: _Particles, stepper, max_iter: int, tol: float, save_every: 
     status = np.zeros(count, dtype=np.int8)
     finite = np.isfinite(state.g).all(axis=1)
     status[~finite] = STATUS.index("diverged")
-    stops = getattr(stepper, "stops", True)  # sgd runs max_iter iterations
+    stops = stepper.stops  # sgd runs max_iter iterations
     if stops:
         status[finite & (np.linalg.norm(state.g, axis=1) <= tol)] = STATUS.index("converged")
     path = {0: state.x.copy()}
