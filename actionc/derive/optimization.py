@@ -11,6 +11,11 @@ gradient descent, heavy ball and Nesterov's method follow.
 
 (the gradient flow x' = −∇E/γ is thermo.gradient_flow). Velocities are
 printed x' and accelerations x''. Pure functions of the model.
+
+Indexed models get the same equations per element from the element
+gradient ∂E/∂x[k] (derive/elements.py): `element_flows` writes the
+right-hand sides above with it, the forms the scalar derivation is tested
+to give.
 """
 
 from __future__ import annotations
@@ -75,3 +80,20 @@ def nesterov_ode(model: Model) -> dict[str, sympy.Expr]:
         lambda x, v: t**3 * (sum(v[s] ** 2 for s in model.state) / 2 - model.energy.subs(x)),
         lambda v: sympy.Integer(0),
     )
+
+
+def element_flows(model: Model, elements) -> dict[str, dict[str, sympy.Expr]]:
+    """heavy_ball and nesterov_ode of an indexed energy model, element by
+    element: {flow: {"x''[k]": −c x'[k] − ∂E/∂x[k] (or −(3/t) x'[k] − …)}}."""
+    _energy_model(model, "the flows of an indexed model")
+    c, t, index = damping(model), symbols.time, elements.index
+    flows: dict[str, dict[str, sympy.Expr]] = {"heavy_ball": {}, "nesterov_ode": {}}
+    for equation in elements.equations:
+        name = equation.variable.name
+        if equation.array is None:
+            velocity, label = sympy.Symbol(f"{name}'", real=True), f"{name}''"
+        else:
+            velocity, label = sympy.IndexedBase(f"{name}'")[index], f"{name}''[{index}]"
+        flows["heavy_ball"][label] = -c * velocity - equation.gradient
+        flows["nesterov_ode"][label] = -3 * velocity / t - equation.gradient
+    return flows
