@@ -17,6 +17,9 @@ This module must not import SymPy.
 
 from __future__ import annotations
 
+import functools
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -24,6 +27,16 @@ import numpy as np
 from actionc.errors import RunError
 
 FINITE_DIFFERENCE_MAX = 4096  # state entries above which an indexed model's Hessian is not formed (2n gradients)
+ROWS_PER_THREAD = 4  # a block of fewer rows is evaluated on the calling thread
+
+
+@functools.lru_cache(maxsize=1)
+def _pool() -> tuple[ThreadPoolExecutor, int]:
+    """The threads that evaluate blocks of rows: the kernel's `_rows` runs
+    without the GIL, and each row is independent, so the split never
+    changes a value."""
+    threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return ThreadPoolExecutor(max_workers=threads), threads
 
 
 @dataclass(frozen=True)
@@ -88,7 +101,19 @@ class Objective:
         x = np.ascontiguousarray(x, dtype=float)
         rows = len(x)
         p = np.ascontiguousarray(np.broadcast_to(self.p, (rows, len(self.p))))  # the types the kernel was compiled for
-        self.module._rows(code, x, np.zeros(rows), p, self.data, out)
+        t = np.zeros(rows)
+        pool, threads = _pool()
+        blocks = min(threads, rows // ROWS_PER_THREAD)
+        if blocks < 2:
+            self.module._rows(code, x, t, p, self.data, out)
+            return
+        edges = np.linspace(0, rows, blocks + 1).astype(int)
+        futures = [
+            pool.submit(self.module._rows, code, x[a:b], t[a:b], p[a:b], self.data, out[a:b])
+            for a, b in zip(edges[:-1], edges[1:])
+        ]
+        for future in futures:
+            future.result()
 
 
 def objective(compiled, params: dict, data: np.ndarray | None, names: list[str]) -> Objective:
