@@ -189,3 +189,14 @@ def test_laplace_evidences_of_the_two_wells_give_their_weights():
         assert found[side] == pytest.approx(exact[side], abs=0.02)  # measured 0.012 and 0.013: the quartic's share
     weight = 1 / (1 + np.exp(found[1] - found[-1]))
     assert weight == pytest.approx(1 / (1 + np.exp(exact[1] - exact[-1])), abs=0.002)  # 0.729 against 0.7286
+
+
+def test_rows_on_threads_give_the_same_bits(logistic, monkeypatch):
+    from actionc.run import evaluate
+
+    data, sizes = logistic.data()
+    problem = evaluate.objective(logistic, {**logistic.params, **sizes}, data, [f"v{k}" for k in range(31)])
+    x = np.random.default_rng(0).normal(scale=0.3, size=(64, 31))
+    threaded = problem.gradient(x), problem.energy(x)
+    monkeypatch.setattr(evaluate, "ROWS_PER_THREAD", 10**9)  # one block, on the calling thread
+    assert np.array_equal(threaded[0], problem.gradient(x)) and np.array_equal(threaded[1], problem.energy(x))
