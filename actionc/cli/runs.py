@@ -20,6 +20,13 @@ def run(args) -> int:
     from actionc.run.store import is_store
     from actionc.run.summary import batch_size
 
+    if args.method == "sgld":  # stochastic gradients: not a kernel's integrator (actionc.run.sgld)
+        from actionc.cli.optimize import sgld_command
+
+        return sgld_command(args)
+    if args.batch is not None or args.step_decay is not None:
+        print("actionc run: error: --batch and --step-decay are for --method sgld", file=sys.stderr)
+        return EXIT_USAGE
     if args.dt is None and (not decode(args.method).is_sampler or args.steps is None):
         print("actionc run: error: --dt is required (samplers may give --steps alone)", file=sys.stderr)
         return EXIT_USAGE

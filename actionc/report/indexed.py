@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sympy
 
-from actionc.derive import thermo
+from actionc.derive import optimization, thermo
 from actionc.lang.fmt import ActPrinter
 from actionc.model import Kind, Model
 from actionc.report.rows import ALL, MECHANICS, Derivation, Row
@@ -117,6 +117,24 @@ INDEXED_ROWS: tuple[Row, ...] = (
         "Gradient ∂E/∂x[i]",
         (Kind.ENERGY,),
         lambda d: {_element_label(e, d.elements.index, None, "∂E/∂{}"): e.gradient for e in d.elements.equations},
+    ),
+    Row(
+        "gradient_flow",
+        "Gradient flow x'[i] = −(∂E/∂x[i])/γ, which gradient descent steps (optimize gd)",
+        (Kind.ENERGY,),
+        lambda d: {_element_label(e, d.elements.index, None): e.rate for e in d.elements.equations},
+    ),
+    Row(
+        "heavy_ball",
+        "Heavy ball x''[i] = … from L = Σ x'[i]²/2 − E, D = c Σ x'[i]²/2 (optimize --method momentum)",
+        (Kind.ENERGY,),
+        lambda d: optimization.element_flows(d.model, d.elements)["heavy_ball"],
+    ),
+    Row(
+        "nesterov_ode",
+        "Nesterov's ODE x''[i] = … from the Bregman Lagrangian t³(Σ x'[i]²/2 − E) (optimize --method nesterov)",
+        (Kind.ENERGY,),
+        lambda d: optimization.element_flows(d.model, d.elements)["nesterov_ode"],
     ),
     Row(
         "log_density",
