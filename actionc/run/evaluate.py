@@ -120,12 +120,6 @@ def objective(compiled, params: dict, data: np.ndarray | None, names: list[str])
     """The Objective of a Compiled energy model at these parameter values
     (one value each: a sweep is refused) and data."""
     meta = compiled.meta
-    if meta.kind.value == "energy" and "energy" not in meta.functions:
-        raise RunError(
-            f"'{meta.model}' has no temperature: an energy model without one compiles as its gradient flow, "
-            "whose kernel carries no energy function to minimize",
-            hint="add a line `temperature = 1` (optimize reads E; the Laplace covariance is T·H⁻¹)",
-        )
     if "energy" not in meta.functions or "gradient" not in meta.functions:
         raise RunError(
             f"'{meta.model}' is a {meta.kind.value} model: optimize and vi need an energy model (energy = …)",
