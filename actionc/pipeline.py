@@ -83,9 +83,10 @@ def _fingerprint() -> str:
 
 
 def _index_key(text: str, method: Method, mass_matrix: bool | None) -> str:
-    import numba
-
-    return cache.digest(_fingerprint(), __version__, numba.__version__, text, str(method.name), str(mass_matrix))
+    # Numba's version is not part of it: the kernel's source does not depend on it, Numba keys its
+    # own cache, and a kernel's shared library says which Numba built it (importing Numba to ask
+    # would cost a warm run more than the rest of it)
+    return cache.digest(_fingerprint(), __version__, text, str(method.name), str(mass_matrix))
 
 
 # ---- what the API and the command line call ----

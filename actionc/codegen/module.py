@@ -464,7 +464,8 @@ def run_particles(first, end, x, p, p_stride, s, c, stats, status, failed_at,
             continue
         if status[i] != 0{stopped}:
             for k in range(saves.shape[0]):
-                saves[k, i, :] = x[i]
+                for j in range({n}):  # element by element: a slice assignment can raise, which a library cannot
+                    saves[k, i, j] = x[i, j]
             continue
         pi = p[i * p_stride]
         state = {state}
