@@ -4,6 +4,7 @@ text to its kernel, so that a warm run reads no SymPy at all.
 Layout under the cache folder (ACTIONC_CACHE_DIR, else the user cache dir):
 
     kernels/k_<sha256 of the source>.py    one self-contained module each
+    kernels/k_<…>.<cpu>.so                 its driver as a shared library (actionc.codegen.library)
     kernels/__pycache__/                   Numba's compiled code (cache=True)
     index/<sha256 of model text + options + versions>.json -> kernel name
 
@@ -263,6 +264,9 @@ def _copy_with_numba_files(path: Path, folder: Path) -> Path:
     for companion in _companions(path):
         if private_file(companion):
             shutil.copy2(companion, folder / "__pycache__" / companion.name)
+    for shared in path.parent.glob(f"{path.stem}.*.so"):  # its shared libraries (actionc.codegen.library)
+        if private_file(shared):
+            shutil.copy2(shared, folder / shared.name)
     return target
 
 

@@ -196,13 +196,17 @@ def build(kernel: Path, dispatcher) -> Path | None:
     except _Refused as error:
         cache.write_atomically(_refusal(kernel), f"{error}\n")
         return None
-    except OSError:  # a full disk, a folder made read-only meanwhile: the run goes on through Numba
+    except (OSError, _FromNumbasCache):  # a full disk, a folder made read-only meanwhile: through Numba
         return None
     return path
 
 
 class _Refused(Exception):
     """This kernel's code needs more than a standalone library carries."""
+
+
+class _FromNumbasCache(Exception):
+    """Numba loaded run_particles from its cache: machine code for its JIT, no LLVM IR to build from."""
 
 
 def _link(compiled, folder: Path) -> Path:
@@ -213,6 +217,8 @@ def _link(compiled, folder: Path) -> Path:
 
     native = compiled.fndesc.llvm_func_name
     module = llvm.parse_assembly(compiled.library.get_llvm_str())
+    if native not in {function.name for function in module.functions}:
+        raise _FromNumbasCache
     for name in (compiled.fndesc.llvm_cpython_wrapper_name, compiled.fndesc.llvm_cfunc_wrapper_name):
         try:
             module.get_function(name).linkage = "available_externally"  # Python's wrappers: never emitted
