@@ -28,12 +28,7 @@ from __future__ import annotations
 import ctypes
 import functools
 import os
-import platform
-import shutil
-import subprocess
 import sys
-import tempfile
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -60,7 +55,7 @@ def target() -> str | None:
         return None
     keys = ("vendor_id", "cpu family", "model", "model name", "flags", "Features", "CPU implementer", "CPU part")
     described = sorted(line for line in first.splitlines() if line.split(":")[0].strip() in keys)
-    return cache.digest(platform.machine(), *described)[:12]
+    return cache.digest(os.uname().machine, *described)[:12]
 
 
 def path_of(kernel: Path) -> Path | None:
@@ -162,11 +157,15 @@ def refused(kernel: Path) -> bool:
 
 
 def compiler() -> str | None:
+    import shutil
+
     return shutil.which("cc") or shutil.which("gcc")
 
 
 @functools.lru_cache(maxsize=1)
 def _say_no_compiler() -> None:
+    import warnings
+
     warnings.warn(
         "no C compiler (cc or gcc) to link kernels into shared libraries: kernels run through Numba, "
         "and every process imports it (a warm run takes longer; the results are the same)",
@@ -181,6 +180,8 @@ def build(kernel: Path, dispatcher) -> Path | None:
     Returns its path, or None when it cannot be built here (said once when
     there is no C compiler; a kernel that needs more of Numba's runtime is
     marked, and runs through Numba)."""
+    import tempfile
+
     path = path_of(kernel)
     if path is None or len(dispatcher.overloads) != 1:
         return None
@@ -210,6 +211,8 @@ class _FromNumbasCache(Exception):
 
 
 def _link(compiled, folder: Path) -> Path:
+    import subprocess
+
     import llvmlite
     import llvmlite.binding as llvm
     import numba
