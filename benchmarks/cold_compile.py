@@ -12,12 +12,15 @@ example in a fresh process with an empty kernel cache:
   llvm      Numba: LLVM optimization and machine code (time under its LLVM lock)
   library   the shared library for warm runs (object code again, PIC; cc links it)
   total     the sum (the run itself, 10 steps, is negligible)
+  wall      the process, start to end (Python's own start, and the run, too)
+  CPU       the process's CPU seconds (user + system): less disturbed by a loaded machine
 """
 
 from __future__ import annotations
 
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -74,18 +77,21 @@ COLUMNS = ("import", "parse", "derive", "print", "load", "typing", "llvm", "libr
 
 
 def measure(example: str, method: str | None) -> dict:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     with tempfile.TemporaryDirectory() as cache:
         env = {**os.environ, "ACTIONC_CACHE_DIR": cache}
         path = example if example.endswith(".act") else str(EXAMPLES / f"{example}.act")
         command = [sys.executable, "-c", PROBE, path, method or ""]
         out = subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
-    return json.loads(out.splitlines()[-1])
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    return {**json.loads(out.splitlines()[-1]), "cpu": cpu}
 
 
 def main() -> None:
     wanted = sys.argv[1:] or sorted(p.stem for p in EXAMPLES.glob("*.act") if p.stem not in INDEXED)
-    print("| model (method) | states | lines | " + " | ".join(COLUMNS) + " | total |")
-    print("|---|--:|--:|" + "--:|" * (len(COLUMNS) + 1))
+    print("| model (method) | states | lines | " + " | ".join(COLUMNS) + " | total | wall | CPU |")
+    print("|---|--:|--:|" + "--:|" * (len(COLUMNS) + 3))
     for item in wanted:
         example, _, method = item.partition(":")
         start = time.perf_counter()
@@ -94,7 +100,7 @@ def main() -> None:
         cells = " | ".join(f"{times[c]:.2f}" for c in COLUMNS)
         total = sum(times[c] for c in COLUMNS)
         label = f"{example} ({method})" if method else example
-        print(f"| {label} | {times['states']} | {times['source_lines']} | {cells} | {total:.2f} (wall {wall:.2f}) |")
+        print(f"| {label} | {times['states']} | {times['source_lines']} | {cells} | {total:.2f} | {wall:.2f} | {times['cpu']:.2f} |")
     print(f"\n(python {' '.join(sys.argv)})")
 
 
