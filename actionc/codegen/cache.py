@@ -27,7 +27,6 @@ import functools
 import hashlib
 import json
 import os
-import pickletools
 import re
 import shutil
 import stat
@@ -297,6 +296,7 @@ def private_file(path: Path) -> bool:
 def _whole_pickles(path: Path) -> bool:
     """Whether a Numba index (.nbi: two pickles) or data file (.nbc: one) parses
     to its end. Read by pickletools, which executes nothing."""
+    import pickletools
     try:
         data = path.read_bytes()
         count = 2 if path.suffix == ".nbi" else 1
