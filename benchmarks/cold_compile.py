@@ -100,7 +100,8 @@ def main() -> None:
         cells = " | ".join(f"{times[c]:.2f}" for c in COLUMNS)
         total = sum(times[c] for c in COLUMNS)
         label = f"{example} ({method})" if method else example
-        print(f"| {label} | {times['states']} | {times['source_lines']} | {cells} | {total:.2f} | {wall:.2f} | {times['cpu']:.2f} |")
+        size = f"{times['states']} | {times['source_lines']}"
+        print(f"| {label} | {size} | {cells} | {total:.2f} | {wall:.2f} | {times['cpu']:.2f} |")
     print(f"\n(python {' '.join(sys.argv)})")
 
 

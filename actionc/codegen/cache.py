@@ -297,6 +297,7 @@ def _whole_pickles(path: Path) -> bool:
     """Whether a Numba index (.nbi: two pickles) or data file (.nbc: one) parses
     to its end. Read by pickletools, which executes nothing."""
     import pickletools
+
     try:
         data = path.read_bytes()
         count = 2 if path.suffix == ".nbi" else 1

@@ -149,4 +149,3 @@ def test_a_library_that_is_not_ours_is_not_loaded(tmp_path, monkeypatch):
     path.symlink_to(elsewhere)  # a link: whoever can change it chooses the code
     assert library.load(compiled.kernel.path) is None
     assert not isinstance(compiled.kernel.run_particles(), library.Driver)
-
