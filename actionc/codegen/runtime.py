@@ -53,14 +53,14 @@ def _rotl(x, k):
     return (x << uint64(k)) | (x >> uint64(64 - k))
 
 
-@jit_cold
+@jit
 def _mix64(z):
     z = (z ^ (z >> uint64(30))) * uint64(0xBF58476D1CE4E5B9)
     z = (z ^ (z >> uint64(27))) * uint64(0x94D049BB133111EB)
     return z ^ (z >> uint64(31))
 
 
-@jit_cold
+@jit
 def seed_stream(seed, particle):
     """The stream of (seed, particle): four 64-bit words."""
     z = _mix64(uint64(seed) ^ _GOLDEN) ^ _mix64(uint64(particle) * _GOLDEN + uint64(0x2545F4914F6CDD1D))
