@@ -248,8 +248,9 @@ class Kernel:
 
     @property
     def numpy(self) -> ModuleType:
-        """The kernel's NumPy functions (np_drift, …), without Numba."""
-        return numpy_functions(self.path)
+        """The kernel's NumPy functions (np_drift, …), without Numba; an
+        indexed kernel's evaluate its element functions, so its module."""
+        return self.module if self.meta.indexed else numpy_functions(self.path)
 
     def run_particles(self):
         """The driver: from the kernel's shared library where it has one
