@@ -218,7 +218,7 @@ def kernel_name(source: str) -> str:
 _KERNEL_NAME = re.compile(r"k_[0-9a-f]{24}")
 
 
-def _read_text(path: Path) -> str | None:
+def read_text(path: Path) -> str | None:
     try:
         return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
@@ -229,7 +229,7 @@ def store_kernel(source: str) -> Path:
     """Write the kernel source under its content hash (once) and return its path."""
     path = cache_dir() / "kernels" / f"{kernel_name(source)}.py"
     _make_private(path.parent / "__pycache__")  # before Numba makes it with the umask's mode
-    if _read_text(path) != source or not private_file(path):
+    if read_text(path) != source or not private_file(path):
         discard(path)
         write_atomically(path, source)
     return path
@@ -243,7 +243,7 @@ def verified_kernel(name: str) -> Path | None:
     read, write = _roots()
     for root in dict.fromkeys(r for r in (write, read) if r is not None):
         path = root / "kernels" / f"{name}.py"
-        source = _read_text(path)
+        source = read_text(path)
         if source is None or not private_file(path):
             continue
         if kernel_name(source) != name:

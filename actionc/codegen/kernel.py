@@ -89,12 +89,28 @@ def lookup(key: str) -> Kernel | None:
 
 
 def numpy_functions(path: Path) -> ModuleType:
-    """The NumPy functions of a kernel module (np_drift, np_invariants, …),
-    without importing the module, so without Numba: its top-level
-    definitions of np_ functions are executed in a module of their own."""
+    """The NumPy functions of a kernel module (np_drift, np_invariants, …)
+    without importing the module, so without Numba: its np_ functions are
+    written once into a module of their own beside it, k_<hash>_numpy.py,
+    whose first line holds the digest of the rest (a file cut short or
+    changed is written again)."""
     name = f"actionc_kernels.{path.stem}_numpy"
     if name in sys.modules:
         return sys.modules[name]
+    companion = path.with_name(f"{path.stem}_numpy.py")
+    text = cache.read_text(companion) if cache.private_file(companion) else None
+    if text is None or text != _with_digest(path, text.split("\n", 1)[-1]):
+        cache.discard(companion)
+        cache.write_atomically(companion, _with_digest(path, _numpy_part(path)))
+    spec = importlib.util.spec_from_file_location(name, companion)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    sys.modules[name] = module
+    return module
+
+
+def _numpy_part(path: Path) -> str:
+    """The kernel source's `import numpy` and np_ functions, as source."""
     tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
     kept = [
         node
@@ -102,11 +118,11 @@ def numpy_functions(path: Path) -> ModuleType:
         if (isinstance(node, ast.FunctionDef) and node.name.lstrip("_").startswith("np_"))
         or (isinstance(node, ast.Import) and all(alias.name == "numpy" for alias in node.names))
     ]
-    module = ModuleType(name)
-    module.__file__ = str(path)
-    exec(compile(ast.Module(body=kept, type_ignores=[]), str(path), "exec"), module.__dict__)  # noqa: S102 (our file)
-    sys.modules[name] = module
-    return module
+    return ast.unparse(ast.Module(body=kept, type_ignores=[])) + "\n"
+
+
+def _with_digest(path: Path, body: str) -> str:
+    return f"# The NumPy functions of {path.name} (actionc.codegen.kernel), sha256 {cache.digest(body)}\n{body}"
 
 
 def meta_of(source: str) -> str:

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import actionc
-from actionc.codegen import library
+from actionc.codegen import kernel, library
 from tests.conftest import EXAMPLE_DIR
 
 pytestmark = pytest.mark.skipif(library.target() is None or library.compiler() is None, reason="no C compiler")
@@ -149,3 +149,18 @@ def test_a_library_that_is_not_ours_is_not_loaded(tmp_path, monkeypatch):
     path.symlink_to(elsewhere)  # a link: whoever can change it chooses the code
     assert library.load(compiled.kernel.path) is None
     assert not isinstance(compiled.kernel.run_particles(), library.Driver)
+
+
+def test_the_numpy_functions_are_written_again_when_their_file_was_changed(tmp_path, monkeypatch):
+    monkeypatch.setenv("ACTIONC_CACHE_DIR", str(tmp_path))
+    model = tmp_path / "ou.act"
+    model.write_text((EXAMPLE_DIR / "ornstein_uhlenbeck.act").read_text().replace("theta = 1", "theta = 2.25"))
+    path = actionc.compile(model).kernel.path
+    companion = path.with_name(f"{path.stem}_numpy.py")
+    kernel.numpy_functions(path)
+    assert "def np_drift" in companion.read_text()
+    companion.write_text(companion.read_text().replace("numpy.stack", "numpy.hstack"))  # not what the kernel says
+    sys.modules.pop(f"actionc_kernels.{path.stem}_numpy")
+    drift = kernel.numpy_functions(path).np_drift
+    assert "numpy.hstack" not in companion.read_text()
+    assert drift(np.array([[1.0]]), 0.0, np.array([2.25, 0.0, 0.3])).tolist() == [[-2.25]]
