@@ -7,7 +7,6 @@ code next to the file (cache=True). This module must not import SymPy.
 
 from __future__ import annotations
 
-import ast
 import contextlib
 import functools
 import importlib.util
@@ -111,6 +110,8 @@ def numpy_functions(path: Path) -> ModuleType:
 
 def _numpy_part(path: Path) -> str:
     """The kernel source's `import numpy` and np_ functions, as source."""
+    import ast  # once per kernel: not in a warm run's imports
+
     tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
     kept = [
         node

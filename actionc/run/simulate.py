@@ -8,13 +8,13 @@ bits. This module must not import SymPy: a warm run never does.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import signal
 import sys
 import threading
 import time
 import traceback
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Mapping
 
@@ -155,7 +155,7 @@ def simulate(
     initial = (np.uint64(seed), override, values, data, *recorded, np.int64(first_particle))
     no_saves = np.empty((0, particles, n))
     try:  # the first call compiles the kernel
-        with ThreadPoolExecutor(max_workers=threads) as pool:
+        with _pool(threads, particles) as pool:
             arguments = (*fixed, float(t0), float(dt), 0, 0, 1, no_saves, *initial)
             if _run_blocks(pool, run_particles, threads, particles, arguments):
                 raise KeyboardInterrupt
@@ -184,7 +184,7 @@ def simulate(
     chunk = chunk_steps or max(1, 100_000 // particles)  # about a millisecond; grows to CHUNK_SECONDS
     warmed = 0
     try:
-        with _CtrlC() as ctrl_c, ThreadPoolExecutor(max_workers=threads) as pool:
+        with _CtrlC() as ctrl_c, _pool(threads, particles) as pool:
             # adaptive samplers: warm-up draws, not saved, before the saved steps, in chunks as the steps
             while warmed < warmup and not ctrl_c.pressed and not interrupted:
                 count = min(chunk, warmup - warmed)
@@ -324,6 +324,17 @@ def too_large(meta) -> RunError:
         "Numba compiles: a kernel keeps a particle's state in tuples, and Numba refuses tuples of more than 30 values",
         hint=TUPLE_LIMIT,
     )
+
+
+def _pool(threads: int, particles: int):
+    """The threads that run blocks of particles; none where one thread runs
+    them all (_run_blocks calls the kernel directly), so a small warm run
+    does not even import them."""
+    if threads == 1 or particles < 2:
+        return contextlib.nullcontext()
+    from concurrent.futures import ThreadPoolExecutor
+
+    return ThreadPoolExecutor(max_workers=threads)
 
 
 def _run_blocks(pool, function, threads: int, particles: int, arguments: tuple) -> bool:
