@@ -197,6 +197,8 @@ def _distributed(compiled, args, options: dict):
 
 def _print_diagnostics(result) -> None:
     """R-hat, ESS and MCSE of a sampling run with several chains."""
+    if "proposed" not in result.meta.get("stats", {}):  # not a sampler's run: not even the import (warm runs)
+        return
     from actionc.run import diagnostics
 
     if diagnostics.is_sampling_run(result):

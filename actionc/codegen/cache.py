@@ -4,6 +4,7 @@ text to its kernel, so that a warm run reads no SymPy at all.
 Layout under the cache folder (ACTIONC_CACHE_DIR, else the user cache dir):
 
     kernels/k_<sha256 of the source>.py    one self-contained module each
+    kernels/k_<…>.<cpu>.so                 its driver as a shared library (actionc.codegen.library)
     kernels/__pycache__/                   Numba's compiled code (cache=True)
     index/<sha256 of model text + options + versions>.json -> kernel name
 
@@ -26,7 +27,6 @@ import functools
 import hashlib
 import json
 import os
-import pickletools
 import re
 import shutil
 import stat
@@ -199,7 +199,7 @@ def digest(*parts: str) -> str:
     return h.hexdigest()
 
 
-def _write_atomically(path: Path, text: str) -> None:
+def write_atomically(path: Path, text: str) -> None:
     _make_private(path.parent)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")  # mode 0600
     try:
@@ -218,7 +218,7 @@ def kernel_name(source: str) -> str:
 _KERNEL_NAME = re.compile(r"k_[0-9a-f]{24}")
 
 
-def _read_text(path: Path) -> str | None:
+def read_text(path: Path) -> str | None:
     try:
         return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
@@ -229,9 +229,9 @@ def store_kernel(source: str) -> Path:
     """Write the kernel source under its content hash (once) and return its path."""
     path = cache_dir() / "kernels" / f"{kernel_name(source)}.py"
     _make_private(path.parent / "__pycache__")  # before Numba makes it with the umask's mode
-    if _read_text(path) != source or not _private_file(path):
+    if read_text(path) != source or not private_file(path):
         discard(path)
-        _write_atomically(path, source)
+        write_atomically(path, source)
     return path
 
 
@@ -243,8 +243,8 @@ def verified_kernel(name: str) -> Path | None:
     read, write = _roots()
     for root in dict.fromkeys(r for r in (write, read) if r is not None):
         path = root / "kernels" / f"{name}.py"
-        source = _read_text(path)
-        if source is None or not _private_file(path):
+        source = read_text(path)
+        if source is None or not private_file(path):
             continue
         if kernel_name(source) != name:
             if root == write:
@@ -261,8 +261,11 @@ def _copy_with_numba_files(path: Path, folder: Path) -> Path:
     target = folder / path.name
     shutil.copy2(path, target)
     for companion in _companions(path):
-        if _private_file(companion):
+        if private_file(companion):
             shutil.copy2(companion, folder / "__pycache__" / companion.name)
+    for shared in path.parent.glob(f"{path.stem}.*.so"):  # its shared libraries (actionc.codegen.library)
+        if private_file(shared):
+            shutil.copy2(shared, folder / shared.name)
     return target
 
 
@@ -274,7 +277,7 @@ def _companions(path: Path) -> list[Path]:
         return []
 
 
-def _private_file(path: Path) -> bool:
+def private_file(path: Path) -> bool:
     """A regular file owned by us (or root) that nobody else can write: by
     its mode, or because others cannot reach into its folders."""
     uid = _uid()
@@ -293,6 +296,8 @@ def _private_file(path: Path) -> bool:
 def _whole_pickles(path: Path) -> bool:
     """Whether a Numba index (.nbi: two pickles) or data file (.nbc: one) parses
     to its end. Read by pickletools, which executes nothing."""
+    import pickletools
+
     try:
         data = path.read_bytes()
         count = 2 if path.suffix == ".nbi" else 1
@@ -308,7 +313,7 @@ def sound(path: Path) -> None:
     """Before importing a kernel: delete its cache files that are not ours or
     not whole, so that Numba and Python rebuild them instead of failing."""
     companions = _companions(path)
-    if any(not _private_file(f) or (f.suffix in (".nbi", ".nbc") and not _whole_pickles(f)) for f in companions):
+    if any(not private_file(f) or (f.suffix in (".nbi", ".nbc") and not _whole_pickles(f)) for f in companions):
         for companion in companions:
             discard(companion)
 
@@ -325,7 +330,7 @@ def lookup(key: str) -> str | None:
     read, write = _roots()
     for root in dict.fromkeys(r for r in (write, read) if r is not None):
         path = root / "index" / f"{key}.json"
-        if not _private_file(path):
+        if not private_file(path):
             continue
         try:
             entry = json.loads(path.read_text(encoding="utf-8"))
@@ -337,4 +342,4 @@ def lookup(key: str) -> str | None:
 
 
 def record(key: str, name: str) -> None:
-    _write_atomically(cache_dir() / "index" / f"{key}.json", json.dumps({"kernel": name}))
+    write_atomically(cache_dir() / "index" / f"{key}.json", json.dumps({"kernel": name}))

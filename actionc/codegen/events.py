@@ -32,7 +32,8 @@ def driver_lines(event: Event | None, n: int) -> tuple[str, str, str]:
                 events[i, 0, 1 + m] = state[m]
             n_events[i] = 1
             for k in range(saves.shape[0]):
-                saves[k, i, :] = x[i]
+                for m in range({n}):  # element by element, as the driver does (no slice that can raise)
+                    saves[k, i, m] = x[i, m]
             continue"""
     watch = "\n        watch = event(state, t0 + first_step * dt, pi)" + (at_start if event.stop else "")
     stop = f"""

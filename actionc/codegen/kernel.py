@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
-from actionc.codegen import cache
+from actionc.codegen import cache, library
 from actionc.kinds import Calculus, Kind
 from actionc.methods import Direction
 
@@ -70,17 +70,68 @@ def _stored(source: str, required: tuple[str, ...]) -> tuple[Path, ModuleType]:
 
 
 def lookup(key: str) -> Kernel | None:
-    """The kernel an index key names, if it is cached, intact and loads."""
+    """The kernel an index key names, if it is cached, intact and loads:
+    through its shared library where it has one (Numba is not imported),
+    else as a module."""
     name = cache.lookup(key)
     path = cache.verified_kernel(name) if name is not None else None
     if path is None:
         return None
+    if library.load(path) is not None:
+        return Kernel(path)
     try:
         load_module(path)
     except CacheError:
         cache.discard(path)
         return None
     return Kernel(path)
+
+
+def numpy_functions(path: Path) -> ModuleType:
+    """The NumPy functions of a kernel module (np_drift, np_invariants, …)
+    without importing the module, so without Numba: its np_ functions are
+    written once into a module of their own beside it, k_<hash>_numpy.py,
+    whose first line holds the digest of the rest (a file cut short or
+    changed is written again)."""
+    name = f"actionc_kernels.{path.stem}_numpy"
+    if name in sys.modules:
+        return sys.modules[name]
+    companion = path.with_name(f"{path.stem}_numpy.py")
+    text = cache.read_text(companion) if cache.private_file(companion) else None
+    if text is None or text != _with_digest(path, text.split("\n", 1)[-1]):
+        cache.discard(companion)
+        cache.write_atomically(companion, _with_digest(path, _numpy_part(path)))
+    spec = importlib.util.spec_from_file_location(name, companion)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    sys.modules[name] = module
+    return module
+
+
+def _numpy_part(path: Path) -> str:
+    """The kernel source's `import numpy` and np_ functions, as source."""
+    import ast  # once per kernel: not in a warm run's imports
+
+    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    kept = [
+        node
+        for node in tree.body
+        if (isinstance(node, ast.FunctionDef) and node.name.lstrip("_").startswith("np_"))
+        or (isinstance(node, ast.Import) and all(alias.name == "numpy" for alias in node.names))
+    ]
+    return ast.unparse(ast.Module(body=kept, type_ignores=[])) + "\n"
+
+
+def _with_digest(path: Path, body: str) -> str:
+    return f"# The NumPy functions of {path.name} (actionc.codegen.kernel), sha256 {cache.digest(body)}\n{body}"
+
+
+def meta_of(source: str) -> str:
+    """The META text of a kernel module's source (the line META = "…")."""
+    for line in source.splitlines():
+        if line.startswith("META = "):
+            return json.loads(line[len("META = ") :])
+    raise CacheError("the kernel module has no META")
 
 
 @contextlib.contextmanager
@@ -208,8 +259,29 @@ class Kernel:
 
     @functools.cached_property
     def meta(self) -> KernelMeta:
-        """What the module says of itself (parsed once: every run reads it)."""
-        return KernelMeta.parse(self.module.META)
+        """What the module says of itself (parsed once: every run reads it),
+        read from its text: a warm run does not import it."""
+        return KernelMeta.parse(meta_of(self.source))
+
+    @property
+    def numpy(self) -> ModuleType:
+        """The kernel's NumPy functions (np_drift, …), without Numba; an
+        indexed kernel's evaluate its element functions, so its module."""
+        return self.module if self.meta.indexed else numpy_functions(self.path)
+
+    def run_particles(self):
+        """The driver: from the kernel's shared library where it has one
+        (no Numba), else the Numba function."""
+        shared = library.load(self.path)
+        return shared if shared is not None else self.module.run_particles
+
+    def share(self, run_particles) -> None:
+        """After Numba compiled run_particles for a run: build the shared
+        library later runs load instead (once; actionc.codegen.library)."""
+        if isinstance(run_particles, library.Driver) or self.meta.indexed or library.refused(self.path):
+            return
+        if self.module.CACHED:  # not a kernel that calls a function supplied at run time
+            library.build(self.path, run_particles)
 
     @property
     def names(self) -> list[str]:

@@ -28,6 +28,7 @@ SIGNATURE = "x, t, p"
 
 
 INLINE_MAX_OPS = 60  # larger model functions are called, not inlined (compile time)
+INLINE_MAX_DRAWS = 8  # a kernel with more state variables or noises calls normal() (compile time)
 
 
 def _hot_decorator(expressions) -> str:
@@ -59,15 +60,17 @@ class _Writer:
         decorator = _hot_decorator(expressions)
         implicit = self.system.mass_matrix
         if implicit is not None and any(e.free_symbols & set(implicit.unknowns) for e in expressions):
-            return self.mass_matrix_function(name, expressions, doc, decorator)
+            return self.mass_matrix_function(name, expressions, doc)
         supplied = set(self.system.external_score or ())
         uses_score = any(e.free_symbols & supplied for e in expressions)
         prelude = ["sc = score(x, t, p)"] if uses_score else []  # the score supplied at run time, once
         return printer.function(name, SIGNATURE, expressions, self.names, doc, decorator, prelude=prelude)
 
-    def mass_matrix_function(self, name: str, expressions, doc: str, decorator: str) -> str:
+    def mass_matrix_function(self, name: str, expressions, doc: str) -> str:
         implicit = self.system.mass_matrix
         k = len(implicit.unknowns)
+        # the matrix, the forcing and the solve are its work too: inlined into every stage, they cost seconds
+        decorator = _hot_decorator([*expressions, *(e for row in implicit.matrix for e in row), *implicit.forcing])
         names = {**self.names, **{a: f"forcing[{j}]" for j, a in enumerate(implicit.unknowns)}}
         matrix_targets = [f"matrix[{i}, {j}]" for i in range(k) for j in range(k)]
         matrix_values = [implicit.matrix[i][j] for i in range(k) for j in range(k)]
@@ -291,7 +294,7 @@ def score(x, t, p):
         ]
         parts += [getattr(self, name)() for name in self.needed()]
         parts += [self.initial_state()]
-        parts += ["\n# ---- the integrator ----\n", self.integrator.source(system)]
+        parts += ["\n# ---- the integrator ----\n", *self.called_normal(), self.integrator.source(system)]
         parts += ["\n# ---- the ensemble drivers ----\n", self.drivers()]
         parts += [
             "\n# ---- NumPy functions, for Python callers (not used by the kernel) ----\n",
@@ -299,6 +302,14 @@ def score(x, t, p):
         ]
         parts += ["\n# ---- C-callable wrappers, compiled on demand (actionc.run.embed) ----\n", self.c_wrappers()]
         return "\n\n".join(part.strip("\n") for part in parts) + "\n"
+
+    def called_normal(self) -> list[str]:
+        """Above INLINE_MAX_DRAWS normal draws a step, normal() is called
+        rather than inlined at each draw: Numba copies and types an inlined
+        function once per call site (30 draws cost a minute to compile)."""
+        if max(self.n, self.m) <= INLINE_MAX_DRAWS:
+            return []
+        return ["normal = jit_call(normal.py_func)  # many draws a step: called, not inlined at each (compile time)\n"]
 
     def c_wrappers(self) -> str:
         """Plain Python functions over raw pointers; actionc.run.embed turns
@@ -464,7 +475,8 @@ def run_particles(first, end, x, p, p_stride, s, c, stats, status, failed_at,
             continue
         if status[i] != 0{stopped}:
             for k in range(saves.shape[0]):
-                saves[k, i, :] = x[i]
+                for j in range({n}):  # element by element: a slice assignment can raise, which a library cannot
+                    saves[k, i, j] = x[i, j]
             continue
         pi = p[i * p_stride]
         state = {state}

@@ -53,14 +53,14 @@ def _rotl(x, k):
     return (x << uint64(k)) | (x >> uint64(64 - k))
 
 
-@jit_cold
+@jit
 def _mix64(z):
     z = (z ^ (z >> uint64(30))) * uint64(0xBF58476D1CE4E5B9)
     z = (z ^ (z >> uint64(27))) * uint64(0x94D049BB133111EB)
     return z ^ (z >> uint64(31))
 
 
-@jit_cold
+@jit
 def seed_stream(seed, particle):
     """The stream of (seed, particle): four 64-bit words."""
     z = _mix64(uint64(seed) ^ _GOLDEN) ^ _mix64(uint64(particle) * _GOLDEN + uint64(0x2545F4914F6CDD1D))
@@ -113,15 +113,24 @@ _ZIG_TAIL = 3.442619855899
 
 @jit
 def normal(s):
-    """A standard normal draw, and the advanced stream."""
+    """A standard normal draw, and the advanced stream. Inlined: only the
+    draws inside the ziggurat's rectangles (99%); the rest are a call."""
+    bits, s = next_u64(s)
+    i = int(bits & uint64(127))
+    u = 2.0 * float(int64(bits >> uint64(11))) * _TO_UNIT - 1.0
+    if abs(u) < _ZIG_RATIO[i]:
+        return u * _ZIG_X[i], s
+    return _normal_outside(i, u, s)
+
+
+@jit_call
+def _normal_outside(i, u, s):
+    """A draw that fell outside layer i's rectangle: the tail beyond r
+    (Marsaglia 1964) for the base layer, else the wedge test, and on
+    rejection a fresh draw, as normal() makes it. A call, not inlined:
+    inlining this loop at every draw cost seconds of compile time."""
     while True:
-        bits, s = next_u64(s)
-        i = int(bits & uint64(127))
-        u = 2.0 * float(int64(bits >> uint64(11))) * _TO_UNIT - 1.0
-        if abs(u) < _ZIG_RATIO[i]:
-            return u * _ZIG_X[i], s
         if i == 0:
-            # the tail beyond r (Marsaglia 1964)
             while True:
                 a, s = uniform(s)
                 b, s = uniform(s)
@@ -135,6 +144,11 @@ def normal(s):
         v, s = uniform(s)
         if f1 + v * (f0 - f1) < 1.0:
             return x, s
+        bits, s = next_u64(s)
+        i = int(bits & uint64(127))
+        u = 2.0 * float(int64(bits >> uint64(11))) * _TO_UNIT - 1.0
+        if abs(u) < _ZIG_RATIO[i]:
+            return u * _ZIG_X[i], s
 
 
 # ---- small dense linear algebra ----------------------------------------------

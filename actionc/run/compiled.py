@@ -12,7 +12,6 @@ import numpy as np
 from actionc.codegen.kernel import Kernel, KernelMeta
 from actionc.errors import RunError
 from actionc.methods import Direction
-from actionc.run import embed
 from actionc.run.inputs import load as load_inputs
 from actionc.run.request import default_save_every
 from actionc.run.result import Result
@@ -68,7 +67,7 @@ class Compiled:
         "lagrangian_gradient" and "lagrangian_hessian" in (q, q'), and for
         energy models "energy", "score", "gradient" and "hessian". x has the
         state on its last axis; parameters default to the model's."""
-        implementation = getattr(self.kernel.module, f"np_{name}", None)
+        implementation = getattr(self.kernel.numpy, f"np_{name}", None)
         if implementation is None:
             raise AttributeError(f"no function '{name}' for this model; it has: {', '.join(self.functions)}")
         defaults = self.params
@@ -101,6 +100,8 @@ class Compiled:
 
     def cfunc(self, name: str):
         """A C-callable version ("drift" or "step") with .address and .ctypes."""
+        from actionc.run import embed  # imports Numba
+
         self.scalar_only("a C-callable function")
         return embed.c_callable(self.kernel.module, name)
 

@@ -8,20 +8,20 @@ bits. This module must not import SymPy: a warm run never does.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import signal
 import sys
 import threading
 import time
 import traceback
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Mapping
 
-import numba
 import numpy as np
 
 from actionc.codegen.kernel import Kernel
+from actionc.codegen.library import Driver
 from actionc.errors import RunError
 from actionc.run import events, request
 from actionc.run.initial import Draw
@@ -125,7 +125,7 @@ def simulate(
             raise RunError(f"init '{name}': one finite value per particle ({particles}), not an array {column.shape}")
     override, values = request.initial_overrides(names, {k: v for k, v in init.items() if k not in per_particle})
     threads = request.threads(threads)
-    module = kernel.module
+    run_particles = kernel.run_particles()  # a warm kernel's shared library, else Numba's function
 
     state = _Particles(
         x=np.empty((particles, n)),
@@ -155,14 +155,15 @@ def simulate(
     initial = (np.uint64(seed), override, values, data, *recorded, np.int64(first_particle))
     no_saves = np.empty((0, particles, n))
     try:  # the first call compiles the kernel
-        with ThreadPoolExecutor(max_workers=threads) as pool:
+        with _pool(threads, particles) as pool:
             arguments = (*fixed, float(t0), float(dt), 0, 0, 1, no_saves, *initial)
-            if _run_blocks(pool, module.run_particles, threads, particles, arguments):
+            if _run_blocks(pool, run_particles, threads, particles, arguments):
                 raise KeyboardInterrupt
     except AssertionError as error:
         if not beyond_tuple_limit(error):
             raise
         raise too_large(meta) from None
+    kernel.share(run_particles)  # compiled by Numba: a library for the next runs
     request.initial_overrides(names, dict.fromkeys(per_particle, 0.0))  # the names exist
     for name, column in per_particle.items():
         state.x[:, names.index(name)] = column
@@ -170,7 +171,7 @@ def simulate(
         raise RunError("the initial state is not finite", hint="check the init values and the parameters")
     if params:
         request.check_overrides(
-            module, state.x[: p.shape[0]], p, request.parameters(dict(meta.params), {}, 1)[0], params
+            kernel.numpy, state.x[: p.shape[0]], p, request.parameters(dict(meta.params), {}, 1)[0], params
         )
 
     n_saves = steps // save_every
@@ -183,13 +184,13 @@ def simulate(
     chunk = chunk_steps or max(1, 100_000 // particles)  # about a millisecond; grows to CHUNK_SECONDS
     warmed = 0
     try:
-        with _CtrlC() as ctrl_c, ThreadPoolExecutor(max_workers=threads) as pool:
+        with _CtrlC() as ctrl_c, _pool(threads, particles) as pool:
             # adaptive samplers: warm-up draws, not saved, before the saved steps, in chunks as the steps
             while warmed < warmup and not ctrl_c.pressed and not interrupted:
                 count = min(chunk, warmup - warmed)
                 started = time.perf_counter()
                 arguments = (*fixed, float(t0), float(dt), warmed, count, count + 1, no_saves, *initial)
-                interrupted = _run_blocks(pool, module.run_particles, threads, particles, arguments)
+                interrupted = _run_blocks(pool, run_particles, threads, particles, arguments)
                 warmed += count
                 if chunk_steps is None:
                     chunk = _next_chunk(chunk, count, time.perf_counter() - started)
@@ -200,7 +201,7 @@ def simulate(
                 saves_here = saves[first_save : first_save + rows]
                 arguments = (*fixed, float(t0), float(dt), done, count, local_every, saves_here, *initial)
                 # a KeyboardInterrupt from a handler other than _CtrlC's: the chunk in flight completes
-                interrupted = _run_blocks(pool, module.run_particles, threads, particles, arguments)
+                interrupted = _run_blocks(pool, run_particles, threads, particles, arguments)
                 done += count
                 bar.update(done)
                 if chunk_steps is None:
@@ -215,6 +216,7 @@ def simulate(
     result = _result(
         meta, names, state, saves[:saved], times, dt, done, steps, save_every, seed, param_values, model_hash
     )
+    result.meta["versions"]["numba"] = _numba_version(run_particles)
     if t0:
         result.meta["t0"] = float(t0)
     if meta.event is not None:
@@ -228,6 +230,15 @@ def simulate(
     if "replicas" in run_options and "swaps_0" in meta.stats:
         result.meta["ladder"] = ladder(result.meta["stats"], replicas, hottest)
     return result
+
+
+def _numba_version(run_particles) -> str:
+    """The version of Numba that compiled the code that ran."""
+    if isinstance(run_particles, Driver):
+        return run_particles.built_by["numba"]
+    import numba
+
+    return numba.__version__
 
 
 def _divergences(meta, state: _Particles, counts: np.ndarray) -> list[dict]:
@@ -315,6 +326,17 @@ def too_large(meta) -> RunError:
     )
 
 
+def _pool(threads: int, particles: int):
+    """The threads that run blocks of particles; none where one thread runs
+    them all (_run_blocks calls the kernel directly), so a small warm run
+    does not even import them."""
+    if threads == 1 or particles < 2:
+        return contextlib.nullcontext()
+    from concurrent.futures import ThreadPoolExecutor
+
+    return ThreadPoolExecutor(max_workers=threads)
+
+
 def _run_blocks(pool, function, threads: int, particles: int, arguments: tuple) -> bool:
     """Call function(first, end, *arguments) on blocks of particles from
     `threads` threads of `pool` (the kernel releases the GIL). More blocks
@@ -382,7 +404,7 @@ def _result(
         "stats": stats,
         "stats_per_chain": {name: state.stats[:, meta.stats.index(name)].tolist() for name in per_chain},
         "complete": done == steps,
-        "versions": {"actionc": __version__, "numba": numba.__version__, "numpy": np.__version__},
+        "versions": {"actionc": __version__, "numpy": np.__version__},
     }
     invariants = list(meta.invariants)
     return Result(
