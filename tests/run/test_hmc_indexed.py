@@ -137,7 +137,9 @@ def test_the_logistic_posterior_agrees_with_importance_sampling(method):
     is skewed), and the same check tells them apart."""
     mean, variance, mean_error, variance_error, theta = importance_reference(2_000_000)
     compiled = actionc.compile(EXAMPLE_DIR / "logistic_regression.act", method)
-    result = compiled.run(dt=0.01, steps=1000, particles=8, seed=4, save_every=1, trajectory_length=4.0)
+    # hmc: a trajectory of 2 (seed 4, 8 × 1000 draws: R-hat 1.003; lengths of 3 to 9 resonate with some
+    # direction and give R-hat 1.016–1.025: a fixed length must suit the posterior, which nuts finds itself)
+    result = compiled.run(dt=0.01, steps=1000, particles=8, seed=4, save_every=1, trajectory_length=2.0)
     draws = result.x[1:]
     assert max(r.rhat for r in diagnostics.diagnose(result)) < 1.01
     centred = (draws - mean) ** 2
