@@ -108,6 +108,18 @@ class _IndexedWriter:
         blocks = [(b, b.gradient) for b in self.system.blocks]
         return self.function("grad_energy", "∇E(x) into out.", blocks)
 
+    def energy_and_gradient(self) -> str:
+        """E(x), with ∇E(x) into out, in one pass where they share sums over data rows."""
+        blocks = [(b, b.gradient) for b in self.system.blocks]
+        lines = [
+            "@jit_call",
+            f"def energy_and_gradient({ARGUMENTS}, out):",
+            '    """E(x), returned, and ∇E(x) into out: a sum over rows they share is one pass."""',
+            *self.prelude(),
+        ]
+        body, text = self.emitter.fill_and_value(blocks, "out[{at}]", self.system.gibbs.energy)
+        return "\n".join([*lines, *body, f"    return {text}"]) + "\n"
+
     def gibbs_constants(self) -> str:
         gibbs = self.system.gibbs
         return self.scalar_function(

@@ -152,3 +152,26 @@ def test_the_logistic_posterior_agrees_with_importance_sampling(method):
         z_variance.append((centred[:, :, k].mean() - variance[k]) / np.hypot(squared, variance_error[k]))
     assert np.abs(z_mean).max() < 5 and np.abs(z_variance).max() < 5, (np.abs(z_mean).max(), np.abs(z_variance).max())
     assert np.abs(z_map).max() > 5
+
+
+@pytest.mark.parametrize(
+    "model, params",
+    [
+        (EXAMPLE_DIR / "logistic_regression.act", {}),
+        pytest.param(EXAMPLE_DIR / "allen_cahn.act", {"N": 9}, marks=pytest.mark.slow),
+        (BANDED, {}),
+    ],
+    ids=["logistic", "lattice", "banded"],
+)
+def test_the_energy_and_its_gradient_in_one_pass_equal_them_apart(model, params):
+    # the samplers' U and ∇U come from one function that shares the data passes of E and ∇E
+    compiled = actionc.compile(model, "nuts") if not isinstance(model, str) else compile_text(model, "nuts")
+    names = compiled.run(dt=0.01, steps=1, warmup=1, params=params).names
+    data, sizes = compiled.data()
+    p = np.array([{**dict(compiled.meta.params), **sizes, **params}[name] for name, _ in compiled.meta.params])
+    module = compiled.kernel.module
+    for state in np.random.default_rng(1).standard_normal((5, len(names))) * 0.5:
+        gradient = np.empty(len(names))
+        energy = module.energy_and_gradient(state, 0.0, p, data, gradient)
+        assert energy == pytest.approx(module.np_energy(state, 0.0, p, data), rel=1e-12)
+        np.testing.assert_allclose(gradient, module.np_gradient(state, 0.0, p, data), rtol=1e-12, atol=1e-12)

@@ -17,10 +17,10 @@ _POTENTIAL = '''
 @jit_call
 def potential(q, t, p, data, temperature, gradient):
     """U = E/T at q, with ∇U written into gradient."""
-    grad_energy(q, t, p, data, gradient)
+    u = energy_and_gradient(q, t, p, data, gradient) / temperature
     for i in range(len(gradient)):
         gradient[i] = gradient[i] / temperature
-    return energy(q, t, p, data) / temperature
+    return u
 '''
 
 

@@ -213,7 +213,7 @@ def _hamiltonian(integrator, rows: int) -> ArrayMethod:
     return ArrayMethod(
         functools.partial(array_samplers.source, integrator.name),
         rows,
-        integrator.needs,
+        ("energy_and_gradient", "gibbs_constants"),
         _gibbs,
         integrator.stats,
         (warmup.SCALARS, warmup.VECTORS),
