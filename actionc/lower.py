@@ -236,7 +236,7 @@ def _lower_energy(model: Model, common: dict) -> System:
         ito_drift=tuple(sde.drift),
         diffusion=_rows(sde.diffusion) if sde.diffusion is not None else None,
         noises=sde.noises,
-        gibbs=gibbs if model.temperature is not None else None,
+        gibbs=gibbs,  # without a `temperature`, T = 1: optimizers and samplers read E all the same
         **common,
     )
 

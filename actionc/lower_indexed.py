@@ -21,8 +21,9 @@ def lower(model: Model, common: dict) -> System:
             index=index if e.array is not None else None,
             drift=e.rate,
             role=e.role,
-            noise=found.noise,
+            noise=e.noise if e.noise is not None else found.noise,
             gradient=e.gradient,
+            langevin=e.langevin,
         )
         for e in found.equations
     )

@@ -35,11 +35,14 @@ class Param:
 
 @dataclass(frozen=True)
 class Let:
-    """`let x1 = l1*sin(th1)`: `written` uses earlier lets, `value` is inlined."""
+    """`let x1 = l1*sin(th1)`: `written` uses earlier lets, `value` is inlined.
+    An array of lets (`let d[i in 0..N] = …`) is its element at the indices
+    `over` ((index, lo, hi) each), and `symbol` is its IndexedBase."""
 
     symbol: sympy.Symbol
     written: sympy.Expr
     value: sympy.Expr
+    over: tuple[tuple[sympy.Symbol, sympy.Expr, sympy.Expr], ...] = ()
 
     @property
     def name(self) -> str:
@@ -103,6 +106,8 @@ class Model:
     noises: tuple[str, ...] = ()
     drift: tuple[sympy.Expr, ...] = ()
     diffusion: tuple[tuple[sympy.Expr, ...], ...] = ()
+    # SDE of arrays: the index each state's equation is written in (dx[i] = …), None for a scalar's
+    sde_indices: tuple[sympy.Symbol | None, ...] = ()
     calculus: Calculus = Calculus.ITO
     # diffusion models: a data distribution (a Gaussian mixture), a preset
     # forward SDE (name, its settings), or a density p_t given directly,
@@ -124,6 +129,7 @@ class Model:
     # (key -> the comment lines before it, and the one after it on its line)
     written: Mapping[str, sympy.Expr] = field(default_factory=dict)
     comments: Mapping[str, tuple[tuple[str, ...], str | None]] = field(default_factory=dict)
+    order: Mapping[sympy.Expr, tuple] = field(default_factory=dict, compare=False, repr=False)  # sums' terms as written
     # where things were declared, for errors found later (derivations)
     spans: Mapping[str, Span] = field(default_factory=dict, compare=False, repr=False)
     filename: str = field(default="<string>", compare=False, repr=False)

@@ -21,7 +21,8 @@ from actionc.methods import decode
 from actionc.run.result import Result, write_atomically
 
 KINDS = (
-    "auto", "trajectories", "phase", "path", "histogram", "samples", "trace", "pairs", "invariants", "section", "field"
+    "auto", "trajectories", "phase", "path", "histogram", "samples", "trace", "pairs", "invariants", "section", "field",
+    "landscape", "loss",
 )  # fmt: skip
 FIELD_MIN = 8  # elements of an array from which a run is drawn as a space–time image
 _FEW = 5  # particles drawn as lines
@@ -41,6 +42,8 @@ def _pyplot():
 
 
 def default_kind(result: Result) -> str:
+    if result.meta.get("command") == "optimize":  # paths of an optimizer: on the landscape in 2-D
+        return "landscape" if len(result.names) == 2 else "loss"
     if "section_x" in result.events:
         return "section"
     if any(len(columns) >= FIELD_MIN for columns in _arrays(result.names).values()):
@@ -73,6 +76,8 @@ def plot(result: Result, kind: str = "auto", out: str | Path | None = None):
         "section": _section,
         "path": _path,
         "field": _field,
+        "landscape": _landscape,
+        "loss": _loss,
     }
     figure = draw[kind](result, plt)
     figure.suptitle(f"{result.meta['model']} — {result.meta['method']}, {result.meta['particles']} particle(s)")
@@ -190,6 +195,57 @@ def _path(result: Result, plt):
     axis.set_xlabel(_label(a))
     axis.set_ylabel(_label(b))
     axis.legend(fontsize=8)
+    return figure
+
+
+def _landscape(result: Result, plt):
+    """The paths of an optimize run over the contours of E (2-D models),
+    starts as dots, the minima found as stars."""
+    if len(result.names) != 2 or result.meta.get("kind") != "energy":
+        raise RunError("a landscape picture needs an energy model of two state variables; try --kind loss")
+    source = result.meta.get("source")
+    if not source:
+        raise ResultFileError("no model text in its meta to draw the landscape from")
+    from actionc.pipeline import compile_text
+
+    try:
+        energy = compile_text(source).function("energy")
+    except ModelError as error:
+        raise ResultFileError(f"the model text in its meta does not load:\n{error}") from None
+    params = {k: v for k, v in result.meta["params"].items() if not isinstance(v, list)}
+    low, high = result.x.min(axis=(0, 1)), result.x.max(axis=(0, 1))
+    margin = 0.15 * np.maximum(high - low, 1e-3)
+    xs, ys = (np.linspace(low[k] - margin[k], high[k] + margin[k], 200) for k in (0, 1))
+    grid = np.stack(np.meshgrid(xs, ys), axis=-1)
+    values = energy(grid, **params)
+    figure, axis = plt.subplots(figsize=(6, 5.2))
+    levels = np.unique(np.quantile(values, np.linspace(0.0, 0.95, 25) ** 2))  # denser near the minima
+    axis.contour(xs, ys, values, levels=levels, cmap="viridis", linewidths=0.7)
+    a, b = result.names
+    axis.plot(result[a][:, : _CHAINS * 4], result[b][:, : _CHAINS * 4], lw=0.8, color="0.3")
+    axis.plot(result[a][0], result[b][0], "k.", ms=4, label="starts")
+    for found in result.meta.get("optimize", {}).get("minima", []):
+        axis.plot(*found["x"], "r*", ms=11)
+    axis.plot([], [], "r*", ms=9, label="end points found")
+    axis.set_xlabel(_label(a))
+    axis.set_ylabel(_label(b))
+    axis.legend(fontsize=8)
+    return figure
+
+
+def _loss(result: Result, plt):
+    """E − E* along each path against the iterations (log scale): the
+    rate of an optimizer, read as a slope."""
+    info = result.meta.get("optimize")
+    if not info:
+        raise RunError("a loss picture is of an optimize result (actionc optimize --out)")
+    energies = np.array([[np.nan if v is None else v for v in row] for row in info["path_energy"]])
+    best = min(found["energy"] for found in info["minima"]) if info["minima"] else np.nanmin(energies)
+    figure, axis = plt.subplots(figsize=(6.5, 4.4))
+    gap = np.maximum(energies - best, 1e-16)
+    axis.semilogy(result.t, gap[:, : _CHAINS * 4], lw=0.9)
+    axis.set_xlabel("iteration")
+    axis.set_ylabel("E − E* (E* the lowest minimum found)")
     return figure
 
 

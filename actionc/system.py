@@ -178,10 +178,11 @@ class Block:
         dx[i] = drift(i) dt + noise dW_i        (lo ≤ i ≤ hi)
 
     `drift` is written in `index` (i), other elements (x[i+1]), sums and
-    data arrays; `noise` is additive and the same for every element (None:
-    an ODE). `role` says where it sits in a mechanical split: "position",
-    "conjugate" (a velocity or momentum), or "state"; `gradient` is ∂E/∂x[i]
-    of an energy model."""
+    data arrays; `noise` is the coefficient g(i) of an independent Wiener
+    process per element, Itô (None: an ODE); it may read the state. `role`
+    says where it sits in a mechanical split: "position", "conjugate" (a
+    velocity or momentum), or "state"; `gradient` is ∂E/∂x[i] of an energy
+    model."""
 
     symbol: sympy.Symbol | sympy.IndexedBase
     array: Array | None
@@ -190,6 +191,9 @@ class Block:
     role: str = "state"
     noise: sympy.Expr | None = None
     gradient: sympy.Expr | None = None
+    # a velocity of underdamped Langevin dynamics, for BAOAB: (its conservative acceleration, friction
+    # rate γ[i], thermal speed √(T/m[i])); drift = acceleration − γ[i]·v[i], noise = √(2γ[i])·thermal speed
+    langevin: tuple[sympy.Expr, sympy.Expr, sympy.Expr] | None = None
 
     @property
     def name(self) -> str:
@@ -292,6 +296,29 @@ class System:
     @property
     def names(self) -> tuple[str, ...]:
         return tuple(x.name for x in self.state)
+
+    @property
+    def uniform_noise(self) -> bool:
+        """An indexed System whose every element has the same noise, a function of the parameters alone."""
+        noises = {b.noise for b in self.blocks}
+        if len(noises) != 1 or None in noises:
+            return False
+        (noise,) = noises
+        indices = [b.index for b in self.blocks if b.index is not None]
+        return not noise.has(sympy.Indexed, self.time, *(b.symbol for b in self.blocks), *indices)
+
+    @property
+    def underdamped(self) -> bool:
+        """An indexed System of underdamped Langevin dynamics whose force reads the coordinates alone (BAOAB)."""
+        conjugates = [self.blocks[k] for k in self.conjugates]
+        if not conjugates or any(b.langevin is None for b in conjugates):
+            return False
+        velocities = {b.symbol for b in conjugates}
+        for b in conjugates:
+            reads = {r.base for r in b.langevin[0].atoms(sympy.Indexed)} | b.langevin[0].free_symbols
+            if reads & velocities or self.time in reads:
+                return False
+        return True
 
     @property
     def is_stochastic(self) -> bool:

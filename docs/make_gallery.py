@@ -94,8 +94,17 @@ def _fput(path, image):
 
 def _allen_cahn(path, image):
     """φ over sites and time, from φ ≈ 0 to domains that coarsen."""
-    dt, steps = 0.01, 20_000
-    result = actionc.compile(path).run(dt=dt, steps=steps, particles=1, seed=1, save_every=20)
+    return _field(path, image, 0.01, 20_000, "φ", 1.3, "T = 0.05")
+
+
+def _stochastic_heat(path, image):
+    """u over sites and time, from one cosine wave to the stationary noisy field."""
+    return _field(path, image, 0.01, 1_000, "u", 1.0, "D = 1, m = 1, s = 0.5", save_every=2)
+
+
+def _field(path, image, dt: float, steps: int, label: str, scale: float, settings: str, save_every: int = 20):
+    """A field over sites (up) and time (across), one particle."""
+    result = actionc.compile(path).run(dt=dt, steps=steps, particles=1, seed=1, save_every=save_every)
     figure, axis = plt.subplots(figsize=(9, 4.2))
     n = result.x.shape[-1]
     shown = axis.imshow(
@@ -103,15 +112,15 @@ def _allen_cahn(path, image):
         aspect="auto",
         origin="lower",
         cmap="RdBu_r",
-        vmin=-1.3,
-        vmax=1.3,
+        vmin=-scale,
+        vmax=scale,
         extent=(result.t[0], result.t[-1], 0.5, n + 0.5),
         interpolation="nearest",
     )
-    figure.colorbar(shown, ax=axis, label="φ")
+    figure.colorbar(shown, ax=axis, label=label)
     axis.set_xlabel("t")
     axis.set_ylabel("site i")
-    figure.suptitle(f"allen_cahn — {result.meta['method']}, N = {n}, T = 0.05")
+    figure.suptitle(f"{path.stem} — {result.meta['method']}, N = {n}, {settings}")
     figure.tight_layout()
     figure.savefig(image, dpi=110)
     plt.close(figure)
@@ -188,6 +197,7 @@ def _pleiades(path, image):
 INDEXED = {
     "fput": _fput,
     "allen_cahn": _allen_cahn,
+    "stochastic_heat": _stochastic_heat,
     "logistic_regression": _logistic_regression,
     "pleiades": _pleiades,
 }

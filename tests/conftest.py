@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, settings
 EXAMPLE_DIR = Path(__file__).parents[1] / "examples"
 EXAMPLES = sorted(EXAMPLE_DIR.glob("*.act"))
 # the examples with arrays (docs/indexed.md): what supports only scalar models yet skips them
-INDEXED_EXAMPLES = {"allen_cahn", "fput", "logistic_regression", "pleiades"}
+INDEXED_EXAMPLES = {"allen_cahn", "fput", "logistic_regression", "pleiades", "stochastic_heat"}
 SCALAR_EXAMPLES = [p for p in EXAMPLES if p.stem not in INDEXED_EXAMPLES]
 
 # Fuzz and property tests: reproducible in CI, no deadline (SymPy's first

@@ -348,10 +348,12 @@ def test_a_positive_temperature_still_runs(capsys):
     assert main(["run", str(EXAMPLES / "langevin_oscillator.act"), "--dt", "1e-3", "--steps", "3", "--set", "T=2"]) == 0
 
 
-def test_the_memory_guard_counts_particle_states_and_streams_not_only_saves(capsys):
+def test_the_memory_guard_counts_particle_states_and_streams_not_only_saves(capsys, tmp_path):
     # 2 saves × 1.2e8 particles × 2 states is 3.6 GiB of saves, under the limit; the particles'
     # states, streams and counters take 8 GiB more: refused before anything is allocated
+    # (with --out: a summary-only run would run them in batches, actionc.run.summary)
     argv = ["run", str(DOUBLE_WELL), "--dt", "1e-3", "--steps", "1", "--particles", "120000000"]
+    argv += ["--out", str(tmp_path / "run.npz")]
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert "would need 11.7 GiB" in err and "saves 3.6" in err and "random streams 8.2" in err

@@ -14,7 +14,7 @@ from hypothesis import given
 import actionc
 from actionc.derive import elements
 from actionc.errors import ModelError, RunError
-from actionc.lang import parse
+from actionc.lang import format_model, parse
 from actionc.pipeline import compile_text
 from actionc.testing import indexed as acti
 from tests.conftest import EXAMPLE_DIR
@@ -276,6 +276,12 @@ def test_data_errors(tmp_path):
         ("param M = 2.5\nstate x[1..M]\nenergy = x[1]", "must be a whole number"),
         ("state x[1..N]\nenergy = sum(N in 1..N: x[N])", "the index 'N' is a parameter"),
         ("state x[1..N]\ninit x = 1\nenergy = x[1]", "'x' is an array"),
+        ("state x[1..N]\nlet d[i in 1..N] = x[i]\nenergy = d[N+1]", r"d\[N \+ 1\] reaches d\[N \+ 1\]"),
+        ("state x[1..N]\nlet d[i in 1..N] = x[i+1]\nenergy = d[1]", r"x\[i \+ 1\] reaches"),
+        ("state x[1..N]\nlet d[i < j in 1..N] = x[i]\nenergy = d[1]", "indexed by ranges, not by pairs"),
+        ("state x[1..N]\nlet d[N in 1..N] = x[N]\nenergy = d[1]", "the index 'N' is a parameter"),
+        ("state x[1..N]\nlet d[i in 1..N] = x[i]\nenergy = d", "'d' is an array"),
+        ("coord x[1..N]\nlet d[i in 1..N] = x[i]\nlagrangian = d'[1]^2", "velocity of 'd', an array of lets"),
     ],
 )
 def test_model_errors_point_at_the_mistake(text, message):
@@ -335,3 +341,50 @@ def test_the_fokker_planck_operator_and_generator_are_printed_as_sums_over_eleme
     text = report.to_text(model, report.derive(model, ["fokker_planck", "generator"]))
     assert "∂p/∂t = sum(i in 1..N: ∂/∂phi[i] ((kappa*(" in text and "+ T*∂p/∂phi[i]))" in text
     assert "L f = sum(i in 1..N: (-(kappa*(" in text and "*∂f/∂phi[i] + T*∂²f/∂phi[i]²)" in text
+
+
+# ---- arrays of lets ----------------------------------------------------------
+
+
+def test_arrays_of_lets_are_put_in_place_element_by_element():
+    fput = (EXAMPLE_DIR / "fput.act").read_text()
+    with_let = fput.replace(
+        "lagrangian = sum(i in 1..N: q'[i]^2/2) - sum(i in 0..N: k*(q[i+1] - q[i])^2/2 + beta*(q[i+1] - q[i])^4/4)",
+        "let d[i in 0..N] = q[i+1] - q[i]\n"
+        "lagrangian = sum(i in 1..N: q'[i]^2/2) - sum(i in 0..N: k*d[i]^2/2 + beta*d[i]^4/4)",
+    )
+    assert with_let != fput
+    assert parse(with_let).lagrangian == parse(fput).lagrangian
+    formatted = format_model(parse(with_let))
+    assert "let d[i in 0..N] = q[i + 1] - q[i]\n" in formatted and parse(formatted) == parse(with_let)
+    pleiades = (EXAMPLE_DIR / "pleiades.act").read_text()
+    pairs = pleiades.replace(
+        "i*j/sqrt((x[i] - x[j])^2 + (y[i] - y[j])^2))",
+        "i*j/r[i, j])",
+    ).replace("lagrangian =", "let r[i in 1..N, j in 1..N] = sqrt((x[i] - x[j])^2 + (y[i] - y[j])^2)\nlagrangian =")
+    assert pairs != pleiades and parse(pairs).lagrangian == parse(pleiades).lagrangian
+
+
+def test_a_let_without_its_range_is_told_how_to_give_it():
+    with pytest.raises(ModelError, match="unexpected ']'") as caught:
+        parse("model m\nstate x[1..4]\nlet r[i] = x[i]\nenergy = 1\n", "m.act")
+    assert "let d[i in 1..N]" in caught.value.hint
+
+
+def test_a_let_summing_over_the_index_of_the_sum_it_is_used_in_keeps_both():
+    # c[j] = Σ_{j'≤j} x[j'] used inside Σ_j: the let's own index is renamed, not captured
+    model = parse(
+        "model m\nparam N = 4\nstate x[1..N]\nlet c[i in 1..N] = sum(j in 1..i: x[j])\n"
+        "energy = sum(j in 1..N: c[j]^2)/2\ntemperature = 1\n"
+    )
+    written_out = parse(
+        "model m\nparam N = 4\nstate x[1..N]\nenergy = sum(j in 1..N: sum(k in 1..j: x[k])^2)/2\ntemperature = 1\n"
+    )
+    x = sympy.IndexedBase("x")
+    values = {x[k]: k * 0.5 - 1 for k in range(1, 5)}
+
+    def energy(m):
+        size = next(s for s in m.energy.free_symbols if s.name == "N")
+        return float(m.energy.subs(size, 4).doit().xreplace(values))
+
+    assert energy(model) == pytest.approx(energy(written_out)) and energy(model) != 0

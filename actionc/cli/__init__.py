@@ -16,7 +16,7 @@ import sys
 import warnings
 from typing import Sequence
 
-from actionc.cli import flags, models, paths, plots, runs
+from actionc.cli import flags, models, optimize, paths, plots, runs
 from actionc.cli.failures import EXIT_OK, EXIT_USAGE
 from actionc.version import __version__
 
@@ -229,11 +229,20 @@ def _parser() -> argparse.ArgumentParser:
         metavar="K",
         help="--section: crossings kept per particle",
     )
+    run.add_argument(
+        "--batch", type=flags.positive_count, metavar="B", help="sgld: minibatches of B data rows (docs/learning.md)"
+    )
+    run.add_argument(
+        "--step-decay", type=flags.positive_float, metavar="K", help="sgld: steps dt (1 + k/K)^-0.55 (default constant)"
+    )
     run.add_argument("--replicas", type=flags.positive_count, metavar="K", help="temperatures per chain (tempering; 8)")
     run.add_argument(
         "--hottest", type=flags.positive_float, metavar="R", help="hottest temperature over the model's (tempering; 10)"
     )
     run.set_defaults(handler=runs.run)
+
+    optimize.add_parser(commands, flags)
+    optimize.add_vi_parser(commands, flags)
 
     emit = commands.add_parser("emit", help="emit the model's kernels for embedding (C99, a shared library, LLVM IR)")
     emit.add_argument("file", metavar="FILE")
@@ -339,6 +348,8 @@ def _parser() -> argparse.ArgumentParser:
             "invariants",
             "section",
             "field",
+            "landscape",
+            "loss",
         ],  # actionc.plot.KINDS (not imported here: the CLI starts without NumPy's plotting stack)
         default="auto",
     )

@@ -18,7 +18,15 @@ def run(args) -> int:
     from actionc.run.result import check_output, partial_output
     from actionc.run.store import check_output as check_store
     from actionc.run.store import is_store
+    from actionc.run.summary import batch_size
 
+    if args.method == "sgld":  # stochastic gradients: not a kernel's integrator (actionc.run.sgld)
+        from actionc.cli.optimize import sgld_command
+
+        return sgld_command(args)
+    if args.batch is not None or args.step_decay is not None:
+        print("actionc run: error: --batch and --step-decay are for --method sgld", file=sys.stderr)
+        return EXIT_USAGE
     if args.dt is None and (not decode(args.method).is_sampler or args.steps is None):
         print("actionc run: error: --dt is required (samplers may give --steps alone)", file=sys.stderr)
         return EXIT_USAGE
@@ -80,6 +88,9 @@ def run(args) -> int:
             options.pop("crossings")
             result = _distributed(compiled, args, options)
         else:
+            batch = particles if args.out else batch_size(compiled, particles=particles, steps=steps, params=params)
+            if batch < particles:
+                return _summarized(compiled, batch, threads=args.threads, **options)
             result = compiled.run(threads=args.threads, **options)
     except (ModelError, RunError, OSError, OutputError, ClusterError) as error:
         return failure("run", error, args.file)
@@ -95,13 +106,7 @@ def run(args) -> int:
         )
         return EXIT_ERROR
     if result.diverged:
-        first = result.meta["failures"][0]
-        print(
-            f"warning: {result.diverged} of {result.meta['particles']} particle(s) diverged "
-            f"(first: particle {first['particle']} at step {first['step']}, t = {first['time']:g}: {first['reason']}); "
-            "they are frozen at their last finite state. Try a smaller --dt or another --method.",
-            file=sys.stderr,
-        )
+        _warn_diverged(result.diverged, result.meta["particles"], result.meta["failures"][0])
     complete = result.meta["complete"]
     if args.out:
         out = args.out if complete or not replacing else partial_output(args.out)
@@ -131,6 +136,30 @@ def run(args) -> int:
         )
         return 130
     return EXIT_OK
+
+
+def _summarized(compiled, batch: int, **options) -> int:
+    """A summary-only run too large to hold at once, run and summarized in
+    batches of particles (actionc.run.summary)."""
+    from actionc.run.summary import run_in_batches
+
+    summary, failure = run_in_batches(compiled, batch=batch, **options)
+    if failure:
+        _warn_diverged(summary.diverged, summary.particles, failure)
+    print(summary.text(of=options["particles"]))
+    if summary.particles < options["particles"]:
+        print(f"interrupted after {summary.particles} of {options['particles']} particles", file=sys.stderr)
+        return 130
+    return EXIT_OK
+
+
+def _warn_diverged(diverged: int, particles: int, first: dict) -> None:
+    print(
+        f"warning: {diverged} of {particles} particle(s) diverged "
+        f"(first: particle {first['particle']} at step {first['step']}, t = {first['time']:g}: {first['reason']}); "
+        "they are frozen at their last finite state. Try a smaller --dt or another --method.",
+        file=sys.stderr,
+    )
 
 
 def _swept(values: dict, particles: int) -> tuple[dict, int]:

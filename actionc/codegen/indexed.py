@@ -101,6 +101,25 @@ class _IndexedWriter:
         blocks = [(self.system.blocks[k], self.system.blocks[k].drift) for k in self.system.conjugates]
         return self.function("drift_momenta", "The conjugates' rates (functions of q) into out.", blocks)
 
+    def langevin_force(self) -> str:
+        blocks = [(self.system.blocks[k], self.system.blocks[k].langevin[0]) for k in self.system.conjugates]
+        return self.function(
+            "langevin_force", "The velocities' conservative accelerations (functions of q) into out.", blocks
+        )
+
+    def langevin_constants(self) -> str:
+        """γ[i] into out[0] and √(T/m[i]) into out[1], at each velocity's place."""
+        conjugates = [self.system.blocks[k] for k in self.system.conjugates]
+        lines = [
+            "@jit_call",
+            f"def langevin_constants({ARGUMENTS}, out):",
+            '    """The friction rate γ and thermal speed √(T/m) of each velocity into out[0] and out[1]."""',
+            *self.prelude(),
+        ]
+        for row in (0, 1):
+            lines += self.emitter.fill([(b, b.langevin[row + 1]) for b in conjugates], f"out[{row}, {{at}}]")
+        return "\n".join(lines) + "\n"
+
     def energy(self) -> str:
         return self.scalar_function("energy", "E(x).", [self.system.gibbs.energy])
 
@@ -126,9 +145,14 @@ class _IndexedWriter:
             "gibbs_constants", "Temperature T, friction γ.", [gibbs.temperature, gibbs.friction], "p"
         )
 
-    def noise_scale(self) -> str:
-        (noise,) = {b.noise for b in self.system.blocks}
-        return self.scalar_function("noise_scale", "The additive noise g of every element.", [noise], "p")
+    def noise(self) -> str:
+        """noise_scale(p), where every element has the same additive noise
+        (an energy's √(2T/γ)); else diffusion(…, out), g of each element."""
+        if self.system.uniform_noise:
+            (noise,) = {b.noise for b in self.system.blocks}
+            return self.scalar_function("noise_scale", "The additive noise g of every element.", [noise], "p")
+        blocks = [(b, b.noise if b.noise is not None else sympy.Integer(0)) for b in self.system.blocks]
+        return self.function("diffusion", "The noise g of each element (dx[i] = … + g[i] dW_i) into out.", blocks)
 
     def invariants(self) -> str:
         exprs = [e for _, e in self.system.invariants]

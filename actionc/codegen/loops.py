@@ -292,8 +292,9 @@ class Emitter:
             factors = sympy.Mul.make_args(term)
             sums = [f for f in factors if isinstance(f, sympy.Sum)]
             rest = sympy.Mul(*(f for f in factors if not isinstance(f, sympy.Sum)))
-            free = i is None or (not rest.has(i) and not any(lim.has(i) for lim in sums[0].limits[-1][1:]))
-            if len(sums) == 1 and free:
+            if len(sums) == 1 and (
+                i is None or (not rest.has(i) and not any(lim.has(i) for lim in sums[0].limits[-1][1:]))
+            ):
                 body, _ = outermost(sums[0])
                 _, inside = _factor(body, i)
                 if (i is None or inside.has(i)) and not inside.has(sympy.Sum):

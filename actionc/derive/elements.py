@@ -19,7 +19,7 @@ import sympy
 from actionc import symbols
 from actionc.arrays import Array
 from actionc.derive import indexed, thermo
-from actionc.model import Kind, Model
+from actionc.model import Calculus, Kind, Model
 
 _ELEMENT_NAMES = ("i", "j", "k", "l", "m", "n", "a", "b")
 
@@ -34,6 +34,10 @@ class Equation:
     role: str  # position, conjugate (velocity or momentum), state
     gradient: sympy.Expr | None = None  # energy models: ∂E/∂x[i]
     momentum: sympy.Expr | None = None  # lagrangian models: ∂L/∂q'[i]
+    noise: sympy.Expr | None = None  # SDE of arrays: g[i] of g[i] dW_i (Itô); None: the model's common noise
+    # underdamped Langevin (a lagrangian with dissipation and temperature), of each velocity:
+    # the conservative acceleration ∂L/∂q[i]/m[i], friction rate γ[i] = r[i]/m[i] and thermal speed √(T/m[i])
+    langevin: tuple[sympy.Expr, sympy.Expr, sympy.Expr] | None = None
 
 
 @dataclass(frozen=True)
@@ -56,11 +60,7 @@ def element_equations(model: Model) -> Elements:
     elif model.kind is Kind.ENERGY:
         equations, invariants = _energy(model, element)
     else:
-        raise model.error(
-            "SDE equations of arrays are not supported yet",
-            "state " + model.state[0].name,
-            hint="write the model as an energy with a temperature (overdamped Langevin), or with scalars",
-        )
+        equations, invariants = _sde(model, element), ()
     index = indexed.element_index(_element_name(model, [e.rate for e in equations]))
     rename = {element: index}
 
@@ -75,6 +75,8 @@ def element_equations(model: Model) -> Elements:
             e.role,
             renamed(e.gradient),
             renamed(e.momentum),
+            renamed(e.noise),
+            None if e.langevin is None else tuple(renamed(part) for part in e.langevin),
         )
         for e in equations
     )
@@ -103,13 +105,22 @@ def _array(model: Model, variable):
     return model.arrays.get(variable.name) if isinstance(variable, sympy.IndexedBase) else None
 
 
-def _mass(momentum: sympy.Expr, velocity, model: Model) -> sympy.Expr:
-    """m with ∂L/∂q'[i] = m q'[i], m free of the state, or a ModelError."""
+def _mass(momentum: sympy.Expr, velocity, model: Model, key: str = "lagrangian") -> sympy.Expr:
+    """m with ∂L/∂q'[i] = m q'[i], m free of the state, or a ModelError
+    (key "dissipation": r with ∂D/∂q'[i] = r q'[i], a friction of the same form)."""
     d = sympy.Dummy()
     written = momentum.xreplace({velocity: d})
     mass = sympy.diff(written, d)
     state = set(model.coordinates) | set(model.velocities)
     depends = mass.has(d) or any(mass.has(x) for x in state) or sympy.expand(written - mass * d) != 0
+    if depends and key == "dissipation":
+        raise model.error(
+            "the dissipation of an indexed model with a temperature must be Σ r[i]·q'[i]²/2 with frictions "
+            "that do not depend on the state",
+            key,
+            hint="a friction that couples elements or depends on the coordinates is supported for models "
+            "written with scalars",
+        )
     if depends:
         raise model.error(
             "the kinetic energy of an indexed model must be Σ m[i]·q'[i]²/2 with masses that do not depend "
@@ -136,23 +147,23 @@ def _lagrangian(model: Model, element):
             "lagrangian",
             hint="write a conservative force into the Lagrangian's potential, or friction as a dissipation",
         )
-    if model.temperature is not None:
-        raise model.error(
-            "thermal noise in an indexed lagrangian model is not supported yet",
-            "temperature",
-            hint="sample an energy model with a temperature instead, or write the model with scalars",
-        )
+    T = model.temperature  # with a dissipation: the resolver sees to it
     L, D = model.lagrangian, model.dissipation
     positions, conjugates, legendre = [], [], sympy.Integer(0)
     for q, v in zip(model.coordinates, model.velocities):
         at = element if isinstance(q, sympy.IndexedBase) else None
         momentum = _d(L, v, at, model)
         mass = _mass(momentum, _element(v, at), model)
-        force = _d(L, q, at, model)
-        if D is not None:
-            force -= _d(D, v, at, model)
+        conservative = _d(L, q, at, model)
+        force = conservative - _d(D, v, at, model) if D is not None else conservative
         positions.append(Equation(q, _array(model, q), _element(v, at), "position"))
-        conjugates.append(Equation(v, _array(model, v), force / mass, "conjugate", momentum=momentum))
+        thermal = {}
+        if T is not None:  # dv = (F − r v)/m dt + √(2 T r)/m dW: the noise that keeps exp(−H/T)
+            r = _mass(_d(D, v, at, model), _element(v, at), model, "dissipation")
+            thermal = dict(
+                noise=sympy.sqrt(2 * T * r) / mass, langevin=(conservative / mass, r / mass, sympy.sqrt(T / mass))
+            )
+        conjugates.append(Equation(v, _array(model, v), force / mass, "conjugate", momentum=momentum, **thermal))
         legendre += _over_elements(_element(v, at) * momentum, element, _array(model, q))
     energy = indexed.combine_sums(legendre - L)  # the kinetic sums of the same range become one
     invariants = () if D is not None or L.has(symbols.time) else (("energy", energy),)
@@ -184,6 +195,41 @@ def _energy(model: Model, element):
         gradient = _d(E, x, at, model)
         blocks.append(Equation(x, _array(model, x), -gradient / gamma, "state", gradient=gradient))
     return blocks, ()
+
+
+def _sde(model: Model, element):
+    """dx[i] = f[i] dt + g[i] dW_i, each element its own noise: as written
+    for Itô; for Stratonovich the Itô drift f[i] + g[i]·∂g[i]/∂x[i]/2 (the
+    noise matrix is diagonal, so only g[i]'s own element counts)."""
+    equations = []
+    for x, f, row, index in zip(model.state, model.drift, model.diffusion, model.sde_indices):
+        noises = [g for g in row if g != 0]
+        if index is None and noises:
+            raise model.error(
+                "a scalar with noise in a model of arrays is not supported yet",
+                f"sde {x.name}",
+                hint="give the noise to an array's elements (dx[i] = … dW[i]), or write the model with scalars",
+            )
+        at = {index: element} if index is not None else {}
+        g = noises[0].xreplace(at) if noises else None
+        rate = f.xreplace(at)
+        if g is not None and model.calculus is Calculus.STRATONOVICH:
+            rate += g * _own_derivative(g, x[element], model, x.name) / 2
+        equations.append(Equation(x, _array(model, x), rate, "state", noise=g))
+    return equations
+
+
+def _own_derivative(g: sympy.Expr, own: sympy.Indexed, model: Model, name: str) -> sympy.Expr:
+    """∂g/∂x[i] of a noise coefficient that reads x[i] (and no other element of x)."""
+    d = sympy.Dummy()
+    local = g.xreplace({own: d})
+    if local.has(own.base):
+        raise model.error(
+            f"the Stratonovich noise of {name}[i] reads other elements of {name} than {name}[i]",
+            f"sde {name}",
+            hint="write the model in Itô form (noise ito) with the drift correction written out",
+        )
+    return sympy.diff(local, d).xreplace({d: own})
 
 
 def _element_name(model: Model, expressions) -> str:

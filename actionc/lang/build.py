@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from lark import Token, Transformer_NonRecursive, v_args
 
 from actionc.errors import Span
@@ -85,7 +87,8 @@ class _Build(Transformer_NonRecursive):
         return ast.InputItem(_ident(name), tuple(_ident(size) for size in sizes))
 
     def let_stmt(self, meta, children):
-        return ast.LetStmt(_ident(children[0]), children[1], _span(meta))
+        name, binders, value = children
+        return ast.LetStmt(_ident(name), value, _span(meta), tuple(binders or ()))
 
     def expr_key(self, meta, children):
         return _ident(children[0])
@@ -107,19 +110,20 @@ class _Build(Transformer_NonRecursive):
         return ast.InitStmt(tuple(children), _span(meta))
 
     def sde_stmt(self, meta, children):
-        return ast.SdeStmt(_ident(children[0]), tuple(children[1]), _span(meta))
+        target, index, terms = children
+        return ast.SdeStmt(_ident(target), tuple(terms), _span(meta), _ident(index) if index else None)
 
     def sde_terms(self, meta, children):
         if len(children) == 1:
             return [children[0]]
         terms, sign, term = children
         if sign.type == "MINUS":
-            term = ast.SdeTerm(-term.sign, term.coefficient, term.differential, term.span)
+            term = dataclasses.replace(term, sign=-term.sign)
         return [*terms, term]
 
     def sde_term(self, meta, children):
-        coefficient, differential = children
-        return ast.SdeTerm(1, coefficient, _ident(differential), _span(meta))
+        coefficient, differential, index = (*children, None) if len(children) == 2 else children
+        return ast.SdeTerm(1, coefficient, _ident(differential), _span(meta), _ident(index) if index else None)
 
     def data_stmt(self, meta, children):
         over, *items = children

@@ -219,6 +219,20 @@ def _about(magnitude: float) -> str:
     return f"1e{round(magnitude)}" if abs(magnitude) < 1e9 else f"10^({magnitude:.3g})"
 
 
+def element(let: sympy.Lambda, at) -> sympy.Expr:
+    """The value of an array of lets at the indices `at`, its own sums'
+    indices renamed where `at` uses the same names (d[j] inside a sum over j
+    of a let summing over j)."""
+    value, taken = let.expr, set().union(*(i.free_symbols for i in at))  # indices of an Indexed: SymPy already
+    for inner in value.atoms(sympy.Sum):
+        for index in {limit[0] for limit in inner.limits} & taken:
+            fresh = sympy.Symbol(index.name + "_", integer=True)
+            while fresh in taken or value.has(fresh):
+                fresh = sympy.Symbol(fresh.name + "_", integer=True)
+            value = value.xreplace({index: fresh})
+    return value.xreplace(dict(zip(let.variables, at)))
+
+
 def substitute(expr: sympy.Expr, mapping: Mapping[sympy.Symbol, sympy.Expr], memo: dict) -> sympy.Expr:
     """expr.xreplace(mapping), rebuilt through power() and within_range(): a
     let's value put in place cannot make a number that the builder refused."""
@@ -227,6 +241,8 @@ def substitute(expr: sympy.Expr, mapping: Mapping[sympy.Symbol, sympy.Expr], mem
     def rebuild(e: sympy.Expr) -> sympy.Expr:
         if e in mapping:
             return mapping[e]
+        if isinstance(e, sympy.Indexed) and e.base in mapping:  # an element of an array of lets
+            return element(mapping[e.base], e.indices)
         if not e.args:
             return e
         if e not in rebuilt:

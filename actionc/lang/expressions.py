@@ -57,13 +57,15 @@ def expression(
     constant: str | None = None,
     budget: Budget | None = None,
     bound: Indices | None = None,
+    order: dict | None = None,
 ) -> tuple[sympy.Expr, sympy.Expr]:
     """The SymPy expression of `node` as written (lets as symbols) and with
     the lets inlined (`inlined`: let symbols → their values). `constant`
     names what must not depend on the state or time; `budget` bounds the
     size of a whole model's inlined expressions; `bound`: the indices bound
-    around it (an indexed init) and the model's sizes."""
-    builder = _Builder(scope, kind, constant, bound if bound is not None else Indices())
+    around it (an indexed init) and the model's sizes; `order` gets the
+    terms of each sum built, in the order written (for the printer)."""
+    builder = _Builder(scope, kind, constant, bound if bound is not None else Indices(), order)
     written = builder.build(node)
     try:
         value = constants.substitute(written, inlined, builder.memo)
@@ -104,7 +106,9 @@ def number(expr: sympy.Expr, params: dict[sympy.Symbol, float]) -> float | None:
 class _Builder:
     """Builds one expression, node by node."""
 
-    def __init__(self, scope: Scope, kind: Kind, constant: str | None, bound: Indices) -> None:
+    def __init__(
+        self, scope: Scope, kind: Kind, constant: str | None, bound: Indices, order: dict | None = None
+    ) -> None:
         self.indices = Indices(dict(bound.bound), bound.sizes, bound.values, bound.requirements)
         self.in_index = False  # building an index or a sum's bound (for the hint of an unknown name)
         self.scope = scope
@@ -112,6 +116,9 @@ class _Builder:
         self.constant = constant
         self.depth = 0
         self.memo: dict = {}  # constant subexpressions -> their double values
+        # SymPy orders the terms of a sum its own way: what was written is kept
+        # beside, sum -> its terms as written, so that `fmt` prints them so
+        self.order: dict = order if order is not None else {}
 
     def build(self, node: ast.Expr) -> sympy.Expr:
         self.depth += 1
@@ -143,7 +150,7 @@ class _Builder:
             return self.sum(node)
         if isinstance(node, ast.Unary):
             operand = self.build(node.operand)
-            return -operand if node.op == "-" else operand
+            return self.negated(operand) if node.op == "-" else operand
         if node.op in "+-":
             return self.combined(sympy.Add, self.chain(node, "+-"))
         if node.op in "*/":
@@ -156,7 +163,39 @@ class _Builder:
         split = [o.as_coeff_Add() if operation is sympy.Add else o.as_coeff_Mul() for o in operands]
         combine = operator.add if operation is sympy.Add else operator.mul
         number = constants.fold([number for number, _ in split], combine, self.memo)
-        return constants.within_range(operation(number, *(rest for _, rest in split)), self.memo)
+        result = constants.within_range(operation(number, *(rest for _, rest in split)), self.memo)
+        if operation is sympy.Add:
+            return self.ordered(result, operands)
+        sums = [o for o in operands if o.is_Add]
+        if result.is_Add and len(sums) == 1:  # a number times a sum: SymPy multiplied it out
+            factor = sympy.Mul(*(o for o in operands if o is not sums[0]))
+            return self.ordered(result, [factor * term for term in self.terms(sums[0])])
+        return result
+
+    def negated(self, value: sympy.Expr) -> sympy.Expr:
+        """−value, where SymPy multiplies a sum out: −(a + b) is −a − b, in that order."""
+        if not value.is_Add:
+            return -value
+        return self.ordered(-value, [-term for term in self.terms(value)])
+
+    def terms(self, value: sympy.Expr) -> tuple:
+        """The terms of a sum in the order written (SymPy's where not known)."""
+        return self.order.get(value, value.args) if value.is_Add else (value,)
+
+    def ordered(self, result: sympy.Expr, written: list) -> sympy.Expr:
+        """Record the terms of `result`, if a sum, in the order of `written`
+        (its operands, each maybe a sum itself); its number goes where the
+        first number was written, and terms SymPy combined (a + a) last."""
+        if not result.is_Add:
+            return result
+        args, sequence = set(result.args), []
+        number = next((a for a in result.args if a.is_Number), None)
+        for term in (t for operand in written for t in self.terms(operand)):
+            term = number if term.is_Number else term
+            if term in args and term not in sequence:
+                sequence.append(term)
+        self.order[result] = (*sequence, *(a for a in result.args if a not in sequence))
+        return result
 
     def chain(self, node: ast.Binary, ops: str) -> list[sympy.Expr]:
         """The operands of a left-associated chain like a - b + c, built in
@@ -169,7 +208,7 @@ class _Builder:
         for op, right in reversed(rights):
             value = self.build(right)
             if op == "-":
-                value = -value
+                value = self.negated(value)
             elif op == "/":
                 if value == 0:
                     raise ModelError("division by zero", right.span, hint="this denominator is zero")
@@ -335,6 +374,12 @@ class _Builder:
                 hint=f"it is declared as {node.name}[{_bounds_words(array)}]",
             )
         if node.prime:
+            if array.role == "let":
+                raise ModelError(
+                    f"the velocity of '{node.name}', an array of lets, is not supported yet",
+                    node.span,
+                    hint="write it out with the velocities of the coordinates it is made of, like q'[i]",
+                )
             if array.role != "coord":
                 raise self.scope.bad_velocity(node.name, entry, node.name_span)
             if self.kind is Kind.HAMILTONIAN:

@@ -1,7 +1,8 @@
 """Model → .act text: the canonical form printed by `actionc fmt`.
 
 Statements come in a fixed order (declarations, lets, dynamics, initial
-values), expressions in SymPy's canonical order, and comments stay with the
+values), the terms of sums in the order written (other factors in SymPy's
+canonical order), and comments stay with the
 statement they were written beside. A statement longer than WIDTH columns
 is wrapped at its top-level + and − inside parentheses (an expression may
 span lines there). Parsing the output gives back an equal
@@ -9,6 +10,8 @@ Model: parse(format_model(m)) == m.
 """
 
 from __future__ import annotations
+
+from typing import Mapping
 
 import sympy
 from sympy.printing.str import StrPrinter
@@ -23,9 +26,15 @@ class ActPrinter(StrPrinter):
     """SymPy expressions in .act syntax: `^` for powers, `q'` for velocities,
     floats with the shortest digits that give back the same double."""
 
-    def __init__(self, primes: dict[str, str]) -> None:
+    def __init__(self, primes: dict[str, str], order: Mapping | None = None) -> None:
         super().__init__({"order": "lex"})
         self.primes = primes  # symbol name -> the primed name it stands for
+        self.written_order = order or {}  # sums -> their terms as written (Model.order)
+
+    def _as_ordered_terms(self, expr, order=None):
+        """The terms of a sum as the person wrote them, where known."""
+        written = self.written_order.get(expr)
+        return list(written) if written is not None else super()._as_ordered_terms(expr, order=order)
 
     def doprint(self, expr) -> str:
         return super().doprint(expr).replace("**", "^")
@@ -99,7 +108,7 @@ class _Formatter:
         primed = [q.name for q in model.coordinates]
         if model.kind is Kind.LAGRANGIAN:
             primed += [let.name for let in model.lets]
-        self.printer = ActPrinter({symbols.velocity_name(n): f"{n}'" for n in primed})
+        self.printer = ActPrinter({symbols.velocity_name(n): f"{n}'" for n in primed}, model.order)
         self.sections: list[list[str]] = []
 
     def expr(self, expr: sympy.Expr) -> str:
@@ -143,7 +152,9 @@ class _Formatter:
             [
                 line
                 for let in m.lets
-                for line in self.group("let", [(f"let {let.name}", self.assigned(let.name, let.written, indent=4))])
+                for line in self.group(
+                    "let", [(f"let {let.name}", self.assigned(self.let_head(let), let.written, indent=4))]
+                )
             ]
         )
         self.section(self.dynamics())
@@ -151,6 +162,13 @@ class _Formatter:
         leading, _ = m.comments.get("end", ((), None))
         self.section(list(leading))
         return "\n\n".join("\n".join(lines) for lines in self.sections if lines) + "\n"
+
+    def let_head(self, let) -> str:
+        """`d`, or for an array of lets `d[i in 0..N]`."""
+        if not let.over:
+            return let.name
+        ranges = ", ".join(f"{i} in {self.expr(lo)}..{self.expr(hi)}" for i, lo, hi in let.over)
+        return f"{let.name}[{ranges}]"
 
     def declared(self, x) -> str:
         array = self.model.arrays.get(x.name)
@@ -261,12 +279,14 @@ class _Formatter:
         return self.expr(value)
 
     def sde(self, name: str) -> str:
-        w = self.model.written
+        w, m = self.model.written, self.model
+        index = m.sde_indices[[x.name for x in m.state].index(name)] if m.sde_indices else None
+        element = f"[{index}]" if index is not None else ""  # dx[i] = … dW[i]: every element
         terms = [(w[f"drift {name}"], "dt")] if f"drift {name}" in w else []
-        terms += [(w[f"diffusion {name} {n}"], f"d{n}") for n in self.model.noises if f"diffusion {name} {n}" in w]
+        terms += [(w[f"diffusion {name} {n}"], f"d{n}{element}") for n in m.noises if f"diffusion {name} {n}" in w]
         if not terms:
-            return f"d{name} = 0 dt"
-        text = f"d{name} ="
+            return f"d{name}{element} = 0 dt"
+        text = f"d{name}{element} ="
         for index, (coefficient, differential) in enumerate(terms):
             if index > 0:
                 sign = "+"

@@ -182,12 +182,17 @@ def _syntax_error(error: UnexpectedInput, text: str) -> ModelError:
         )
     if "MODEL" in expected:
         return ModelError(f"unexpected '{token.value}'", span, hint="an .act file begins with 'model NAME'")
+    if token.type == "RSQB" and "IN" in expected:
+        return ModelError(
+            f"unexpected '{token.value}'", span, hint="an array of lets gives its range: let d[i in 1..N] = …"
+        )
     if token.type in ("LSQB", "RSQB") and "LSQB" not in expected:
         return ModelError(
             f"unexpected '{token.value}'",
             span,
-            hint="brackets index arrays in expressions (q[i+1]) and declare them (coord q[1..N]); "
-            "equations, lets and parameters of arrays are not in the language yet (docs/indexed.md)",
+            hint="brackets index arrays in expressions (q[i+1]), declare them (coord q[1..N]) and give the "
+            "ranges of arrays of lets (let d[i in 0..N] = …); equations and parameters of arrays are not in the "
+            "language yet (docs/indexed.md)",
         )
     if token.type == "DOCSTRING":
         return ModelError("unexpected text in double quotes", span, hint=_character_hint('"'))

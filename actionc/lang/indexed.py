@@ -15,7 +15,7 @@ from actionc.errors import ModelError
 from actionc.lang import expressions, indices
 from actionc.lang import syntax as ast
 from actionc.lang.scope import ROLE_WORDS
-from actionc.model import Array, Input, Kind, Param
+from actionc.model import Array, Input, Kind, Let, Param
 
 MAX_COMPONENTS = 1000  # of a data distribution: its density is a sum over them
 
@@ -51,6 +51,96 @@ class IndexedStatements:
         if role == "coord" and self.kind is Kind.LAGRANGIAN:
             velocity = symbols.velocity_name(ident.name)
             self.arrays[velocity] = Array(sympy.IndexedBase(velocity), "velocity", bounds)
+
+    def _indexed_let(self, statement: ast.LetStmt) -> None:
+        """`let d[i in 0..N] = q[i+1] - q[i]`: an array of lets, each use
+        d[e] put in place as the value at i = e (checked to lie in 0..N)."""
+        name = statement.name.name
+        builder = expressions._Builder(self.scope, self.kind, None, self.indices)
+        bound, over = {}, []
+        for binder in statement.binders:
+            if binder.partner is not None:
+                raise ModelError(
+                    "an array of lets is indexed by ranges, not by pairs",
+                    binder.partner.span,
+                    hint=f"let {name}[{binder.index.name} in …, {binder.partner.name} in …] = …, "
+                    f"then sum over {binder.index.name} < {binder.partner.name}",
+                )
+            builder.bind(binder.index)
+            if binder.index.name in bound:
+                raise ModelError(
+                    f"the index '{binder.index.name}' is given twice", binder.index.span, hint="use i, j or k"
+                )
+            lo = self._index(binder.lo, "the start of a let's range")
+            hi = self._index(binder.hi, "the end of a let's range")
+            if not indices.at_least(hi, lo, self.indices.sizes):
+                raise ModelError(f"the range {lo}..{hi} can be empty", binder.lo.span, hint="write it as 1..N, N ≥ 1")
+            symbol = indices.index_symbol(binder.index.name)
+            bound[binder.index.name] = (symbol, lo, hi)
+            over.append((symbol, lo, hi))
+        written, value = self._expr(statement.value, bound=dataclasses.replace(self.indices, bound=bound))
+        array = Array(sympy.IndexedBase(name), "let", tuple((lo, hi) for _, lo, hi in over))
+        self.c.lets.append(Let(array.base, written, value, tuple(over)))
+        self.inlined[array.base] = sympy.Lambda(tuple(s for s, _, _ in over), value)
+        self.scope.declare(name, "let", statement.name.span, array.base, value, array=array)
+        self.spans[f"let {name}"] = statement.name.span
+
+    def _sde_index(self, statement: ast.SdeStmt, entry):
+        """The index of `dx[i] = … dW[i]` (every element of the array x), and
+        the indices bound for its terms; (None, None) for a scalar's."""
+        name, array = statement.target.name[1:], entry.array
+        if (statement.index is None) != (array is None):
+            raise ModelError(
+                f"'{name}' is " + ("an array: write the equation of its elements" if array else "not an array"),
+                statement.target.span,
+                hint=f"d{name}[i] = … dt + … dW[i]" if array else f"d{name} = … dt + … dW",
+            )
+        for term in statement.terms:
+            noise = term.differential.name != "dt"
+            if array is not None and noise and (term.index is None or term.index.name != statement.index.name):
+                raise ModelError(
+                    f"the noise of element {statement.index.name} of '{name}' is its own, "
+                    f"{term.differential.name}[{statement.index.name}]",
+                    term.differential.span,
+                    hint="every element has an independent noise; one noise shared by all elements is not "
+                    "supported yet",
+                )
+            if array is None and term.index is not None:
+                raise ModelError(
+                    f"'{name}' is not an array; its noise is {term.differential.name}",
+                    term.index.span,
+                    hint="an indexed noise dW[i] belongs to the equation of an array, dx[i] = …",
+                )
+            if not noise and term.index is not None:
+                raise ModelError("dt has no index", term.index.span, hint="write dt")
+        if array is None:
+            return None, None
+        index = statement.index.name
+        if self.scope.get(index) is not None or index in ("t", "pi"):
+            raise ModelError(f"the index '{index}' is taken", statement.index.span, hint="use i, j or k")
+        ((lo, hi),) = array.bounds
+        symbol = indices.index_symbol(index)
+        return symbol, dataclasses.replace(self.indices, bound={index: (symbol, lo, hi)})
+
+    def _check_array_noises(self, states) -> None:
+        """The noise of an array's elements belongs to that array alone."""
+        users: dict[str, list[str]] = {}
+        for ident in states:
+            statement = self.c.sde[ident.name][0]
+            for term in statement.terms:
+                if term.differential.name != "dt":
+                    users.setdefault(term.differential.name, []).append(ident.name)
+        for ident in states:
+            statement, _, index = self.c.sde[ident.name]
+            for term in statement.terms:
+                shared = users.get(term.differential.name, [])
+                if index is not None and len(set(shared)) > 1:
+                    raise ModelError(
+                        f"{term.differential.name} is the noise of '{ident.name}' and of "
+                        + ", ".join(f"'{n}'" for n in sorted(set(shared) - {ident.name})),
+                        term.differential.span,
+                        hint=f"give each array its own noise, like {term.differential.name}{ident.name}[i]",
+                    )
 
     def _boundary(self, statement: ast.BoundaryStmt) -> None:
         for item in statement.items:

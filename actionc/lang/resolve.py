@@ -50,6 +50,7 @@ class _Resolver(IndexedStatements, DiffusionStatements):
         self.filename, self.source = filename, source
         self.c = _Collected()
         self.written: dict[str, sympy.Expr] = {}
+        self.order: dict = {}  # sums -> their terms as written
         # let symbols (and the symbols of their primes) -> their inlined values
         self.inlined: dict[sympy.Symbol, sympy.Expr] = {}
         self.spans: dict[str, Span] = {}
@@ -132,6 +133,8 @@ class _Resolver(IndexedStatements, DiffusionStatements):
         return any(isinstance(s, ast.DeclStmt) and s.keyword == "momentum" for s in self.module.statements)
 
     def _let(self, statement: ast.LetStmt) -> None:
+        if statement.binders:
+            return self._indexed_let(statement)
         name = statement.name.name
         written, value = self._expr(statement.value)
         symbol = symbols.symbol(name)
@@ -220,8 +223,9 @@ class _Resolver(IndexedStatements, DiffusionStatements):
             f"two SDE equations for '{state_name}' (the first on line {{line}})",
             "each state variable has exactly one SDE equation",
         )
-        written, inlined = self._sde_terms(statement)
-        self.c.sde[state_name] = (statement, inlined)
+        index, bound = self._sde_index(statement, entry)
+        written, inlined = self._sde_terms(statement, bound)
+        self.c.sde[state_name] = (statement, inlined, index)
         self.written.update(
             {
                 f"{kind} {state_name}{' ' + noise if noise else ''}": value
@@ -232,14 +236,17 @@ class _Resolver(IndexedStatements, DiffusionStatements):
         self.spans[f"sde {state_name}"] = target.span
         self._item(target.span.line, f"sde {state_name}")
 
-    def _sde_terms(self, statement: ast.SdeStmt):
+    def _sde_terms(self, statement: ast.SdeStmt, bound=None):
         """(kind, noise) -> coefficient, as written and with lets inlined:
         ('drift', None) and ('diffusion', 'W1') for dt and dW1 terms."""
         written: dict[tuple[str, str | None], sympy.Expr] = {}
         inlined: dict[tuple[str, str | None], sympy.Expr] = {}
         one = sympy.Integer(1)
         for term in statement.terms:
-            as_written, value = (one, one) if term.coefficient is None else self._expr(term.coefficient)
+            if term.coefficient is None:
+                as_written, value = one, one
+            else:
+                as_written, value = self._expr(term.coefficient, bound=bound)
             differential = term.differential.name
             key = ("drift", None) if differential == "dt" else ("diffusion", differential[1:])
             written[key] = written.get(key, sympy.Integer(0)) + term.sign * as_written
@@ -383,6 +390,7 @@ class _Resolver(IndexedStatements, DiffusionStatements):
         model["size_requirements"] = tuple(self.indices.requirements)
         model["data_sizes"] = tuple(sorted(self.data_sizes, key=str))
         model["written"] = self.written
+        model["order"] = self.order
         model["comments"] = self._attach_comments()
         model["spans"] = self.spans
         return Model(**model, filename=self.filename, source=self.source)
@@ -391,7 +399,7 @@ class _Resolver(IndexedStatements, DiffusionStatements):
         states = self.c.declared["state"]
         if self.c.forward is not None:
             if self.c.sde:
-                statement, _ = next(iter(self.c.sde.values()))
+                statement, _, _ = next(iter(self.c.sde.values()))
                 raise ModelError(
                     "SDE equations cannot be combined with a 'forward' preset",
                     statement.target.span,
@@ -418,7 +426,7 @@ class _Resolver(IndexedStatements, DiffusionStatements):
                 )
         noises: list[str] = []
         for ident in states:  # noises in order of first appearance
-            statement, _ = self.c.sde[ident.name]
+            statement, _, _ = self.c.sde[ident.name]
             for term in statement.terms:
                 noise = term.differential.name[1:]
                 if term.differential.name != "dt" and noise not in noises:
@@ -426,7 +434,7 @@ class _Resolver(IndexedStatements, DiffusionStatements):
         noises.sort(
             key=lambda n: min(
                 (t.span.line, t.span.column)
-                for s, _ in self.c.sde.values()
+                for s, _, _ in self.c.sde.values()
                 for t in s.terms
                 if t.differential.name[1:] == n
             )
@@ -438,6 +446,9 @@ class _Resolver(IndexedStatements, DiffusionStatements):
             tuple(self.c.sde[s.name][1].get(("diffusion", n), zero) for n in noises) for s in states
         )
         model["calculus"] = self.c.calculus or Calculus.ITO
+        if self.arrays:
+            model["sde_indices"] = tuple(self.c.sde[s.name][2] for s in states)
+            self._check_array_noises(states)
 
     def _check_derived_names(self, model) -> None:
         """Derived names (q_dot, p_q) must not collide with declared ones."""
@@ -496,7 +507,9 @@ class _Resolver(IndexedStatements, DiffusionStatements):
     ) -> tuple[sympy.Expr, sympy.Expr]:
         """`node` as written (lets as symbols) and with the lets inlined."""
         bound = bound if bound is not None else (self.bound or self.indices)
-        return expressions.expression(self.scope, self.kind, self.inlined, node, constant, self.budget, bound)
+        return expressions.expression(
+            self.scope, self.kind, self.inlined, node, constant, self.budget, bound, self.order
+        )
 
 
 # ---- small helpers ---------------------------------------------------------

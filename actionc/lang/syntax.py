@@ -172,9 +172,12 @@ class InputStmt:
 
 @dataclass(frozen=True)
 class LetStmt:
+    """`let x1 = …`, or an array of lets: `let d[i in 0..N] = q[i+1] - q[i]`."""
+
     name: Ident
     value: Expr
     span: Span
+    binders: tuple[Binder, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -219,6 +222,7 @@ class SdeTerm:
     coefficient: Expr | None  # None: a bare `dt` or `dW`
     differential: Ident  # `dt` or `dW…`
     span: Span
+    index: Ident | None = None  # `dW[i]`: the noise of element i
 
 
 @dataclass(frozen=True)
@@ -226,6 +230,7 @@ class SdeStmt:
     target: Ident  # `dx`
     terms: tuple[SdeTerm, ...]
     span: Span
+    index: Ident | None = None  # `dx[i] = …`: the equation of every element i
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sympy
 
-from actionc.derive import thermo
+from actionc.derive import optimization, thermo
 from actionc.lang.fmt import ActPrinter
 from actionc.model import Kind, Model
 from actionc.report.rows import ALL, MECHANICS, Derivation, Row
@@ -22,6 +22,10 @@ def _element_label(equation, index, kind: Kind | None, template: str = "{}'") ->
     return f"{label}[{index}]" if equation.array is not None else label
 
 
+def _label(equation, index) -> str:
+    return f"{equation.variable.name}[{index}]" if equation.array is not None else equation.variable.name
+
+
 def _element_rates(d: Derivation) -> dict:
     found = d.elements
     shown = [e for e in found.equations if not (d.model.kind is Kind.LAGRANGIAN and e.role == "position")]
@@ -29,20 +33,24 @@ def _element_rates(d: Derivation) -> dict:
 
 
 def _element_operator(d: Derivation, which: str) -> str:
-    """The Fokker–Planck operator or the generator of overdamped Langevin
-    dynamics, dx[i] = f[i] dt + g dW_i, as a sum of element terms:
-    ∂p/∂t = Σ_i ∂/∂x[i] (−f[i] p + ½g² ∂p/∂x[i]), L f = Σ_i f[i] ∂f/∂x[i] + ½g² ∂²f/∂x[i]²
+    """The Fokker–Planck operator or the generator of dx[i] = f[i] dt + g[i] dW_i
+    (Itô; overdamped Langevin: g the same for all), as a sum of element terms:
+    ∂p/∂t = Σ_i ∂/∂x[i] (−f[i] p + ∂/∂x[i] (½g[i]² p)), L f = Σ_i f[i] ∂f/∂x[i] + ½g[i]² ∂²f/∂x[i]²
     (a scalar state variable contributes its one term)."""
     printer = ActPrinter({})
-    half_g2 = sympy.simplify(d.elements.noise**2 / 2)
-    diffusion = "" if half_g2 == 1 else f"{printer.doprint(half_g2)}*"
     terms = []
     for e in d.elements.equations:
         x = f"{e.variable.name}[{d.elements.index}]" if e.array is not None else e.variable.name
-        if which == "fokker_planck":
-            term = f"∂/∂{x} (({printer.doprint(-e.rate)})*p + {diffusion}∂p/∂{x})"
+        g = e.noise if e.noise is not None else d.elements.noise
+        half_g2 = sympy.simplify(g**2 / 2) if g is not None else sympy.Integer(0)
+        printed = printer.doprint(half_g2)
+        diffusion = "" if half_g2 == 1 else (f"({printed})*" if half_g2.is_Add else f"{printed}*")
+        if which == "fokker_planck" and half_g2.has(sympy.Indexed, *d.model.state):  # ∂/∂x (½g² p)
+            term = f"∂/∂{x} (({printer.doprint(-e.rate)})*p + ∂/∂{x} ({diffusion}p))"
+        elif which == "fokker_planck":
+            term = f"∂/∂{x} (({printer.doprint(-e.rate)})*p" + (f" + {diffusion}∂p/∂{x})" if half_g2 != 0 else ")")
         else:
-            term = f"({printer.doprint(e.rate)})*∂f/∂{x} + {diffusion}∂²f/∂{x}²"
+            term = f"({printer.doprint(e.rate)})*∂f/∂{x}" + (f" + {diffusion}∂²f/∂{x}²" if half_g2 != 0 else "")
         if e.array is not None:
             ((lo, hi),) = e.array.bounds
             term = f"sum({d.elements.index} in {printer.doprint(lo)}..{printer.doprint(hi)}: {term})"
@@ -78,8 +86,21 @@ INDEXED_ROWS: tuple[Row, ...] = (
     Row(
         "element_equations",
         "Equations of each element (derived once, for every size)",
-        ALL,
+        (Kind.LAGRANGIAN, Kind.HAMILTONIAN, Kind.ENERGY),
         _element_rates,
+    ),
+    Row(
+        "drift",
+        "Drift f of each element in dx[i] = f dt + g dW_i (Itô; derived once, for every size)",
+        (Kind.SDE,),
+        lambda d: {_label(e, d.elements.index): e.rate for e in d.elements.equations},
+    ),
+    Row(
+        "noises",
+        "Noise g of each element in dx[i] = f dt + g dW_i, each element its own W_i",
+        (Kind.SDE, Kind.LAGRANGIAN),
+        lambda d: {_label(e, d.elements.index): e.noise for e in d.elements.equations if e.noise is not None},
+        when=lambda d: any(e.noise is not None for e in d.elements.equations),
     ),
     Row(
         "momenta",
@@ -98,6 +119,24 @@ INDEXED_ROWS: tuple[Row, ...] = (
         lambda d: {_element_label(e, d.elements.index, None, "∂E/∂{}"): e.gradient for e in d.elements.equations},
     ),
     Row(
+        "gradient_flow",
+        "Gradient flow x'[i] = −(∂E/∂x[i])/γ, which gradient descent steps (optimize gd)",
+        (Kind.ENERGY,),
+        lambda d: {_element_label(e, d.elements.index, None): e.rate for e in d.elements.equations},
+    ),
+    Row(
+        "heavy_ball",
+        "Heavy ball x''[i] = … from L = Σ x'[i]²/2 − E, D = c Σ x'[i]²/2 (optimize --method momentum)",
+        (Kind.ENERGY,),
+        lambda d: optimization.element_flows(d.model, d.elements)["heavy_ball"],
+    ),
+    Row(
+        "nesterov_ode",
+        "Nesterov's ODE x''[i] = … from the Bregman Lagrangian t³(Σ x'[i]²/2 − E) (optimize --method nesterov)",
+        (Kind.ENERGY,),
+        lambda d: optimization.element_flows(d.model, d.elements)["nesterov_ode"],
+    ),
+    Row(
         "log_density",
         "Log density log p = −E/T (unnormalized)",
         (Kind.ENERGY,),
@@ -114,14 +153,14 @@ INDEXED_ROWS: tuple[Row, ...] = (
     Row(
         "fokker_planck",
         "Fokker–Planck operator ∂p/∂t, a sum over the elements",
-        (Kind.ENERGY,),
+        (Kind.ENERGY, Kind.SDE),
         lambda d: _element_operator(d, "fokker_planck"),
         symbol=("∂p/∂t", r"\partial_t p"),
     ),
     Row(
         "generator",
         "Backward generator L f, a sum over the elements",
-        (Kind.ENERGY,),
+        (Kind.ENERGY, Kind.SDE),
         lambda d: _element_operator(d, "generator"),
         symbol=("L f", r"\mathcal{L} f"),
     ),

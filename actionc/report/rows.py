@@ -11,7 +11,7 @@ from typing import Callable
 
 import sympy
 
-from actionc.derive import diffusion, elements, mechanics, paths, reverse, stochastic, thermo
+from actionc.derive import diffusion, elements, mechanics, optimization, paths, reverse, stochastic, thermo
 from actionc.model import Calculus, Kind, Model
 
 
@@ -190,11 +190,22 @@ ROWS: tuple[Row, ...] = (
     Row("score", "Score ∇ log p", FIRST_ORDER, _score, when=_has_density, rows=_variables),
     Row(
         "gradient_flow",
-        "Temperature 0: the noise-free gradient flow dx/dt = −∇E/γ (no Gibbs density exp(−E/T))",
+        "Temperature 0: the noise-free gradient flow dx/dt = −∇E/γ, which gradient descent steps (optimize gd)",
         (Kind.ENERGY,),
         lambda d: thermo.gradient_flow(d.model),
-        when=_zero_temperature,
         rows=_variables,
+    ),
+    Row(
+        "heavy_ball",
+        "Heavy ball x'' = … from L = |x'|²/2 − E, D = c|x'|²/2 (optimize --method momentum)",
+        (Kind.ENERGY,),
+        lambda d: optimization.heavy_ball(d.model),
+    ),
+    Row(
+        "nesterov_ode",
+        "Nesterov's ODE x'' = … from the Bregman Lagrangian t³(|x'|²/2 − E) (optimize --method nesterov)",
+        (Kind.ENERGY,),
+        lambda d: optimization.nesterov_ode(d.model),
     ),
     Row(
         "reverse_sde",

@@ -233,6 +233,40 @@ class Compiled:
                 result.invariants = self.evaluate_invariants(result)
         return result
 
+    def optimize(self, method: str = "lbfgs", **options) -> Result:
+        """Minimize the energy from `particles` starts drawn from the model's
+        init: method gd, momentum, nesterov, adam, newton or lbfgs. options:
+        particles, seed, params, init, inputs (as for run); max_iter, tol
+        (stop when ‖∇E‖₂ ≤ tol); lr (the step: gd without it searches a
+        line), momentum (β of momentum, constant μ of nesterov, β₁ of adam),
+        memory (lbfgs pairs); save_every (the path, every K iterations;
+        result.t counts iterations); hessian (the eigenvalues and Laplace
+        approximation of each minimum); group_tol; batch (sgd: minibatches
+        of that many data rows, actionc.run.minibatch). The minima, grouped, are
+        in result.meta["optimize"]["minima"] (actionc.run.optimize)."""
+        from actionc.run.optimize import optimize
+
+        return optimize(self, method, **options)
+
+    def sgld(self, *, dt: float, steps: int, batch: int, **options) -> Result:
+        """Stochastic-gradient Langevin dynamics of an energy summing over
+        data (actionc.run.sgld): minibatches of `batch` rows. options:
+        particles, seed, params, init, inputs, save_every, decay (a step
+        dt (1 + k/decay)^−0.55 instead of a constant one)."""
+        from actionc.run.sgld import sgld
+
+        return sgld(self, dt=dt, steps=steps, batch=batch, **options)
+
+    def vi(self, family: str = "gaussian", **options) -> Result:
+        """Fit q = N(μ, Σ) to exp(−E/T) by minimizing KL(q ‖ p) along the
+        Bures–Wasserstein gradient flow (actionc.run.vi): family "gaussian"
+        or "diagonal". options: seed, params, init, inputs; start
+        ("laplace" or "init"), max_steps, tol, lr, save_every. μ, Σ and the
+        ELBO are in result.meta["vi"]."""
+        from actionc.run.vi import vi
+
+        return vi(self, family, **options)
+
     def _distributed(self, client, options: dict) -> Result:
         """The run on a Dask cluster (actionc.run.distributed)."""
         from actionc.run import distributed

@@ -143,7 +143,7 @@ def run(
     can write) the workers write their saves there and the Result returned
     holds the store's meta and arrays read lazily (x is a zarr array).
     Options as simulate's (seed, rtol, warmup, …), except threads."""
-    from actionc.run.request import MAX_MEMORY_GB
+    from actionc.run.request import MAX_MEMORY_GB, drawn, share
     from actionc.run.simulate import Progress
 
     if "threads" in options or "first_particle" in options:
@@ -166,6 +166,9 @@ def run(
             hint="--out run.zarr: the workers write their ranges into the store, and nothing gathers here",
         )
     ranges = [(first, min(size, particles - first)) for first in range(0, particles, size)]
+    # distributions drawn here, for every particle: a range drawing its own
+    # would draw the first values of the stream, those of particles 0, 1, …
+    init = drawn(dict(init or {}), compiled.names, options.get("seed", 0), particles)
     store = None
     if out is not None:
         names = list(meta.invariants) if invariants else []
@@ -193,8 +196,8 @@ def run(
                 steps=steps,
                 save_every=save_every,
                 invariants=invariants,
-                params=_slice(params or {}, first, count, particles),
-                init=_slice(init or {}, first, count, particles),
+                params=share(params or {}, first, count, particles),
+                init=share(init, first, count, particles),
             ),
             pure=False,
         )
@@ -299,21 +302,6 @@ def _threads(client) -> int:
 def _range_size(particles: int, threads: int, bytes_per_particle: int) -> int:
     balanced = math.ceil(particles / (TASKS_PER_THREAD * threads))
     return max(1, min(balanced, TASK_MEMORY // max(1, bytes_per_particle)))
-
-
-def _slice(values: dict, first: int, count: int, particles: int) -> dict:
-    """A range's share of per-particle values (a sweep's parameters, initial
-    values); numbers go to every range. A wrong length is left for the
-    range's simulate to refuse, as a local run would."""
-    sliced = {}
-    for name, value in values.items():
-        if np.ndim(value) > 0 and np.shape(value) == (particles,):
-            sliced[name] = np.asarray(value)[first : first + count]
-        elif np.ndim(value) > 0:
-            raise RunError(f"'{name}' has {np.size(value)} values for {particles} particles")
-        else:
-            sliced[name] = value
-    return sliced
 
 
 def _explained(error: BaseException) -> BaseException:

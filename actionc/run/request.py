@@ -44,6 +44,17 @@ def drawn(init: dict, names: list[str], seed: int, particles: int) -> dict:
     return init
 
 
+def share(values: dict, first: int, count: int, particles: int) -> dict:
+    """The share of particles first … first + count − 1 of per-particle
+    values (a sweep's parameters, initial values); numbers go to every share."""
+    shared = {}
+    for name, value in values.items():
+        if np.ndim(value) > 0 and np.shape(value) != (particles,):
+            raise RunError(f"'{name}' has {np.size(value)} values for {particles} particles")
+        shared[name] = np.asarray(value)[first : first + count] if np.ndim(value) > 0 else value
+    return shared
+
+
 def check_ladder(replicas: int, hottest: float, stats: tuple[str, ...]) -> None:
     most = sum(1 for name in stats if name.startswith("swaps_")) + 1
     if not isinstance(replicas, (int, np.integer)) or not 2 <= replicas <= most:

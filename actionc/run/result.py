@@ -24,8 +24,6 @@ import numpy as np
 
 from actionc.errors import OutputError, ResultFileError
 
-SUMMARY_ROWS = 24  # state entries a summary lists before it elides
-
 
 @dataclass
 class Result:
@@ -154,83 +152,10 @@ class Result:
         drift of each invariant, over the particles that did not diverge
         (their frozen states can be huge: they would make the spread inf);
         for a sweep (parameters with one value per particle, few distinct),
-        the means and spreads of each value."""
-        kept = ~self.diverged_particles()
-        start = self.meta.get("t0", 0.0)
-        lines = [
-            f"{self.meta['model']}: {self.meta['method']}, {self.meta['particles']} particle(s), "
-            f"{self.meta['steps']} steps of dt = {self.meta['dt']:g} "
-            + (f"(t = {start:g} to {self.t[-1]:g})" if start else f"(t = {self.t[-1]:g})")
-            + ("" if self.meta["complete"] else "  [incomplete: interrupted]"),
-        ]
-        if not kept.any():
-            lines.append("  every particle diverged: no mean or spread to show")
-            return "\n".join(lines)
-        width = max(len(n) for n in self.names)
-        groups = self.sweep_groups()
-        for label, members in groups:
-            if label:
-                lines.append(f"  {label} ({int((members & kept).sum())} particle(s)):")
-            lines += self._spread(members & kept, width, indent="    " if label else "  ")
-        with np.errstate(over="ignore", invalid="ignore"):  # values near the float limit give inf, not warnings
-            if self.invariants is not None and self.invariant_names:
-                lines.append("  invariant drift, max over particles of |I(t) − I(0)| (relative to |I(0)|):")
-                invariants = self.invariants[:, kept]
-                first = invariants[0]
-                change = np.abs(invariants - first).max(axis=(0, 1))
-                scale = np.maximum(np.abs(first).max(axis=0), 1e-300)
-                for k, name in enumerate(self.invariant_names):
-                    lines.append(f"  {name:<{width}}  {change[k]:>14.3g}  ({change[k] / scale[k]:.3g} relative)")
-        if self.events:
-            from actionc.run.events import summary_lines
+        the means and spreads of each value (actionc.run.summary)."""
+        from actionc.run.summary import Summary
 
-            lines += summary_lines(self)
-        stats = self.meta.get("stats") or {}
-        if "acceptance_rate" in stats:
-            lines.append(f"  acceptance rate {stats['acceptance_rate']:.3f}")
-        if self.diverged:
-            lines.append(
-                f"  {self.diverged} particle(s) diverged (frozen at their last finite state), "
-                f"left out of the lines above: {int(kept.sum())} summarized"
-            )
-        return "\n".join(lines)
-
-    def _spread(self, members: np.ndarray, width: int, indent: str) -> list[str]:
-        final = self.x[-1, members]
-        if not len(final):
-            return [f"{indent}every particle diverged"]
-        lines = [f"{indent}{'':<{width}}  {'mean':>14}  {'std':>14}"]
-        shown = range(len(self.names))
-        if len(self.names) > SUMMARY_ROWS:  # an indexed model's thousands of elements: the first and the last few
-            shown = [*range(SUMMARY_ROWS - 4), None, *range(len(self.names) - 3, len(self.names))]
-        with np.errstate(over="ignore", invalid="ignore"):
-            for k in shown:
-                if k is None:
-                    more = len(self.names) - SUMMARY_ROWS + 1
-                    lines.append(f"{indent}{'…':<{width}}  ({more} more; all of them with --out)")
-                    continue
-                name = self.names[k]
-                lines.append(f"{indent}{name:<{width}}  {final[:, k].mean():>14.6g}  {final[:, k].std():>14.6g}")
-        return lines
-
-    def sweep_groups(self, most: int = 100) -> list[tuple[str, np.ndarray]]:
-        """(label, particles) for each value of the swept parameters — those
-        with one value per particle, 2 to `most` distinct values; else one
-        group of every particle, label ''."""
-        particles = self.x.shape[1]
-        swept = {k: np.asarray(v, float) for k, v in self.meta["params"].items() if isinstance(v, list)}
-        everyone = [("", np.ones(particles, dtype=bool))]
-        if not swept:
-            return everyone
-        table = np.stack(list(swept.values()), axis=1)
-        values, which = np.unique(table, axis=0, return_inverse=True)
-        if not 1 < len(values) <= most:
-            return everyone
-        order = np.argsort([np.flatnonzero(which.ravel() == k)[0] for k in range(len(values))])  # as run
-        return [
-            (", ".join(f"{name} = {value:g}" for name, value in zip(swept, values[k])), which.ravel() == k)
-            for k in order
-        ]
+        return Summary.of(self).text()
 
     def diverged_particles(self) -> np.ndarray:
         """Which particles diverged or failed, (particles,) bool: from the

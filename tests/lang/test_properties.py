@@ -4,6 +4,7 @@ Any text either parses or raises ModelError (never another exception), and
 the formatter is faithful: parse(fmt(m)) == m.
 """
 
+import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
@@ -92,3 +93,23 @@ def test_fmt_wraps_a_long_energy_at_its_terms_and_parses_back_the_same():
     assert parse(text) == model and format_model(parse(text)) == text  # the round trip, and a fixed point
     short = parse("model short\nstate x\nenergy = x^2/2 - x\n")
     assert "energy = x^2/2 - x\n" in format_model(short)  # the control: short lines stay as they were
+
+
+@pytest.mark.parametrize(
+    "written, printed",
+    [
+        # the newcomer's Lagrangian: SymPy's own order would print -f*x + x'^2/2 + y'^2/2
+        ("(x'^2 + y'^2)/2 - f*x", "x'^2/2 + y'^2/2 - f*x"),
+        ("-f*x + (x'^2 + y'^2)/2", "-f*x + x'^2/2 + y'^2/2"),
+        ("y'^2 + x'^2 - 2*(y - x)", "y'^2 + x'^2 - 2*y + 2*x"),  # a sum multiplied out, in order
+        ("x'^2 - 3 - (x - y)", "x'^2 - 3 - x + y"),  # the number where it was written
+        ("x'^2 + y - x + x'^2", "y - x + 2*x'^2"),  # terms SymPy combined go last
+    ],
+)
+def test_fmt_keeps_the_terms_of_a_sum_in_the_order_written(written, printed):
+    from actionc.lang import format_model, parse
+
+    model = parse(f"model m\nparam f = 1\ncoord x, y\nlagrangian = {written}\n")
+    text = format_model(model)
+    assert f"lagrangian = {printed}\n" in text
+    assert parse(text) == model and format_model(parse(text)) == text

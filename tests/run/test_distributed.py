@@ -116,6 +116,16 @@ def test_a_sweep_with_divergences_merges_as_the_local_run_reports_it(client):
     assert np.array_equal(local.failed, remote.failed)
 
 
+def test_initial_values_drawn_per_particle_are_those_of_the_local_run(client):
+    # each range draws its particles' values of the one stream of the run,
+    # not the stream's first values (which every range would share)
+    model = compiled("double_well", "euler-maruyama")
+    settings = dict(dt=0.01, steps=5, particles=30, seed=4, init={"x": "normal(0, 1)"})
+    local = model.run(**settings)
+    same(local, model.run(client=client, particles_per_task=7, **settings))
+    assert len(np.unique(local.x[0, :, 0])) == 30
+
+
 def test_a_bad_request_fails_as_it_does_locally(client):
     model = compiled("double_well", "euler-maruyama")
     with pytest.raises(RunError, match="unknown parameter 'Tt'") as raised:

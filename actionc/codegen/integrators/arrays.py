@@ -115,9 +115,10 @@ def yoshida4(system) -> str:
 
 
 def euler_maruyama(system) -> str:
-    return (
-        _NOTHING
-        + '''
+    if system.uniform_noise:
+        return (
+            _NOTHING
+            + '''
 @jit
 def advance(x, t, dt, p, data, s, c, counts, work):
     """Euler–Maruyama (Itô), additive noise the same for every element:
@@ -130,7 +131,59 @@ def advance(x, t, dt, p, data, s, c, counts, work):
         x[k] += dt * f[k] + g * z
     return s, c, counts, 0
 '''
+        )
+    return (
+        _NOTHING
+        + '''
+@jit
+def advance(x, t, dt, p, data, s, c, counts, work):
+    """Euler–Maruyama (Itô), each element its own noise:
+    x[k] += f[k] dt + g[k] sqrt(dt) z[k], one normal per element, drawn in order."""
+    f, g = work[0], work[1]
+    drift(x, t, p, data, f)
+    diffusion(x, t, p, data, g)
+    root = math.sqrt(dt)
+    for k in range(x.shape[0]):
+        z, s = normal(s)
+        x[k] += dt * f[k] + root * g[k] * z
+    return s, c, counts, 0
+'''
     )
+
+
+def baoab(system) -> str:
+    return '''
+@jit
+def prepare(x, t, p, data, work):
+    """The force at the start (each step reuses the last B's), and the
+    friction rate and thermal speed of every velocity."""
+    langevin_force(x, t, p, data, work[0])
+    langevin_constants(x, t, p, data, work[1:3])
+
+
+@jit
+def advance(x, t, dt, p, data, s, c, counts, work):
+    """BAOAB (Leimkuhler & Matthews 2015, §7.3): half kick, half drift, the
+    exact Ornstein–Uhlenbeck step of each velocity, half drift, half kick.
+    Positions are x[:h], their velocities x[h:]; one normal per velocity,
+    drawn in order (as the scalar template draws them)."""
+    h = x.shape[0] // 2
+    half = 0.5 * dt
+    velocities, force = x[h:], work[0][h:]
+    friction, thermal = work[1][h:], work[2][h:]
+    for k in range(h):
+        velocities[k] += half * force[k]  # B
+    move_positions(x, t, p, data, half)  # A
+    for k in range(h):  # O
+        decay = math.exp(-friction[k] * dt)
+        z, s = normal(s)
+        velocities[k] = decay * velocities[k] + thermal[k] * math.sqrt(1.0 - decay * decay) * z
+    move_positions(x, t, p, data, half)  # A
+    langevin_force(x, t, p, data, work[0])
+    for k in range(h):
+        velocities[k] += half * force[k]  # B
+    return s, c, counts, 0
+'''
 
 
 def mala(system) -> str:
@@ -190,6 +243,15 @@ def _separable(system) -> str | None:
     return None
 
 
+def _underdamped(system) -> str | None:
+    if not system.underdamped:
+        return (
+            "it needs underdamped Langevin dynamics: a lagrangian with a dissipation and a temperature, "
+            "and a force of the coordinates alone"
+        )
+    return None
+
+
 def _gibbs(system) -> str | None:
     return None if system.gibbs is not None else "it samples exp(-E/T): it needs an energy model"
 
@@ -227,7 +289,8 @@ ARRAY_METHODS = {
     "rk4": ArrayMethod(rk4, 5, ("drift",), _deterministic),
     "leapfrog": ArrayMethod(leapfrog, 1, ("move_positions", "drift_momenta"), _separable),
     "yoshida4": ArrayMethod(yoshida4, 1, ("move_positions", "drift_momenta"), _separable),
-    "euler-maruyama": ArrayMethod(euler_maruyama, 1, ("drift", "noise_scale"), _stochastic),
+    "euler-maruyama": ArrayMethod(euler_maruyama, 2, ("drift", "noise"), _stochastic),
+    "baoab": ArrayMethod(baoab, 3, ("move_positions", "langevin_force", "langevin_constants"), _underdamped),
     "mala": ArrayMethod(mala, 4, ("energy", "grad_energy", "gibbs_constants"), _gibbs, ("accepted", "proposed")),
     "hmc": _hamiltonian(hmc.HMC, hmc.ROWS),
     "nuts": _hamiltonian(nuts.NUTS, nuts.ROWS),
@@ -235,6 +298,8 @@ ARRAY_METHODS = {
 
 
 def default_array_method(system) -> str:
+    if _underdamped(system) is None:
+        return "baoab"
     if system.is_stochastic:
         return "euler-maruyama"
     return "leapfrog" if _separable(system) is None else "rk4"
