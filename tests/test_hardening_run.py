@@ -361,7 +361,9 @@ def test_the_memory_guard_counts_particle_states_and_streams_not_only_saves(caps
 
 def test_the_memory_guard_counts_the_invariants():
     # the fields of a KernelMeta the guard reads
-    meta = SimpleNamespace(state=("q", "q_dot"), invariants=("energy",) * 10, control=0, stats=(), params=())
+    meta = SimpleNamespace(
+        state=("q", "q_dot"), invariants=("energy",) * 10, control_length=lambda n: 0, stats=(), params=()
+    )
     request.check_memory(meta, n_saves=1000, particles=20_000, swept=False)  # 0.3 + 3.0 GiB: under 4
     with pytest.raises(actionc.errors.RunError, match="invariants 14.9"):
         request.check_memory(meta, n_saves=1000, particles=100_000, swept=False)

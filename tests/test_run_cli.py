@@ -7,7 +7,9 @@ import sys
 import numpy as np
 import pytest
 
+import actionc
 from actionc.cli import main
+from actionc.kinds import Kind
 from tests.conftest import EXAMPLES
 
 
@@ -16,6 +18,34 @@ def test_every_example_runs_with_its_default_method(path, capsys):
     assert main(["run", str(path), "--dt", "0.001", "--steps", "20", "--particles", "3"]) == 0
     out = capsys.readouterr().out
     assert out.startswith(f"{path.stem}: ") and "mean" in out
+
+
+ENERGY_EXAMPLES = ["allen_cahn", "double_well", "eight_schools", "logistic_regression", "muller_brown", "two_wells"]
+
+
+def test_the_energy_examples_are_listed():
+    energies = sorted(p.stem for p in EXAMPLES if actionc.load(p).kind is Kind.ENERGY)
+    assert energies == ENERGY_EXAMPLES
+
+
+@pytest.mark.parametrize(
+    "name, method",
+    [
+        pytest.param(name, method, marks=() if (name, method) == ("logistic_regression", "nuts") else pytest.mark.slow)
+        for name in ENERGY_EXAMPLES
+        for method in ("nuts", "hmc")
+    ],
+)
+def test_both_hamiltonian_samplers_run_every_energy_example(name, method, capsys):
+    """From the CLI and from Python, scalar and indexed models alike (one in
+    the default run; each kernel takes seconds to compile)."""
+    path = EXAMPLES[0].parent / f"{name}.act"
+    argv = ["run", str(path), "--method", method, "--dt", "0.01", "--steps", "20", "--warmup", "20"]
+    assert main([*argv, "--particles", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "acceptance rate" in out and "diagnostics over 2 chains" in out and "divergent transition" in out
+    result = actionc.compile(path, method).run(dt=0.01, steps=20, particles=2, warmup=20, save_every=1)
+    assert np.isfinite(result.x).all() and result.meta["stats"]["proposed"] == 40 and result.meta["warmup"] == 20
 
 
 def test_the_npz_holds_t_x_names_and_strict_json_meta(tmp_path):

@@ -16,6 +16,7 @@ import sympy
 from actionc.codegen import loops
 from actionc.codegen.integrators import FAILURES, Integrator
 from actionc.codegen.integrators.arrays import ARRAY_METHODS
+from actionc.codegen.integrators.base import tuple_of
 from actionc.codegen.module import _runtime_source
 from actionc.system import System
 from actionc.version import __version__
@@ -126,6 +127,18 @@ class _IndexedWriter:
         blocks = [(b, b.gradient) for b in self.system.blocks]
         return self.function("grad_energy", "∇E(x) into out.", blocks)
 
+    def energy_and_gradient(self) -> str:
+        """E(x), with ∇E(x) into out, in one pass where they share sums over data rows."""
+        blocks = [(b, b.gradient) for b in self.system.blocks]
+        lines = [
+            "@jit_call",
+            f"def energy_and_gradient({ARGUMENTS}, out):",
+            '    """E(x), returned, and ∇E(x) into out: a sum over rows they share is one pass."""',
+            *self.prelude(),
+        ]
+        body, text = self.emitter.fill_and_value(blocks, "out[{at}]", self.system.gibbs.energy)
+        return "\n".join([*lines, *body, f"    return {text}"]) + "\n"
+
     def gibbs_constants(self) -> str:
         gibbs = self.system.gibbs
         return self.scalar_function(
@@ -213,9 +226,10 @@ class _IndexedWriter:
             "forces": False,
             "direction": system.direction,
             "stats": list(self.method.stats),
-            "control": 1,
-            "control_options": [],
-            "control_reports": {},
+            "control": self.method.control[0],
+            "control_per_entry": self.method.control[1],
+            "control_options": [list(option) for option in self.method.options],
+            "control_reports": self.method.reports,
             "event": None,
             "failures": {str(code): list(words) for code, words in FAILURES.items()},
             "coordinates": [system.blocks[k].name for k in system.coordinates],
@@ -265,7 +279,7 @@ class _IndexedWriter:
         parts += [getattr(self, name)() for name in needed]
         parts += [self.initial_state()]
         parts += ["\n# ---- the integrator ----\n", self.method.source(system)]
-        parts += ["\n# ---- the ensemble driver ----\n", _driver(self.method.work)]
+        parts += ["\n# ---- the ensemble driver ----\n", _driver(self.method.work, len(self.method.stats))]
         parts += [
             "\n# ---- NumPy functions, for Python callers (not used by the kernel) ----\n",
             self.numpy_functions(),
@@ -340,8 +354,8 @@ class _IndexedWriter:
         return "\n".join(lines) + "\n"
 
 
-def _driver(work: int) -> str:
-    """run_particles, with `work` rows of scratch space per particle."""
+def _driver(work: int, stats: int) -> str:
+    """run_particles, with `work` rows of scratch space per particle and `stats` counters."""
     return f'''
 @jit_cold
 def run_particles(first, end, x, p, p_stride, s, c, stats, status, failed_at,
@@ -376,8 +390,8 @@ def run_particles(first, end, x, p, p_stride, s, c, stats, status, failed_at,
             continue
         state = x[i]
         stream = (s[i, 0], s[i, 1], s[i, 2], s[i, 3])
-        control = (c[i, 0],)
-        counts = (stats[i, 0], stats[i, 1]) if stats.shape[1] > 1 else (stats[i, 0], 0.0)
+        control = c[i]  # the particle's row, updated in place
+        counts = {tuple_of("stats[i, {k}]", max(1, stats))}
         last[:] = state
         prepare(state, t0 + first_step * dt, pi, data, work)
         for k in range(n_steps):
@@ -401,7 +415,6 @@ def run_particles(first, end, x, p, p_stride, s, c, stats, status, failed_at,
                 last[:] = state
         for j in range(4):
             s[i, j] = stream[j]
-        c[i, 0] = control[0]
         for j in range(stats.shape[1]):
             stats[i, j] = counts[j]
 '''

@@ -168,9 +168,11 @@ class KernelMeta:
     forces: bool  # non-conservative forces act: no action principle
     functions: tuple[str, ...]  # the model functions Compiled.function offers
     stats: tuple[str, ...]  # the integrator's per-particle counters
-    control: int  # length of the per-particle control state
+    control: int  # length of the per-particle control state (plus control_per_entry per state entry)
     control_options: tuple[tuple[int, str], ...]  # run options that seed control slots
-    control_reports: dict[str, tuple[int, ...]]  # control slots reported per particle after a run
+    # control slots reported per particle after a run: (first, its coefficient of n, count, its coefficient
+    # of n), n the state's length (a sampler's first divergence, and the state it started from)
+    control_reports: dict[str, tuple[int, int, int, int]]
     failures: dict[str, tuple[str, str]]  # advance()'s codes -> (reason, remedy)
     actionc: str
     # indexed kernels: the state's blocks (name, lo, hi; bounds as [[size, coefficient], …, ["", constant]],
@@ -179,10 +181,21 @@ class KernelMeta:
     inputs: tuple = ()
     sizes: tuple[str, ...] = ()
     size_requirements: tuple = ()  # affine forms of the sizes, each ≥ 0 (x[7] of x[1..N]: N − 7)
+    control_per_entry: int = 0  # an indexed sampler's control grows with the state (its mass matrix)
 
     @property
     def indexed(self) -> bool:
         return bool(self.blocks)
+
+    def control_length(self, n: int) -> int:
+        """The control state's length for a state of n entries."""
+        return self.control + self.control_per_entry * n
+
+    def control_slots(self, report: str, n: int) -> range:
+        """The control slots of a report, for a state of n entries."""
+        first, per_entry, count, count_per_entry = self.control_reports[report]
+        start = first + per_entry * n
+        return range(start, start + count + count_per_entry * n)
 
     def state_names(self, params: dict[str, float]) -> list[str]:
         """The names of the state's entries for these parameter values:
@@ -236,6 +249,7 @@ class KernelMeta:
             control=int(raw["control"]),
             control_options=tuple((int(slot), name) for slot, name in raw["control_options"]),
             control_reports={name: tuple(map(int, slots)) for name, slots in raw["control_reports"].items()},
+            control_per_entry=int(raw.get("control_per_entry", 0)),
             failures={code: tuple(words) for code, words in raw["failures"].items()},
             actionc=raw["actionc"],
             blocks=tuple(tuple(block) for block in raw.get("blocks", ())),

@@ -155,9 +155,15 @@ class Emitter:
     def value(self, expr: sympy.Expr, ranges: dict, indent: str) -> tuple[list[str], str]:
         """(lines, text): the lines compute what `text` needs (sums into
         accumulators, common subexpressions into temporaries)."""
+        lines, (text,) = self.values([expr], ranges, indent)
+        return lines, text
+
+    def values(self, exprs: list, ranges: dict, indent: str) -> tuple[list[str], list[str]]:
+        """(lines, texts): as value, for several expressions that share their
+        sums, elements and common subexpressions."""
         lines: list[str] = []
         replaced = {}
-        for node in _outer_sums(expr):
+        for node in _outer_sums(sympy.Tuple(*exprs)):
             accumulator = f"acc{next(self.counter)}"
             body, (j, lo, hi) = outermost(node)
             printer = IndexPrinter(self.layout, self.names, ranges)
@@ -167,20 +173,20 @@ class Emitter:
             lines += inner
             lines.append(f"{indent}    {accumulator} += {text}")
             replaced[node] = sympy.Symbol(accumulator, real=True)
-        expr = expr.xreplace(replaced)
+        exprs = [expr.xreplace(replaced) for expr in exprs]
         printer = IndexPrinter(self.layout, {**self.names, **{s: s.name for s in replaced.values()}}, ranges)
         elements = {}  # each element read once, into a local (its boundary check, if any, once)
-        for ref in sorted(expr.atoms(sympy.Indexed), key=sympy.default_sort_key):
+        for ref in sorted(sympy.Tuple(*exprs).atoms(sympy.Indexed), key=sympy.default_sort_key):
             local = sympy.Symbol(f"_e{next(self.counter)}", real=True)
             lines.append(f"{indent}{local.name} = {printer._print(ref)}")
             printer.names[local] = local.name
             elements[ref] = local
-        expr = expr.xreplace(elements)
-        temporaries, (reduced,) = sympy.cse([expr], symbols=self._temporaries(), order="canonical")
+        exprs = [expr.xreplace(elements) for expr in exprs]
+        temporaries, reduced = sympy.cse(exprs, symbols=self._temporaries(), order="canonical")
         for symbol, value in temporaries:
             printer.names[symbol] = symbol.name
             lines.append(f"{indent}{symbol.name} = {printer._print(value)}")
-        return lines, printer._print(reduced)
+        return lines, [printer._print(r) for r in reduced]
 
     def _temporaries(self):
         while True:
@@ -197,6 +203,40 @@ class Emitter:
         blocks with the same A(j) (the weights and the intercept of a
         regression) share one pass over j. With `scale`, the target is
         updated in place: target += scale * expr (a leapfrog drift)."""
+        lines, groups = self._plain_and_groups(pairs, target, indent, scale)
+        for ((j, lo, hi), outside), parts in groups.items():
+            weight = outside if scale is None else sympy.Symbol(scale, real=True) * outside
+            lines += self._interchanged(j, lo, hi, weight, parts, target, indent)[0]
+        return lines
+
+    def fill_and_value(self, pairs, target: str, expr: sympy.Expr, indent: str = "    ") -> tuple[list[str], str]:
+        """fill(pairs, target), and (lines, text) of the scalar expr (an
+        energy beside its gradient): a sum of expr over the rows of an
+        interchanged pass is added up in that pass, sharing its reads and
+        common subexpressions (the dot products and exponentials of a
+        regression are then computed once for both)."""
+        lines, groups = self._plain_and_groups(pairs, target, indent)
+        shared = {}
+        for node in _outer_sums(expr):
+            body, (k, lo, hi) = outermost(node)
+            for (j, a, b), _ in groups:
+                if (a, b) == (lo, hi):
+                    shared.setdefault((j, a, b), []).append((node, body.xreplace({k: j})))
+                    break
+        replaced = {}
+        for ((j, lo, hi), outside), parts in groups.items():
+            summands = shared.pop((j, lo, hi), [])
+            computed, accumulators = self._interchanged(j, lo, hi, outside, parts, target, indent, summands)
+            lines += computed
+            replaced.update(zip((node for node, _ in summands), accumulators))
+        rest = Emitter(self.layout, {**self.names, **{a: a.name for a in replaced.values()}})
+        rest.counter = self.counter
+        computed, text = rest.value(expr.xreplace(replaced), {}, indent)
+        return lines + computed, text
+
+    def _plain_and_groups(self, pairs, target: str, indent: str, scale: str | None = None):
+        """The element loops of the terms that are not interchanged, and the
+        interchanged terms grouped by their pass: {(limits, A(j)): [(block, B)]}."""
         lines, groups = [], {}
         for block, expr in pairs:
             plain, interchanged = self._split_interchangeable(expr, block.index)
@@ -205,10 +245,7 @@ class Emitter:
                 body, limits = outermost(node)
                 outside, inside = _factor(body, block.index)
                 groups.setdefault((limits, factor * outside), []).append((block, inside))
-        for ((j, lo, hi), outside), parts in groups.items():
-            weight = outside if scale is None else sympy.Symbol(scale, real=True) * outside
-            lines += self._interchanged(j, lo, hi, weight, parts, target, indent)
-        return lines
+        return lines, groups
 
     def element_loop(
         self, block, expr: sympy.Expr, target: str, indent: str = "    ", ranges=None, scale: str | None = None
@@ -266,13 +303,17 @@ class Emitter:
             plain.append(term)
         return sympy.Add(*plain), found
 
-    def _interchanged(self, j, lo, hi, outside, parts, target: str, indent: str) -> list[str]:
+    def _interchanged(self, j, lo, hi, outside, parts, target: str, indent: str, summands=()):
+        """The pass over j: (lines, the accumulators of the summands' ((node, body)) sums over j)."""
         printer = IndexPrinter(self.layout, self.names)
         weight = f"w{next(self.counter)}"
-        lines = [f"{indent}for i_{j.name} in range({printer.integer(lo)}, {printer.integer(hi)} + 1):"]
+        accumulators = [sympy.Symbol(f"acc{next(self.counter)}", real=True) for _ in summands]
+        lines = [f"{indent}{a.name} = 0.0" for a in accumulators]
+        lines.append(f"{indent}for i_{j.name} in range({printer.integer(lo)}, {printer.integer(hi)} + 1):")
         ranges = {j: (lo, hi)}
-        computed, text = self.value(outside, ranges, indent + "    ")
+        computed, (text, *terms) = self.values([outside, *(body for _, body in summands)], ranges, indent + "    ")
         lines += computed + [f"{indent}    {weight} = {text}"]
+        lines += [f"{indent}    {a.name} += {term}" for a, term in zip(accumulators, terms)]
         for block, inside in parts:
             if block.array is None:
                 computed, text = self.value(inside, ranges, indent + "    ")
@@ -286,7 +327,7 @@ class Emitter:
             lines += computed
             offset = f"uint64(at_{block.name} + i_{i.name} - {printer.integer(a)})"
             lines.append(f"{indent}        {target.format(at=offset)} += {weight} * {text}")
-        return lines
+        return lines, accumulators
 
     def _reach(self, expr: sympy.Expr, i: sympy.Symbol) -> tuple[int, int]:
         """How far below and above element i the expression reads state

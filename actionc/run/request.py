@@ -105,7 +105,8 @@ def memory(
     n, gib = (len(meta.state) if n is None else n), 2**30
     saves = n_saves * particles * n * 8 / gib
     invariants = 2 * n_saves * particles * len(meta.invariants) * 8 / gib
-    columns = n + 4 + meta.control + max(1, len(meta.stats)) + 1 + (len(meta.params) if swept else 0) + recorded
+    counters = max(1, len(meta.stats))
+    columns = n + 4 + meta.control_length(n) + counters + 1 + (len(meta.params) if swept else 0) + recorded
     state = particles * (8 * columns + 1) / gib  # + 1: the int8 status
     return saves + invariants + state, saves, invariants, state
 

@@ -130,7 +130,7 @@ def simulate(
     state = _Particles(
         x=np.empty((particles, n)),
         streams=np.empty((particles, 4), dtype=np.uint64),
-        control=np.zeros((particles, meta.control)),
+        control=np.zeros((particles, meta.control_length(n))),
         stats=np.zeros((particles, max(1, len(meta.stats)))),
         status=np.zeros(particles, dtype=np.int8),
         failed_at=np.zeros(particles, dtype=np.int64),
@@ -226,7 +226,7 @@ def simulate(
     if "divergences" in meta.stats:
         divergences = state.stats[:, meta.stats.index("divergences")]
         result.meta["divergences_per_chain"] = divergences.astype(int).tolist()
-        result.meta["divergences"] = _divergences(meta, state, divergences)
+        result.meta["divergences"] = _divergences(meta, names, state, divergences)
     if "replicas" in run_options and "swaps_0" in meta.stats:
         result.meta["ladder"] = ladder(result.meta["stats"], replicas, hottest)
     return result
@@ -241,20 +241,19 @@ def _numba_version(run_particles) -> str:
     return numba.__version__
 
 
-def _divergences(meta, state: _Particles, counts: np.ndarray) -> list[dict]:
+def _divergences(meta, names: list[str], state: _Particles, counts: np.ndarray) -> list[dict]:
     """Per chain with divergent transitions: how many, the first one's draw
     (1-based, after warm-up) and the state its trajectory started from."""
-    reports = meta.control_reports
-    if "first_divergent_draw" not in reports:
+    if "first_divergent_draw" not in meta.control_reports:
         return []
-    draw = state.control[:, reports["first_divergent_draw"][0]]
-    start = state.control[:, list(reports["first_divergence_from"])]
+    draw = state.control[:, meta.control_slots("first_divergent_draw", len(names))[0]]
+    start = state.control[:, meta.control_slots("first_divergence_from", len(names))]
     return [
         {
             "chain": int(i),
             "count": int(counts[i]),
             "first_draw": int(draw[i]),
-            "from": dict(zip(meta.state, start[i].tolist())),
+            "from": dict(zip(names, start[i].tolist())),
         }
         for i in np.flatnonzero(counts)
     ]

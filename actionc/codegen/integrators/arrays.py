@@ -16,9 +16,11 @@ Model functions fill an output array: drift(x, t, p, data, out).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import functools
+from dataclasses import dataclass, field
 from typing import Callable
 
+from actionc.codegen.integrators import array_samplers, hmc, nuts, warmup
 from actionc.codegen.integrators.symplectic import _W0, _W1
 
 _NOTHING = '''
@@ -261,6 +263,25 @@ class ArrayMethod:
     needs: tuple[str, ...]  # the model functions it calls
     applies: Callable
     stats: tuple[str, ...] = ()
+    # the per-particle control state: (slots, slots per state entry); run options that seed
+    # slots; slots reported after a run (as Integrator.reports)
+    control: tuple[int, int] = (1, 0)
+    options: tuple[tuple[int, str], ...] = ()
+    reports: dict = field(default_factory=dict)
+
+
+def _hamiltonian(integrator, rows: int) -> ArrayMethod:
+    """HMC or NUTS over arrays: the scalar sampler's draw, counters and options (array_samplers.py)."""
+    return ArrayMethod(
+        functools.partial(array_samplers.source, integrator.name),
+        rows,
+        ("energy_and_gradient", "gibbs_constants"),
+        _gibbs,
+        integrator.stats,
+        (warmup.SCALARS, warmup.VECTORS),
+        integrator.options,
+        warmup.reports(),
+    )
 
 
 ARRAY_METHODS = {
@@ -271,6 +292,8 @@ ARRAY_METHODS = {
     "euler-maruyama": ArrayMethod(euler_maruyama, 2, ("drift", "noise"), _stochastic),
     "baoab": ArrayMethod(baoab, 3, ("move_positions", "langevin_force", "langevin_constants"), _underdamped),
     "mala": ArrayMethod(mala, 4, ("energy", "grad_energy", "gibbs_constants"), _gibbs, ("accepted", "proposed")),
+    "hmc": _hamiltonian(hmc.HMC, hmc.ROWS),
+    "nuts": _hamiltonian(nuts.NUTS, nuts.ROWS),
 }
 
 

@@ -12,72 +12,76 @@ step size. Needs: an energy model with a temperature (System.gibbs, ∇E).
 Counters: the sum of acceptance probabilities, draws, divergent
 trajectories (energy error > 1000) and gradient evaluations, all after
 warm-up.
+
+The draw is one function over arrays, hmc_draw, shared by the scalar
+kernel (below) and the indexed one (array_samplers.py).
 """
 
 from actionc.codegen.integrators import warmup
-from actionc.codegen.integrators.base import Integrator, tuple_of
+from actionc.codegen.integrators.base import Integrator
 from actionc.system import System
 
 MAX_STEPS = 1024  # leapfrog steps per trajectory, as NUTS's tree depth 10
+ROWS = warmup.PROBE_ROWS + 4  # scratch rows of `work`: the heuristic's, then q, r, ∇U, ∇U at the start
 
 
-def _source(system: System) -> str:
-    n = len(system.state)
-    return (
-        warmup.SOURCE
-        + f'''
-
-@jit
-def advance(x, t, dt, p, s, c, counts):
-    """One HMC draw: fresh momenta, a leapfrog trajectory of length c[2],
-    a Metropolis test on H; in warm-up, one adaptation step."""
+def draw_source(model: str) -> str:
+    """hmc_draw(x, <model>, dt, s, c, counts, work) -> (s, counts, the draw)."""
+    first = warmup.PROBE_ROWS
+    return f'''
+@jit_call
+def hmc_draw(x, {model}, dt, s, c, counts, work):
+    """One HMC draw from x (read, not written): fresh momenta, a leapfrog
+    trajectory of length c[2], a Metropolis test on H; in warm-up, one
+    adaptation step of the control array c. Returns (stream, counters,
+    the draw: x itself or a row of work)."""
+    n = len(x)
     temperature = gibbs_constants(p)[0]
-    scalars, inverse_mass, mean, m2 = warmup_state(c, dt, {n})
-    divergence = divergence_state(c, {n})
-    cached = cached_state(c, {n})
-    q0, q, r, gradient = np.empty({n}), np.empty({n}), np.empty({n}), np.empty({n})
-    for i in range({n}):
-        q0[i] = x[i]
-        q[i] = x[i]
-    if scalars[0] > 0.0 and c[4] <= 0.0:  # the first warm-up draw
-        s = restart_step(scalars, q, inverse_mass, t, p, temperature, s)
-    step = scalars[4]
-    u0, evaluations = start_potential(q, t, p, temperature, gradient, cached)
-    gradient0 = gradient.copy()
+    if start_chain(c, dt, n) and c[0] > 0.0:  # the first warm-up draw
+        s = restart_step(c, x, {model}, temperature, s, work)
+    inverse_mass = vector(c, {warmup.INVERSE_MASS}, n)
+    q, r, gradient, gradient0 = work[{first}], work[{first + 1}], work[{first + 2}], work[{first + 3}]
+    copy(q, x)
+    step = c[4]
+    u0, evaluations = start_potential(c, q, {model}, temperature, gradient)
+    copy(gradient0, gradient)
     s = draw_momentum(r, inverse_mass, s)
     h0 = u0 + kinetic(r, inverse_mass)
-    n_steps = min({MAX_STEPS}, max(1, int(math.ceil(scalars[2] / step))))
+    n_steps = min({MAX_STEPS}, max(1, int(math.ceil(c[2] / step))))
     divergent = False
     h1, u1 = h0, u0
     for k in range(n_steps):
         evaluations += 1.0
-        u1 = leapfrog(q, r, gradient, step, inverse_mass, t, p, temperature)
+        u1 = leapfrog(q, r, gradient, step, inverse_mass, {model}, temperature)
         h1 = u1 + kinetic(r, inverse_mass)
         if not (h1 - h0 <= {warmup.DIVERGENCE!r}):  # NaN too
             divergent = True
             break
     accept_stat = 0.0 if divergent else min(1.0, math.exp(h0 - h1))
     v, s = uniform(s)
+    draw = q
     if v >= accept_stat:
-        for i in range({n}):
-            q[i] = q0[i]
-        keep(cached, u0, gradient0)
+        draw = x
+        keep(c, u0, gradient0)
     else:
-        keep(cached, u1, gradient)
-    sampling = scalars[3] >= scalars[0]
-    if adapt(scalars, inverse_mass, mean, m2, q, accept_stat, {n}):  # a new metric: a new first step (as Stan)
-        s = restart_step(scalars, q, inverse_mass, t, p, temperature, s)
+        keep(c, u1, gradient)
+    sampling = c[3] >= c[0]
+    if adapt(c, draw, accept_stat):  # a new metric: a new first step (as Stan)
+        s = restart_step(c, draw, {model}, temperature, s, work)
     accepted, proposed, divergences, gradients = counts
     if sampling:
         accepted += accept_stat
         proposed += 1.0
         if divergent:
             divergences += 1.0
-            note_divergence(divergence, proposed, x)
+            note_divergence(c, proposed, x)
         gradients += evaluations
-    return {tuple_of("q[{k}]", n)}, s, {warmup.control_tuple(n)}, (accepted, proposed, divergences, gradients), 0
+    return s, (accepted, proposed, divergences, gradients), draw
 '''
-    )
+
+
+def _source(system: System) -> str:
+    return warmup.scalar_source(len(system.state), draw_source("t, p"), "hmc_draw", ROWS)
 
 
 HMC = Integrator(

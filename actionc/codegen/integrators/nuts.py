@@ -19,21 +19,41 @@ from the start). Warm-up as hmc (warmup.py). Needs: an energy model with a
 temperature (System.gibbs, ∇E). Counters after warm-up: the sum of mean
 acceptance statistics, draws, divergent trajectories, gradient
 evaluations and tree depths.
+
+The draw is one function over arrays, nuts_draw, shared by the scalar
+kernel (below) and the indexed one (array_samplers.py); its vectors are
+rows of `work`, so a draw allocates nothing.
 """
 
 from actionc.codegen.integrators import warmup
-from actionc.codegen.integrators.base import Integrator, tuple_of
+from actionc.codegen.integrators.base import Integrator
 from actionc.system import System
 
 MAX_DEPTH = 10  # Stan's default: at most 2^10 − 1 leapfrog steps per draw
+_VECTORS = (
+    "q, r, gradient",  # the leapfrog's state
+    "q_left, r_left, g_left",  # the trajectory's two ends (q, r, ∇U)
+    "q_right, r_right, g_right",
+    "draw, r_sum, draw_gradient",  # its draw, its momentum sum, ∇U at the draw
+    "sub_draw, sub_sum, sub_gradient",  # the same of the sub-trajectory being built
+)
+ROWS = warmup.PROBE_ROWS + 3 * len(_VECTORS) + 2 * MAX_DEPTH  # … then the checkpoints' momenta and sums
 
 
-def _source(system: System) -> str:
-    n = len(system.state)
-    return (
-        warmup.SOURCE
-        + f'''
-
+def draw_source(model: str) -> str:
+    """nuts_draw(x, <model>, dt, s, c, counts, work) -> (s, counts, the draw)."""
+    first = warmup.PROBE_ROWS
+    rows = []
+    for k, names in enumerate(_VECTORS):
+        row = first + 3 * k
+        rows.append(f"    {names} = work[{row}], work[{row + 1}], work[{row + 2}]")
+    checkpoints = first + 3 * len(_VECTORS)
+    rows.append(
+        f"    r_checkpoints, sum_checkpoints = work[{checkpoints}:{checkpoints + MAX_DEPTH}], "
+        f"work[{checkpoints + MAX_DEPTH}:{checkpoints + 2 * MAX_DEPTH}]"
+    )
+    vectors = "\n".join(rows)
+    return f'''
 @jit_call
 def turning(r_left, r_right, r_sum, inverse_mass):
     """The generalized U-turn criterion (as BlackJAX and NumPyro)."""
@@ -42,6 +62,19 @@ def turning(r_left, r_right, r_sum, inverse_mass):
         rho = r_sum[i] - 0.5 * (r_left[i] + r_right[i])
         left += inverse_mass[i] * r_left[i] * rho
         right += inverse_mass[i] * r_right[i] * rho
+    return left <= 0.0 or right <= 0.0
+
+
+@jit_call
+def turning_since(r_first, sum_first, r_last, sub_sum, inverse_mass):
+    """The criterion of the leaves from a checkpoint (its momentum, and the
+    sub-trajectory's momentum sum up to it) to the current leaf: their
+    momentum sum is sub_sum − sum_first + r_first."""
+    left, right = 0.0, 0.0
+    for i in range(len(sub_sum)):
+        rho = sub_sum[i] - sum_first[i] + r_first[i] - 0.5 * (r_first[i] + r_last[i])
+        left += inverse_mass[i] * r_first[i] * rho
+        right += inverse_mass[i] * r_last[i] * rho
     return left <= 0.0 or right <= 0.0
 
 
@@ -61,34 +94,27 @@ def checkpoint_range(leaf):
 
 
 @jit_call
-def copy(target, source):
-    for i in range(len(source)):
-        target[i] = source[i]
-
-
-@jit
-def advance(x, t, dt, p, s, c, counts):
-    """One NUTS draw; in warm-up, one adaptation step."""
+def nuts_draw(x, {model}, dt, s, c, counts, work):
+    """One NUTS draw from x (read, not written); in warm-up, one adaptation
+    step of the control array c. Returns (stream, counters, the draw: a row of work)."""
+    n = len(x)
     temperature = gibbs_constants(p)[0]
-    scalars, inverse_mass, mean, m2 = warmup_state(c, dt, {n})
-    divergence = divergence_state(c, {n})
-    cached = cached_state(c, {n})
-    q, r, gradient = np.empty({n}), np.empty({n}), np.empty({n})
-    for i in range({n}):
-        q[i] = x[i]
-    if scalars[0] > 0.0 and c[4] <= 0.0:  # the first warm-up draw
-        s = restart_step(scalars, q, inverse_mass, t, p, temperature, s)
-    step = scalars[4]
-    u0, evaluations = start_potential(q, t, p, temperature, gradient, cached)
+    if start_chain(c, dt, n) and c[0] > 0.0:  # the first warm-up draw
+        s = restart_step(c, x, {model}, temperature, s, work)
+    inverse_mass = vector(c, {warmup.INVERSE_MASS}, n)
+{vectors}
+    step = c[4]
+    copy(q, x)
+    u0, evaluations = start_potential(c, q, {model}, temperature, gradient)
     s = draw_momentum(r, inverse_mass, s)
     h0 = u0 + kinetic(r, inverse_mass)
-    # the trajectory's two ends (q, r, ∇U), its draw, its momentum sum, its log weight
-    q_left, r_left, g_left = q.copy(), r.copy(), gradient.copy()
-    q_right, r_right, g_right = q.copy(), r.copy(), gradient.copy()
-    draw, r_sum, log_weight = q.copy(), r.copy(), 0.0
-    draw_u, draw_gradient = u0, gradient.copy()  # U and ∇U at the draw, kept for the next one
-    sub_draw, sub_sum, sub_u, sub_gradient = np.empty({n}), np.empty({n}), 0.0, np.empty({n})
-    r_checkpoints, sum_checkpoints = np.empty(({MAX_DEPTH}, {n})), np.empty(({MAX_DEPTH}, {n}))
+    for end in (q_left, q_right, draw):
+        copy(end, q)
+    for end in (r_left, r_right, r_sum):
+        copy(end, r)
+    for end in (g_left, g_right, draw_gradient):
+        copy(end, gradient)
+    log_weight, draw_u, sub_u = 0.0, u0, 0.0
     accept_sum, leaves, depth = 0.0, 0, 0
     divergent = False
     while depth < {MAX_DEPTH}:
@@ -102,7 +128,7 @@ def advance(x, t, dt, p, s, c, counts):
         sub_weight = -math.inf
         sub_turning = False
         for leaf in range(1 << (depth - 1)):
-            u = leapfrog(q, r, gradient, direction * step, inverse_mass, t, p, temperature)
+            u = leapfrog(q, r, gradient, direction * step, inverse_mass, {model}, temperature)
             h = u + kinetic(r, inverse_mass)
             leaves += 1
             if not (h - h0 <= {warmup.DIVERGENCE!r}):  # NaN too
@@ -120,17 +146,15 @@ def advance(x, t, dt, p, s, c, counts):
             if leaf == 0:
                 copy(sub_sum, r)
             else:
-                for i in range({n}):
+                for i in range(n):
                     sub_sum[i] += r[i]
+            first, last = checkpoint_range(leaf)
             if leaf % 2 == 0:
-                first, last = checkpoint_range(leaf)
                 copy(r_checkpoints[last], r)
                 copy(sum_checkpoints[last], sub_sum)
             else:
-                first, last = checkpoint_range(leaf)
                 for k in range(last, first - 1, -1):
-                    inner = sub_sum - sum_checkpoints[k] + r_checkpoints[k]
-                    if turning(r_checkpoints[k], r, inner, inverse_mass):
+                    if turning_since(r_checkpoints[k], sum_checkpoints[k], r, sub_sum, inverse_mass):
                         sub_turning = True
                         break
                 if sub_turning:
@@ -146,28 +170,30 @@ def advance(x, t, dt, p, s, c, counts):
             draw_u = sub_u
             copy(draw_gradient, sub_gradient)
         log_weight = max(log_weight, sub_weight) + math.log1p(math.exp(-abs(log_weight - sub_weight)))
-        for i in range({n}):
+        for i in range(n):
             r_sum[i] += sub_sum[i]
         if turning(r_left, r_right, r_sum, inverse_mass):
             break
-    keep(cached, draw_u, draw_gradient)
+    keep(c, draw_u, draw_gradient)
     accept_stat = accept_sum / leaves
-    sampling = scalars[3] >= scalars[0]
-    if adapt(scalars, inverse_mass, mean, m2, draw, accept_stat, {n}):  # a new metric: a new first step (as Stan)
-        s = restart_step(scalars, draw, inverse_mass, t, p, temperature, s)
+    sampling = c[3] >= c[0]
+    if adapt(c, draw, accept_stat):  # a new metric: a new first step (as Stan)
+        s = restart_step(c, draw, {model}, temperature, s, work)
     accepted, proposed, divergences, gradients, depths = counts
     if sampling:
         accepted += accept_stat
         proposed += 1.0
         if divergent:
             divergences += 1.0
-            note_divergence(divergence, proposed, x)
+            note_divergence(c, proposed, x)
         gradients += evaluations + leaves
         depths += depth
-    counts = (accepted, proposed, divergences, gradients, depths)
-    return {tuple_of("draw[{k}]", n)}, s, {warmup.control_tuple(n)}, counts, 0
+    return s, (accepted, proposed, divergences, gradients, depths), draw
 '''
-    )
+
+
+def _source(system: System) -> str:
+    return warmup.scalar_source(len(system.state), draw_source("t, p"), "nuts_draw", ROWS)
 
 
 NUTS = Integrator(
