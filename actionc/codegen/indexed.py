@@ -258,7 +258,7 @@ class _IndexedWriter:
         system = self.system
         needed = list(dict.fromkeys(["drift", *self.method.needs]))
         if system.gibbs is not None:
-            needed += [n for n in ("energy", "grad_energy") if n not in needed]
+            needed += [n for n in ("energy", "grad_energy", "energy_and_gradient") if n not in needed]
         if system.invariants:
             needed.append("invariants")
         parts = [
@@ -307,6 +307,8 @@ class _IndexedWriter:
                 "            out[r, 0] = energy(x[r], t[r], p[r], data)",
                 "        elif function_code == 3:",
                 "            grad_energy(x[r], t[r], p[r], data, out[r])",
+                "        elif function_code == 4:  # ∇E into out[r, :-1], E into out[r, -1]: one pass over data",
+                "            out[r, -1] = energy_and_gradient(x[r], t[r], p[r], data, out[r, :-1])",
             ]
         lines += [
             "",

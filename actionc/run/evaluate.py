@@ -81,6 +81,14 @@ class Objective:
         self._rows(3, x, out)
         return out
 
+    def energy_and_gradient(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """E and ∇E at each row of x: an indexed model's in one pass over its data."""
+        if not self.indexed:
+            return self.energy(x), self.gradient(x)
+        out = np.empty((len(x), self.n + 1))
+        self._rows(4, x, out)
+        return out[:, -1], out[:, :-1]
+
     def hessian(self, x: np.ndarray) -> np.ndarray:
         """∂²E at each row of x (P, n) → (P, n, n)."""
         if not self.indexed:

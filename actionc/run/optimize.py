@@ -55,37 +55,38 @@ class _Particles:
     def __init__(self, problem: Objective, x: np.ndarray) -> None:
         self.problem = problem
         self.x = x
-        self.g = problem.gradient(x)
-        self.e = problem.energy(x)  # kept current by the methods with a line search
+        self.e, self.g = problem.energy_and_gradient(x)  # E kept current by the methods with a line search
 
 
-def _backtrack(problem: Objective, x, e, g, d, step) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _backtrack(problem: Objective, x, e, g, d, step) -> tuple[np.ndarray, ...]:
     """Armijo backtracking from `step` along d for each row: (x_new, E_new,
-    the step taken, found); halving until E(x + a d) ≤ E + c a ∇E·d. Near a
+    ∇E_new, the step taken, found); halving until E(x + a d) ≤ E + c a ∇E·d.
+    E and ∇E of a trial come together (one pass over an indexed model's
+    data): the first trial is mostly taken, and its gradient is needed. Near a
     minimum E's decrease falls below its rounding: there a step within
     ROUNDOFF·|E| is taken if the slope along d has not turned by more than
     APPROXIMATE_WOLFE (Hager & Zhang 2005's approximate Wolfe test), else
     no method could get ‖∇E‖ below about sqrt(ε|E|·curvature)."""
     slope = np.einsum("ij,ij->i", g, d)
-    x_new, e_new, step = x.copy(), e.copy(), step.copy()
+    x_new, e_new, g_new, step = x.copy(), e.copy(), g.copy(), step.copy()
     found = np.zeros(len(x), dtype=bool)
     todo = np.flatnonzero(slope < 0)
     while todo.size:
         trial = x[todo] + step[todo, None] * d[todo]
         with np.errstate(all="ignore"):
-            e_trial = problem.energy(trial)
+            e_trial, g_trial = problem.energy_and_gradient(trial)
         finite = np.isfinite(e_trial)
         good = finite & (e_trial <= e[todo] + ARMIJO * step[todo] * slope[todo])
         band = np.flatnonzero(finite & ~good & (e_trial <= e[todo] + ROUNDOFF * np.abs(e[todo])))
         if band.size:
-            turned = np.einsum("ij,ij->i", problem.gradient(trial[band]), d[todo[band]])
+            turned = np.einsum("ij,ij->i", g_trial[band], d[todo[band]])
             good[band] = turned <= -APPROXIMATE_WOLFE * slope[todo[band]]
         done = todo[good]
-        x_new[done], e_new[done], found[done] = trial[good], e_trial[good], True
+        x_new[done], e_new[done], g_new[done], found[done] = trial[good], e_trial[good], g_trial[good], True
         todo = todo[~good]
         step[todo] *= 0.5
         todo = todo[step[todo] >= SHORTEST]
-    return x_new, e_new, step, found
+    return x_new, e_new, g_new, step, found
 
 
 class _GradientDescent:
@@ -102,12 +103,11 @@ class _GradientDescent:
             state.x[a] -= self.lr * state.g[a]
             state.g[a] = state.problem.gradient(state.x[a])
             return np.ones(len(a), dtype=bool)
-        x, e, step, found = _backtrack(
+        x, e, g, step, found = _backtrack(
             state.problem, state.x[a], state.e[a], state.g[a], -state.g[a], self.step_size[a]
         )
-        state.x[a], state.e[a] = x, e
+        state.x[a], state.e[a], state.g[a] = x, e, g
         self.step_size[a] = np.minimum(2.0 * step, 1e6)  # try a longer step next time
-        state.g[a] = state.problem.gradient(x)
         return found
 
 
@@ -184,9 +184,8 @@ class _Newton:
         curvature = np.maximum(values + shift[:, None], floor[:, None])
         along = np.einsum("pji,pj->pi", vectors, state.g[a]) / curvature
         d = -np.einsum("pij,pj->pi", vectors, along)
-        x, e, _, found = _backtrack(state.problem, state.x[a], state.e[a], state.g[a], d, np.ones(len(a)))
-        state.x[a], state.e[a] = x, e
-        state.g[a] = state.problem.gradient(x)
+        x, e, g, _, found = _backtrack(state.problem, state.x[a], state.e[a], state.g[a], d, np.ones(len(a)))
+        state.x[a], state.e[a], state.g[a] = x, e, g
         return found
 
 
@@ -229,8 +228,7 @@ class _LBFGS:
             self.rho[:, a[uphill]] = 0.0
             self.gamma[a[uphill]] = 0.0
             d[uphill] = -g[uphill] / np.maximum(np.linalg.norm(g[uphill], axis=1), 1e-300)[:, None]
-        x, e, _, found = _backtrack(state.problem, state.x[a], state.e[a], g, d, np.ones(len(a)))
-        g_new = state.problem.gradient(x)
+        x, e, g_new, _, found = _backtrack(state.problem, state.x[a], state.e[a], g, d, np.ones(len(a)))
         s, y = x - state.x[a], g_new - g
         sy = np.einsum("ij,ij->i", s, y)
         keep = sy > 1e-12 * np.linalg.norm(s, axis=1) * np.linalg.norm(y, axis=1)  # curvature condition
@@ -325,7 +323,7 @@ def optimize(
         stepper = METHODS[method](state, lr=lr, momentum=momentum, memory=memory, batches=batches)
         path, iterations, status = _iterate(state, stepper, max_iter, tol, save_every)
     seconds = time.perf_counter() - began
-    state.e, state.g = problem.energy(state.x), problem.gradient(state.x)
+    state.e, state.g = problem.energy_and_gradient(state.x)
     gradient_norm = np.linalg.norm(state.g, axis=1)
     minima = group_minima(problem, state.x, state.e, gradient_norm, iterations, status, group_tol, hessian)
     times = np.array(sorted(path))

@@ -200,3 +200,13 @@ def test_rows_on_threads_give_the_same_bits(logistic, monkeypatch):
     threaded = problem.gradient(x), problem.energy(x)
     monkeypatch.setattr(evaluate, "ROWS_PER_THREAD", 10**9)  # one block, on the calling thread
     assert np.array_equal(threaded[0], problem.gradient(x)) and np.array_equal(threaded[1], problem.energy(x))
+
+
+def test_energy_and_gradient_in_one_pass_equal_them_apart(logistic):
+    from actionc.run import evaluate
+
+    data, sizes = logistic.data()
+    problem = evaluate.objective(logistic, {**logistic.params, **sizes}, data, [f"v{k}" for k in range(31)])
+    x = np.random.default_rng(1).normal(scale=0.3, size=(8, 31))
+    energy, gradient = problem.energy_and_gradient(x)
+    assert np.allclose(energy, problem.energy(x), rtol=1e-12) and np.allclose(gradient, problem.gradient(x), rtol=1e-12)
