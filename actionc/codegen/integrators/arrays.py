@@ -20,7 +20,7 @@ import functools
 from dataclasses import dataclass, field
 from typing import Callable
 
-from actionc.codegen.integrators import array_samplers, hmc, nuts, warmup
+from actionc.codegen.integrators import array_dopri5, array_samplers, hmc, nuts, warmup
 from actionc.codegen.integrators.symplectic import _W0, _W1
 
 _NOTHING = '''
@@ -287,6 +287,15 @@ def _hamiltonian(integrator, rows: int) -> ArrayMethod:
 ARRAY_METHODS = {
     "euler": ArrayMethod(euler, 1, ("drift",), _deterministic),
     "rk4": ArrayMethod(rk4, 5, ("drift",), _deterministic),
+    "dopri5": ArrayMethod(
+        array_dopri5.source,
+        8,
+        ("drift",),
+        _deterministic,
+        ("accepted_steps", "rejected_steps"),
+        (4, 1),
+        ((1, "rtol"), (2, "atol")),
+    ),
     "leapfrog": ArrayMethod(leapfrog, 1, ("move_positions", "drift_momenta"), _separable),
     "yoshida4": ArrayMethod(yoshida4, 1, ("move_positions", "drift_momenta"), _separable),
     "euler-maruyama": ArrayMethod(euler_maruyama, 2, ("drift", "noise"), _stochastic),
