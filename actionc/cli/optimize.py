@@ -70,8 +70,6 @@ def optimize_command(args) -> int:
         if args.out:
             check_output(args.out)  # before the work
         compiled = compile(args.file)
-        if compiled.meta.indexed and compiled.has("energy"):  # the Gibbs sampler's kernel carries T
-            compiled = compile(args.file, "mala")
         result = compiled.optimize(
             args.method,
             particles=args.particles,
@@ -140,8 +138,6 @@ def vi_command(args) -> int:
         if args.out:
             check_output(args.out)
         compiled = compile(args.file)
-        if compiled.meta.indexed and compiled.has("energy"):
-            compiled = compile(args.file, "mala")
         result = compiled.vi(
             args.family,
             seed=args.seed,
@@ -177,7 +173,7 @@ def sgld_command(args) -> int:
     try:
         if args.out:
             check_output(args.out)
-        compiled = compile(args.file, "mala")  # the Gibbs sampler's kernel: E, ∇E, T and γ
+        compiled = compile(args.file)
         result = compiled.sgld(
             dt=args.dt,
             steps=args.steps,

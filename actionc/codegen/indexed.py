@@ -258,7 +258,8 @@ class _IndexedWriter:
         system = self.system
         needed = list(dict.fromkeys(["drift", *self.method.needs]))
         if system.gibbs is not None:
-            needed += [n for n in ("energy", "grad_energy", "energy_and_gradient") if n not in needed]
+            wanted = ("energy", "grad_energy", "energy_and_gradient", "gibbs_constants")  # optimize and vi read them
+            needed += [n for n in wanted if n not in needed]
         if system.invariants:
             needed.append("invariants")
         parts = [

@@ -141,12 +141,7 @@ def objective(compiled, params: dict, data: np.ndarray | None, names: list[str])
     indexed = meta.indexed
     if not indexed:
         temperature = float(np.asarray(module.np_temperature(np.zeros(len(names)), 0.0, p)).reshape(-1)[0])
-    elif hasattr(module, "gibbs_constants"):
-        temperature = float(module.gibbs_constants(p)[0])
     else:
-        raise RunError(
-            "this indexed kernel does not carry the model's temperature",
-            hint="compile it for a Gibbs sampler: actionc.compile(path, 'mala').optimize(…)",
-        )
+        temperature = float(module.gibbs_constants(p)[0])
     data = np.zeros(1) if data is None else np.ascontiguousarray(data, dtype=float)
     return Objective(module, p, data, tuple(names), indexed, temperature)
