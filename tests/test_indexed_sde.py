@@ -156,10 +156,11 @@ init q1 = 0.5, q2 = 0.5, q3 = 0.5
 """
 
 
-def test_baoab_over_arrays_equals_baoab_of_the_chain_written_out():
-    # the same steps and draws (one normal per velocity, in order) as the scalar template
+@pytest.mark.parametrize("method", ["baoab", "euler-maruyama"])
+def test_langevin_over_arrays_equals_the_chain_written_out(method):
+    # the same steps and draws (one normal per velocity, in order) as the scalar templates
     def run(text):
-        return compile_text(text, "baoab").run(dt=0.02, steps=300, particles=4, seed=9).x
+        return compile_text(text, method).run(dt=0.02, steps=300, particles=4, seed=9).x
 
     array, scalars = run(CHAIN), run(CHAIN_WRITTEN_OUT)
     assert np.allclose(array, scalars, rtol=0, atol=1e-12)

@@ -152,7 +152,13 @@ class _IndexedWriter:
             (noise,) = {b.noise for b in self.system.blocks}
             return self.scalar_function("noise_scale", "The additive noise g of every element.", [noise], "p")
         blocks = [(b, b.noise if b.noise is not None else sympy.Integer(0)) for b in self.system.blocks]
-        return self.function("diffusion", "The noise g of each element (dx[i] = … + g[i] dW_i) into out.", blocks)
+        noisy = [(b, sympy.Integer(int(b.noise is not None))) for b in self.system.blocks]
+        return "\n".join(
+            [
+                self.function("diffusion", "The noise g of each element (dx[i] = … + g[i] dW_i) into out.", blocks),
+                self.function("noisy_entries", "1 where an entry's block has a noise, else 0, into out.", noisy),
+            ]
+        )
 
     def invariants(self) -> str:
         exprs = [e for _, e in self.system.invariants]

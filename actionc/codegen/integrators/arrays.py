@@ -132,23 +132,30 @@ def advance(x, t, dt, p, data, s, c, counts, work):
     return s, c, counts, 0
 '''
         )
-    return (
-        _NOTHING
-        + '''
+    return '''
+@jit
+def prepare(x, t, p, data, work):
+    """Which entries have a noise (their blocks'), into work[2]."""
+    noisy_entries(x, t, p, data, work[2])
+
+
 @jit
 def advance(x, t, dt, p, data, s, c, counts, work):
     """Euler–Maruyama (Itô), each element its own noise:
-    x[k] += f[k] dt + g[k] sqrt(dt) z[k], one normal per element, drawn in order."""
-    f, g = work[0], work[1]
+    x[k] += f[k] dt + g[k] sqrt(dt) z[k], one normal per entry of a block with
+    noise, drawn in order (as the scalar template draws one per noise)."""
+    f, g, noisy = work[0], work[1], work[2]
     drift(x, t, p, data, f)
     diffusion(x, t, p, data, g)
     root = math.sqrt(dt)
     for k in range(x.shape[0]):
-        z, s = normal(s)
-        x[k] += dt * f[k] + root * g[k] * z
+        if noisy[k] != 0.0:
+            z, s = normal(s)
+            x[k] += dt * f[k] + root * g[k] * z
+        else:
+            x[k] += dt * f[k]
     return s, c, counts, 0
 '''
-    )
 
 
 def baoab(system) -> str:
@@ -298,7 +305,7 @@ ARRAY_METHODS = {
     ),
     "leapfrog": ArrayMethod(leapfrog, 1, ("move_positions", "drift_momenta"), _separable),
     "yoshida4": ArrayMethod(yoshida4, 1, ("move_positions", "drift_momenta"), _separable),
-    "euler-maruyama": ArrayMethod(euler_maruyama, 2, ("drift", "noise"), _stochastic),
+    "euler-maruyama": ArrayMethod(euler_maruyama, 3, ("drift", "noise"), _stochastic),
     "baoab": ArrayMethod(baoab, 3, ("move_positions", "langevin_force", "langevin_constants"), _underdamped),
     "mala": ArrayMethod(mala, 4, ("energy", "grad_energy", "gibbs_constants"), _gibbs, ("accepted", "proposed")),
     "hmc": _hamiltonian(hmc.HMC, hmc.ROWS),
