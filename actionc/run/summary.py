@@ -227,7 +227,7 @@ def run_in_batches(compiled, *, particles: int, batch: int, seed: int = 0, param
     meta = compiled.meta
     if meta.event is not None or meta.stats:
         raise RunError(
-            "this run's summary needs every particle at once (events or sampler statistics)",
+            "this run's summary needs every particle at once (its events, or its integrator's counters)",
             hint="fewer --particles, or write the run range by range: --scheduler local:N --out run.zarr",
         )
     params = dict(params or {})
