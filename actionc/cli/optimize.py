@@ -55,7 +55,10 @@ def add_parser(commands, flags) -> None:
         help="end points within TOL·(1 + |x|) are one minimum (1e-4)",
     )
     optimize.add_argument(
-        "--batch", type=flags.positive_count, metavar="B", help="sgd: minibatches of B data rows (an unbiased gradient)"
+        "--batch",
+        type=flags.positive_count,
+        metavar="B",
+        help="sgd, momentum, adam: minibatches of B data rows (an unbiased gradient; no stop by its norm)",
     )
     optimize.add_argument("--out", metavar="PATH", help="write the paths and minima (.npz; actionc plot draws them)")
     optimize.set_defaults(handler=optimize_command)

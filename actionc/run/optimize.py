@@ -111,19 +111,28 @@ class _GradientDescent:
         return found
 
 
+def _minibatch_gradients(state: _Particles, a: np.ndarray, k: int, batches) -> np.ndarray:
+    """∇Ê at each moving particle's x from its minibatch of iteration k."""
+    return np.array(
+        [stochastic_gradient(state.problem, batches, state.x[i], batches.rows(int(i), k - 1)) for i in a]
+    ).reshape(len(a), state.x.shape[1])
+
+
 class _HeavyBall:
-    """x_{k+1} = x_k − lr ∇E(x_k) + β (x_k − x_{k−1})."""
+    """x_{k+1} = x_k − lr ∇E(x_k) + β (x_k − x_{k−1}); with minibatches, ∇Ê
+    (SGD with momentum: no stopping by a noisy gradient's norm)."""
 
-    stops = True  # by the gradient norm
-
-    def __init__(self, state: _Particles, lr: float, momentum: float | None, **_) -> None:
+    def __init__(self, state: _Particles, lr: float, momentum: float | None, batches=None, **_) -> None:
         self.lr, self.beta = lr, 0.9 if momentum is None else momentum
         self.velocity = np.zeros_like(state.x)
+        self.batches, self.stops = batches, batches is None
 
     def step(self, state: _Particles, a: np.ndarray, k: int) -> np.ndarray:
-        self.velocity[a] = self.beta * self.velocity[a] - self.lr * state.g[a]
+        g = state.g[a] if self.batches is None else _minibatch_gradients(state, a, k, self.batches)
+        self.velocity[a] = self.beta * self.velocity[a] - self.lr * g
         state.x[a] += self.velocity[a]
-        state.g[a] = state.problem.gradient(state.x[a])
+        if self.batches is None:
+            state.g[a] = state.problem.gradient(state.x[a])
         return np.ones(len(a), dtype=bool)
 
 
@@ -147,23 +156,24 @@ class _Nesterov:
 
 
 class _Adam:
-    """Adam: m, v the decaying means of ∇E and ∇E², bias-corrected."""
+    """Adam: m, v the decaying means of ∇E and ∇E², bias-corrected; with
+    minibatches, of ∇Ê (no stopping by a noisy gradient's norm)."""
 
-    stops = True  # by the gradient norm
-
-    def __init__(self, state: _Particles, lr: float | None, momentum: float | None, **_) -> None:
+    def __init__(self, state: _Particles, lr: float | None, momentum: float | None, batches=None, **_) -> None:
         self.lr = 1e-3 if lr is None else lr
         self.beta1, self.beta2, self.eps = (0.9 if momentum is None else momentum), 0.999, 1e-8
         self.m, self.v = np.zeros_like(state.x), np.zeros_like(state.x)
+        self.batches, self.stops = batches, batches is None
 
     def step(self, state: _Particles, a: np.ndarray, k: int) -> np.ndarray:
-        g = state.g[a]
+        g = state.g[a] if self.batches is None else _minibatch_gradients(state, a, k, self.batches)
         self.m[a] = self.beta1 * self.m[a] + (1 - self.beta1) * g
         self.v[a] = self.beta2 * self.v[a] + (1 - self.beta2) * g * g
         m_hat = self.m[a] / (1 - self.beta1**k)
         v_hat = self.v[a] / (1 - self.beta2**k)
         state.x[a] -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
-        state.g[a] = state.problem.gradient(state.x[a])
+        if self.batches is None:
+            state.g[a] = state.problem.gradient(state.x[a])
         return np.ones(len(a), dtype=bool)
 
 
@@ -256,9 +266,7 @@ class _StochasticGradientDescent:
         if self.batches is None:
             state.x[a] -= self.lr * state.problem.gradient(state.x[a])
         else:
-            for i in a:
-                rows = self.batches.rows(int(i), k - 1)
-                state.x[i] -= self.lr * stochastic_gradient(state.problem, self.batches, state.x[i], rows)
+            state.x[a] -= self.lr * _minibatch_gradients(state, a, k, self.batches)
         return np.ones(len(a), dtype=bool)
 
 
@@ -272,6 +280,7 @@ METHODS = {
     "sgd": _StochasticGradientDescent,
 }
 NEEDS_LR = ("momentum", "nesterov", "sgd")  # without a line search a step size is part of the method
+BATCHED = ("sgd", "momentum", "adam")  # the methods that take minibatch gradients (--batch)
 
 
 def optimize(
@@ -316,8 +325,11 @@ def optimize(
         state = _Particles(problem, start.x[0].copy())
         batches = None
         if batch is not None:
-            if method != "sgd":
-                raise RunError(f"--batch is for sgd: {method} needs the exact gradient", hint="--method sgd --lr …")
+            if method not in BATCHED:
+                raise RunError(
+                    f"--batch is for {', '.join(BATCHED)}: {method} needs the exact gradient",
+                    hint="--method sgd --lr …",
+                )
             batches = Minibatches(compiled.meta, problem.data, problem.p, batch, seed)
             check_data_sum(problem, batches, state.x[0])
         stepper = METHODS[method](state, lr=lr, momentum=momentum, memory=memory, batches=batches)

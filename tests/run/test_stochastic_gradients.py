@@ -116,3 +116,16 @@ def test_sgld_matches_mala_on_the_logistic_regression():
     ratio = sgld_var / var
     assert 0.7 < ratio.min() and ratio.max() < 1.35, ratio
     assert 0.9 < np.median(ratio) < 1.1
+
+
+@pytest.mark.parametrize("method, options", [("momentum", dict(lr=1e-3)), ("adam", dict(lr=1e-2))])
+def test_momentum_and_adam_with_one_batch_of_every_row_follow_the_exact_gradient(line, method, options):
+    # a batch of all n rows, drawn without replacement, is the whole sum: ∇Ê = ∇E, so the path is the exact one
+    compiled, data = line
+    n = len(data["x"])
+    run = dict(inputs=data, max_iter=40, save_every=10, tol=1e-300, hessian=False, **options)
+    exact = compiled.optimize(method, **run)
+    batched = compiled.optimize(method, batch=n, **run)
+    assert np.allclose(batched.x, exact.x, rtol=1e-10, atol=1e-12)
+    noisy = compiled.optimize(method, batch=10, **run)
+    assert not np.allclose(noisy.x[-1], exact.x[-1], rtol=1e-6)  # the control: smaller batches are noisy
