@@ -65,14 +65,13 @@ def add_parser(commands, flags) -> None:
 
 
 def optimize_command(args) -> int:
-    from actionc.pipeline import compile
     from actionc.run.optimize import report
     from actionc.run.result import check_output
 
     try:
         if args.out:
             check_output(args.out)  # before the work
-        compiled = compile(args.file)
+        compiled = _minimizable(args.file)
         result = compiled.optimize(
             args.method,
             particles=args.particles,
@@ -111,6 +110,21 @@ def optimize_command(args) -> int:
     return EXIT_OK
 
 
+def _minimizable(path: str):
+    """The model's kernel; for a model with a density but no energy (a
+    diffusion model, `density = …`), its reverse-time sampler's, which
+    carries log p and the score at every time."""
+    from actionc.pipeline import compile
+
+    compiled = compile(path)
+    if compiled.has("energy"):
+        return compiled
+    try:
+        return compile(path, "reverse-em")
+    except ModelError:  # not a model with a density: optimize says what it needs
+        return compiled
+
+
 def add_vi_parser(commands, flags) -> None:
     vi = commands.add_parser(
         "vi", help="variational inference: the Gaussian nearest to exp(-E/T) in KL, by the Bures–Wasserstein flow"
@@ -133,14 +147,13 @@ def add_vi_parser(commands, flags) -> None:
 
 
 def vi_command(args) -> int:
-    from actionc.pipeline import compile
     from actionc.run.result import check_output
     from actionc.run.vi import report
 
     try:
         if args.out:
             check_output(args.out)
-        compiled = compile(args.file)
+        compiled = _minimizable(args.file)
         result = compiled.vi(
             args.family,
             seed=args.seed,

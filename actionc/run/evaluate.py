@@ -41,7 +41,9 @@ def _pool() -> tuple[ThreadPoolExecutor, int]:
 
 @dataclass(frozen=True)
 class Objective:
-    """E, ∇E, ∂²E of one compiled energy model at fixed parameters and data."""
+    """E, ∇E, ∂²E of one compiled energy model at fixed parameters and data;
+    or, for a model with a density (a diffusion model, `density = …`),
+    E = −log p at the model's time 0 (the kernel's `time`, T = 1)."""
 
     module: object
     p: np.ndarray  # (n_params,) the parameter values, sizes included
@@ -49,6 +51,8 @@ class Objective:
     names: tuple[str, ...]
     indexed: bool
     temperature: float
+    density: bool = False  # E = −log p(x, time), ∇E = −score
+    time: float = 0.0  # the kernel time of a density: its horizon, the model's time 0
 
     @property
     def n(self) -> int:
@@ -56,8 +60,8 @@ class Objective:
 
     @property
     def hessian_exact(self) -> bool:
-        """Whether the Hessian is derived (scalar models) or differenced from the exact gradient."""
-        return not self.indexed
+        """Whether the Hessian is derived (scalar energy models) or differenced from the exact gradient."""
+        return not (self.indexed or self.density)
 
     def at(self, data: np.ndarray, size_index: int, size: int) -> Objective:
         """The same model on other data rows: `data` with the size p[size_index] = size (minibatches)."""
@@ -67,6 +71,8 @@ class Objective:
 
     def energy(self, x: np.ndarray) -> np.ndarray:
         """E at each row of x (P, n) → (P,)."""
+        if self.density:
+            return -np.asarray(self.module.np_log_density(x, self.time, self.p), dtype=float).reshape(len(x))
         if not self.indexed:
             return np.asarray(self.module.np_energy(x, 0.0, self.p), dtype=float).reshape(len(x))
         out = np.empty((len(x), 1))
@@ -75,6 +81,8 @@ class Objective:
 
     def gradient(self, x: np.ndarray) -> np.ndarray:
         """∇E at each row of x (P, n) → (P, n)."""
+        if self.density:
+            return -np.asarray(self.module.np_score(x, self.time, self.p), dtype=float).reshape(x.shape)
         if not self.indexed:
             return np.asarray(self.module.np_gradient(x, 0.0, self.p), dtype=float).reshape(x.shape)
         out = np.empty_like(x)
@@ -83,7 +91,7 @@ class Objective:
 
     def energy_and_gradient(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """E and ∇E at each row of x: an indexed model's in one pass over its data."""
-        if not self.indexed:
+        if not self.indexed or self.density:
             return self.energy(x), self.gradient(x)
         out = np.empty((len(x), self.n + 1))
         self._rows(4, x, out)
@@ -91,7 +99,7 @@ class Objective:
 
     def hessian(self, x: np.ndarray) -> np.ndarray:
         """∂²E at each row of x (P, n) → (P, n, n)."""
-        if not self.indexed:
+        if self.hessian_exact:
             return np.asarray(self.module.np_hessian(x, 0.0, self.p), dtype=float).reshape(len(x), self.n, self.n)
         hessians = np.empty((len(x), self.n, self.n))
         for r, row in enumerate(np.asarray(x, dtype=float)):
@@ -128,9 +136,11 @@ def objective(compiled, params: dict, data: np.ndarray | None, names: list[str])
     """The Objective of a Compiled energy model at these parameter values
     (one value each: a sweep is refused) and data."""
     meta = compiled.meta
-    if "energy" not in meta.functions or "gradient" not in meta.functions:
+    density = "log_density" in meta.functions and "score" in meta.functions and "energy" not in meta.functions
+    if not density and ("energy" not in meta.functions or "gradient" not in meta.functions):
         raise RunError(
-            f"'{meta.model}' is a {meta.kind.value} model: optimize and vi need an energy model (energy = …)",
+            f"'{meta.model}' is a {meta.kind.value} model: optimize and vi need an energy model (energy = …) "
+            "or a model with a density",
             hint="write the negative log density as `energy = …` (with a `temperature`, T = 1 by default)",
         )
     swept = [k for k, v in params.items() if np.ndim(v) > 0]
@@ -138,6 +148,9 @@ def objective(compiled, params: dict, data: np.ndarray | None, names: list[str])
         raise RunError(f"parameter '{swept[0]}' has one value per particle: optimize takes one value each")
     module = compiled.kernel.module
     p = np.array([float(params.get(k, v)) for k, v in meta.params] or [0.0])
+    if density:  # −log p at the model's time 0: the kernel's time T (it runs the model's time from T to 0)
+        time = compiled.horizon(**params)
+        return Objective(module, p, np.zeros(1), tuple(names), False, 1.0, density=True, time=time)
     indexed = meta.indexed
     if not indexed:
         temperature = float(np.asarray(module.np_temperature(np.zeros(len(names)), 0.0, p)).reshape(-1)[0])

@@ -165,6 +165,7 @@ def test_the_path_is_saved_and_plotted_on_the_landscape(tmp_path):
     "argv, words",
     [
         (["pendulum.act"], "need an energy model"),
+        (["ornstein_uhlenbeck.act"], "or a model with a density"),
         (["double_well.act", "--method", "momentum"], "needs a step size"),
         (["double_well.act", "--set", "nope=1"], "unknown parameter"),
         (["double_well.act", "--momentum", "1.5", "--method", "adam"], "--momentum must be"),
@@ -210,3 +211,20 @@ def test_energy_and_gradient_in_one_pass_equal_them_apart(logistic):
     x = np.random.default_rng(1).normal(scale=0.3, size=(8, 31))
     energy, gradient = problem.energy_and_gradient(x)
     assert np.allclose(energy, problem.energy(x), rtol=1e-12) and np.allclose(gradient, problem.gradient(x), rtol=1e-12)
+
+
+def test_the_modes_of_a_diffusion_models_data_are_its_minima(capsys):
+    # −log p at the model's time 0 (the reverse sampler's kernel carries log p and the score): the eight
+    # Gaussians of the ring are eight minima at radius r, each with sd s and Laplace weight 1/8
+    assert main(["optimize", str(EXAMPLE_DIR / "gaussian_ring.act"), "--particles", "16"]) == 0
+    assert "Laplace log Z ≈ -2.07944" in capsys.readouterr().out  # the CLI takes the reverse sampler's kernel
+    compiled = actionc.compile(EXAMPLE_DIR / "gaussian_ring.act", "reverse-em")
+    result = compiled.optimize("lbfgs", particles=64, seed=1)
+    minima = result.meta["optimize"]["minima"]
+    assert len(minima) == 8
+    for found in minima:
+        assert np.hypot(*found["x"]) == pytest.approx(4.0, abs=1e-6)
+        assert np.sqrt(np.diag(found["laplace_covariance"])) == pytest.approx([0.3, 0.3], rel=1e-4)
+        assert found["laplace_log_evidence"] == pytest.approx(math.log(1 / 8), abs=1e-4)
+    eighths = np.array([np.arctan2(f["x"][1], f["x"][0]) / (np.pi / 4) for f in minima])  # k·π/4, k = 0 … 7
+    assert np.allclose(eighths, np.round(eighths), atol=1e-6) and len(set(np.round(eighths) % 8)) == 8
