@@ -58,7 +58,7 @@ def add_parser(commands, flags) -> None:
         "--batch",
         type=flags.positive_count,
         metavar="B",
-        help="sgd, momentum, adam: minibatches of B data rows (an unbiased gradient; no stop by its norm)",
+        help="sgd, momentum, nesterov, adam: minibatches of B data rows (an unbiased gradient; no stop by its norm)",
     )
     optimize.add_argument("--out", metavar="PATH", help="write the paths and minima (.npz; actionc plot draws them)")
     optimize.set_defaults(handler=optimize_command)

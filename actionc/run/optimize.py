@@ -137,21 +137,24 @@ class _HeavyBall:
 
 
 class _Nesterov:
-    """y = x_k + μ_k (x_k − x_{k−1}), x_{k+1} = y − lr ∇E(y); μ_k = (k − 1)/(k + 2)."""
+    """y = x_k + μ_k (x_k − x_{k−1}), x_{k+1} = y − lr ∇E(y); μ_k = (k − 1)/(k + 2);
+    with minibatches, ∇Ê(y) (no stopping by a noisy gradient's norm)."""
 
-    stops = True  # by the gradient norm
-
-    def __init__(self, state: _Particles, lr: float, momentum: float | None, **_) -> None:
+    def __init__(self, state: _Particles, lr: float, momentum: float | None, batches=None, **_) -> None:
         self.lr, self.momentum = lr, momentum
         self.previous = state.x.copy()
-        self.started = np.ones(len(state.x))  # the iteration each particle's schedule counts from
+        self.batches, self.stops = batches, batches is None
 
     def step(self, state: _Particles, a: np.ndarray, k: int) -> np.ndarray:
         mu = self.momentum if self.momentum is not None else ((k - 1.0) / (k + 2.0))
         y = state.x[a] + mu * (state.x[a] - self.previous[a])
         self.previous[a] = state.x[a]
-        state.x[a] = y - self.lr * state.problem.gradient(y)
-        state.g[a] = state.problem.gradient(state.x[a])  # the stopping rule's gradient, at x
+        if self.batches is None:
+            state.x[a] = y - self.lr * state.problem.gradient(y)
+            state.g[a] = state.problem.gradient(state.x[a])  # the stopping rule's gradient, at x
+        else:
+            state.x[a] = y
+            state.x[a] -= self.lr * _minibatch_gradients(state, a, k, self.batches)  # ∇Ê at y
         return np.ones(len(a), dtype=bool)
 
 
@@ -280,7 +283,7 @@ METHODS = {
     "sgd": _StochasticGradientDescent,
 }
 NEEDS_LR = ("momentum", "nesterov", "sgd")  # without a line search a step size is part of the method
-BATCHED = ("sgd", "momentum", "adam")  # the methods that take minibatch gradients (--batch)
+BATCHED = ("sgd", "momentum", "nesterov", "adam")  # the methods that take minibatch gradients (--batch)
 
 
 def optimize(

@@ -118,8 +118,10 @@ def test_sgld_matches_mala_on_the_logistic_regression():
     assert 0.9 < np.median(ratio) < 1.1
 
 
-@pytest.mark.parametrize("method, options", [("momentum", dict(lr=1e-3)), ("adam", dict(lr=1e-2))])
-def test_momentum_and_adam_with_one_batch_of_every_row_follow_the_exact_gradient(line, method, options):
+@pytest.mark.parametrize(
+    "method, options", [("momentum", dict(lr=1e-3)), ("nesterov", dict(lr=1e-3)), ("adam", dict(lr=1e-2))]
+)
+def test_momentum_nesterov_adam_with_one_batch_of_every_row_follow_the_exact_gradient(line, method, options):
     # a batch of all n rows, drawn without replacement, is the whole sum: ∇Ê = ∇E, so the path is the exact one
     compiled, data = line
     n = len(data["x"])
