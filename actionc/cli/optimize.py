@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from actionc.cli.failures import EXIT_OK, failure
+from actionc.cli.failures import EXIT_ERROR, EXIT_OK, failure
 from actionc.errors import ModelError, OutputError, RunError
 
 
@@ -92,12 +92,9 @@ def optimize_command(args) -> int:
     except (ModelError, RunError, OutputError, OSError) as error:
         return failure("optimize", error, args.file)
     print(report(result))
-    if args.out:
-        try:
-            result.save(args.out)
-        except OutputError as error:
-            return failure("optimize", error, args.out)
-        print(f"wrote {args.out} ({len(result.t)} saves × {result.x.shape[1]} particles)", file=sys.stderr)
+    saved = f"{len(result.t)} saves × {result.x.shape[1]} particles"
+    if args.out and not _written(result, args.out, "optimize", saved):
+        return EXIT_ERROR
     stopped = result.meta["optimize"]["status"]
     if "diverged" in stopped:
         print(
@@ -108,6 +105,17 @@ def optimize_command(args) -> int:
     if "converged" not in stopped:
         print("warning: no start converged: more --max-iter, or another --method", file=sys.stderr)
     return EXIT_OK
+
+
+def _written(result, out: str, command: str, what: str) -> bool:
+    """Save the result at --out, saying so; a failure said as the command's error."""
+    try:
+        result.save(out)
+    except OutputError as error:
+        failure(command, error, out)
+        return False
+    print(f"wrote {out} ({what})", file=sys.stderr)
+    return True
 
 
 def _minimizable(path: str):
@@ -169,12 +177,8 @@ def vi_command(args) -> int:
     except (ModelError, RunError, OutputError, OSError) as error:
         return failure("vi", error, args.file)
     print(report(result))
-    if args.out:
-        try:
-            result.save(args.out)
-        except OutputError as error:
-            return failure("vi", error, args.out)
-        print(f"wrote {args.out}", file=sys.stderr)
+    if args.out and not _written(result, args.out, "vi", "μ along the flow"):
+        return EXIT_ERROR
     return EXIT_OK
 
 
